@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test setup setup-dev demo lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev
+	@bash scripts/ensure-chromium
+
+## run: set up, load the demo data into an empty database, and serve the app on http://localhost:$(PORT)
+run: setup
+	$(BIN)/python -m cxdash demo --if-empty
+	$(BIN)/streamlit run app.py --server.address localhost --server.port $(PORT) --server.headless true
+
+## test: set up and run the whole test suite (SQLite, PostgreSQL when reachable, AppTest, headless Chromium)
+test: setup-dev
+	$(BIN)/python -m pytest
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy cxdash
+
+bench: setup
+	$(BIN)/python -m cxdash bench --responses 200000 --tickets 200000
+
+clean:
+	rm -rf $(VENV) data/cxdash.db data/cxdash.db-* test-artifacts
