@@ -1,0 +1,86 @@
+"""Customers' event span: the first and last time each customer visited, answered a survey or raised a ticket.
+
+``customer.first_event_at`` / ``last_event_at`` are kept up to date at load time so churn (no event within W
+days after the last one) is a predicate on one indexed column instead of a scan over every response and ticket.
+A survey response counts at its visit date (00:00), a ticket at its creation time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from cxdash.schema import customer, survey_response, ticket
+
+ID_CHUNK = 5_000
+
+
+def _visit_midnight(conn: Connection, agg: Any) -> ColumnElement[Any]:
+    """Midnight of the earliest or latest visit date (``agg`` is ``func.min`` or ``func.max``), in the form the
+    dialect stores timestamps, so it compares and aggregates with ticket times."""
+    value = agg(survey_response.c.visit_date)
+    if conn.dialect.name == "sqlite":
+        # SQLite keeps timestamps as text "YYYY-MM-DD HH:MM:SS.ffffff" and dates as "YYYY-MM-DD".
+        return type_coerce(value, String()).concat(literal(" 00:00:00.000000"))
+    return cast(value, DateTime)
+
+
+def _update(conn: Connection, ids: Sequence[int] | None) -> None:
+    r_where: ColumnElement[bool] = survey_response.c.customer_id.isnot(None)
+    t_where: ColumnElement[bool] = ticket.c.customer_id.isnot(None)
+    if ids is not None:
+        r_where = and_(r_where, survey_response.c.customer_id.in_(ids))
+        t_where = and_(t_where, ticket.c.customer_id.in_(ids))
+    events = union_all(
+        select(survey_response.c.customer_id.label("cid"), _visit_midnight(conn, func.min).label("first"),
+               _visit_midnight(conn, func.max).label("last")).where(r_where).group_by(survey_response.c.customer_id),
+        select(ticket.c.customer_id.label("cid"), func.min(ticket.c.created_at).label("first"),
+               func.max(ticket.c.created_at).label("last")).where(t_where).group_by(ticket.c.customer_id),
+    ).subquery()
+    span = (select(events.c.cid, func.min(events.c.first).label("first"), func.max(events.c.last).label("last"))
+            .group_by(events.c.cid).subquery())
+    conn.execute(
+        update(customer).where(customer.c.id == span.c.cid)
+        .values(first_event_at=span.c.first, last_event_at=span.c.last)
+    )
+    # Customers whose events were all deleted lose their span.
+    none_left = and_(
+        or_(customer.c.first_event_at.isnot(None), customer.c.last_event_at.isnot(None)),
+        ~exists().where(survey_response.c.customer_id == customer.c.id),
+        ~exists().where(ticket.c.customer_id == customer.c.id),
+    )
+    if ids is not None:
+        none_left = and_(none_left, customer.c.id.in_(ids))
+    conn.execute(update(customer).where(none_left).values(first_event_at=null(), last_event_at=null()))
+
+
+def refresh_customer_events(conn: Connection, customer_ids: Sequence[int] | None = None) -> None:
+    """Set ``first_event_at`` / ``last_event_at`` of the given customers (all when None) from their survey
+    responses (visit date) and tickets (creation time), in the caller's transaction.
+
+    Customers without any response or ticket get NULL for both. Large id lists are processed in chunks.
+    """
+    if customer_ids is None:
+        _update(conn, None)
+        return
+    ids = sorted({int(i) for i in customer_ids})
+    for lo in range(0, len(ids), ID_CHUNK):
+        _update(conn, ids[lo:lo + ID_CHUNK])

@@ -1,0 +1,127 @@
+"""The global filters every page applies, turned into SQL predicates in one place.
+
+Pages and the CLI build a :class:`Filters`; metric functions turn it into ``WHERE`` clauses with
+:func:`response_where` and :func:`ticket_where`. Values always travel as bound parameters. Row-level scope
+(the sites and teams a user may see) is applied here too, so no query can forget it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, Table, and_, or_, true
+
+from cxdash.schema import survey_response, ticket
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A selection of data: a date range and optional lists of organisation units, channels and segments.
+
+    Empty tuples mean "all". ``scope_sites`` / ``scope_teams`` restrict a team lead to their scope: a row is
+    visible when its site is in ``scope_sites`` or its team is in ``scope_teams``; ``None`` means unrestricted.
+    """
+
+    date_from: date | None = None
+    date_to: date | None = None
+    region_ids: tuple[int, ...] = ()
+    site_ids: tuple[int, ...] = ()
+    team_ids: tuple[int, ...] = ()
+    person_ids: tuple[int, ...] = ()
+    channels: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    scope_sites: tuple[int, ...] | None = field(default=None)
+    scope_teams: tuple[int, ...] | None = field(default=None)
+
+    def with_dates(self, date_from: date | None, date_to: date | None) -> Filters:
+        """Return a copy with another date range (e.g. the previous period)."""
+        return replace(self, date_from=date_from, date_to=date_to)
+
+    def previous_period(self) -> Filters | None:
+        """Return the filters for the period of equal length just before this one, or None without dates."""
+        if self.date_from is None or self.date_to is None:
+            return None
+        length = (self.date_to - self.date_from).days + 1
+        end = self.date_from - timedelta(days=1)
+        return self.with_dates(end - timedelta(days=length - 1), end)
+
+    def cache_key(self) -> tuple:
+        """A hashable, order-independent key for caches."""
+        return (
+            self.date_from,
+            self.date_to,
+            tuple(sorted(self.region_ids)),
+            tuple(sorted(self.site_ids)),
+            tuple(sorted(self.team_ids)),
+            tuple(sorted(self.person_ids)),
+            tuple(sorted(self.channels)),
+            tuple(sorted(self.segments)),
+            None if self.scope_sites is None else tuple(sorted(self.scope_sites)),
+            None if self.scope_teams is None else tuple(sorted(self.scope_teams)),
+        )
+
+
+def _org_conditions(f: Filters, table: Table, person_col: str) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    c = table.c
+    if f.region_ids:
+        conds.append(c.region_id.in_(f.region_ids))
+    if f.site_ids:
+        conds.append(c.site_id.in_(f.site_ids))
+    if f.team_ids:
+        conds.append(c.team_id.in_(f.team_ids))
+    if f.person_ids:
+        conds.append(c[person_col].in_(f.person_ids))
+    if f.channels:
+        conds.append(c.channel.in_(f.channels))
+    if f.segments:
+        conds.append(c.segment.in_(f.segments))
+    conds.extend(scope_conditions(f, table))
+    return conds
+
+
+def scope_conditions(f: Filters, table: Table) -> list[ColumnElement[bool]]:
+    """The row-level scope predicate for any table with ``site_id`` (and optionally ``team_id``)."""
+    if f.scope_sites is None and f.scope_teams is None:
+        return []
+    parts: list[ColumnElement[bool]] = []
+    if f.scope_sites:
+        parts.append(table.c.site_id.in_(f.scope_sites))
+    if f.scope_teams and "team_id" in table.c:
+        parts.append(table.c.team_id.in_(f.scope_teams))
+    if not parts:  # a scoped user with an empty scope sees nothing
+        return [~true()]
+    return [or_(*parts)]
+
+
+def response_where(f: Filters, table: Table = survey_response) -> ColumnElement[bool]:
+    """WHERE clause selecting the survey responses of ``f`` (dates on the visit date)."""
+    conds = _org_conditions(f, table, "person_id")
+    if f.date_from is not None:
+        conds.append(table.c.visit_date >= f.date_from)
+    if f.date_to is not None:
+        conds.append(table.c.visit_date <= f.date_to)
+    return and_(true(), *conds)
+
+
+def ticket_where(f: Filters, table: Table = ticket) -> ColumnElement[bool]:
+    """WHERE clause selecting the tickets of ``f`` (dates on the creation time; merged tickets included)."""
+    conds = _org_conditions(f, table, "agent_id")
+    if f.date_from is not None:
+        conds.append(table.c.created_at >= datetime.combine(f.date_from, time.min))
+    if f.date_to is not None:
+        conds.append(table.c.created_at < datetime.combine(f.date_to + timedelta(days=1), time.min))
+    return and_(true(), *conds)
+
+
+def parse_ids(values: Sequence[str | int] | None) -> tuple[int, ...]:
+    """Parse ids from query parameters or CLI options, ignoring anything that is not a whole number."""
+    out: list[int] = []
+    for v in values or ():
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            continue
+    return tuple(out)

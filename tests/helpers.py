@@ -1,0 +1,89 @@
+"""AppTest helpers shared by every page test: one small demo database per test run, and the app from ``app.py``.
+
+``demo_url()`` builds a seeded demo database (3,000 responses, 3,000 tickets, a fixed end date) in a temporary
+directory the first time it is called and returns its URL afterwards. ``make_app(lang)`` returns an
+:class:`AppTest` of ``app.py`` pointed at it (through ``CXDASH_DATABASE_URL``) with ``?lang=`` and any other URL
+parameters set, after clearing Streamlit's caches so no test sees another's figures.
+
+Usage::
+
+    from helpers import make_app, no_errors
+
+    at = make_app("zh-Hans")
+    at.run()  # st.navigation must have run once before switch_page knows the pages
+    at.switch_page("pages/overview.py")
+    at.run()
+    no_errors(at)
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cxdash.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+LANGS = ("en", "zh-Hans", "zh-Hant")
+DEMO_RESPONSES = 3000
+DEMO_TICKETS = 3000
+DEMO_SEED = 7
+DEMO_END = date(2026, 6, 30)  # fixed, so every run sees the same data and the same default date range
+TIMEOUT = 180  # seconds per AppTest run: 2 shared cores, cold caches
+
+
+@lru_cache(maxsize=1)
+def demo_url() -> str:
+    """The URL of this run's demo database (SQLite in a temp dir), built on first use, removed at exit."""
+    from cxdash.demo import build_demo
+
+    folder = Path(tempfile.mkdtemp(prefix="cxdash-apptest-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    url = f"sqlite:///{folder / 'demo.db'}"
+    engine = make_engine(url)
+    build_demo(engine, responses=DEMO_RESPONSES, tickets=DEMO_TICKETS, seed=DEMO_SEED, end_date=DEMO_END)
+    engine.dispose()
+    return url
+
+
+def empty_url(folder: Path) -> str:
+    """A migrated, empty SQLite database in ``folder`` (for the "no data yet" message)."""
+    url = f"sqlite:///{folder / 'empty.db'}"
+    make_engine(url).dispose()
+    return url
+
+
+def clear_caches() -> None:
+    """Forget every cached figure and engine (between tests)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def make_app(lang: str = "en", database_url: str | None = None, params: dict[str, str | list[str]] | None = None,
+             timeout: float = TIMEOUT) -> AppTest:
+    """An AppTest of ``app.py`` on ``database_url`` (default: the demo database) with ``?lang=`` and ``params``.
+
+    Sets ``CXDASH_DATABASE_URL`` in this process (the app reads it when it runs) and clears Streamlit's caches.
+    """
+    os.environ["CXDASH_DATABASE_URL"] = database_url or demo_url()
+    clear_caches()
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.query_params["lang"] = lang
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    return at
+
+
+def no_errors(at: AppTest) -> None:
+    """Assert the run raised nothing and showed no error box."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
