@@ -1,0 +1,82 @@
+"""Tables as downloadable files (CSV and XLSX), safe to open in a spreadsheet.
+
+Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would run as a formula in Excel or
+LibreOffice (CSV injection), so such text cells and headers get a leading apostrophe. Numbers, dates and
+booleans are written as they are. CSV is UTF-8 with a byte-order mark so Excel shows Chinese text correctly.
+Used by the pages' download buttons and usable from the CLI; Streamlit-free.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MAX_COLUMN_WIDTH = 60
+
+
+def escape_cell(value: Any) -> Any:
+    """Prefix text a spreadsheet would run as a formula with an apostrophe; leave everything else alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with text cells and column names escaped (see :func:`escape_cell`)."""
+    out = df.copy()
+    out.columns = [escape_cell(str(c)) for c in out.columns]
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(escape_cell)
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """The table as CSV bytes (UTF-8 with BOM, no index), formula-escaped."""
+    return escape_frame(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def _xlsx_value(value: Any) -> Any:
+    """A cell value openpyxl can store: plain Python scalars, naive datetimes, empty for missing values."""
+    if value is None or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalars
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)  # Excel has no time zones
+    if isinstance(value, (str, int, float, bool, date)):
+        return escape_cell(value)
+    return escape_cell(str(value))
+
+
+def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    """The table as an XLSX workbook (one sheet, header row frozen), formula-escaped.
+
+    openpyxl stores any string starting with ``=`` as a formula; escaping first keeps every text cell text.
+    """
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    headers = [escape_cell(str(c)) for c in df.columns]
+    ws.append(headers)
+    for row in df.itertuples(index=False, name=None):
+        ws.append([_xlsx_value(v) for v in row])
+    ws.freeze_panes = "A2"
+    for i, header in enumerate(headers, start=1):
+        width = max([len(str(header))] + [len(str(v)) for v in df.iloc[:200, i - 1].tolist()]) + 2
+        ws.column_dimensions[get_column_letter(i)].width = min(width, _MAX_COLUMN_WIDTH)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+

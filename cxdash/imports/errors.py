@@ -1,0 +1,119 @@
+"""What can go wrong with an upload, in words a CX lead understands.
+
+Two levels: an :class:`UploadError` refuses the whole file (empty, unreadable, too big, a required column
+missing) and nothing is written; row errors reject single rows and are listed with their row number, column,
+value and reason. Row errors travel as a DataFrame (``ERROR_COLUMNS``) because validation is vectorised and a
+bad file can hold a million of them. Reasons are catalog keys, so the same error reads well in every language.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+
+from cxdash.i18n import t
+
+ERROR_COLUMNS = ["row", "column", "value", "reason", "detail"]
+# Spreadsheets run a cell that starts with one of these as a formula; exports prefix them with a quote.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_VALUE_CHARS = 200  # long values (a 100,000-character comment) are cut in the report, not in the data
+
+
+class UploadError(ValueError):
+    """The whole upload is refused; ``key`` names the catalog message and ``params`` fill it in."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "en") -> str:
+        """The message in ``lang`` (a ``fields`` parameter lists field names, shown translated)."""
+        params = dict(self.params)
+        if isinstance(params.get("fields"), (list, tuple)):
+            params["fields"] = ", ".join(t(f"imports.field.{f}", lang) for f in params["fields"])
+        return t(self.key, lang, **params)
+
+
+def empty_errors() -> pd.DataFrame:
+    """A row-error frame with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else object) for c in ERROR_COLUMNS})
+
+
+def _as_written(value: Any) -> str:
+    """A cell as the file showed it: spreadsheets hand whole numbers over as floats (9 arrives as 9.0)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def row_errors(
+    rows: pd.Series, column: str, values: pd.Series, reason: str, detail: str | pd.Series = ""
+) -> pd.DataFrame:
+    """Build row errors for the rows selected in ``rows``/``values`` (aligned Series of the bad cells only)."""
+    if len(rows) == 0:
+        return empty_errors()
+    shown = values.astype(object).map(_as_written).str.slice(0, MAX_VALUE_CHARS)
+    return pd.DataFrame(
+        {
+            "row": rows.to_numpy(dtype="int64"),
+            "column": column,
+            "value": shown.to_numpy(dtype=object),
+            "reason": reason,
+            "detail": detail.to_numpy(dtype=object) if isinstance(detail, pd.Series) else detail,
+        }
+    )
+
+
+def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate row-error frames, sorted by row number and column."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_errors()
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+
+
+def reason_text(reason: str, detail: str, lang: str = "en") -> str:
+    """The human-readable reason of one row error."""
+    return t(f"imports.reason.{reason}", lang, detail=detail)
+
+
+def escape_cell(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula with a quote, so it shows as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` with every text cell formula-escaped (for CSV/XLSX exports)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(escape_cell).astype(object)
+    return out
+
+
+def error_report(errors: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The error report as a table with translated headers and reasons."""
+    reasons = [reason_text(r, str(d or ""), lang) for r, d in zip(errors["reason"], errors["detail"], strict=True)]
+    return pd.DataFrame(
+        {
+            t("imports.report.row", lang): errors["row"].to_numpy(),
+            t("imports.report.column", lang): errors["column"].to_numpy(),
+            t("imports.report.value", lang): errors["value"].to_numpy(),
+            t("imports.report.reason", lang): reasons,
+        }
+    )
+
+
+def error_report_csv(errors: pd.DataFrame, lang: str = "en") -> bytes:
+    """The error report as CSV bytes (UTF-8 with BOM so Excel opens Chinese text), formula-escaped."""
+    buf = io.StringIO()
+    escape_frame(error_report(errors, lang)).to_csv(buf, index=False)
+    return buf.getvalue().encode("utf-8-sig")

@@ -1,0 +1,176 @@
+"""Loading survey responses and their touchpoint scores.
+
+Wide files stage one row per response with its touchpoint scores in numbered columns (``p0, e0, i0, ...``) and
+expand them into ``touchpoint_score`` rows with one ``INSERT ... SELECT`` per touchpoint, inside the database.
+Long files (one row per response and touchpoint) are gathered first, so a response split over chunks is still
+one response, and its tier is computed from the mean of its touchpoint gaps.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Index, delete, insert, inspect, literal, or_, select, true
+from sqlalchemy.sql import func
+
+from cxdash.bulk import reset_sequences
+from cxdash.imports import staging
+from cxdash.imports.loading import (
+    LoadContext,
+    allocate_ids,
+    count_duplicates,
+    existing_ids,
+    resolve_customers,
+    resolve_org,
+    upsert_rows,
+)
+from cxdash.imports.rules import tier_of
+from cxdash.schema import survey_response, touchpoint_score
+
+COLUMNS: list[tuple[str, str]] = [
+    ("external_id", "str"), ("customer_id", "id"), ("region_id", "int"), ("site_id", "int"), ("team_id", "int"),
+    ("person_id", "int"), ("segment", "str"), ("channel", "str"), ("visit_date", "date"),
+    ("responded_at", "datetime"), ("overall_p", "float"), ("overall_e", "float"), ("overall_scale_min", "float"),
+    ("overall_scale_max", "float"), ("tp_scale_min", "float"), ("tp_scale_max", "float"),
+    ("disconfirmation", "str"), ("ltr", "int"), ("csat", "int"), ("ces", "int"), ("contacts_needed", "int"),
+    ("transfers", "int"), ("repeated_story", "bool"), ("comment", "text"), ("comment_lang", "str"),
+    ("tier", "int"), ("gap_norm", "float"),
+]
+RESPONSE_COLUMNS = [c for c, _ in COLUMNS]
+BULK_MIN_ROWS = 10_000  # below this, rebuilding an index costs more than it saves
+
+
+class SurveyLoader:
+    """Loads validated survey chunks into ``survey_response`` and ``touchpoint_score``."""
+
+    def __init__(self, ctx: LoadContext) -> None:
+        self.ctx = ctx
+        m = ctx.mapping
+        self.long = m.layout == "long"
+        self.codes = [] if self.long else [tp.code for tp in m.all_touchpoints()]
+        self.tp_ids = [ctx.refs.touchpoints[c.upper()] for c in self.codes]
+        tp_cols = [(f"{r}{i}", "float") for i in range(len(self.codes)) for r in ("p", "e", "i")]
+        self.stage = staging.create_stage(
+            ctx.conn, "imp_response", [("id", "id"), ("existing_id", "id"), *COLUMNS, *tp_cols]
+        )
+        self.parts: list[pd.DataFrame] = []
+        self.dropped = self._drop_score_indexes()
+
+    def _drop_score_indexes(self) -> list[Index]:
+        """On SQLite, drop the secondary indexes of ``touchpoint_score`` for a load that at least doubles it.
+
+        Keeping an index up to date row by row costs more than building it once at the end when most rows are
+        new. The drop and the rebuild are part of the upload's transaction (readers keep their snapshot, a
+        failure restores the index); PostgreSQL would need an exclusive lock, so it keeps its indexes.
+        (``survey_response``'s indexes stay: measured at 100,000 rows, rebuilding its eight cost more than
+        keeping them up to date.)
+        """
+        ctx = self.ctx
+        if ctx.dry_run or ctx.conn.dialect.name != "sqlite" or self.long:
+            return []
+        existing = int(ctx.conn.execute(select(func.count()).select_from(survey_response)).scalar_one())
+        if ctx.expected_rows < max(existing, BULK_MIN_ROWS):
+            return []
+        present = {i["name"] for i in inspect(ctx.conn).get_indexes("touchpoint_score")}
+        dropped = [ix for ix in touchpoint_score.indexes if ix.name in present]
+        for ix in dropped:
+            ix.drop(ctx.conn)
+        return dropped
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Load one validated chunk (long files are gathered until :meth:`finish`)."""
+        if self.long:
+            self.parts.append(frame)
+        else:
+            self._load(frame, None)
+
+    def finish(self) -> None:
+        """Load gathered long rows, refresh what depends on responses, and drop the staging table."""
+        if self.long and self.parts:
+            responses, scores = split_long(pd.concat(self.parts), self.ctx.mapping.scales["touchpoint"].max
+                                           - self.ctx.mapping.scales["touchpoint"].min)
+            self._load(responses, scores)
+        staging.drop(self.ctx.conn, self.stage)
+        for ix in self.dropped:
+            ix.create(self.ctx.conn)
+        if self.ctx.dry_run:
+            return
+        reset_sequences(self.ctx.conn, [survey_response])
+
+    def _staged(self, frame: pd.DataFrame) -> pd.DataFrame:
+        ctx = self.ctx
+        org = resolve_org(ctx, frame)
+        customer_ids, segments = resolve_customers(ctx, frame, org["site_id"])
+        out = pd.DataFrame(index=frame.index)
+        out["id"] = allocate_ids(ctx, survey_response, len(frame)).to_numpy()
+        for name, _ in COLUMNS:
+            out[name] = frame.get(name, None)
+        out[["region_id", "site_id", "team_id", "person_id"]] = org[["region_id", "site_id", "team_id", "person_id"]]
+        out["customer_id"], out["segment"] = customer_ids, segments
+        for i, code in enumerate(self.codes):
+            for role in ("p", "e", "i"):
+                out[f"{role}{i}"] = frame.get(f"{role}:{code}")
+        return out
+
+    def _load(self, frame: pd.DataFrame, scores: pd.DataFrame | None) -> None:
+        if frame.empty:
+            return
+        ctx, stage = self.ctx, self.stage
+        staging.clear(ctx.conn, stage)
+        staging.fill(ctx.conn, stage, self._staged(frame))
+        existing_ids(ctx, survey_response, stage, with_source=True)
+        duplicates = count_duplicates(ctx, stage, len(frame))
+        if ctx.dry_run:
+            return
+        upsert_rows(ctx, survey_response, stage, RESPONSE_COLUMNS, with_source=True)
+        if ctx.update and duplicates:
+            ctx.conn.execute(delete(touchpoint_score).where(
+                touchpoint_score.c.response_id.in_(select(stage.c.existing_id).where(stage.c.existing_id.isnot(None)))
+            ))
+        if scores is None:
+            self._expand_wide()
+        else:
+            self._insert_long(scores)
+        ctx.note_dates(frame["visit_date"])
+
+    def _target_rows(self):  # noqa: ANN202 - a SQL condition
+        stage = self.stage
+        return true() if self.ctx.update else stage.c.existing_id.is_(None)
+
+    def _expand_wide(self) -> None:
+        stage = self.stage
+        response_id = func.coalesce(stage.c.existing_id, stage.c.id)
+        for i, tp_id in enumerate(self.tp_ids):
+            p, e, imp = stage.c[f"p{i}"], stage.c[f"e{i}"], stage.c[f"i{i}"]
+            self.ctx.conn.execute(insert(touchpoint_score).from_select(
+                ["response_id", "touchpoint_id", "p", "e", "importance"],
+                select(response_id, literal(tp_id), p, e, imp).where(self._target_rows(), or_(p.isnot(None), e.isnot(None))),
+            ))
+
+    def _insert_long(self, scores: pd.DataFrame) -> None:
+        conn, stage = self.ctx.conn, self.stage
+        s = staging.create_stage(conn, "imp_score", [
+            ("external_id", "str"), ("touchpoint_id", "int"), ("p", "float"), ("e", "float"), ("importance", "float")])
+        staging.fill(conn, s, scores)
+        conn.execute(insert(touchpoint_score).from_select(
+            ["response_id", "touchpoint_id", "p", "e", "importance"],
+            select(func.coalesce(stage.c.existing_id, stage.c.id), s.c.touchpoint_id, s.c.p, s.c.e, s.c.importance)
+            .join(stage, stage.c.external_id == s.c.external_id).where(self._target_rows()),
+        ))
+        staging.drop(conn, s)
+
+
+def split_long(frame: pd.DataFrame, scale_range: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split long rows into one row per response (its first row's values) and its touchpoint scores."""
+    scores = pd.DataFrame({
+        "external_id": frame["external_id"],
+        "touchpoint_id": frame["touchpoint"],
+        "p": frame.get("tp_p", None),
+        "e": frame.get("tp_e", None),
+        "importance": frame.get("tp_importance", None),
+    })
+    responses = frame.drop_duplicates("external_id").set_index("external_id", drop=False)
+    gaps = ((scores["p"].astype("float64") - scores["e"].astype("float64")) / scale_range).groupby(
+        scores["external_id"]).mean()
+    tier, gap_norm = tier_of(responses, gaps.reindex(responses.index))
+    responses = responses.assign(tier=tier.to_numpy(), gap_norm=gap_norm.to_numpy()).reset_index(drop=True)
+    return responses, scores

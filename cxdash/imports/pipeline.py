@@ -1,0 +1,278 @@
+"""The upload pipeline shared by the page and the CLI: open -> map -> validate (and preview) -> load.
+
+:func:`prepare` opens a file and proposes a mapping; :func:`run_import` validates every row and, unless it is a
+dry run, loads the valid ones in one transaction. A dry run goes through exactly the same steps (including the
+look-up of rows already loaded) and rolls back, so the preview's counts are the counts the load will report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine, update
+from sqlalchemy.engine import Connection
+
+from cxdash.audit import record_audit
+from cxdash.db import bump_data_version, get_setting, refresh_statistics
+from cxdash.i18n import t
+from cxdash.imports.catalog_upload import CatalogLoader, create_new_touchpoints
+from cxdash.imports.errors import UploadError, combine, empty_errors
+from cxdash.imports.kinds import KINDS, fields
+from cxdash.imports.load_records import CustomerLoader, InspectionLoader, TicketLoader
+from cxdash.imports.load_surveys import SurveyLoader
+from cxdash.imports.loading import LoadContext, now, write_transaction
+from cxdash.imports.mapping import Mapping, auto_map, detect_scales, unknown_touchpoints
+from cxdash.imports.reading import FileInput, TableFile, limits, open_table
+from cxdash.imports.refs import inserted_id, load_refs
+from cxdash.imports.timezones import default_timezone, has_times
+from cxdash.imports.validation import Options, Validator, check_mapping
+from cxdash.schema import import_batch, survey_response
+
+Progress = Callable[[int, int], None]
+LOADERS: dict[str, Any] = {"surveys": SurveyLoader, "tickets": TicketLoader, "customers": CustomerLoader,
+                           "inspections": InspectionLoader, "catalog": CatalogLoader}
+CHUNK_ROWS = 50_000
+
+
+@dataclass
+class Prepared:
+    """An opened file with a proposed (or saved) mapping: what the mapping step shows."""
+
+    table: TableFile
+    sample: pd.DataFrame
+    mapping: Mapping
+    unknown_touchpoints: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class ImportOptions:
+    """Choices made on the preview (or on the command line)."""
+
+    on_duplicate: str = "skip"
+    create_missing: bool = False
+    all_or_nothing: bool = False
+    dry_run: bool = False
+    actor: str | None = None
+    now: datetime | None = None
+    chunk_rows: int = CHUNK_ROWS
+
+
+@dataclass
+class ImportResult:
+    """What happened (or, for a dry run, would happen)."""
+
+    kind: str
+    file_name: str
+    status: str  # loaded | dry_run | nothing_loaded | refused
+    batch_id: int | None = None
+    sha256: str = ""
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_rejected: int = 0
+    inserted: int = 0
+    updated: int = 0
+    skipped: int = 0
+    created: dict[str, int] = field(default_factory=dict)
+    unknown: dict[str, list[str]] = field(default_factory=dict)
+    errors: pd.DataFrame = field(default_factory=empty_errors)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (read, validate, load, ...)
+
+    def timed(self, phase: str, since: float) -> float:
+        """Add the time since ``since`` to ``phase``; return now."""
+        now_ = time.perf_counter()
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + now_ - since, 3)
+        return now_
+
+    def message(self, lang: str = "en") -> str:
+        """What happened, in one sentence (the rejected rows are in :attr:`errors`)."""
+        key = {"loaded": "loaded", "dry_run": "dry_run", "refused": "refused"}.get(self.status)
+        if key is None:
+            key = "no_rows" if self.rows_read == 0 else "none_valid"
+        return t(f"imports.result.{key}", lang, read=f"{self.rows_read:,}", inserted=f"{self.inserted:,}",
+                 updated=f"{self.updated:,}", skipped=f"{self.skipped:,}", rejected=f"{self.rows_rejected:,}")
+
+    def summary(self) -> dict[str, Any]:
+        """The counts as a plain dict (CLI output, audit log)."""
+        return {k: getattr(self, k) for k in ("kind", "file_name", "status", "batch_id", "rows_read", "rows_valid",
+                                              "rows_rejected", "inserted", "updated", "skipped", "created")}
+
+
+def upload_limits(engine: Engine) -> Any:
+    """The upload limits: environment, else the settings ``imports.max_upload_mb`` / ``imports.max_rows``."""
+    with engine.connect() as conn:
+        return limits(get_setting(conn, "imports.max_upload_mb"), get_setting(conn, "imports.max_rows"))
+
+
+def prepare(
+    engine: Engine,
+    file: FileInput,
+    kind: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    mapping: Mapping | None = None,
+) -> Prepared:
+    """Open ``file`` and propose a mapping (or use ``mapping``, filling in scales it lacks).
+
+    Raises:
+        UploadError: the file cannot be read (see :func:`cxdash.imports.reading.open_table`).
+        ValueError: unknown kind.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown import kind {kind!r}")
+    table = open_table(file, encoding, delimiter, sheet, upload_limits(engine))
+    sample = table.sample(2000)
+    with engine.connect() as conn:
+        refs = load_refs(conn)
+        if mapping is None:
+            mapping = auto_map(kind, table.layout, sample, refs.catalog)
+        else:
+            mapping = Mapping.from_dict(mapping.to_dict())
+            mapping.scales = {**detect_scales(mapping, sample), **mapping.scales}
+        if mapping.timezone is None and has_times(kind):
+            mapping.timezone = default_timezone(conn)
+    unknown = unknown_touchpoints(table.layout, mapping, refs.catalog, sample) if kind == "surveys" else {}
+    return Prepared(table, sample, mapping, unknown)
+
+
+def _text_columns(mapping: Mapping) -> set[str]:
+    numeric = {f.name for f in fields(mapping.kind) if f.type in ("score", "count", "number")}
+    return {col for name, col in mapping.columns.items() if name not in numeric}
+
+
+class _Undo(Exception):
+    """Raised inside the transaction to roll it back (dry run, nothing valid, or refused)."""
+
+
+def run_import(
+    engine: Engine, prepared: Prepared, options: ImportOptions | None = None, progress: Progress | None = None
+) -> ImportResult:
+    """Validate every row and load the valid ones in one transaction (or only report, for a dry run).
+
+    Raises:
+        UploadError: the mapping cannot work or the file breaks while reading; nothing is written.
+    """
+    options = options or ImportOptions()
+    table, mapping = prepared.table, prepared.mapping
+    # Touchpoints added on the mapping step after the file was opened need their scale too.
+    mapping.scales = {**detect_scales(mapping, prepared.sample), **mapping.scales}
+    check_mapping(mapping)
+    gone = [c for c in mapping.used_columns() if c not in table.columns]
+    if gone:
+        raise UploadError("imports.error.column_gone", column=", ".join(gone))
+    result = ImportResult(mapping.kind, table.file.name, "loaded", sha256=table.file.sha256())
+    try:
+        with write_transaction(engine, exclusive=not options.dry_run) as conn:
+            _run(conn, prepared, options, result, progress)
+            if result.status != "loaded":
+                raise _Undo
+            started = time.perf_counter()
+        result.timed("commit", started)
+    except _Undo:
+        pass
+    return result
+
+
+def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: ImportResult,
+         progress: Progress | None) -> None:
+    mapping, table = prepared.mapping, prepared.table
+    refs = load_refs(conn)
+    if mapping.timezone is None and has_times(mapping.kind):
+        # A mapping built in code (or saved before zones existed) gets the default, recorded with the batch.
+        mapping.timezone = default_timezone(conn)
+    batch_id = None if options.dry_run else _open_batch(conn, result, mapping, options)
+    total = table.estimated_rows()
+    ctx = LoadContext(conn, mapping, refs, batch_id, options.on_duplicate, options.dry_run, expected_rows=total)
+    create_new_touchpoints(ctx)
+    validator = Validator(mapping, refs, Options(options.create_missing, options.now))
+    loader = LOADERS[mapping.kind](ctx)
+    errors = []
+    clock = time.perf_counter()
+    for chunk in table.frames(options.chunk_rows, mapping.used_columns(), _text_columns(mapping)):
+        clock = result.timed("read", clock)
+        checked = validator.check(chunk)
+        clock = result.timed("validate", clock)
+        result.rows_read += checked.rows
+        result.rows_rejected += checked.rejected
+        errors.append(checked.errors)
+        loader.add(checked.frame)
+        clock = result.timed("load", clock)
+        if progress:
+            progress(result.rows_read, max(total, result.rows_read))
+    loader.finish()
+    clock = result.timed("load", clock)
+    result.rows_valid = result.rows_read - result.rows_rejected
+    result.errors = combine(errors)
+    result.inserted, result.updated, result.skipped = ctx.counts.inserted, ctx.counts.updated, ctx.counts.skipped
+    result.created = dict(ctx.counts.created)
+    result.unknown = {k: sorted(map(str, v)) for k, v in vars(validator.unknown).items() if v}
+    if result.rows_valid == 0:
+        result.status = "nothing_loaded"
+    elif options.all_or_nothing and result.rows_rejected:
+        result.status = "refused"
+    elif options.dry_run:
+        result.status = "dry_run"
+    else:
+        _after_load(ctx, loader, result)
+        _close_batch(conn, result, ctx, options)
+
+
+def _open_batch(conn: Connection, result: ImportResult, mapping: Mapping, options: ImportOptions) -> int:
+    return inserted_id(conn.execute(import_batch.insert().values(
+        kind=mapping.kind, source=mapping.source, file_name=result.file_name[:400], sha256=result.sha256,
+        mapping=mapping.to_dict(), created_by=options.actor, created_at=now(), status="loading",
+    )))
+
+
+STATISTICS_ROWS = 10_000  # a load this big refreshes PostgreSQL's planner statistics in its transaction
+
+
+def _after_load(ctx: LoadContext, loader: Any, result: ImportResult) -> None:
+    """Refresh what depends on the rows written: customer events, summaries, ticket SLA facts."""
+    from cxdash.customers import refresh_customer_events
+
+    conn = ctx.conn
+    kind = ctx.mapping.kind
+    clock = time.perf_counter()
+    if kind == "tickets":
+        from cxdash.sla.compute import recompute_tickets
+
+        recompute_tickets(conn, loader.written, months=loader.old_months)
+        clock = result.timed("sla", clock)
+    if ctx.customer_ids:
+        refresh_customer_events(conn, sorted(ctx.customer_ids))
+        clock = result.timed("customers", clock)
+    if kind == "surveys" and ctx.date_min is not None:
+        from cxdash.summaries import add_to_summaries
+
+        # New rows only: add their sums; updated rows change old sums, so their months are rebuilt instead.
+        added = ctx.counts.updated == 0 and add_to_summaries(conn, survey_response.c.batch_id == ctx.batch_id)
+        if not added:
+            refresh_response_summaries(conn, ctx.date_min, ctx.date_max)
+        clock = result.timed("summaries", clock)
+    if ctx.counts.inserted + ctx.counts.updated >= STATISTICS_ROWS:
+        refresh_statistics(conn)  # PostgreSQL only: the planner must know the tables grew (autovacuum may be off)
+        result.timed("statistics", clock)
+
+
+def refresh_response_summaries(conn: Connection, date_from: Any, date_to: Any) -> None:
+    """Rebuild the response summaries of the months written or deleted."""
+    from cxdash.summaries import refresh_summaries
+
+    refresh_summaries(conn, date_from, date_to)
+
+
+def _close_batch(conn: Connection, result: ImportResult, ctx: LoadContext, options: ImportOptions) -> None:
+    detail = {**ctx.mapping.to_dict(), "created": ctx.created_ids}
+    conn.execute(update(import_batch).where(import_batch.c.id == ctx.batch_id).values(
+        rows_read=result.rows_read, rows_loaded=result.inserted, rows_updated=result.updated,
+        rows_skipped=result.skipped, rows_rejected=result.rows_rejected, mapping=detail, status="loaded",
+    ))
+    result.batch_id = ctx.batch_id
+    record_audit(conn, options.actor, "import", "import_batch", ctx.batch_id, result.summary())
+    bump_data_version(conn)

@@ -1,0 +1,69 @@
+"""Shared helpers for the import tests: reference data, one-call uploads and row counts of every table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+
+from cxdash.catalog import ensure_default_catalog
+from cxdash.imports.mapping import Mapping
+from cxdash.imports.pipeline import ImportOptions, ImportResult, prepare, run_import
+from cxdash.imports.reading import FileInput
+from cxdash.schema import metadata, person, region, site, team
+
+NOW = datetime(2026, 12, 1, 12, 0)
+
+
+def seed(engine: Engine) -> dict[str, int]:
+    """Catalog, checklist, SLA policies and a small organisation: regions N/S, sites S01/S02, team A, Wang."""
+    from cxdash.inspections.checklist import ensure_default_checklist
+    from cxdash.sla.policies import ensure_default_policies
+
+    with engine.begin() as conn:
+        ensure_default_catalog(conn)
+        ensure_default_checklist(conn)
+        ensure_default_policies(conn)
+        north = conn.execute(region.insert().values(code="N", name_en="North", name_zh_hans="北区")).inserted_primary_key[0]
+        conn.execute(region.insert().values(code="S", name_en="South"))
+        s1 = conn.execute(site.insert().values(code="S01", name="North Store", region_id=north)).inserted_primary_key[0]
+        s2 = conn.execute(site.insert().values(code="S02", name="East Store", region_id=north)).inserted_primary_key[0]
+        t1 = conn.execute(team.insert().values(site_id=s1, code="A", name="Team A")).inserted_primary_key[0]
+        conn.execute(person.insert().values(code="wang", name="Wang Wei", team_id=t1, role="advisor"))
+    return {"north": int(north), "s1": int(s1), "s2": int(s2), "t1": int(t1)}
+
+
+def load(
+    engine: Engine,
+    content: str | bytes,
+    kind: str = "surveys",
+    name: str = "upload.csv",
+    mapping: Mapping | None = None,
+    edit: dict | None = None,
+    **options: object,
+) -> ImportResult:
+    """Prepare and import ``content`` as a file called ``name`` (``edit`` changes the proposed mapping)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    prepared = prepare(engine, FileInput(name, data), kind, mapping=mapping)
+    for key, value in (edit or {}).items():
+        setattr(prepared.mapping, key, value)
+    opts = ImportOptions(now=NOW, **options)  # type: ignore[arg-type]
+    return run_import(engine, prepared, opts)
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    """Row count of every table (to prove a refused upload changed nothing)."""
+    with engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in metadata.sorted_tables}
+
+
+def scalar(engine: Engine, stmt) -> object:  # noqa: ANN001
+    """One value."""
+    with engine.connect() as conn:
+        return conn.execute(stmt).scalar()
+
+
+def rows(engine: Engine, stmt) -> list:  # noqa: ANN001
+    """All rows of a statement."""
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(stmt).all()]
