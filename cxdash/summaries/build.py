@@ -1,0 +1,320 @@
+"""Writing the summaries: rebuild the rows of whole months from the raw responses and touchpoint scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import ColumnElement, String, Table, case, cast, delete, func, insert, select
+from sqlalchemy.engine import Connection
+
+from cxdash.db import data_version, get_setting, put_setting
+from cxdash.metrics.frames import rows_frame
+from cxdash.schema import response_summary, survey_response, touchpoint_score, touchpoint_summary
+from cxdash.summaries.common import (
+    GRAIN_DAY,
+    GRAIN_MONTH,
+    GRAIN_MONTH_CS,
+    ORG,
+    RESPONSE_MEASURES,
+    STATE_KEY,
+    SUMMARY_FORMAT,
+    TP_MEASURES,
+    between,
+    month_floor,
+    next_month,
+    rollup_month,
+    state,
+    summary_keys,
+)
+from cxdash.summaries.figures import build_figure_summary, insert_figure_sums
+from cxdash.summaries.sample import add_sample, build_sample
+
+RESPONSE_CHUNK = 50_000  # responses per pass when building touchpoint sums (about a million scores)
+_EPS = 1e-9
+
+
+def _pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float) -> dict[int, pd.DataFrame]:
+    """``TP_MEASURES`` of one chunk at grain 0 and grain 2, with the exact rule of the raw SQL
+    (:func:`cxdash.metrics.gaps.pair_expressions`), computed with numpy instead of a SQL sort over millions of rows.
+    """
+    x = scores.merge(resp, on="response_id", how="inner")
+    rng = (x["hi"] - x["lo"]).to_numpy(dtype=float)
+    x = x[rng > 0]
+    rng = rng[rng > 0]
+    p, e = x["p"].to_numpy(dtype=float), x["e"].to_numpy(dtype=float)
+    paired = ~np.isnan(p) & ~np.isnan(e)
+    d = np.where(paired, (p - e) / rng, np.nan)
+    pn = (p - x["lo"].to_numpy(dtype=float)) / rng
+    integral = (rng <= 10) & (p == np.round(p)) & (e == np.round(e))
+    dis = paired & np.where(integral, p - e < 0, d < -tolerance - _EPS)
+    imp = x["importance"].to_numpy(dtype=float)
+    m = pd.DataFrame(
+        {
+            "n": paired.astype(np.int64),
+            "s_d": d,
+            "ss_d": d * d,
+            "s_p": np.where(paired, pn, np.nan),
+            "s_e": np.where(paired, (e - x["lo"].to_numpy(dtype=float)) / rng, np.nan),
+            "n_dis": dis.astype(np.int64),
+            "n_p": (~np.isnan(p)).astype(np.int64),
+            "s_p_all": pn,
+            "n_imp": (~np.isnan(imp)).astype(np.int64),
+            "s_imp": imp,
+        }
+    )
+    keys = x[["visit_date", *ORG, "channel", "segment", "touchpoint_id"]].reset_index(drop=True)
+    keys["month"] = keys["visit_date"].str.slice(0, 7) + "-01"
+    frame = pd.concat([keys, m], axis=1)
+    day_keys = ["visit_date", *ORG, "touchpoint_id"]
+    month_keys = ["month", *ORG, "channel", "segment", "touchpoint_id"]
+    return {
+        GRAIN_DAY: _group_sum(frame, day_keys),
+        GRAIN_MONTH_CS: _group_sum(frame, month_keys).rename(columns={"month": "visit_date"}),
+    }
+
+
+def _group_sum(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    # min_count=1 keeps a sum of nothing NULL, as SQL's SUM does, instead of 0
+    return frame.groupby(keys, dropna=False, sort=False)[list(TP_MEASURES)].sum(min_count=1).reset_index()
+
+
+def _chunk_frames(conn: Connection, where: ColumnElement[bool], a: int, b: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sr, ts = survey_response.c, touchpoint_score.c
+    text_date = cast(sr.visit_date, String)  # ISO text on both databases: no Python date per row
+    resp_stmt = select(
+        sr.id, text_date, sr.region_id, sr.site_id, sr.team_id, sr.channel, sr.segment,
+        func.coalesce(sr.tp_scale_min, sr.overall_scale_min), func.coalesce(sr.tp_scale_max, sr.overall_scale_max),
+    ).where(where, sr.id.between(a, b))
+    resp_cols = ["response_id", "visit_date", *ORG, "channel", "segment", "lo", "hi"]
+    resp = rows_frame(conn.execute(resp_stmt), resp_cols)
+    # The driver's own cursor: SQLAlchemy's row objects would triple the cost of a million plain tuples.
+    score_sql = (
+        f"SELECT {ts.response_id.name}, {ts.touchpoint_id.name}, {ts.p.name}, {ts.e.name}, {ts.importance.name} "
+        f"FROM {touchpoint_score.name} WHERE {ts.response_id.name} BETWEEN ? AND ?"
+    )
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(score_sql, (a, b))
+        # one C-level conversion of the tuples into a float matrix (None becomes NaN); ids fit a float exactly
+        matrix = np.array(cur.fetchall() or np.empty((0, 5)), dtype=float).reshape(-1, 5)
+        scores = pd.DataFrame(matrix, columns=["response_id", "touchpoint_id", "p", "e", "importance"])
+        scores = scores.astype({"response_id": np.int64, "touchpoint_id": np.int64})
+    finally:
+        cur.close()
+    for col in ("lo", "hi"):
+        resp[col] = pd.to_numeric(resp[col], errors="coerce").astype(float)
+    resp["visit_date"] = resp["visit_date"].astype(str).str.slice(0, 10)
+    return resp, scores
+
+
+def _build_touchpoint_sums(conn: Connection, where: ColumnElement[bool], tolerance: float,
+                           with_month: bool = False) -> None:
+    """Insert grain 0 and grain 2 touchpoint sums for the responses matching ``where`` (and grain 1 straight from
+    them with ``with_month``, for an addition that must not roll up the months' older grain 2 rows again).
+
+    PostgreSQL aggregates in SQL (hash aggregation: seconds for millions of scores). SQLite can only sort to
+    group, which costs minutes at 22 million scores, so there the scores are read in chunks of response ids
+    through the driver and summed with numpy, about three times faster; the tests check both against the raw
+    join on both databases.
+    """
+    if conn.dialect.name != "sqlite":
+        for grain in (GRAIN_MONTH_CS, GRAIN_DAY, *([GRAIN_MONTH] if with_month else [])):
+            conn.execute(_touchpoint_insert(grain, conn.dialect.name, tolerance, where))
+        return
+    ids = select(func.min(survey_response.c.id), func.max(survey_response.c.id)).where(where)
+    lo_id, hi_id = conn.execute(ids).one()
+    if lo_id is None:
+        return
+    parts: dict[int, list[pd.DataFrame]] = {GRAIN_DAY: [], GRAIN_MONTH_CS: []}
+    for a in range(int(lo_id), int(hi_id) + 1, RESPONSE_CHUNK):
+        resp, scores = _chunk_frames(conn, where, a, a + RESPONSE_CHUNK - 1)
+        if resp.empty or scores.empty:
+            continue
+        for grain, frame in _pair_sums(resp, scores, tolerance).items():
+            parts[grain].append(frame)
+    if with_month:
+        parts[GRAIN_MONTH] = parts[GRAIN_MONTH_CS]
+    for grain, frames in parts.items():
+        if not frames:
+            continue
+        keys = ["visit_date", *ORG, "touchpoint_id"]
+        if grain == GRAIN_MONTH_CS:
+            keys[4:4] = ["channel", "segment"]
+        total = _group_sum(pd.concat(frames, ignore_index=True), keys)  # groups may span chunks
+        total.insert(0, "grain", grain)
+        for col in ("channel", "segment"):
+            if col not in total:
+                total[col] = None
+        # Date order makes every insert an append to the (grain, visit_date) index; random order made each one
+        # touch a random index page, which grew slower than linearly once the index outgrew the page cache.
+        total = total.sort_values("visit_date", kind="stable")
+        cols = ["grain", "visit_date", *ORG, "channel", "segment", "touchpoint_id", *TP_MEASURES]
+        _sqlite_insert(conn, touchpoint_summary, cols, _plain_rows(total[cols]))
+
+
+INT_COLUMNS = ("grain", *ORG, "touchpoint_id", "n", "n_dis", "n_p", "n_imp")
+
+
+def _plain_column(values: pd.Series, integer: bool) -> list[Any]:
+    """One column as a list of plain Python values (int, float, str, None), converted whole, not per value."""
+    if values.dtype == object:
+        return values.astype(object).where(values.notna(), None).tolist()
+    arr = values.to_numpy()
+    missing = pd.isna(arr)
+    if integer:
+        arr = np.where(missing, 0, arr).astype(np.int64)
+    if not missing.any():
+        return arr.tolist()
+    out = arr.astype(object)
+    out[missing] = None
+    return out.tolist()
+
+
+def _plain_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """Rows of plain Python values for the driver.
+
+    Whole-column conversion: per-value conversion in Python (as :func:`cxdash.bulk.bulk_insert` does for any
+    caller) cost more than the insert itself at a million summary rows.
+    """
+    columns = [_plain_column(frame[c], c in INT_COLUMNS) for c in frame.columns]
+    return list(zip(*columns, strict=True))
+
+
+def _sqlite_insert(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """``executemany`` on the raw SQLite cursor for rows already in the driver's types (see :func:`_plain_rows`)."""
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({', '.join('?' * len(columns))})")
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.executemany(sql, rows)
+    finally:
+        cur.close()
+
+
+def _touchpoint_insert(grain: int, dialect: str, tolerance: float, where: ColumnElement[bool]) -> Any:
+    from cxdash.metrics.gaps import pair_expressions  # the one definition of a normalised pair
+
+    x = pair_expressions(tolerance)
+    paired, ts = x["paired"], touchpoint_score.c
+    keys = summary_keys(grain, dialect)
+
+    def when(cond: Any, value: Any) -> Any:
+        return case((cond, value), else_=None)
+
+    sel = (
+        select(
+            *keys,
+            ts.touchpoint_id,
+            func.sum(case((paired, 1), else_=0)),
+            func.sum(when(paired, x["d"])),
+            func.sum(when(paired, x["d"] * x["d"])),
+            func.sum(when(paired, x["p"])),
+            func.sum(when(paired, x["e"])),
+            func.sum(case((x["disappointed"], 1), else_=0)),
+            func.count(ts.p),
+            func.sum(x["p"]),
+            func.count(ts.importance),
+            func.sum(ts.importance),
+        )
+        .select_from(survey_response.join(touchpoint_score, ts.response_id == survey_response.c.id))
+        .where(where, x["valid"])
+        .group_by(*keys[1:], ts.touchpoint_id)
+    )
+    cols = ["grain", "visit_date", *ORG, "channel", "segment", "touchpoint_id", "n", "s_d", "ss_d", "s_p", "s_e",
+            "n_dis", "n_p", "s_p_all", "n_imp", "s_imp"]
+    return insert(touchpoint_summary).from_select(cols, sel)
+
+
+def _response_insert(grain: int, dialect: str, where: ColumnElement[bool]) -> Any:
+    sr = survey_response.c
+    keys = summary_keys(grain, dialect)
+
+    def count_if(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    sel = (
+        select(
+            *keys,
+            sr.tier,
+            func.count(),
+            func.count(sr.ltr),
+            count_if(sr.ltr >= 9),
+            count_if(sr.ltr <= 6),
+            func.count(sr.csat),
+            count_if(sr.csat >= 4),
+        )
+        .where(where)
+        .group_by(*keys[1:], sr.tier)
+    )
+    cols = ["grain", "visit_date", *ORG, "channel", "segment", "tier", "n", "n_ltr", "promoters", "detractors",
+            "n_csat", "csat_top2"]
+    return insert(response_summary).from_select(cols, sel)
+
+
+def refresh_summaries(
+    conn: Connection, date_from: date | None = None, date_to: date | None = None, tolerance: float | None = None
+) -> None:
+    """Rebuild the summary rows of the months touching ``[date_from, date_to]`` (all months without dates).
+
+    Call it inside the transaction that changed the responses (or their touchpoint scores), with the visit-date
+    range of the rows written or deleted. ``tolerance`` defaults to the stored tier tolerance setting.
+    """
+    from cxdash.metrics.tier_settings import get_tolerance
+
+    tol = get_tolerance(conn) if tolerance is None else tolerance
+    dialect = conn.dialect.name
+    lo = None if date_from is None else month_floor(date_from)
+    hi = None if date_to is None else next_month(date_to) - timedelta(days=1)
+    for table in (touchpoint_summary, response_summary):
+        conn.execute(delete(table).where(between(table.c.visit_date, lo, hi)))
+    where = between(survey_response.c.visit_date, lo, hi)
+    _build_touchpoint_sums(conn, where, tol)
+    build_sample(conn, lo, hi)
+    for grain in (GRAIN_MONTH_CS, GRAIN_DAY):
+        conn.execute(_response_insert(grain, dialect, where))
+    tw = between(touchpoint_summary.c.visit_date, lo, hi)
+    conn.execute(rollup_month(touchpoint_summary, ["touchpoint_id"], TP_MEASURES, tw))
+    rw = between(response_summary.c.visit_date, lo, hi)
+    conn.execute(rollup_month(response_summary, ["tier"], RESPONSE_MEASURES, rw))
+    build_figure_summary(conn, lo, hi)
+    # put_setting bumps the data version once: recording that next version lets readers skip the count
+    put_setting(conn, STATE_KEY, {**state(conn), "tolerance": tol, "data_version": data_version(conn) + 1})
+
+
+def add_to_summaries(conn: Connection, where: ColumnElement[bool]) -> bool:
+    """Add the sums of newly inserted responses matching ``where`` to the summaries, leaving other rows alone.
+
+    Every stored measure is a sum, so new rows' sums can sit beside the old rows of the same day, site and team
+    (readers add them up). An upload of 10,000 responses then costs its own sums, not the rebuild of every month
+    it touches (which at a million responses means millions of touchpoint scores). Valid only when the
+    summaries were fresh before these rows were written and the rows are all new: returns False without writing
+    when that cannot be shown (the caller then rebuilds the months with :func:`refresh_summaries`).
+    """
+    from cxdash.metrics.tier_settings import get_tolerance
+
+    saved = get_setting(conn, STATE_KEY, None)
+    tol = get_tolerance(conn)
+    if not isinstance(saved, dict) or saved.get("format") != SUMMARY_FORMAT:
+        return False
+    if abs(float(saved.get("tolerance", -1)) - tol) > 1e-12:
+        return False  # the tier rule changed since the summaries were built
+    sr = survey_response.c
+    n_new, min_new = conn.execute(select(func.count(), func.min(sr.id)).where(where)).one()
+    now = state(conn)
+    # The readers' own freshness test (count and highest id), applied to the state before these rows
+    if now["responses"] != saved.get("responses", -1) + n_new or (n_new and int(min_new) <= saved.get("max_id", 0)):
+        return False  # not just these rows added since the last refresh
+    if n_new:
+        dialect = conn.dialect.name
+        _build_touchpoint_sums(conn, where, tol, with_month=True)
+        add_sample(conn, where)
+        for grain in (GRAIN_MONTH_CS, GRAIN_DAY, GRAIN_MONTH):
+            conn.execute(_response_insert(grain, dialect, where))
+        insert_figure_sums(conn, where, (GRAIN_MONTH_CS, GRAIN_DAY, GRAIN_MONTH))
+    put_setting(conn, STATE_KEY, {**now, "tolerance": tol, "data_version": data_version(conn) + 1})
+    return True

@@ -1,0 +1,100 @@
+"""Shared definitions of the summary tables: grains, measures, month arithmetic, the freshness record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, func, insert, literal, select, true
+from sqlalchemy.engine import Connection
+
+from cxdash.schema import survey_response
+
+GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS = 0, 1, 2
+STATE_KEY = "summary_state"
+SUMMARY_FORMAT = 1  # bump when the stored measures change meaning, so old summaries count as stale
+ORG = ("region_id", "site_id", "team_id")
+TP_MEASURES = ("n", "s_d", "ss_d", "s_p", "s_e", "n_dis", "n_p", "s_p_all", "n_imp", "s_imp")
+RESPONSE_MEASURES = ("n", "n_ltr", "promoters", "detractors", "n_csat", "csat_top2")
+
+
+def month_start(col: Any, dialect: str) -> ColumnElement[Any]:
+    """The first day of the month of a date column, as a date."""
+    if dialect == "sqlite":
+        return func.date(col, "start of month")
+    return func.cast(func.date_trunc("month", col), survey_response.c.visit_date.type)
+
+
+def month_floor(d: date) -> date:
+    return d.replace(day=1)
+
+
+def next_month(d: date) -> date:
+    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def state(conn: Connection) -> dict[str, Any]:
+    """What the summaries were built from: the response count and highest id (and the format version)."""
+    row = conn.execute(select(func.count(), func.max(survey_response.c.id))).one()
+    return {"responses": int(row[0]), "max_id": int(row[1] or 0), "format": SUMMARY_FORMAT}
+
+
+def between(col: Any, lo: date | None, hi: date | None) -> ColumnElement[bool]:
+    conds: list[ColumnElement[bool]] = []
+    if lo is not None:
+        conds.append(col >= lo)
+    if hi is not None:
+        conds.append(col <= hi)
+    return and_(true(), *conds)
+
+
+def summary_keys(grain: int, dialect: str) -> list[ColumnElement[Any]]:
+    """The key columns of a summary row of ``grain`` over ``survey_response``, labelled (grain literal first)."""
+    sr = survey_response.c
+    day = sr.visit_date if grain == GRAIN_DAY else month_start(sr.visit_date, dialect)
+    by_cs = grain == GRAIN_MONTH_CS
+    return [
+        literal(grain).label("grain"),
+        day.label("visit_date"),
+        sr.region_id,
+        sr.site_id,
+        sr.team_id,
+        (sr.channel if by_cs else literal(None)).label("channel"),
+        (sr.segment if by_cs else literal(None)).label("segment"),
+    ]
+
+
+def rollup_month(table: Table, extra: Sequence[str], measures: Sequence[str], where: ColumnElement[bool]) -> Any:
+    """An INSERT of grain 1 from grain 2: the channel x segment rows of each month, site, team (and ``extra``)
+    summed."""
+    t = table.c
+    keys = [t.visit_date, *[t[k] for k in ORG], *[t[k] for k in extra]]
+    sel = (
+        select(literal(GRAIN_MONTH), *keys, literal(None), literal(None), *[func.sum(t[m]) for m in measures])
+        .where(t.grain == GRAIN_MONTH_CS, where)
+        .group_by(*keys)
+    )
+    cols = ["grain", "visit_date", *ORG, *extra, "channel", "segment", *measures]
+    return insert(table).from_select(cols, sel)
+
+
+_COUNTED: dict[tuple[Any, ...], bool] = {}
+
+
+def counts_match(conn: Connection, version: int, saved: dict[str, Any],
+                 current: Callable[[Connection], dict[str, Any]]) -> bool:
+    """True when ``current(conn)`` (counts and highest id now) equals what ``saved`` recorded at the refresh.
+
+    Every writer bumps the data version, so the count (tens of milliseconds at a million rows, asked by every
+    summary read) is taken once per engine, data version and record in a process. The saved record is part of
+    the key: a database emptied and refilled under the same URL (tests) starts its versions again, but not with
+    the same record.
+    """
+    key = (id(conn.engine), str(conn.engine.url), version, getattr(current, "__qualname__", ""),
+           repr(sorted(saved.items())))
+    if key not in _COUNTED:
+        if len(_COUNTED) > 64:
+            _COUNTED.clear()
+        _COUNTED[key] = all(saved.get(k) == v for k, v in current(conn).items())
+    return _COUNTED[key]

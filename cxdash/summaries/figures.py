@@ -1,0 +1,79 @@
+"""The survey-figure summary: every aggregate behind the overview's survey cards, per day or month, site and team.
+
+``figure_summary`` holds, under the labels of :func:`cxdash.metrics.response_figures.response_columns`, the very
+same SQL aggregates (NPS, CSAT and CES counts and sums, tier counts, effort facts) grouped at the grains of the
+other summaries. They are counts and sums, so a selection's figures are the sum of its parts exactly as the
+raw query computes them; at a million responses the overview's cards and monthly trend read a few thousand
+summary rows instead of the responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import ColumnElement, delete, insert, select
+from sqlalchemy.engine import Connection
+
+from cxdash.filters import Filters, response_where
+from cxdash.metrics.frames import rows_frame
+from cxdash.schema import figure_summary, survey_response
+from cxdash.summaries.common import (
+    GRAIN_DAY,
+    GRAIN_MONTH_CS,
+    ORG,
+    between,
+    rollup_month,
+    summary_keys,
+)
+from cxdash.summaries.read import additive_sums, group_column
+
+KEYS = ("grain", "visit_date", *ORG, "channel", "segment")
+
+
+def figure_measures() -> list[str]:
+    """The measure columns: the labels of the overview's survey aggregates, in their order."""
+    from cxdash.metrics.response_figures import response_columns  # the metric modules own the expressions
+
+    return [c.name for c in response_columns()]
+
+
+def build_figure_summary(conn: Connection, lo: date | None = None, hi: date | None = None) -> None:
+    """Rebuild the figure summary rows of ``[lo, hi]`` (whole months; everything without dates).
+
+    Called by :func:`cxdash.summaries.refresh_summaries` inside the loader's transaction.
+    """
+    conn.execute(delete(figure_summary).where(between(figure_summary.c.visit_date, lo, hi)))
+    insert_figure_sums(conn, between(survey_response.c.visit_date, lo, hi), (GRAIN_MONTH_CS, GRAIN_DAY))
+    conn.execute(rollup_month(figure_summary, [], figure_measures(), between(figure_summary.c.visit_date, lo, hi)))
+
+
+def insert_figure_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[int]) -> None:
+    """Insert the figure sums of the responses matching ``where`` at each of ``grains``."""
+    from cxdash.metrics.response_figures import response_columns
+
+    for grain in grains:
+        keys = summary_keys(grain, conn.dialect.name)
+        sel = select(*keys, *response_columns()).where(where).group_by(*keys[1:])
+        conn.execute(insert(figure_summary).from_select([*KEYS, *figure_measures()], sel))
+
+
+def raw_figure_sums(conn: Connection, filters: Filters, group_by: Sequence[str] = ()) -> pd.DataFrame:
+    """The figure measures by ``group_by`` computed from the responses themselves."""
+    from cxdash.metrics.response_figures import response_columns
+
+    keys = [group_column(survey_response, g, conn.dialect.name) for g in group_by]
+    stmt = select(*keys, *response_columns()).where(response_where(filters))
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return rows_frame(conn.execute(stmt), [*group_by, *figure_measures()])
+
+
+def figure_sums(conn: Connection, filters: Filters, group_by: Sequence[str] = ()) -> pd.DataFrame:
+    """The figure measures of the filters' responses by ``group_by`` (e.g. ``["month"]``), summaries first.
+
+    One row per group (one row without ``group_by``); measures are floats, NULL sums count as 0.
+    """
+    return additive_sums(conn, filters, figure_summary, figure_measures(), group_by,
+                         lambda f: raw_figure_sums(conn, f, group_by), by_day="week" in group_by)

@@ -1,0 +1,149 @@
+"""Reading the summaries: split a selection into summary and raw parts and add up their sums."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Table, and_, func, select
+from sqlalchemy.engine import Connection
+
+from cxdash.db import data_version, get_setting
+from cxdash.filters import Filters, response_where
+from cxdash.metrics.frames import rows_frame
+from cxdash.sqlfuncs import month_bucket, week_bucket
+from cxdash.summaries.common import (
+    GRAIN_DAY,
+    GRAIN_MONTH,
+    GRAIN_MONTH_CS,
+    STATE_KEY,
+    SUMMARY_FORMAT,
+    between,
+    counts_match,
+    month_floor,
+    next_month,
+    state,
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of a selection: from a summary grain (``grain`` set) or from the raw rows (``grain`` None)."""
+
+    grain: int | None
+    date_from: date | None
+    date_to: date | None
+
+
+def summaries_fresh(conn: Connection, tolerance: float | None = None) -> bool:
+    """True when the summaries were built from the responses now stored (and with ``tolerance`` if given).
+
+    Fresh: nothing was written since the refresh (same data version), or the responses' count and highest id are
+    what the refresh saw. Every writer bumps the data version, so the count (tens of milliseconds at a million
+    responses, paid by every summary read) is taken once per engine and data version in a process.
+    """
+    saved = get_setting(conn, STATE_KEY, None)
+    if not isinstance(saved, dict):
+        return False
+    if tolerance is not None and abs(float(saved.get("tolerance", -1)) - tolerance) > 1e-12:
+        return False
+    version = data_version(conn)
+    if saved.get("data_version") == version:  # nothing written since the refresh: no count needed
+        return saved.get("format") == SUMMARY_FORMAT
+    return counts_match(conn, version, saved, state)
+
+
+def plan_parts(
+    conn: Connection, filters: Filters, by_day: bool = False, tolerance: float | None = None, by_cs: bool = False
+) -> list[Part]:
+    """Split a selection into summary and raw parts whose sums add up to the selection's sums.
+
+    ``by_day`` asks for day resolution (a weekly trend): months cannot provide it, so only grain 0 or raw rows.
+    ``by_cs`` asks to keep channels and segments apart (grouping by them): only grain 2 or raw rows.
+    """
+    whole = [Part(None, filters.date_from, filters.date_to)]
+    if filters.person_ids or not summaries_fresh(conn, tolerance):
+        return whole
+    by_cs = by_cs or bool(filters.channels or filters.segments)
+    if by_cs and by_day:
+        return whole
+    day_grain = None if by_cs else GRAIN_DAY
+    if by_day:
+        return [Part(day_grain, filters.date_from, filters.date_to)]
+    lo, hi = filters.date_from, filters.date_to
+    first_full = None if lo is None else (lo if lo.day == 1 else next_month(lo))
+    after_full = None if hi is None else (next_month(hi) if (hi + timedelta(days=1)).day == 1 else month_floor(hi))
+    if first_full is not None and after_full is not None and first_full >= after_full:
+        return [Part(day_grain, lo, hi)]  # no whole month inside the range
+    last_full = None if after_full is None else after_full - timedelta(days=1)
+    parts = [Part(GRAIN_MONTH_CS if by_cs else GRAIN_MONTH, first_full, last_full)]
+    if lo is not None and first_full is not None and lo < first_full:
+        parts.append(Part(day_grain, lo, first_full - timedelta(days=1)))
+    if hi is not None and after_full is not None and after_full <= hi:
+        parts.append(Part(day_grain, after_full, hi))
+    return parts
+
+
+def part_filters(filters: Filters, part: Part) -> Filters:
+    """The filters restricted to a part's dates (for raw parts)."""
+    return filters.with_dates(part.date_from, part.date_to)
+
+
+def summary_where(table: Table, filters: Filters, part: Part) -> ColumnElement[bool]:
+    """WHERE clause on a summary table for one part: the grain, its dates and the organisation filters."""
+    return and_(
+        table.c.grain == part.grain,
+        response_where(filters.with_dates(None, None), table),
+        between(table.c.visit_date, part.date_from, part.date_to),
+    )
+
+
+def group_column(table: Table, name: str, dialect: str) -> ColumnElement[Any]:
+    """A grouping key by name on a summary or raw table: a column, or ``month`` / ``week`` of the visit date."""
+    if name == "month":
+        return month_bucket(table.c.visit_date, dialect).label("month")
+    if name == "week":
+        return week_bucket(table.c.visit_date, dialect).label("week")
+    return table.c[name].label(name)
+
+
+def additive_sums(
+    conn: Connection,
+    filters: Filters,
+    table: Table,
+    measures: Sequence[str],
+    group_by: Sequence[str],
+    raw: Callable[[Filters], pd.DataFrame],
+    by_day: bool = False,
+    tolerance: float | None = None,
+) -> pd.DataFrame:
+    """Sum ``measures`` of a summary ``table`` by ``group_by`` over the selection, raw rows where needed.
+
+    ``raw(filters)`` must return the same columns (group_by + measures) computed from the raw rows.
+    """
+    frames = []
+    dialect = conn.dialect.name
+    by_cs = any(g in ("channel", "segment") for g in group_by)  # only grain 2 and raw rows keep those apart
+    for part in plan_parts(conn, filters, by_day=by_day, tolerance=tolerance, by_cs=by_cs):
+        if part.grain is None:
+            frames.append(raw(part_filters(filters, part)))
+            continue
+        keys = [group_column(table, g, dialect) for g in group_by]
+        stmt = select(*keys, *[func.sum(table.c[m]).label(m) for m in measures]).where(
+            summary_where(table, filters, part)
+        )
+        if keys:
+            stmt = stmt.group_by(*keys)
+        frames.append(rows_frame(conn.execute(stmt), [*group_by, *measures]))
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=[*group_by, *measures])
+    out = pd.concat(frames, ignore_index=True)
+    for m in measures:
+        out[m] = pd.to_numeric(out[m], errors="coerce").astype(float)
+    if not group_by:
+        return out[list(measures)].sum().to_frame().T
+    return out.groupby(list(group_by), dropna=False, as_index=False)[list(measures)].sum()

@@ -1,0 +1,105 @@
+"""The summary tables give the same sums as the raw rows for any selection, and fall back when stale."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxdash.filters import Filters
+from cxdash.metrics.gaps import TP_MEASURES, raw_touchpoint_sums, touchpoint_sums
+from cxdash.summaries import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, Part, plan_parts, refresh_summaries
+from tests.experience_data import add_responses, base_org
+
+TOL = 1 / 12
+
+
+def _random_rows(n: int, seed: int = 5) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    codes = ["REC01", "CON02", "HND02"]
+    rows = []
+    for i in range(n):
+        scale = [(1.0, 7.0), (0.0, 10.0), (0.0, 100.0)][i % 3]
+        hi = int(scale[1])
+        scores = [(c, int(rng.integers(scale[0], hi + 1)), int(rng.integers(scale[0], hi + 1)) if i % 7 else None,
+                   float(rng.integers(1, 6))) for c in codes]
+        rows.append({
+            "team_id": int(rng.integers(1, 5)),
+            "visit_date": date(2026, 1, 1) + timedelta(days=int(rng.integers(0, 120))),
+            "channel": ["workshop", "phone"][i % 2],
+            "segment": ["private", "fleet", None][i % 3],
+            "tp_scale_min": scale[0], "tp_scale_max": scale[1],
+            "scores": scores,
+        })
+    return rows
+
+
+def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    out = df.copy()
+    for m in TP_MEASURES:
+        out[m] = pd.to_numeric(out[m]).astype(float)
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+SELECTIONS = [
+    Filters(),
+    Filters(date_from=date(2026, 1, 10), date_to=date(2026, 3, 20)),
+    Filters(date_from=date(2026, 2, 1), date_to=date(2026, 2, 28)),
+    Filters(date_from=date(2026, 2, 3), date_to=date(2026, 2, 9)),
+    Filters(date_from=date(2026, 1, 15), date_to=date(2026, 4, 2), channels=("phone",)),
+    Filters(segments=("fleet",), site_ids=(3,)),
+    Filters(date_from=date(2026, 1, 1), date_to=date(2026, 3, 31), region_ids=(1,), scope_teams=(2,)),
+]
+
+
+@pytest.mark.parametrize("filters", SELECTIONS)
+def test_summaries_equal_raw(engine, filters):
+    base_org(engine)
+    add_responses(engine, _random_rows(240))
+    with engine.begin() as conn:
+        refresh_summaries(conn, tolerance=TOL)
+    with engine.connect() as conn:
+        assert any(p.grain is not None for p in plan_parts(conn, filters, tolerance=TOL))
+        for keys in (["touchpoint_id"], ["site_id", "touchpoint_id"], ["month", "touchpoint_id"]):
+            fast = _sorted(touchpoint_sums(conn, filters, TOL, keys), keys)
+            raw = _sorted(raw_touchpoint_sums(conn, filters, TOL, keys), keys)
+            pd.testing.assert_frame_equal(fast, raw, check_dtype=False, check_exact=False, rtol=1e-9)
+
+
+def test_plan_parts(engine):
+    base_org(engine)
+    add_responses(engine, _random_rows(10))
+    with engine.connect() as conn:
+        assert plan_parts(conn, Filters()) == [Part(None, None, None)]  # never refreshed: raw
+    with engine.begin() as conn:
+        refresh_summaries(conn)
+    with engine.connect() as conn:
+        f = Filters(date_from=date(2026, 1, 10), date_to=date(2026, 3, 20))
+        assert plan_parts(conn, f) == [
+            Part(GRAIN_MONTH, date(2026, 2, 1), date(2026, 2, 28)),
+            Part(GRAIN_DAY, date(2026, 1, 10), date(2026, 1, 31)),
+            Part(GRAIN_DAY, date(2026, 3, 1), date(2026, 3, 20)),
+        ]
+        cs = plan_parts(conn, Filters(date_from=date(2026, 1, 1), date_to=date(2026, 3, 5), channels=("x",)))
+        assert cs == [Part(GRAIN_MONTH_CS, date(2026, 1, 1), date(2026, 2, 28)), Part(None, date(2026, 3, 1), date(2026, 3, 5))]
+        assert plan_parts(conn, Filters(person_ids=(1,))) == [Part(None, None, None)]
+        assert plan_parts(conn, Filters(), tolerance=0.2) == [Part(None, None, None)]  # built with another tolerance
+    add_responses(engine, _random_rows(1))  # a loader that forgot to refresh: raw again, never wrong
+    with engine.connect() as conn:
+        assert plan_parts(conn, Filters()) == [Part(None, None, None)]
+
+
+def test_incremental_refresh(engine):
+    base_org(engine)
+    add_responses(engine, _random_rows(100))
+    with engine.begin() as conn:
+        refresh_summaries(conn, tolerance=TOL)
+    add_responses(engine, [{"visit_date": date(2026, 2, 14), "scores": [("REC01", 2, 6)]}])
+    with engine.begin() as conn:
+        refresh_summaries(conn, date(2026, 2, 14), date(2026, 2, 14), tolerance=TOL)
+    with engine.connect() as conn:
+        fast = _sorted(touchpoint_sums(conn, Filters(), TOL), ["touchpoint_id"])
+        raw = _sorted(raw_touchpoint_sums(conn, Filters(), TOL), ["touchpoint_id"])
+    pd.testing.assert_frame_equal(fast, raw, check_dtype=False, check_exact=False, rtol=1e-9)
