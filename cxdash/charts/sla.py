@@ -1,0 +1,147 @@
+"""Charts of the service page: compliance over time and by group, backlog by age, first-time fix, Pareto.
+
+Each builder takes a frame a :mod:`cxdash.metrics` SLA function returned and the language, and returns an
+Altair chart whose titles, axis labels and series names come from the ``sla`` catalog. Charts that drill down
+carry a point selection named ``pick`` on the group's key, so pages can read the clicked element.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from cxdash.i18n import t
+
+PICK = "pick"
+RATE_AXIS = alt.Axis(format="%")
+SERIES_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+
+
+def _fold(df: pd.DataFrame, x: str, series: dict[str, str]) -> pd.DataFrame:
+    """Long form of the rate columns in ``series`` (column -> translated label) with their n."""
+    parts = []
+    for col, label in series.items():
+        if col in df.columns:
+            parts.append(pd.DataFrame({x: df[x], "series": label, "measure": col, "rate": df[col], "n": df["n"]}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[x, "series", "measure", "rate", "n"])
+
+
+def _rate_lines(df: pd.DataFrame, lang: str, x: str, series: dict[str, str], title_key: str) -> alt.Chart:
+    data = _fold(df, x, series)
+    # The pick carries the period and the rate's code, so a click lists the tickets that missed in that period.
+    pick = alt.selection_point(name=PICK, fields=[x, "measure"])
+    return (
+        alt.Chart(data, title=t(title_key, lang))
+        .mark_line(point=alt.OverlayMarkDef(size=80))
+        .encode(
+            x=alt.X(f"{x}:O", title=t(f"sla.axis.{x}", lang)),
+            y=alt.Y("rate:Q", title=t("sla.axis.rate", lang), axis=RATE_AXIS),
+            color=alt.Color("series:N", title=t("sla.axis.series", lang), scale=alt.Scale(range=SERIES_COLOURS)),
+            tooltip=[
+                alt.Tooltip(f"{x}:O", title=t(f"sla.axis.{x}", lang)),
+                alt.Tooltip("series:N", title=t("sla.axis.series", lang)),
+                alt.Tooltip("rate:Q", title=t("sla.axis.rate", lang), format=".1%"),
+                alt.Tooltip("n:Q", title=t("sla.col.n", lang)),
+            ],
+        )
+        .add_params(pick)
+    )
+
+
+def compliance_trend_chart(df: pd.DataFrame, lang: str, period: str = "month") -> alt.Chart:
+    """First-response and resolution compliance per month or week."""
+    series = {"first_response_rate": t("sla.kpi.first_response", lang), "resolution_rate": t("sla.kpi.resolution", lang)}
+    return _rate_lines(df, lang, period, series, "sla.chart.compliance_trend")
+
+
+def ftf_trend_chart(df: pd.DataFrame, lang: str, period: str = "month") -> alt.Chart:
+    """First-time-fix, reopen and repeat-contact rates per month or week."""
+    series = {"ftf_rate": t("sla.kpi.ftf", lang), "reopen_rate": t("sla.kpi.reopen", lang),
+              "repeat_rate": t("sla.kpi.repeat", lang)}
+    return _rate_lines(df, lang, period, series, "sla.chart.ftf_trend")
+
+
+def breakdown_chart(df: pd.DataFrame, lang: str, rates: tuple[str, ...] = ("first_response_rate", "resolution_rate"),
+                    top: int = 25) -> alt.Chart:
+    """Rates by group as grouped horizontal bars (the ``top`` largest groups); click a bar to drill down.
+
+    The pick carries the group's key and the rate's code (``measure``), so a page can list the tickets that
+    missed that very target in that group."""
+    labels = {"first_response_rate": "sla.kpi.first_response", "resolution_rate": "sla.kpi.resolution",
+              "ftf_rate": "sla.kpi.ftf", "reopen_rate": "sla.kpi.reopen", "repeat_rate": "sla.kpi.repeat"}
+    head = df[df["n"] > 0].head(top).assign(key=lambda d: d["key"].astype(str), name=lambda d: d["name"].astype(str))
+    parts = [pd.DataFrame({"key": head["key"], "name": head["name"], "series": t(labels[r], lang), "measure": r,
+                           "rate": head[r], "n": head["n"]}) for r in rates]
+    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    pick = alt.selection_point(name=PICK, fields=["key", "measure"])
+    return (
+        alt.Chart(data, title=t("sla.chart.breakdown", lang))
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", sort=head["name"].tolist(), title=None, axis=alt.Axis(labelLimit=220)),
+            yOffset="series:N",
+            x=alt.X("rate:Q", title=t("sla.axis.rate", lang), axis=RATE_AXIS, scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("series:N", title=t("sla.axis.series", lang), scale=alt.Scale(range=SERIES_COLOURS)),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)),
+            tooltip=[
+                alt.Tooltip("name:N", title=t("sla.col.group", lang)),
+                alt.Tooltip("series:N", title=t("sla.axis.series", lang)),
+                alt.Tooltip("rate:Q", title=t("sla.axis.rate", lang), format=".1%"),
+                alt.Tooltip("n:Q", title=t("sla.col.n", lang)),
+            ],
+        )
+        .add_params(pick)
+    )
+
+
+def backlog_chart(df: pd.DataFrame, lang: str) -> alt.Chart:
+    """Open tickets by age bucket, split into breached and within target; click a bar to list the bucket's
+    tickets (the pick carries the bucket's code)."""
+    rows = []
+    for r in df.itertuples(index=False):
+        label = t(f"sla.backlog.{r.bucket}", lang)
+        rows.append({"bucket": label, "code": r.bucket, "state": t("sla.state.breached", lang), "n": int(r.breached)})
+        rows.append({"bucket": label, "code": r.bucket, "state": t("sla.state.in_time", lang), "n": int(r.n - r.breached)})
+    data = pd.DataFrame(rows, columns=["bucket", "code", "state", "n"])
+    order = [t(f"sla.backlog.{b}", lang) for b in df["bucket"]]
+    pick = alt.selection_point(name=PICK, fields=["code"])
+    return (
+        alt.Chart(data, title=t("sla.chart.backlog", lang))
+        .mark_bar()
+        .encode(
+            x=alt.X("bucket:N", sort=order, title=t("sla.axis.age", lang)),
+            y=alt.Y("n:Q", title=t("sla.axis.open_tickets", lang)),
+            color=alt.Color("state:N", title=t("sla.axis.state", lang),
+                            scale=alt.Scale(range=["#d62728", "#9ecae1"])),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.6)),
+            tooltip=[alt.Tooltip("bucket:N", title=t("sla.axis.age", lang)),
+                     alt.Tooltip("state:N", title=t("sla.axis.state", lang)),
+                     alt.Tooltip("n:Q", title=t("sla.col.n", lang))],
+        )
+        .add_params(pick)
+    )
+
+
+def pareto_chart(df: pd.DataFrame, lang: str, measure: str = "volume") -> alt.LayerChart:
+    """Categories as bars of the measure (largest first) with the cumulative share as a line; click a bar to
+    list the category's tickets."""
+    data = df.assign(category=df["category"].fillna(t("sla.value.none", lang)))
+    order = data["category"].tolist()
+    value_title = t(f"sla.pareto.{measure}", lang)
+    pick = alt.selection_point(name=PICK, fields=["category"])
+    base = alt.Chart(data, title=t("sla.chart.pareto", lang)).encode(
+        x=alt.X("category:N", sort=order, title=t("sla.col.category", lang), axis=alt.Axis(labelAngle=-30))
+    )
+    bars = base.mark_bar().encode(
+        y=alt.Y("value:Q", title=value_title),
+        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)),
+        tooltip=[alt.Tooltip("category:N", title=t("sla.col.category", lang)),
+                 alt.Tooltip("value:Q", title=value_title),
+                 alt.Tooltip("share:Q", title=t("sla.col.share", lang), format=".1%")],
+    ).add_params(pick)
+    line = base.mark_line(point=True, color="#d62728").encode(
+        y=alt.Y("cum_share:Q", title=t("sla.col.cum_share", lang), axis=RATE_AXIS, scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("category:N", title=t("sla.col.category", lang)),
+                 alt.Tooltip("cum_share:Q", title=t("sla.col.cum_share", lang), format=".1%")],
+    )
+    return alt.layer(bars, line).resolve_scale(y="independent")

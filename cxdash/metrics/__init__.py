@@ -1,0 +1,1 @@
+"""Metric computations, one module per concept; each aggregates in SQL and returns plain Python values."""

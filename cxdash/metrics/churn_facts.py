@@ -1,0 +1,140 @@
+"""The churn model's two customer samples, read together (the drivers page).
+
+The model is fitted on a sample of the judged customers with their facts before the observation end; the
+at-risk list scores a sample of the active customers with their facts up to A (both as in
+:mod:`cxdash.metrics.customer_features`). Read apart, that walks the customers twice and seeks the responses
+and tickets of two samples. Here both samples are taken by customer id in one pass:
+
+- the judged sample is every k-th judged customer id, k = judged / ``size`` rounded up (as
+  :func:`~cxdash.metrics.customer_features.customer_features` takes it);
+- the active sample is every (m x k)-th active customer id, m = (active / k) / ``active_size`` rounded up, so at
+  most about ``active_size`` active customers are scored; an upper bound of the active count from an index
+  range stands in for the count where no organisation filter applies;
+- every fact is aggregated for both windows (before the observation end, up to A) in one grouped query per
+  event table, so a customer in both samples is read once.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from cxdash.filters import Filters
+from cxdash.metrics.churn import customer_selection, has_org_filter, resolve_as_of
+from cxdash.metrics.churn_definition import ChurnDefinition, churned, judged, observation_end
+from cxdash.metrics.customer_features import (
+    FEATURE_COLUMNS,
+    RESPONSE_COLUMNS,
+    SAMPLE_CUSTOMERS,
+    TICKET_COLUMNS,
+    active_condition,
+    typed_facts,
+)
+from cxdash.metrics.frames import rows_frame
+from cxdash.metrics.sla_sql import frt_breached, res_breached
+from cxdash.schema import customer, survey_response, ticket
+from cxdash.sqlfuncs import as_float
+
+WINDOWS = ("model", "now")  # before the observation end (fitting), up to A (scoring)
+cu, sr, tk = customer.c, survey_response.c, ticket.c
+
+
+def _when(cond: ColumnElement[bool], value: Any) -> ColumnElement[Any]:
+    """``value`` where ``cond`` holds, else NULL (aggregates skip it)."""
+    return case((cond, value), else_=None)
+
+
+def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.sum(case((cond, 1), else_=0))
+
+
+def _response_facts(ids: Any, untils: dict[str, datetime]) -> Any:
+    """Per customer of ``ids``: :data:`RESPONSE_COLUMNS` for each window, suffixed ``_<window>``."""
+    repeated = case((sr.repeated_story.is_(true()), 1), else_=0)
+    cols: list[Any] = [sr.customer_id]
+    for until in untils.values():
+        before = sr.visit_date < until.date()
+        cols += [_count_if(before), func.min(_when(before, sr.tier)), func.min(_when(before, sr.ltr)),
+                 func.avg(_when(before, as_float(sr.ces))), func.max(_when(before, sr.contacts_needed)),
+                 func.max(_when(before, sr.transfers)), func.max(_when(before, repeated))]
+    last = max(untils.values())
+    return select(*cols).where(sr.customer_id.in_(ids), sr.visit_date < last.date()).group_by(sr.customer_id)
+
+
+def _ticket_facts(ids: Any, untils: dict[str, datetime]) -> Any:
+    """Per customer of ``ids``: :data:`TICKET_COLUMNS` for each window (breaches judged at its end)."""
+    repeat = or_(tk.is_repeat_7d.is_(true()), tk.has_repeat_7d.is_(true()))
+    cols: list[Any] = [tk.customer_id]
+    for until in untils.values():
+        before = tk.created_at < until
+        cols += [_count_if(before), _count_if(and_(before, or_(frt_breached(until), res_breached(until)))),
+                 _count_if(and_(before, tk.reopen_count > 0)), _count_if(and_(before, repeat))]
+    last = max(untils.values())
+    return (select(*cols).where(tk.customer_id.in_(ids), tk.created_at < last, tk.merged_into.is_(None))
+            .group_by(tk.customer_id))
+
+
+def _windowed(names: list[str]) -> list[str]:
+    return [names[0], *[f"{c}_{w}" for w in WINDOWS for c in names[1:]]]
+
+
+def _active_bound(conn: Connection, filters: Filters, definition: ChurnDefinition, as_of: date) -> int:
+    """The number of active customers, or (without organisation filters) an upper bound read from an index range:
+    those seen within the window (inactivity), or seen by A (flag)."""
+    if has_org_filter(filters):
+        where = and_(customer_selection(filters), active_condition(definition, as_of))
+    elif definition.mode == "flag":
+        where = cu.first_event_at < observation_end(as_of, ChurnDefinition("flag"))
+    else:
+        where = cu.last_event_at >= observation_end(as_of, definition)
+    return int(conn.execute(select(func.count()).select_from(customer).where(where)).scalar_one())
+
+
+def _every(step: int) -> ColumnElement[bool]:
+    return true() if step == 1 else cu.id % step == 0
+
+
+def churn_samples(conn: Connection, filters: Filters, as_of: date | None, definition: ChurnDefinition,
+                  size: int = SAMPLE_CUSTOMERS,
+                  active_size: int = SAMPLE_CUSTOMERS) -> tuple[pd.DataFrame, pd.DataFrame, date | None]:
+    """The judged sample's facts (as :func:`~cxdash.metrics.customer_features.customer_features`), the active
+    sample's facts (as :func:`~cxdash.metrics.customer_features.active_features`) and A, read together."""
+    a = resolve_as_of(conn, filters, as_of)
+    empty = pd.DataFrame(columns=FEATURE_COLUMNS)
+    if a is None:
+        return empty, empty, None
+    selection, is_judged, is_active = customer_selection(filters), judged(definition, a), active_condition(definition, a)
+    n_judged = int(conn.execute(select(func.count()).select_from(customer).where(selection, is_judged)).scalar_one())
+    k = max(1, math.ceil(n_judged / max(size, 1)))
+    m = max(1, math.ceil(_active_bound(conn, filters, definition, a) / k / max(active_size, 1)))
+    in_model, in_scoring = and_(_every(k), is_judged), and_(_every(k * m), is_active)
+    # Both samples are every k-th id seen by A: one range of the first-event index holds them (an OR alone reads
+    # it twice), and the cheap test on the id comes first, so the others run for the sampled ids only.
+    seen = cu.first_event_at < observation_end(a, ChurnDefinition("flag"))
+    who = and_(_every(k), seen, selection, or_(is_judged, in_scoring))
+    base = rows_frame(conn.execute(select(
+        cu.id, case((is_judged, 1), else_=0), case((churned(definition, a), 1), else_=0),
+        case((in_model, 1), else_=0), case((in_scoring, 1), else_=0),
+    ).where(who)), ["customer_id", "judged", "churned", "in_model", "in_scoring"])
+    ids = select(cu.id).where(who).scalar_subquery()
+    untils = dict(zip(WINDOWS, (observation_end(a, definition), observation_end(a, ChurnDefinition("flag"))),
+                      strict=True))
+    resp = rows_frame(conn.execute(_response_facts(ids, untils)), _windowed(RESPONSE_COLUMNS))
+    tick = rows_frame(conn.execute(_ticket_facts(ids, untils)), _windowed(TICKET_COLUMNS))
+    both = base.merge(resp, on="customer_id", how="left").merge(tick, on="customer_id", how="left")
+    return _window(both, "in_model", "model"), _window(both, "in_scoring", "now"), a
+
+
+def _window(both: pd.DataFrame, member: str, tag: str) -> pd.DataFrame:
+    """The members of one sample with that window's facts under the plain names."""
+    part = both[both[member] == 1]
+    facts = {c: part[f"{c}_{tag}"] for c in [*RESPONSE_COLUMNS[1:], *TICKET_COLUMNS[1:]]}
+    out = pd.DataFrame({"customer_id": part["customer_id"], "judged": part["judged"], "churned": part["churned"],
+                        **facts})
+    return typed_facts(out.reset_index(drop=True))

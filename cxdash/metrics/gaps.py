@@ -1,0 +1,263 @@
+"""Touchpoint gaps (DESIGN.md §3): mean of paired differences P - E per touchpoint, with uncertainty.
+
+Every score is first put on the common 0-1 scale of its survey, ``(x - min) / (max - min)`` with the touchpoint
+scale stored on the response, so surveys on different scales can be pooled. Per touchpoint SQL returns n, the
+sum and the sum of squares of the normalised differences; the mean, its t-interval and the one-sample t-test
+follow from those (:mod:`cxdash.metrics.stats`), and Benjamini-Hochberg q-values are taken across the
+touchpoints shown. Where a touchpoint has at most 5,000 pairs in the selection, the differences themselves are
+fetched for a Wilcoxon signed-rank p-value as a robustness check.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from cxdash.filters import Filters, response_where
+from cxdash.i18n import name_column
+from cxdash.metrics import stats
+from cxdash.metrics.frames import rows_frame
+from cxdash.metrics.tier_settings import get_tolerance
+from cxdash.schema import stage, survey_response, touchpoint, touchpoint_score, touchpoint_summary
+from cxdash.summaries import TP_MEASURES, additive_sums, group_column
+
+GAP_COLUMNS = [
+    "stage_code",
+    "stage_name",
+    "touchpoint_id",
+    "touchpoint_code",
+    "touchpoint_name",
+    "n",
+    "mean_p",
+    "mean_e",
+    "gap",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q_value",
+    "wilcoxon_p",
+    "share_disappointed",
+    "importance",
+    "importance_source",
+    "low_sample",
+    "significant",
+]
+_EPS = 1e-9
+
+
+def scale_bounds() -> tuple[ColumnElement[float], ColumnElement[float]]:
+    """The touchpoint scale (min, range) of a response; the overall scale stands in when it is missing."""
+    lo = func.coalesce(survey_response.c.tp_scale_min, survey_response.c.overall_scale_min)
+    hi = func.coalesce(survey_response.c.tp_scale_max, survey_response.c.overall_scale_max)
+    return lo, hi - lo
+
+
+def pair_expressions(tolerance: float) -> dict[str, ColumnElement[Any]]:
+    """SQL expressions of one touchpoint score: paired flag, normalised d, P, E and the disappointed flag.
+
+    The disappointed rule is the tier rule (:mod:`cxdash.metrics.tiers`): integer items on scales of at most 11
+    points compare exactly (d < 0); other scores need d below minus the tolerance (a share of the range).
+    """
+    lo, rng = scale_bounds()
+    p, e = touchpoint_score.c.p, touchpoint_score.c.e
+    paired = and_(p.isnot(None), e.isnot(None))
+    d = (p - e) / rng
+    integral = and_(rng <= 10, p == func.round(p), e == func.round(e))
+    disappointed = case((integral, p - e < 0), else_=d < -tolerance - _EPS)
+    return {
+        "paired": paired,
+        "d": d,
+        "p": (p - lo) / rng,
+        "e": (e - lo) / rng,
+        "disappointed": and_(paired, disappointed),
+        "valid": rng > 0,
+    }
+
+
+def _when(cond: ColumnElement[bool], value: Any) -> ColumnElement[Any]:
+    return case((cond, value), else_=None)
+
+
+def raw_touchpoint_sums(
+    conn: Connection, filters: Filters, tolerance: float, group_by: Sequence[str] = ("touchpoint_id",)
+) -> pd.DataFrame:
+    """``TP_MEASURES`` by ``group_by`` from the touchpoint scores of the selected responses (the raw join).
+
+    Group keys: ``touchpoint_id``, any survey_response column (``site_id``, ``person_id``, ...), ``month``,
+    ``week``.
+    """
+    x = pair_expressions(tolerance)
+    paired, ts = x["paired"], touchpoint_score.c
+    keys = [
+        ts.touchpoint_id if g == "touchpoint_id" else group_column(survey_response, g, conn.dialect.name)
+        for g in group_by
+    ]
+    stmt = (
+        select(
+            *keys,
+            func.sum(case((paired, 1), else_=0)),
+            func.sum(_when(paired, x["d"])),
+            func.sum(_when(paired, x["d"] * x["d"])),
+            func.sum(_when(paired, x["p"])),
+            func.sum(_when(paired, x["e"])),
+            func.sum(case((x["disappointed"], 1), else_=0)),
+            func.count(ts.p),
+            func.sum(x["p"]),
+            func.count(ts.importance),
+            func.sum(ts.importance),
+        )
+        .select_from(touchpoint_score.join(survey_response, survey_response.c.id == ts.response_id))
+        .where(response_where(filters), x["valid"])
+    )
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return rows_frame(conn.execute(stmt), [*group_by, *TP_MEASURES])
+
+
+def touchpoint_sums(
+    conn: Connection,
+    filters: Filters,
+    tolerance: float,
+    group_by: Sequence[str] = ("touchpoint_id",),
+    by_day: bool = False,
+) -> pd.DataFrame:
+    """``TP_MEASURES`` by ``group_by`` over the selection: from the summaries where they can answer, else raw.
+
+    ``person_id`` as a key needs the raw rows (the summaries stop at teams); so does ``week`` under a channel or
+    segment filter.
+    """
+    if "person_id" in group_by:
+        return raw_touchpoint_sums(conn, filters, tolerance, group_by)
+    return additive_sums(
+        conn,
+        filters,
+        touchpoint_summary,
+        TP_MEASURES,
+        group_by,
+        lambda f: raw_touchpoint_sums(conn, f, tolerance, group_by),
+        by_day=by_day or "week" in group_by,
+        tolerance=tolerance,
+    )
+
+
+def touchpoint_catalog(conn: Connection, lang: str = "en") -> pd.DataFrame:
+    """Stages and touchpoints in journey order with names in ``lang`` (English where a name is missing)."""
+    col = name_column(lang)
+    stmt = (
+        select(
+            stage.c.code.label("stage_code"),
+            func.coalesce(stage.c[col], stage.c.name_en).label("stage_name"),
+            touchpoint.c.id.label("touchpoint_id"),
+            touchpoint.c.code.label("touchpoint_code"),
+            func.coalesce(touchpoint.c[col], touchpoint.c.name_en).label("touchpoint_name"),
+            stage.c.sort_order.label("stage_order"),
+            touchpoint.c.sort_order.label("touchpoint_order"),
+        )
+        .select_from(touchpoint.join(stage, stage.c.id == touchpoint.c.stage_id))
+        .order_by(stage.c.sort_order, stage.c.id, touchpoint.c.sort_order, touchpoint.c.id)
+    )
+    return rows_frame(conn.execute(stmt), list(stmt.selected_columns.keys()))
+
+
+def touchpoint_differences(
+    conn: Connection, filters: Filters, touchpoint_ids: list[int], limit: int = stats.WILCOXON_MAX_PAIRS
+) -> dict[int, np.ndarray]:
+    """The normalised differences of each given touchpoint in the selection, at most ``limit`` per touchpoint.
+
+    Only called for touchpoints whose n is known to be within the limit, so one query fetches at most
+    ``limit`` x their number of values (the LIMIT guards against summaries that disagree with the rows).
+    """
+    if not touchpoint_ids:
+        return {}
+    x = pair_expressions(0.0)
+    ts = touchpoint_score.c
+    stmt = (
+        select(ts.touchpoint_id, x["d"])
+        .select_from(touchpoint_score.join(survey_response, survey_response.c.id == ts.response_id))
+        .where(response_where(filters), x["valid"], x["paired"], ts.touchpoint_id.in_(touchpoint_ids))
+        .limit(limit * len(touchpoint_ids) + 1)
+    )
+    pairs = rows_frame(conn.execute(stmt), ["touchpoint_id", "d"])
+    out: dict[int, np.ndarray] = {}
+    for tp_id in touchpoint_ids:
+        values = pairs.loc[pairs["touchpoint_id"] == tp_id, "d"].to_numpy(dtype=float)
+        out[tp_id] = values if values.size <= limit else np.array([], dtype=float)
+    return out
+
+
+def gap_statistics(agg: pd.DataFrame, keys: Sequence[str] = ("touchpoint_id",)) -> pd.DataFrame:
+    """Turn sums (``TP_MEASURES`` by ``keys``) into means, intervals and p-values, one row per group."""
+    a = agg.copy()
+    for col in TP_MEASURES:
+        a[col] = pd.to_numeric(a[col], errors="coerce").astype(float).fillna(0.0)
+    res = stats.mean_ci_arrays(a["n"], a["s_d"], a["ss_d"])
+    n = a["n"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_p = np.where(n > 0, a["s_p"] / n, np.where(a["n_p"] > 0, a["s_p_all"] / a["n_p"], np.nan))
+        mean_e = np.where(n > 0, a["s_e"] / n, np.nan)
+        share_dis = np.where(n > 0, a["n_dis"] / n, np.nan)
+    return pd.DataFrame(
+        {
+            **{k: a[k].to_numpy() for k in keys},
+            "n": n.astype(int),
+            "n_p": a["n_p"].to_numpy().astype(int),
+            "mean_p": mean_p,
+            "mean_e": mean_e,
+            "gap": res["mean"],
+            "ci_low": res["ci_low"],
+            "ci_high": res["ci_high"],
+            "p_value": res["p_value"],
+            "share_disappointed": share_dis,
+        }
+    )
+
+
+def _importance(conn: Connection, filters: Filters, sums: pd.DataFrame) -> pd.DataFrame:
+    from cxdash.metrics.importance import importance_frame  # importance builds on this module
+
+    return importance_frame(conn, filters, sums=sums)
+
+
+def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importance: bool = True) -> pd.DataFrame:
+    """The gap table of the selection: one row per touchpoint of the catalog, in journey order.
+
+    Columns (``GAP_COLUMNS``): stage and touchpoint codes and names, n (pairs with both P and E), mean P, mean E
+    and gap (mean P - E) on the 0-1 scale, the 95 % t-interval of the gap, the one-sample t-test p-value, the
+    Benjamini-Hochberg q-value across the touchpoints with a p-value, the Wilcoxon signed-rank p-value (only
+    where n <= 5,000), the share of pairs that are disappointed, importance as a share (stated or derived, see
+    :mod:`cxdash.metrics.importance`), ``low_sample`` (n < 30) and ``significant`` (q < 0.05).
+    Touchpoints without data keep their row with n = 0 and empty figures.
+    """
+    with engine.connect() as conn:
+        tolerance = get_tolerance(conn)
+        cat = touchpoint_catalog(conn, lang)
+        sums = touchpoint_sums(conn, filters, tolerance)
+        figures = gap_statistics(sums)
+        figures["touchpoint_id"] = figures["touchpoint_id"].astype(int)
+        small = figures.loc[(figures["n"] > 0) & (figures["n"] <= stats.WILCOXON_MAX_PAIRS), "touchpoint_id"]
+        diffs = touchpoint_differences(conn, filters, [int(v) for v in small])
+        imp = _importance(conn, filters, sums) if with_importance else None
+    table = cat.merge(figures, on="touchpoint_id", how="left")
+    table["n"] = table["n"].fillna(0).astype(int)
+    table["n_p"] = table["n_p"].fillna(0).astype(int)
+    table["q_value"] = stats.bh_qvalues(table["p_value"].to_numpy(dtype=float))
+    table["wilcoxon_p"] = [stats.wilcoxon_p(diffs.get(int(t), [])) for t in table["touchpoint_id"]]
+    table["low_sample"] = table["n"] < stats.LOW_SAMPLE
+    table["significant"] = (table["q_value"] < stats.ALPHA).fillna(False).astype(bool)
+    if imp is not None and not imp.empty:
+        imp = imp.rename(columns={"r2": "importance_r2", "n": "importance_n", "outcome": "importance_outcome"})
+        cols = ["touchpoint_id", "importance", "importance_source", "importance_r2", "importance_n",
+                "importance_outcome"]
+        table = table.merge(imp[cols], on="touchpoint_id", how="left")
+    else:
+        table["importance"] = math.nan
+        table["importance_source"] = None
+    extra = [c for c in table.columns if c not in GAP_COLUMNS and c not in ("stage_order", "touchpoint_order")]
+    return table[GAP_COLUMNS + extra].reset_index(drop=True)

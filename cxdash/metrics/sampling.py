@@ -1,0 +1,50 @@
+"""Bounded, deterministic samples of a selection's responses, for models that need row-level data.
+
+Every k-th response id (k = selection size / sample size) keeps the sample the same between a cached page and a
+report, and spreads it over the whole id range (the load order, usually time) instead of favouring the newest
+rows. Big selections take the candidate ids by arithmetic and look them up by primary key (milliseconds); small
+ones, where most candidates would miss, scan the selection through its index. Callers report the n they got, so
+a page can state that a figure rests on a sample.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.engine import Connection
+
+from cxdash.filters import Filters, response_where
+from cxdash.schema import survey_response
+
+MAX_CANDIDATES = 20_000  # ids looked up by key at most; beyond that a scan of the selection is cheaper
+
+
+def selection_size(conn: Connection, filters: Filters) -> int:
+    """Number of responses in the selection (from the summaries where they cover it)."""
+    from cxdash.metrics.tier_analysis import response_sums  # local: tier analysis imports the metric stack
+
+    sums = response_sums(conn, filters)
+    return int(sums["n"].sum()) if not sums.empty else 0
+
+
+def spread_condition(
+    conn: Connection, filters: Filters, size: int, extra: Sequence[ColumnElement[bool]] = ()
+) -> ColumnElement[bool]:
+    """WHERE clause for about ``size`` evenly spread responses of the selection (all of them when fewer)."""
+    where = and_(response_where(filters), *extra)
+    total = selection_size(conn, filters)
+    step = max(1, math.ceil(total / max(size, 1)))
+    if step == 1:
+        return where
+    lo, hi = conn.execute(select(func.min(survey_response.c.id), func.max(survey_response.c.id))).one()
+    if lo is None:
+        return where
+    # An evenly spread selection meets every step-th id of the whole range about ``size`` times; that takes
+    # range / step key lookups, cheap while few, else the scan of the selection is the cheaper way.
+    if (int(hi) - int(lo)) // step + 1 <= MAX_CANDIDATES:
+        ids = np.arange(int(lo), int(hi) + 1, step, dtype=np.int64).tolist()
+        return and_(where, survey_response.c.id.in_(ids))
+    return and_(where, survey_response.c.id % step == 0)
