@@ -1,0 +1,1 @@
+"""SMART action plans run through plan-do-check-act, with their history."""
