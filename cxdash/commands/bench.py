@@ -1,0 +1,53 @@
+"""``python -m cxdash bench``: build (or reuse) demo data at a given size and time the pages.
+
+``bench --responses N --tickets M [--database-url URL] [--seed S] [--rebuild | --temporary [--keep]]
+[--page NAME ...] [--no-reference] [--import-rows K]`` prints one JSON document
+(:func:`cxdash.bench.runner.run_bench`). Without ``--database-url`` the data lives in
+``bench-data/bench_r<N>_t<M>_s<S>.db`` and later runs with the same parameters reuse it. Pages are added to the benchmark in
+:data:`cxdash.bench.pages.PAGES`. Other command modules may hang their own benchmark under it as
+``bench <kind>`` (e.g. ``bench import``) by adding a subparser to this command's parser, found in
+``sub.choices["bench"]``; command modules load in name order, so this one comes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(sub: Any, reports: Any) -> None:
+    """Add ``bench`` (with an empty set of sub-benchmarks that other command modules may fill)."""
+    p = sub.add_parser("bench", help="build (or reuse) data at a given size and time the pages")
+    p.add_argument("--responses", type=int, default=20000, help="survey responses to build (default 20000)")
+    p.add_argument("--tickets", type=int, default=30000, help="tickets to build (default 30000)")
+    p.add_argument("--seed", type=int, default=7, help="random seed of the demo data (default 7)")
+    # SUPPRESS keeps the global --database-url (given before 'bench') when this one is not given.
+    p.add_argument("--database-url", default=argparse.SUPPRESS,
+                   help="sqlite:///file.db or a PostgreSQL server URL (the benchmark's own database "
+                        "cxdash_bench_r<N>_t<M>_s<S> is made on it); default: bench-data/bench_r<N>_t<M>_s<S>.db. "
+                        "A database built earlier with the same parameters is reused")
+    p.add_argument("--rebuild", action="store_true", help="build the data again even if a matching database exists")
+    p.add_argument("--temporary", action="store_true",
+                   help="build in a new throw-away database (removed afterwards unless --keep)")
+    p.add_argument("--keep", action="store_true", help="with --temporary: keep the database afterwards")
+    p.add_argument("--page", action="append", default=None, help="time only this page (repeatable)")
+    p.add_argument("--no-reference", dest="reference", action="store_false",
+                   help="skip the usual-way reference (whole tables into pandas) and its agreement check")
+    p.add_argument("--import-rows", type=int, default=10_000,
+                   help="responses uploaded through the import pipeline to time it (default 10000; 0 = skip)")
+    p.set_defaults(handler=run)
+    p.add_subparsers(dest="bench_kind", required=False, title="other benchmarks")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the page benchmark and print its JSON document."""
+    from cxdash.bench.runner import run_bench
+
+    out = run_bench(args.responses, args.tickets, args.seed, getattr(args, "database_url", None), args.keep,
+                    args.page, rebuild=args.rebuild, temporary=args.temporary, reference=args.reference,
+                    import_rows=args.import_rows)
+    json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0

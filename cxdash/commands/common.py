@@ -1,0 +1,127 @@
+"""Options and output shared by every report command: the global filters and CSV/JSON printing."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from cxdash.db import make_engine
+from cxdash.filters import Filters
+
+
+def register(sub: Any, reports: Any) -> None:
+    """This module only holds shared helpers; it adds no command."""
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """Add the global filter options (the same as the app's sidebar) to a report command."""
+    parser.add_argument("--from", dest="date_from", type=date.fromisoformat, help="first day (YYYY-MM-DD)")
+    parser.add_argument("--to", dest="date_to", type=date.fromisoformat, help="last day (YYYY-MM-DD)")
+    parser.add_argument("--region", type=int, action="append", default=[], help="region id (repeatable)")
+    parser.add_argument("--site", type=int, action="append", default=[], help="site id (repeatable)")
+    parser.add_argument("--team", type=int, action="append", default=[], help="team id (repeatable)")
+    parser.add_argument("--channel", action="append", default=[], help="channel (repeatable)")
+    parser.add_argument("--segment", action="append", default=[], help="customer segment (repeatable)")
+    parser.add_argument("--format", choices=["csv", "json"], default="json")
+    parser.add_argument("--lang", default="en", help="language of labels: en, zh-Hans, zh-Hant")
+    parser.add_argument("--as-user", metavar="EMAIL", default=None,
+                        help="run on behalf of a stored user: a team lead's report is limited to their scope")
+
+
+def filters_from_args(args: argparse.Namespace) -> Filters:
+    """Build :class:`Filters` from the parsed global filter options (scoped to ``--as-user``'s scope if given).
+
+    Raises:
+        SystemExit: ``--as-user`` names nobody with a role.
+    """
+    filters = _filters(args)
+    email = getattr(args, "as_user", None)
+    if not email:
+        return filters
+    from cxdash.auth import apply_scope, resolve_user
+
+    engine = engine_from_args(args)
+    try:
+        user = resolve_user(engine, email)
+    finally:
+        engine.dispose()
+    if user.role is None:
+        raise SystemExit(f"error: {email!r} has no role in this database (see the Users and roles page)")
+    return apply_scope(filters, user)
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        region_ids=tuple(args.region),
+        site_ids=tuple(args.site),
+        team_ids=tuple(args.team),
+        channels=tuple(args.channel),
+        segments=tuple(args.segment),
+    )
+
+
+def engine_from_args(args: argparse.Namespace) -> Engine:
+    """Open (and migrate) the database named by ``--database-url`` or the environment."""
+    return make_engine(getattr(args, "database_url", None))
+
+
+def plain_value(value: Any) -> Any:
+    """A report cell as a plain Python value: NaN, NaT and NA as None (valid JSON, empty CSV cells), numpy
+    scalars as Python numbers."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def frame_rows(df: pd.DataFrame, columns: list[str] | None = None, **extra: Any) -> list[dict[str, Any]]:
+    """Rows of ``df`` as dicts of plain values, with exactly ``columns`` when given (missing ones empty) and the
+    ``extra`` columns added to every row."""
+    if columns is not None:
+        df = df.reindex(columns=columns)
+    names = [str(c) for c in df.columns]
+    return [{**{c: plain_value(v) for c, v in zip(names, row, strict=True)}, **extra}
+            for row in df.itertuples(index=False, name=None)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def escape_formula(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula (=, +, -, @, tab, CR) with a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def print_rows(rows: Iterable[Mapping[str, Any]], fmt: str, out: Any = None) -> None:
+    """Print rows as JSON (a list of objects) or CSV (header + rows, formula-escaped)."""
+    out = out or sys.stdout
+    rows = [dict(r) for r in rows]
+    if fmt == "json":
+        json.dump(rows, out, ensure_ascii=False, default=_plain, indent=2)
+        out.write("\n")
+        return
+    if not rows:
+        return
+    writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()))
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: escape_formula(_plain(v)) for k, v in r.items()})

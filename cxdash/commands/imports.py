@@ -1,0 +1,145 @@
+"""``python -m cxdash import KIND FILE``, ``python -m cxdash batches list|delete`` and ``bench import``.
+
+The import command runs the same pipeline as the upload page, prints the summary as JSON, writes the error report
+when rows were rejected, and exits with 1 when nothing could be loaded (2 when the file itself was refused).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from cxdash.commands.common import engine_from_args, print_rows
+from cxdash.imports.errors import error_report_csv
+from cxdash.imports.kinds import KINDS
+from cxdash.imports.mapping import DATE_ORDERS, ON_DUPLICATE
+from cxdash.imports.pipeline import ImportOptions, prepare, run_import
+from cxdash.imports.reading import FileInput
+from cxdash.imports.saved import get_mapping, save_mapping
+
+KIND_ALIASES = {"survey": "surveys", "ticket": "tickets", "customer": "customers", "inspection": "inspections"}
+
+
+def register(sub: Any, reports: Any) -> None:
+    """Add ``import``, ``batches`` and ``bench import``."""
+    p = sub.add_parser("import", help="import survey responses, tickets, customers, inspections or the catalog")
+    p.add_argument("kind", choices=[*KINDS, *KIND_ALIASES])
+    p.add_argument("file", type=Path)
+    p.add_argument("--mapping", help="use a saved mapping by name")
+    p.add_argument("--save-mapping", metavar="NAME", help="save the mapping used under NAME")
+    p.add_argument("--on-duplicate", choices=ON_DUPLICATE, default="skip",
+                   help="rows already loaded (same source and id): skip (default) or update")
+    p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+    p.add_argument("--create-missing", action="store_true", help="create unknown sites, teams and people")
+    p.add_argument("--all-or-nothing", action="store_true", help="load nothing when any row is rejected")
+    p.add_argument("--error-report", type=Path, help="where to write rejected rows (default: FILE.errors.csv here)")
+    p.add_argument("--encoding", help="override the detected encoding (e.g. gb18030, big5, utf-16)")
+    p.add_argument("--delimiter", help="override the detected delimiter (use '\\t' for tab)")
+    p.add_argument("--sheet", help="XLSX sheet name (default: the first)")
+    p.add_argument("--source", help="source name for idempotency (default: the platform or 'file')")
+    p.add_argument("--date-order", choices=DATE_ORDERS, help="order of a/b/yyyy dates (default: auto)")
+    p.add_argument("--timezone", metavar="ZONE",
+                   help="time zone of date-times written without an offset, e.g. Asia/Shanghai or UTC (default: the "
+                        "saved mapping's, else the default SLA policy's calendar zone, else UTC)")
+    p.add_argument("--actor", default=None, help="who imports (default: the OS user)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--progress", action="store_true", help="print progress lines on stderr even without a terminal")
+    p.add_argument("--chunk-rows", type=int, default=50_000, help="rows validated and loaded per step")
+    p.set_defaults(handler=run)
+    b = sub.add_parser("batches", help="import history: list batches or delete one")
+    bsub = b.add_subparsers(dest="batches_action", required=True)
+    bl = bsub.add_parser("list", help="list import batches, newest first")
+    bl.add_argument("--kind", choices=KINDS)
+    bl.add_argument("--format", choices=["csv", "json"], default="json")
+    bl.set_defaults(handler=run_list)
+    bd = bsub.add_parser("delete", help="delete one batch's rows")
+    bd.add_argument("batch_id", type=int)
+    bd.add_argument("--actor", default=None)
+    bd.set_defaults(handler=run_delete)
+    _register_bench(sub)
+
+
+def _register_bench(sub: Any) -> None:
+    """Add ``bench import`` under the ``bench`` command (created here if no other module made it yet)."""
+    from cxdash.bench.imports import add_arguments, run_bench
+
+    bench = sub.choices.get("bench")
+    if bench is None:
+        bench = sub.add_parser("bench", help="benchmarks")
+        bench.set_defaults(handler=lambda _args: bench.print_help() or 2)
+    actions = [a for a in bench._actions if isinstance(a, argparse._SubParsersAction)]
+    targets = actions[0] if actions else bench.add_subparsers(dest="bench_target", required=False)
+    p = targets.add_parser("import", help="import a generated wide survey CSV and compare with pandas")
+    add_arguments(p)
+    p.set_defaults(handler=run_bench)
+
+
+def _progress(quiet: bool, lines: bool = False) -> Any:
+    if lines:
+
+        def line(done: int, total: int) -> None:
+            print(f"progress {done} {total}", file=sys.stderr, flush=True)
+
+        return line
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\r{min(99, 100 * done // max(total, 1)):3d}%  {done:,} rows", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import one file; print the summary as JSON."""
+    kind = KIND_ALIASES.get(args.kind, args.kind)
+    engine = engine_from_args(args)
+    mapping = get_mapping(engine, kind, args.mapping) if args.mapping else None
+    delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
+    prepared = prepare(engine, FileInput.from_path(args.file), kind, args.encoding, delimiter, args.sheet, mapping)
+    if args.source:
+        prepared.mapping.source = args.source
+    if args.date_order:
+        prepared.mapping.date_order = args.date_order
+    if args.timezone:
+        prepared.mapping.timezone = args.timezone
+    actor = args.actor or getpass.getuser()
+    options = ImportOptions(args.on_duplicate, args.create_missing, args.all_or_nothing, args.dry_run, actor,
+                            chunk_rows=args.chunk_rows)
+    result = run_import(engine, prepared, options, _progress(args.quiet, args.progress))
+    if not args.quiet and sys.stderr.isatty():
+        print(file=sys.stderr)
+    summary = result.summary() | {"encoding": prepared.table.encoding, "layout": prepared.table.layout.name,
+                                  "timezone": prepared.mapping.timezone, "unknown": result.unknown}
+    if len(result.errors):
+        path = args.error_report or Path(f"{args.file.name}.errors.csv")
+        path.write_bytes(error_report_csv(result.errors))
+        summary["error_report"] = str(path)
+    if args.save_mapping:
+        save_mapping(engine, args.save_mapping, prepared.mapping, actor)
+    json.dump(summary, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    print()
+    return 0 if result.rows_valid > 0 and result.status in ("loaded", "dry_run") else 1
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print the import history."""
+    from cxdash.imports.batches import list_batches
+
+    frame = list_batches(engine_from_args(args), args.kind).drop(columns=["mapping"])
+    print_rows(frame.to_dict("records"), args.format)
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    """Delete one batch and print what went."""
+    from cxdash.imports.batches import delete_batch
+
+    counts = delete_batch(engine_from_args(args), args.batch_id, args.actor or getpass.getuser())
+    json.dump({"batch_id": args.batch_id, "deleted": counts}, sys.stdout, indent=2)
+    print()
+    return 0

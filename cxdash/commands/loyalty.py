@@ -1,0 +1,152 @@
+"""``python -m cxdash report loyalty|drivers|churn|themes``: the loyalty pages' figures as CSV or JSON.
+
+Each report calls the functions its page uses, with the same filter options as the other reports:
+
+- ``loyalty --view cards|trend|breakdown|effort|failures`` (``--period month|week``, ``--by region|site|...``):
+  NPS with its interval and group shares, CSAT, CES; trends with every change's verdict; breakdowns; effort and
+  loyalty; service failures and loyalty.
+- ``drivers --outcome ltr|csat``: relative weights with share of R^2, the model's R^2 and n on every row.
+- ``churn --view model|groups|trend|retention|at-risk`` (``--window DAYS`` or ``--flag-only``, ``--as-of``):
+  odds ratios with 95 % CI and p-values, churn by group, churn over time, Kaplan-Meier curves, at-risk customers.
+- ``themes --view themes|tier|touchpoint|emerging`` (``--term T`` lists that theme's comments).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import Any
+
+from cxdash.commands.common import (
+    add_filter_options,
+    engine_from_args,
+    filters_from_args,
+    frame_rows,
+    plain_value,
+    print_rows,
+)
+from cxdash.i18n import normalise_language
+
+
+def register(sub: Any, reports: Any) -> None:
+    """Add ``report loyalty``, ``report drivers``, ``report churn`` and ``report themes``."""
+    p = reports.add_parser("loyalty", help="NPS, CSAT and CES with intervals: cards, trend, breakdowns, effort, failures")
+    add_filter_options(p)
+    p.add_argument("--view", choices=["cards", "trend", "breakdown", "effort", "failures"], default="cards")
+    p.add_argument("--period", choices=["month", "week"], default="month")
+    p.add_argument("--by", choices=["region", "site", "team", "channel", "segment"], default="site")
+    p.set_defaults(handler=run_loyalty)
+    p = reports.add_parser("drivers", help="key drivers of likelihood to recommend or CSAT (relative weights)")
+    add_filter_options(p)
+    p.add_argument("--outcome", choices=["ltr", "csat"], default="ltr")
+    p.set_defaults(handler=run_drivers)
+    p = reports.add_parser("churn", help="churn drivers: odds ratios, churn by group, trend, retention, at-risk list")
+    add_filter_options(p)
+    p.add_argument("--view", choices=["model", "groups", "trend", "retention", "at-risk"], default="model")
+    p.add_argument("--window", type=int, default=None, help="inactivity window W in days (default: the setting)")
+    p.add_argument("--flag-only", action="store_true", help="count only the uploaded churn flag")
+    p.add_argument("--as-of", type=date.fromisoformat, default=None, help="day churn is judged on (YYYY-MM-DD)")
+    p.add_argument("--limit", type=int, default=200, help="customers in the at-risk list")
+    p.set_defaults(handler=run_churn)
+    p = reports.add_parser("themes", help="comment themes: lift of detractors over promoters, per tier/touchpoint, emerging")
+    add_filter_options(p)
+    p.add_argument("--view", choices=["themes", "tier", "touchpoint", "emerging"], default="themes")
+    p.add_argument("--term", default=None, help="list the comments of this theme instead")
+    p.set_defaults(handler=run_themes)
+
+
+def card_rows(engine: Any, filters: Any) -> list[dict[str, Any]]:
+    """One row per KPI: value, n, interval, previous value, change, threshold and verdict."""
+    from cxdash.metrics.loyalty import loyalty_summary
+
+    s = loyalty_summary(engine, filters)
+    prev = s.previous.values() if s.previous else {}
+    rows = []
+    for kpi, (value, n, low, high) in s.current.values().items():
+        c = s.changes.get(kpi)
+        verdict = None if c is None or c.significant is None else ("significant" if c.significant else "within_noise")
+        rows.append({"kpi": kpi, "value": value, "n": n, "ci_low": low, "ci_high": high,
+                     "previous": prev.get(kpi, (None,))[0], "delta": c.delta if c else None,
+                     "threshold": c.threshold if c else None, "verdict": verdict,
+                     "sampled": s.ces_sampled and kpi.startswith("ces")})
+    return [{k: plain_value(v) for k, v in r.items()} for r in rows]
+
+
+def run_loyalty(args: argparse.Namespace) -> int:
+    """Print the selected loyalty view."""
+    from cxdash.metrics.effort import effort_loyalty
+    from cxdash.metrics.failures import service_failures
+    from cxdash.metrics.loyalty import loyalty_breakdown, loyalty_trend
+
+    engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
+    if args.view == "trend":
+        rows = frame_rows(loyalty_trend(engine, f, args.period))
+    elif args.view == "breakdown":
+        rows = frame_rows(loyalty_breakdown(engine, f, args.by, lang))
+    elif args.view == "effort":
+        eff = effort_loyalty(engine, f)
+        rows = frame_rows(eff.table, responses=eff.responses, sampled=eff.sampled, churn_customers=eff.customers)
+    elif args.view == "failures":
+        fail = service_failures(engine, f)
+        rows = frame_rows(fail.table, responses=fail.responses, sampled=fail.sampled, churn_customers=fail.customers)
+    else:
+        rows = card_rows(engine, f)
+    print_rows(rows, args.format)
+    return 0
+
+
+def run_drivers(args: argparse.Namespace) -> int:
+    """Print the key drivers with the model's R^2 and n on every row."""
+    from cxdash.metrics.drivers import key_drivers
+
+    engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
+    model = key_drivers(engine, f, args.outcome, lang)
+    print_rows(frame_rows(model.table, outcome=model.outcome, r2=plain_value(model.r2), n=model.n), args.format)
+    return 0
+
+
+def _definition(args: argparse.Namespace, engine: Any) -> Any:
+    from cxdash.metrics.churn_definition import ChurnDefinition, load_definition
+
+    stored = load_definition(engine)
+    mode = "flag" if args.flag_only else stored.mode
+    return ChurnDefinition(mode, args.window or stored.window_days).validate()
+
+
+def run_churn(args: argparse.Namespace) -> int:
+    """Print the selected churn view."""
+    from cxdash.metrics.churn import churn_trend
+    from cxdash.metrics.churn_model import at_risk_customers, churn_by_group, churn_model
+    from cxdash.metrics.survival import retention_curves
+
+    engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
+    d = _definition(args, engine)
+    if args.view == "groups":
+        rows = frame_rows(churn_by_group(engine, f, args.as_of, d))
+    elif args.view == "trend":
+        rows = frame_rows(churn_trend(engine, f, args.as_of, d.window_days, mode=d.mode))
+    elif args.view == "retention":
+        rows = frame_rows(retention_curves(engine, f, args.as_of, d))
+    elif args.view == "at-risk":
+        risk, scored = at_risk_customers(engine, f, lang, args.limit, args.as_of, d)
+        rows = frame_rows(risk, scored=scored)
+    else:
+        m = churn_model(engine, f, args.as_of, d)
+        rows = frame_rows(m.table, n=m.n, churned=m.events, converged=m.converged, pseudo_r2=plain_value(m.pseudo_r2),
+                       as_of=m.as_of, mode=d.mode, window_days=d.window_days)
+    print_rows(rows, args.format)
+    return 0
+
+
+def run_themes(args: argparse.Namespace) -> int:
+    """Print the selected themes view, or the comments of one theme."""
+    from cxdash.metrics.themes import theme_comments, voice
+
+    engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
+    if args.term:
+        print_rows(frame_rows(theme_comments(engine, f, args.term)), args.format)
+        return 0
+    v = voice(engine, f, lang)
+    frame = {"themes": v.themes, "tier": v.by_tier, "touchpoint": v.by_touchpoint, "emerging": v.emerging}[args.view]
+    print_rows(frame_rows(frame, sampled_comments=v.sampled, selection_comments=v.comments), args.format)
+    return 0
