@@ -1,0 +1,1 @@
+"""The only Streamlit-aware part of cxdash: page context, cached wrappers and shared widgets."""

@@ -1,0 +1,226 @@
+"""Widgets of the upload page: file options, the mapping editor, the preview and progress bars.
+
+The upload page (``pages/upload.py``) walks through the steps and calls these; everything they compute comes from
+:mod:`cxdash.imports`. Widget keys carry a token of the file and its reading options, so a new file starts
+from a fresh proposed mapping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from cxdash.i18n import catalog, t
+from cxdash.imports.catalog_upload import stage_choices, touchpoint_labels
+from cxdash.imports.errors import error_report, error_report_csv
+from cxdash.imports.kinds import FIXED_SCALES, fields
+from cxdash.imports.mapping import DATE_ORDERS, Mapping, NewTouchpoint, Scale, TouchpointColumns, suggest_code
+from cxdash.imports.pipeline import ImportResult, Prepared, prepare
+from cxdash.imports.reading import FileInput
+from cxdash.imports.templates import LANGS, template_bytes, template_name
+from cxdash.imports.timezones import COMMON_ZONES, has_times, zone_offset
+
+ENCODINGS = ["utf-8", "utf-8-sig", "gb18030", "cp950", "utf-16", "cp1252"]
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_PREPARED = "_imp_prepared"
+NONE = ""
+SHOWN_ERRORS = 1000
+
+
+def template_downloads(kind: str, lang: str) -> None:
+    """Download buttons for the kind's templates (CSV and XLSX, English and Chinese headers)."""
+    cols = st.columns(4)
+    i = 0
+    for tlang in LANGS:
+        for fmt in ("csv", "xlsx"):
+            cols[i].download_button(
+                t(f"imports.ui.template_{fmt}", lang, headers=t(f"imports.ui.lang_{tlang}", lang)),
+                template_bytes(kind, tlang, fmt), file_name=template_name(kind, tlang, fmt),
+                key=f"imp_tpl_{kind}_{tlang}_{fmt}",
+            )
+            i += 1
+
+
+def file_token(data: bytes, *parts: object) -> str:
+    """A short key for a file and how it is read."""
+    h = hashlib.sha256(data)
+    h.update(repr(parts).encode())
+    return h.hexdigest()[:12]
+
+
+def prepared_upload(engine: Engine, data: bytes, name: str, kind: str, encoding: str | None, delimiter: str | None,
+                    sheet: str | None, saved: Mapping | None, token: str) -> Prepared:
+    """Open and map an upload once per file and options (kept in the session, not recomputed every rerun)."""
+    cache = st.session_state.setdefault(_PREPARED, {})
+    if token not in cache:
+        cache.clear()
+        cache[token] = prepare(engine, FileInput(name, data), kind, encoding, delimiter, sheet, saved)
+    return cache[token]
+
+
+def _column_select(label: str, options: list[str], current: str | None, key: str, help_: str | None = None) -> str | None:
+    index = options.index(current) if current in options else 0
+    value = st.selectbox(label, options, index=index, key=key, help=help_,
+                         format_func=lambda c: c if c else "—")
+    return value or None
+
+
+def field_selects(prepared: Prepared, lang: str, token: str) -> dict[str, str]:
+    """One select per field of the kind: which file column holds it."""
+    options = [NONE, *prepared.table.columns]
+    current = prepared.mapping.columns
+    out: dict[str, str] = {}
+    grid = st.columns(3)
+    for i, f in enumerate(fields(prepared.mapping.kind)):
+        label = t(f"imports.field.{f.name}", lang) + (" *" if f.required else "")
+        with grid[i % 3]:
+            col = _column_select(label, options, current.get(f.name), f"imp_col_{f.name}_{token}")
+        if col:
+            out[f.name] = col
+    return out
+
+
+def touchpoint_selects(engine: Engine, prepared: Prepared, lang: str, token: str) -> list[TouchpointColumns]:
+    """P, E and importance columns of every catalog touchpoint (wide files)."""
+    names = touchpoint_labels(engine, lang)
+    options = [NONE, *prepared.table.columns]
+    found = {tp.code: tp for tp in prepared.mapping.touchpoints}
+    out = []
+    with st.expander(t("imports.ui.touchpoints", lang, n=len(found)), expanded=False):
+        for code, name in names.items():
+            tp = found.get(code, TouchpointColumns(code))
+            c1, c2, c3 = st.columns(3)
+            with c1:
+                p = _column_select(t("imports.ui.tp_p", lang, name=name), options, tp.p, f"imp_tp_p_{code}_{token}")
+            with c2:
+                e = _column_select(t("imports.ui.tp_e", lang, name=name), options, tp.e, f"imp_tp_e_{code}_{token}")
+            with c3:
+                i = _column_select(t("imports.ui.tp_i", lang, name=name), options, tp.importance,
+                                   f"imp_tp_i_{code}_{token}")
+            if p or e or i:
+                out.append(TouchpointColumns(code, p, e, i))
+    return out
+
+
+def new_touchpoint_controls(engine: Engine, prepared: Prepared, lang: str, token: str) -> list[NewTouchpoint]:
+    """Offer to add touchpoints the file has and the catalog lacks, to a chosen or new stage."""
+    if not prepared.unknown_touchpoints:
+        return []
+    stages = stage_choices(engine, lang)
+    codes = dict(stages)
+    taken = set(touchpoint_labels(engine, lang))
+    out = []
+    st.markdown(f"**{t('imports.ui.unknown_tps', lang)}**")
+    for n, (stem, cols) in enumerate(prepared.unknown_touchpoints.items()):
+        if not st.checkbox(t("imports.ui.add_tp", lang, stem=stem, columns=", ".join(cols)), key=f"imp_new_{n}_{token}"):
+            continue
+        c1, c2, c3, c4 = st.columns(4)
+        name = c1.text_input(t("imports.ui.tp_name", lang), value=stem, key=f"imp_new_name_{n}_{token}")
+        code = c2.text_input(t("imports.ui.tp_code", lang), value=suggest_code(stem, taken), key=f"imp_new_code_{n}_{token}")
+        stage = c3.selectbox(t("imports.ui.tp_stage", lang), list(codes), format_func=lambda c: codes[c],
+                             key=f"imp_new_stage_{n}_{token}")
+        new_stage = c4.text_input(t("imports.ui.new_stage", lang), key=f"imp_new_stage_name_{n}_{token}")
+        marks = {c: c.lower() for c in cols}
+        p = next((c for c, low in marks.items() if any(m in low for m in ("_p", " p", "perce", "感知", "实际"))), cols[0])
+        e = next((c for c in cols if c != p), None)
+        out.append(NewTouchpoint(code=code.strip().upper(), p=p, e=e, name=name.strip() or stem,
+                                 stage=new_stage.strip() or stage))
+        taken.add(code.strip().upper())
+    return out
+
+
+def scale_controls(mapping: Mapping, lang: str, token: str) -> dict[str, Scale]:
+    """Declared scale of each score group (detected values as defaults)."""
+    scales: dict[str, Scale] = {}
+    groups = list(mapping.scales)
+    if not groups:
+        return scales
+    st.markdown(f"**{t('imports.ui.scales', lang)}**", help=t("imports.ui.scale_help", lang))
+    for group in groups:
+        s = mapping.scales[group]
+        label = t(f"imports.ui.group.{group}", lang)
+        c1, c2, c3 = st.columns(3)
+        fixed = group in FIXED_SCALES
+        lo = c1.number_input(t("imports.ui.scale_min", lang, group=label), value=float(s.min), step=1.0,
+                             key=f"imp_scale_min_{group}_{token}")
+        hi = c2.number_input(t("imports.ui.scale_max", lang, group=label), value=float(s.max), step=1.0,
+                             key=f"imp_scale_max_{group}_{token}")
+        whole = c3.checkbox(t("imports.ui.scale_integer", lang, group=label), value=s.integer, disabled=fixed,
+                            key=f"imp_scale_int_{group}_{token}")
+        scales[group] = Scale(lo, hi, True if fixed else whole)
+    return scales
+
+
+def date_and_source(mapping: Mapping, lang: str, token: str) -> tuple[str, str]:
+    """Day/month order of ambiguous dates, and the source name used for idempotency."""
+    c1, c2 = st.columns(2)
+    order = c1.selectbox(t("imports.ui.date_order", lang), DATE_ORDERS, index=DATE_ORDERS.index(mapping.date_order),
+                         format_func=lambda o: t(f"imports.ui.order.{o}", lang), key=f"imp_date_order_{token}")
+    source = c2.text_input(t("imports.ui.source", lang), value=mapping.source, help=t("imports.ui.source_help", lang),
+                           key=f"imp_source_{token}")
+    return order, source.strip() or mapping.source
+
+
+def zone_label(zone: str, lang: str) -> str:
+    """A time zone as shown in the select: translated place, IANA name and today's UTC offset."""
+    key = f"imports.tz.{zone.lower().replace('/', '_')}"
+    name = t(key, lang) if key in catalog() else zone
+    return t("imports.ui.tz_label", lang, name=name, zone=zone, offset=zone_offset(zone))
+
+
+def timezone_select(mapping: Mapping, default: str, lang: str, token: str) -> str | None:
+    """The time zone of times written without an offset (kinds with date-times only; None for the others).
+
+    Starts from the mapping's zone (a saved mapping's, else the SLA default) and offers the common zones.
+    """
+    if not has_times(mapping.kind):
+        return None
+    current = mapping.timezone or default
+    zones = list(COMMON_ZONES) if current in COMMON_ZONES else [current, *COMMON_ZONES]
+    return str(st.selectbox(t("imports.ui.timezone", lang), zones, index=zones.index(current),
+                            format_func=lambda z: zone_label(z, lang), key=f"imp_timezone_{token}",
+                            help=t("imports.ui.timezone_help", lang, default=default)))
+
+
+def progress(label_key: str, lang: str) -> tuple[Any, Callable[[int, int], None]]:
+    """A progress bar and the callback that moves it."""
+    bar = st.progress(0.0, text=t(label_key, lang, done=0, total="?"))
+
+    def update(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=t(label_key, lang, done=f"{done:,}", total=f"{total:,}"))
+
+    return bar, update
+
+
+def preview(result: ImportResult, lang: str) -> None:
+    """Counts, rejected rows with their reasons, and the error report download."""
+    cols = st.columns(6)
+    values = [("read", result.rows_read), ("valid", result.rows_valid), ("rejected", result.rows_rejected),
+              ("new", result.inserted), ("skipped", result.skipped), ("updated", result.updated)]
+    for col, (key, value) in zip(cols, values, strict=True):
+        col.metric(t(f"imports.ui.metric.{key}", lang), f"{value:,}", help=t(f"imports.ui.metric_help.{key}", lang))
+    if len(result.errors):
+        shown = result.errors.head(SHOWN_ERRORS)
+        st.markdown(f"**{t('imports.ui.rejected_rows', lang, n=f'{len(shown):,}', total=f'{len(result.errors):,}')}**")
+        st.dataframe(error_report(shown, lang), hide_index=True, width="stretch")
+        st.download_button(t("imports.ui.download_errors", lang), error_report_csv(result.errors, lang),
+                           file_name=f"{result.file_name}.errors.csv", mime="text/csv", key="imp_errors_download")
+
+
+def sample_table(prepared: Prepared) -> pd.DataFrame:
+    """The first rows of the file as text (shown as text, so formulas and tags stay inert)."""
+    return prepared.sample.head(20).astype("str")
+
+
+def deleted_detail(counts: dict[str, int], lang: str) -> str:
+    """What a batch delete removed, e.g. "survey responses: 6, touchpoint scores: 12"."""
+    parts = []
+    for what, n in counts.items():
+        key = f"imports.hist.what.{what}"
+        parts.append(f"{t(key, lang) if key in catalog() else what}: {n:,}")
+    return ", ".join(parts) or "0"

@@ -1,0 +1,43 @@
+"""The page registry: which pages exist, in which section, for which roles.
+
+``app.py`` turns this list into ``st.navigation`` sections. Add a page by appending a :class:`PageSpec`.
+Section and title keys are translation keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_ROLES = ("admin", "executive", "cx_lead", "team_lead")
+SECTIONS = ("overview", "experience", "loyalty", "service", "improve", "data", "admin")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its script under ``pages/``, URL path, section, title key, icon and allowed roles."""
+
+    script: str
+    url_path: str
+    section: str
+    title_key: str
+    icon: str
+    roles: tuple[str, ...] = ALL_ROLES
+
+
+PAGES: list[PageSpec] = [
+    PageSpec("overview.py", "overview", "overview", "page.overview", ":material/dashboard:"),
+    PageSpec("tiers.py", "tiers", "experience", "experience.page.tiers", ":material/sentiment_satisfied:"),
+    PageSpec("touchpoints.py", "touchpoints", "experience", "experience.page.touchpoints", ":material/route:"),
+    PageSpec("loyalty.py", "loyalty", "loyalty", "loyalty.page.loyalty", ":material/favorite:"),
+    PageSpec("drivers.py", "drivers", "loyalty", "loyalty.page.drivers", ":material/insights:"),
+    PageSpec("voice.py", "voice", "loyalty", "loyalty.page.voice", ":material/forum:"),
+    PageSpec("inspections.py", "inspections", "improve", "improve.page.inspections", ":material/fact_check:"),
+    PageSpec("action_plans.py", "action-plans", "improve", "improve.page.action_plans", ":material/task_alt:"),
+    PageSpec("service.py", "service", "service", "sla.page.service", ":material/support_agent:"),
+    PageSpec("sla_settings.py", "sla-settings", "data", "sla.page.settings", ":material/schedule:", ("admin", "cx_lead")),
+    PageSpec("upload.py", "upload", "data", "imports.page.upload", ":material/upload_file:", ("admin", "cx_lead")),
+    PageSpec("import_history.py", "import-history", "data", "imports.page.history", ":material/history:",
+             ("admin", "cx_lead")),
+    PageSpec("users.py", "users", "admin", "auth.page.users", ":material/manage_accounts:", ("admin",)),
+    PageSpec("audit.py", "audit", "admin", "auth.page.audit", ":material/policy:", ("admin",)),
+]

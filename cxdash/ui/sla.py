@@ -1,0 +1,141 @@
+"""Streamlit pieces of the service page: KPI cards, drill-down state in the URL, ticket tables, downloads.
+
+The view and the drill-down (``sla_view``, ``sla_by``, ..., ``drill_by``, ``drill_key``, ``drill_outcome``,
+``drill_period``, ``drill_page``) live in URL query parameters, so a drilled view is a link one can share.
+They are synced by hand (:func:`from_url` / :func:`to_url`) rather than with ``bind="query-params"``, because
+a bound select widget writes its translated label into the URL, and the link would break in another language;
+here the URL always holds the stored codes. Clicking a chart or a table row sets the widgets' session state in
+a callback, before the next run draws them.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from cxdash.metrics.sla import SlaSummary
+from cxdash.metrics.sla_lists import Drill
+from cxdash.metrics.sla_sql import utcnow
+from cxdash.ui.context import tr
+from cxdash.ui.url_state import from_url, to_url  # noqa: F401 - the pages call them as ui.from_url / ui.to_url
+
+DRILL_KEYS = ("drill_by", "drill_key", "drill_outcome", "drill_period", "drill_page")
+VIEW_KEY = "sla_view"
+LIST_COLUMNS = ("id", "external_id", "status", "priority", "category", "channel", "site", "team", "agent",
+                "created_at", "frt_business_min", "frt_target_min", "res_business_min", "res_target_min",
+                "reopen_count", "reminder_count", "is_repeat_7d", "merged_into", "subject")
+WARNING_COLUMNS = ("link", "id", "external_id", "priority", "category", "agent", "team", "status", "created_at",
+                   "age_hours", "target", "due_at", "minutes_left")
+
+
+
+
+def now_minute() -> datetime:
+    """The current UTC time cut to the minute: the ``now`` of every SLA figure, stable enough to cache."""
+    return utcnow().replace(second=0, microsecond=0)
+
+
+def pct(value: float) -> str:
+    """A rate as a percentage with one decimal; a dash when undefined."""
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1%}"
+
+
+def minutes(value: float) -> str:
+    """Business minutes as hours and minutes ("3 h 05 min"); a dash when undefined."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    total = int(round(value))
+    return tr("sla.fmt.hm", h=total // 60, m=f"{total % 60:02d}")
+
+
+def kpi_cards(s: SlaSummary) -> None:
+    """Headline cards with their definitions in the help text."""
+    cards = [
+        ("sla.kpi.first_response", pct(s.first_response.rate), s.first_response.n),
+        ("sla.kpi.resolution", pct(s.resolution.rate), s.resolution.n),
+        ("sla.kpi.ftf", pct(s.ftf.rate), s.ftf.n),
+        ("sla.kpi.reopen", pct(s.reopen.rate), s.reopen.n),
+        ("sla.kpi.repeat", pct(s.repeat.rate), s.repeat.n),
+        ("sla.kpi.chased", pct(s.chased.rate), s.chased.n),
+    ]
+    cols = st.columns(len(cards) + 2)
+    for col, (key, value, n) in zip(cols, cards, strict=False):
+        col.metric(tr(key), value, help=tr(key.replace(".kpi.", ".help.")))
+        col.caption(tr("sla.n", n=n))
+    cols[-2].metric(tr("sla.kpi.at_risk"), s.at_risk, help=tr("sla.help.at_risk"))
+    cols[-1].metric(tr("sla.kpi.breached_open"), s.breached_open, help=tr("sla.help.breached_open"))
+    st.caption(tr("sla.merged_note", merged=s.merged, n=s.n))
+
+
+def drill_from_state() -> Drill:
+    """The drill-down the URL / widgets currently hold."""
+    get = st.session_state.get
+    return Drill(get("drill_by") or None, get("drill_key") or None, get("drill_outcome") or None,
+                 get("drill_period") or None)
+
+
+def set_drill(group: str | None = None, key: Any = None, outcome: str | None = None, period: str | None = None) -> None:
+    """Point the drill-down at a group/outcome/period (call from a widget callback)."""
+    st.session_state["drill_by"] = group
+    st.session_state["drill_key"] = "" if key is None else str(key)
+    st.session_state["drill_outcome"] = outcome
+    st.session_state["drill_period"] = period or ""
+    st.session_state["drill_page"] = 1
+
+
+def picked(state_key: str, field: str) -> Any:
+    """The value of ``field`` of the point clicked in the chart whose key is ``state_key`` (None if none)."""
+    state: Any = st.session_state.get(state_key)
+    try:
+        points = state["selection"]["pick"]
+    except (KeyError, TypeError):
+        return None
+    if isinstance(points, list) and points:
+        return points[0].get(field)
+    return None
+
+
+def ticket_link(ticket_id: int) -> str:
+    """A relative link to this page listing one ticket, keeping the current filters of the URL."""
+    params = {k: v for k, v in st.query_params.to_dict().items() if k not in (*DRILL_KEYS, VIEW_KEY)}
+    params.update({"drill_by": "ticket", "drill_key": str(ticket_id)})
+    return "?" + urlencode(params)
+
+
+def column_config(columns: tuple[str, ...]) -> dict[str, Any]:
+    """Translated headers (and formats) for ticket tables."""
+    cfg: dict[str, Any] = {c: tr(f"sla.col.{c}") for c in columns}
+    cfg["link"] = st.column_config.LinkColumn(tr("sla.col.link"), display_text=tr("sla.col.open_ticket"))
+    for c in ("frt_business_min", "res_business_min", "minutes_left", "age_hours"):
+        cfg[c] = st.column_config.NumberColumn(tr(f"sla.col.{c}"), format="%.0f", help=tr(f"sla.help.col.{c}"))
+    for c in ("created_at", "due_at"):
+        cfg[c] = st.column_config.DatetimeColumn(tr(f"sla.col.{c}"), format="YYYY-MM-DD HH:mm", help=tr("sla.help.utc"))
+    return cfg
+
+
+def translate_codes(df: pd.DataFrame) -> pd.DataFrame:
+    """Status, priority and target codes in the current language (the stored codes stay in downloads)."""
+    out = df.copy()
+    for col, prefix in (("status", "sla.status"), ("priority", "sla.priority"), ("target", "sla.target")):
+        if col in out.columns:
+            out[col] = [tr(f"{prefix}.{v}") if isinstance(v, str) and v in _KNOWN[col] else v for v in out[col]]
+    return out
+
+
+_KNOWN = {
+    "status": {"open", "pending", "resolved", "closed"},
+    "priority": {"urgent", "high", "normal", "low"},
+    "target": {"first_response", "resolution"},
+}
+
+
+def downloads(df: pd.DataFrame, name: str) -> None:
+    """CSV and XLSX downloads (formula-escaped) through the frame's shared widget."""
+    from cxdash.ui.widgets import download_buttons
+
+    download_buttons(df, name)

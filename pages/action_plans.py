@@ -1,0 +1,401 @@
+"""Action plans (Improve): create SMART plans from weak items, gaps or service problems, run them through PDCA,
+and see each plan's measured effect on its touchpoint."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from cxdash.actions.baseline import baseline_for
+from cxdash.actions.options import service_problems, site_options, team_options, touchpoint_options
+from cxdash.actions.plans import (
+    PDCA,
+    ROOT_CAUSES,
+    SOURCES,
+    advance_stage,
+    cancel_plan,
+    close_plan,
+    create_plan,
+    next_stage,
+    plan_history,
+    reopen_plan,
+    update_plan,
+)
+from cxdash.charts.closedloop import effects_chart
+from cxdash.metrics.action_effect import Effect, item_score_effect, plan_effect
+from cxdash.metrics.actions import effect_summary, owners, plan_board, plan_counts
+from cxdash.metrics.gaps import gap_table
+from cxdash.metrics.weak_items import weak_items
+from cxdash.ui import closedloop as ui
+from cxdash.ui.cache import cached
+from cxdash.ui.context import get_context, tr
+
+VIEWS = ("board", "create", "detail", "effects")
+CARDS_PER_STAGE = 25  # the table below lists every plan; cards are for a glance
+VERDICT_COLOURS = {"improved": "green", "no_change": "gray", "worse": "red", "pending": "blue", "insufficient": "gray"}
+ctx = get_context()
+lang = ctx.lang
+
+
+def _counts() -> None:
+    counts = cached(plan_counts, ctx.filters)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(tr("improve.kpi.open"), counts.open, help=tr("improve.help.open"), border=True)
+    c2.metric(tr("improve.kpi.overdue"), counts.overdue, help=tr("improve.help.overdue"), border=True)
+    c3.metric(tr("improve.kpi.closed"), counts.closed, help=tr("improve.help.closed"), border=True)
+    share = "–" if counts.improved_share is None else f"{counts.improved_share:.0%}"
+    c4.metric(tr("improve.kpi.improved"), f"{counts.closed_improved} / {counts.closed_measured}",
+              delta=share, delta_color="off", help=tr("improve.help.improved"), border=True)
+
+
+def _board_filters() -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...], list[str]]:
+    tps = cached(touchpoint_options, lang)
+    sites = cached(site_options, ctx.filters)
+    tp_names = dict(zip(tps["id"], tps["code"] + " · " + tps["name"], strict=True))
+    site_names = dict(zip(sites["id"], sites["name"], strict=True))
+    c1, c2, c3, c4 = st.columns(4)
+    every = tr("improve.board.any")
+    tp = c1.multiselect(tr("improve.col.touchpoint"), list(tp_names), format_func=tp_names.get, key="board_tp",
+                        placeholder=every)
+    st_ = c2.multiselect(tr("improve.col.site"), list(site_names), format_func=site_names.get, key="board_site",
+                         placeholder=every)
+    ow = c3.multiselect(tr("improve.col.owner"), cached(owners, ctx.filters), key="board_owner", placeholder=every)
+    status = c4.multiselect(tr("improve.col.status"), ["open", "done", "cancelled"], default=["open", "done"],
+                            format_func=lambda v: tr(f"improve.status.{v}"), key="board_status", placeholder=every)
+    return tuple(int(x) for x in tp), tuple(int(x) for x in st_), tuple(ow), status
+
+
+def _open_detail(plan_id: int) -> None:
+    """Card button callback: show the plan's details (runs before the widgets are drawn again)."""
+    st.session_state["plan_view"] = "detail"
+    st.session_state["detail_plan"] = plan_id
+
+
+def _card(plan: pd.Series) -> None:
+    with st.container(border=True):
+        st.markdown(f"**#{plan['id']} {plan['title']}**")
+        st.caption(f"{plan['touchpoint_code']} · {plan['touchpoint_name']} · "
+                   f"{ui.text_or(plan['site_name'], tr('improve.all_sites'))}")
+        st.caption(f"{tr('improve.col.owner')}: {plan['owner']} · {tr('improve.col.due')}: {plan['due_date']}")
+        if plan["overdue"]:
+            st.badge(tr("improve.board.overdue", days=int(plan["days_overdue"])), icon=":material/alarm:", color="red")
+        st.button(tr("improve.board.details"), key=f"card_{plan['id']}", on_click=_open_detail,
+                  args=(int(plan["id"]),), type="tertiary", icon=":material/open_in_new:")
+
+
+def _finished(plans: pd.DataFrame) -> None:
+    """Closed and cancelled plans of a stage: one line each with the verdict, folded away."""
+    with st.expander(tr("improve.board.finished", n=len(plans))):
+        for _, plan in plans.iterrows():
+            verdict = plan["verdict"] if plan["status"] == "done" else plan["status"]
+            colour = VERDICT_COLOURS.get(verdict, "gray")
+            label = tr(f"improve.verdict.{verdict}") if plan["status"] == "done" else tr("improve.status.cancelled")
+            st.button(f"#{plan['id']} {plan['touchpoint_code']} · {ui.text_or(plan['site_name'], '')}",
+                      key=f"card_{plan['id']}", on_click=_open_detail, args=(int(plan["id"]),), type="tertiary")
+            st.badge(label, color=colour)
+
+
+def _board_view() -> None:
+    _counts()
+    tp, sites, who, status = _board_filters()
+    board = cached(plan_board, ctx.filters, lang, tp, sites, who)
+    if status:  # none chosen means all, like the other filters
+        board = board[board["status"].isin(status)]
+    if board.empty:
+        st.info(tr("improve.board.none"))
+        return
+    # Overdue plans on top; finished plans are folded below the open ones.
+    ordered = board.sort_values(["overdue", "due_date"], ascending=[False, True], kind="stable")
+    columns = st.columns(len(PDCA))
+    for col, stage in zip(columns, PDCA, strict=True):
+        in_stage = ordered[ordered["pdca_stage"] == stage]
+        open_plans, finished = in_stage[in_stage["status"] == "open"], in_stage[in_stage["status"] != "open"]
+        with col:
+            st.subheader(tr(f"improve.stage.{stage}"))
+            st.caption(tr("improve.board.column", open=len(open_plans), other=len(finished)))
+            for _, plan in open_plans.head(CARDS_PER_STAGE).iterrows():
+                _card(plan)
+            if len(open_plans) > CARDS_PER_STAGE:
+                st.caption(tr("improve.board.more", n=len(open_plans) - CARDS_PER_STAGE))
+            if not finished.empty:
+                _finished(finished.head(CARDS_PER_STAGE))
+    table = board.assign(
+        pdca_stage=[tr(f"improve.stage.{s}") for s in board["pdca_stage"]],
+        status=[tr(f"improve.status.{s}") for s in board["status"]],
+        root_cause=[tr(f"improve.root.{r}") for r in board["root_cause"]],
+        verdict=[tr(f"improve.verdict.{v}") for v in board["verdict"]],
+    )
+    st.subheader(tr("improve.board.all"))
+    st.dataframe(
+        table.style.apply(lambda r: ["color: #c62828; font-weight: 600" if r["overdue"] else "" for _ in r], axis=1),
+        hide_index=True, key="board_table",
+        column_order=["id", "title", "touchpoint_name", "site_name", "owner", "root_cause", "pdca_stage", "status",
+                      "start_date", "due_date", "overdue", "days_overdue", "baseline", "target", "verdict", "delta"],
+        column_config=_plan_columns(),
+    )
+    ui.downloads(board, "action_plans")
+
+
+def _plan_columns() -> dict[str, Any]:
+    return {
+        "id": "#", "title": tr("improve.col.title"), "touchpoint_name": tr("improve.col.touchpoint"),
+        "site_name": tr("improve.col.site"), "owner": tr("improve.col.owner"),
+        "root_cause": tr("improve.col.root_cause"), "pdca_stage": tr("improve.col.stage"),
+        "status": tr("improve.col.status"), "start_date": tr("improve.col.start"), "due_date": tr("improve.col.due"),
+        "overdue": tr("improve.col.overdue"), "days_overdue": tr("improve.col.days_overdue"),
+        "baseline": st.column_config.NumberColumn(tr("improve.col.baseline"), format="%.3f"),
+        "target": st.column_config.NumberColumn(tr("improve.col.target"), format="%.3f"),
+        "verdict": st.column_config.TextColumn(tr("improve.col.verdict"), help=tr("improve.help.effect")),
+        "delta": st.column_config.NumberColumn(tr("improve.col.delta"), format="%.3f", help=tr("improve.help.effect")),
+    }
+
+
+def _source() -> dict[str, Any] | None:
+    """The thing the plan answers: a weak item, a touchpoint gap or a service problem, and its scope."""
+    if st.session_state.get("create_source") not in SOURCES:  # seeded here, not by default=, so a preset wins
+        st.session_state["create_source"] = "weak_item"
+    source = st.segmented_control(tr("improve.create.source"), SOURCES, required=True,
+                                  format_func=lambda v: tr(f"improve.source.{v}"), key="create_source")
+    source = source if source in SOURCES else "weak_item"
+    out: dict[str, Any] = {"source_kind": source, "checklist_item_id": None}
+    if source == "weak_item":
+        weak = cached(weak_items, ctx.filters, lang)
+        if weak.empty:
+            st.info(tr("improve.weak.none"))
+            return None
+        labels = {int(r.item_id): f"{r.touchpoint_code} · {r.pain_point} ({tr('improve.col.weakness')} "
+                  f"{r.weakness:.3f}, {tr('improve.col.mean_score')} {r.mean_score:.1f})" for r in weak.itertuples()}
+        item = st.selectbox(tr("improve.create.weak_item"), list(labels), format_func=labels.get, key="create_item")
+        row = weak.set_index("item_id").loc[item]
+        out.update(touchpoint_id=int(row["touchpoint_id"]), checklist_item_id=int(item),
+                   label=f"{row['touchpoint_name']}: {row['pain_point']}")
+    elif source == "gap":
+        gaps = cached(gap_table, ctx.filters, lang).sort_values("gap", na_position="last")
+        labels = {int(r.touchpoint_id): f"{r.touchpoint_code} · {r.touchpoint_name}"
+                  + ("" if pd.isna(r.gap) else f" ({tr('improve.col.gap')} {r.gap:+.3f}, n={r.n})")
+                  for r in gaps.itertuples()}
+        names = {int(r.touchpoint_id): f"{r.touchpoint_code} · {r.touchpoint_name}" for r in gaps.itertuples()}
+        tp = st.selectbox(tr("improve.create.gap_tp"), list(labels), format_func=labels.get, key="create_tp")
+        out.update(touchpoint_id=int(tp), label=names[int(tp)])
+    else:
+        problems = cached(service_problems, ctx.filters, lang)
+        labels = {int(r.touchpoint_id): f"{r.touchpoint_code} · {r.touchpoint_name}"
+                  + (tr("improve.create.service_counts", tickets=r.tickets, reopened=r.reopened, repeats=r.repeats,
+                        breached=r.breached) if r.tickets else "")
+                  for r in problems.itertuples()}
+        names = {int(r.touchpoint_id): f"{r.touchpoint_code} · {r.touchpoint_name}" for r in problems.itertuples()}
+        st.caption(tr("improve.help.service_problems"))
+        tp = st.selectbox(tr("improve.create.service_tp"), list(labels), format_func=labels.get, key="create_svc")
+        out.update(touchpoint_id=int(tp), label=names[int(tp)])
+    sites = cached(site_options, ctx.filters)
+    site_names = dict(zip(sites["id"], sites["name"], strict=True))
+    c1, c2 = st.columns(2)
+    # A team lead's plan must lie in their scope: no brand-wide plan, and a team unless the whole site is theirs.
+    site = c1.selectbox(tr("improve.col.site"), [*([] if ui.scoped() else [None]), *site_names], key="create_site",
+                        format_func=lambda v: tr("improve.all_sites") if v is None else site_names[v])
+    teams = cached(team_options, ctx.filters, None if site is None else int(site))
+    team_names = dict(zip(teams["id"], teams["name"], strict=True)) if site is not None else {}
+    whole_site = not ui.scoped() or site in (ctx.filters.scope_sites or ())
+    team = c2.selectbox(tr("improve.col.team"), [*([None] if whole_site else []), *team_names], key="create_team",
+                        format_func=lambda v: tr("improve.all_teams") if v is None else team_names[v])
+    out.update(site_id=None if site is None else int(site), team_id=None if team is None else int(team))
+    return out
+
+
+def _create_view() -> None:
+    if not ui.can(ui.EDIT_PLANS):
+        st.info(tr("improve.err.not_allowed"))
+        return
+    src = _source()
+    if src is None:
+        return
+    base = cached(baseline_for, src["touchpoint_id"], src["source_kind"], src["site_id"], src["team_id"],
+                  src["checklist_item_id"], filters=ctx.filters)
+    metric = tr(f"improve.create.metric_{base.kind}", what=src["label"])
+    st.caption(tr(f"improve.help.baseline_{base.kind}", n=base.n))
+    key = f"{src['source_kind']}_{src['touchpoint_id']}_{src['checklist_item_id']}_{src['site_id']}_{src['team_id']}"
+    with st.form("plan_form"):
+        title = st.text_input(tr("improve.col.title"), value=src["label"][:120], key=f"pf_title_{key}")
+        root = st.selectbox(tr("improve.col.root_cause"), ROOT_CAUSES, index=None, key="pf_root",
+                            placeholder=tr("improve.create.choose"), format_func=lambda v: tr(f"improve.root.{v}"),
+                            help=tr("improve.help.root_cause"))
+        action = st.text_area(tr("improve.col.action"), key="pf_action", help=tr("improve.help.action"))
+        c1, c2, c3 = st.columns(3)
+        metric_v = c1.text_input(tr("improve.col.metric"), value=metric, key=f"pf_metric_{key}")
+        baseline = c2.number_input(tr("improve.col.baseline"), value=base.value, format="%.3f", key=f"pf_base_{key}")
+        target = c3.number_input(tr("improve.col.target"), value=None, format="%.3f", key=f"pf_target_{key}")
+        c4, c5, c6, c7 = st.columns(4)
+        owner = c4.text_input(tr("improve.col.owner"), key="pf_owner")
+        department = c5.text_input(tr("improve.col.department"), key="pf_department")
+        start = c6.date_input(tr("improve.col.start"), value=date.today(), key="pf_start")
+        due = c7.date_input(tr("improve.col.due"), value=date.today() + timedelta(days=60), key="pf_due")
+        submitted = st.form_submit_button(tr("improve.create.submit"), type="primary")
+    if submitted:
+        values = {"title": title, "root_cause": root, "action": action, "metric": metric_v, "baseline": baseline,
+                  "target": target, "owner": owner, "department": department, "start_date": start, "due_date": due,
+                  **{k: src[k] for k in ("touchpoint_id", "site_id", "team_id", "source_kind", "checklist_item_id")}}
+        plan_id = ui.write(create_plan, values)
+        if plan_id:
+            ui.done(tr("improve.create.saved", id=plan_id), {"plan_view": "detail", "detail_plan": plan_id})
+
+
+def _detail_view() -> None:
+    board = cached(plan_board, ctx.filters, lang, (), (), (), None, False)
+    if board.empty:
+        st.info(tr("improve.board.none"))
+        return
+    labels = dict(zip(board["id"].astype(int), "#" + board["id"].astype(str) + " " + board["title"], strict=True))
+    if "detail_plan" not in st.session_state and ui.url_int("plan") in labels:  # a shared link to one plan
+        st.session_state["detail_plan"] = ui.url_int("plan")
+    if st.session_state.get("detail_plan") not in labels:
+        st.session_state.pop("detail_plan", None)
+    plan_id = st.selectbox(tr("improve.col.plan"), list(labels), format_func=labels.get, key="detail_plan")
+    ui.url_value("plan", plan_id)
+    plan = board.set_index("id").loc[plan_id]
+    _plan_facts(plan)
+    if ui.can(ui.EDIT_PLANS):
+        _plan_actions(int(plan_id), plan)
+    _effect(int(plan_id))
+    st.subheader(tr("improve.detail.history"))
+    hist = cached(plan_history, int(plan_id), ctx.filters)
+    tps = cached(touchpoint_options, lang)
+    tp_names = dict(zip(tps["id"], tps["code"] + " · " + tps["name"], strict=True))
+    hist = hist.assign(
+        old=[_history_value(f, v, tp_names) for f, v in zip(hist["field"], hist["old"], strict=True)],
+        new=[_history_value(f, v, tp_names) for f, v in zip(hist["field"], hist["new"], strict=True)],
+        field=[ui.code_label("improve.field", f) for f in hist["field"]],
+    )
+    st.dataframe(hist.astype({"old": "string", "new": "string"}), hide_index=True, key="history_table",
+                 column_config={"changed_at": tr("improve.col.changed_at"), "changed_by": tr("improve.col.changed_by"),
+                                "field": tr("improve.col.field"), "old": tr("improve.col.old"),
+                                "new": tr("improve.col.new")})
+
+
+CODED_FIELDS = {"root_cause": "improve.root", "source_kind": "improve.source", "pdca_stage": "improve.stage",
+                "status": "improve.status"}
+
+
+def _history_value(field: str, value: Any, tp_names: dict[int, str]) -> Any:
+    """A value of the plan's history as the page shows it: stored codes translated, touchpoints by name."""
+    if value is None:
+        return None
+    if field in CODED_FIELDS:
+        return ui.code_label(CODED_FIELDS[field], value)
+    if field == "touchpoint_id":
+        return tp_names.get(int(value), value)
+    return value
+
+
+def _plan_facts(plan: pd.Series) -> None:
+    stage, status = plan["pdca_stage"], plan["status"]
+    st.markdown(" → ".join(f"**:blue[{tr(f'improve.stage.{s}')}]**" if s == stage else tr(f"improve.stage.{s}")
+                           for s in PDCA) + f" · {tr(f'improve.status.{status}')}")
+    if plan["overdue"]:
+        st.error(tr("improve.board.overdue", days=int(plan["days_overdue"])), icon=":material/alarm:")
+    facts = {
+        tr("improve.col.touchpoint"): f"{plan['touchpoint_code']} · {plan['touchpoint_name']}",
+        tr("improve.col.site"): ui.text_or(plan["site_name"], tr("improve.all_sites")),
+        tr("improve.col.team"): ui.text_or(plan["team_name"], tr("improve.all_teams")),
+        tr("improve.col.source"): ui.code_label("improve.source", plan["source_kind"]),
+        tr("improve.col.root_cause"): tr(f"improve.root.{plan['root_cause']}"),
+        tr("improve.col.action"): plan["action"], tr("improve.col.metric"): plan["metric"],
+        tr("improve.col.baseline"): ui.fmt(plan["baseline"], ".3f"), tr("improve.col.target"): ui.fmt(plan["target"], ".3f"),
+        tr("improve.col.owner"): plan["owner"], tr("improve.col.department"): ui.text_or(plan["department"], "–"),
+        tr("improve.col.start"): str(plan["start_date"]), tr("improve.col.due"): str(plan["due_date"]),
+        tr("improve.col.closed_on"): "–" if pd.isna(plan["closed_on"]) else str(plan["closed_on"]),
+    }
+    st.table(pd.DataFrame({tr("improve.col.field"): list(facts), tr("improve.col.value"): list(facts.values())})
+             .astype("string"))
+
+
+def _plan_actions(plan_id: int, plan: pd.Series) -> None:
+    cols = st.columns(3)
+    if plan["status"] == "open":
+        nxt = next_stage(plan["pdca_stage"])
+        advance = cols[0].button(tr("improve.detail.advance", stage=tr(f"improve.stage.{nxt}")), type="primary",
+                                 key="btn_advance")
+        if advance and ui.write(advance_stage, plan_id):
+            ui.done(tr("improve.detail.moved", stage=tr(f"improve.stage.{nxt}")))
+        if cols[1].button(tr("improve.detail.close"), key="btn_close") and ui.write(close_plan, plan_id) is not None:
+            ui.done(tr("improve.detail.closed"))
+        if cols[2].button(tr("improve.detail.cancel"), key="btn_cancel") and ui.write(cancel_plan, plan_id) is not None:
+            ui.done(tr("improve.detail.cancelled"))
+    elif cols[0].button(tr("improve.detail.reopen"), key="btn_reopen") and ui.write(reopen_plan, plan_id) is not None:
+        ui.done(tr("improve.detail.reopened"))
+    with st.expander(tr("improve.detail.edit")), st.form(f"edit_plan_{plan_id}"):
+        owner = st.text_input(tr("improve.col.owner"), value=plan["owner"])
+        department = st.text_input(tr("improve.col.department"), value=plan["department"] or "")
+        action = st.text_area(tr("improve.col.action"), value=plan["action"])
+        c1, c2 = st.columns(2)
+        target = c1.number_input(tr("improve.col.target"), value=None if pd.isna(plan["target"]) else
+                                 float(plan["target"]), format="%.3f")
+        due = c2.date_input(tr("improve.col.due"), value=plan["due_date"])
+        if st.form_submit_button(tr("improve.detail.save")):
+            changes = {"owner": owner, "department": department, "action": action, "target": target, "due_date": due}
+            if ui.write(update_plan, plan_id, changes) is not None:
+                ui.done(tr("improve.detail.saved"))
+
+
+def _effect(plan_id: int) -> None:
+    st.subheader(tr("improve.detail.effect"))
+    st.caption(tr("improve.help.effect"))
+    _effect_figures(cached(plan_effect, plan_id, filters=ctx.filters), "+.3f", tr("improve.col.before"), tr("improve.col.after"),
+                    tr("improve.col.delta"))
+    score = cached(item_score_effect, plan_id, filters=ctx.filters)
+    if score is not None:  # a plan from a weak item: did the checked standard itself move?
+        st.markdown(f"**{tr('improve.detail.item_score')}**")
+        st.caption(tr("improve.help.item_score"))
+        _effect_figures(score, ".2f", tr("improve.col.score_before"), tr("improve.col.score_after"),
+                        tr("improve.col.score_delta"))
+
+
+def _effect_figures(eff: Effect, spec: str, before: str, after: str, delta: str) -> None:
+    """Verdict, before and after means with their periods, and the change with its CI."""
+    st.badge(tr(f"improve.verdict.{eff.verdict}"), color=VERDICT_COLOURS[eff.verdict])  # type: ignore[arg-type]
+    c1, c2, c3 = st.columns(3)
+    c1.metric(before, ui.fmt(eff.before_mean, spec))
+    c1.caption(tr("improve.detail.period", lo=eff.before_from, hi=eff.before_to, n=eff.before_n))
+    c2.metric(after, ui.fmt(eff.after_mean, spec))
+    if eff.after_from is not None:
+        c2.caption(tr("improve.detail.period", lo=eff.after_from, hi=eff.after_to, n=eff.after_n))
+    c3.metric(delta, ui.fmt(eff.delta, "+" + spec.lstrip("+")))
+    if eff.delta is not None:
+        c3.caption(tr("improve.detail.ci", lo=ui.fmt(eff.ci_low, "+.3f"), hi=ui.fmt(eff.ci_high, "+.3f"),
+                      p=ui.fmt(eff.p_value, ".3f")))
+
+
+def _effects_view() -> None:
+    summary = cached(effect_summary, ctx.filters)
+    st.caption(tr("improve.help.effect"))
+    cols = st.columns(5)
+    for col, (key, value) in zip(cols, [("closed", summary.closed), ("improved", summary.improved),
+                                        ("no_change", summary.no_change), ("worse", summary.worse),
+                                        ("insufficient", summary.insufficient)], strict=True):
+        label = tr("improve.kpi.closed") if key == "closed" else tr(f"improve.verdict.{key}")
+        col.metric(label, value, border=True)
+    board = cached(plan_board, ctx.filters, lang)
+    measured = board[board["delta"].notna()]
+    if measured.empty:
+        st.info(tr("improve.effects.none"))
+        return
+    st.altair_chart(effects_chart(measured, lang), width="stretch")
+    table = measured.assign(verdict=[tr(f"improve.verdict.{v}") for v in measured["verdict"]])
+    st.dataframe(table, hide_index=True, key="effects_table",
+                 column_order=["id", "title", "touchpoint_name", "site_name", "status", "verdict", "before_mean",
+                               "after_mean", "delta", "ci_low", "ci_high", "p_value", "before_n", "after_n"],
+                 column_config={**_plan_columns(), "before_mean": tr("improve.col.before"),
+                                "after_mean": tr("improve.col.after"), "ci_low": tr("improve.col.ci_low"),
+                                "ci_high": tr("improve.col.ci_high"), "p_value": tr("improve.col.p_value"),
+                                "before_n": tr("improve.col.before_n"), "after_n": tr("improve.col.after_n")})
+    ui.downloads(measured, "plan_effects")
+
+
+st.title(tr("improve.page.action_plans"))
+ui.start_page()
+view = ui.view_control("plan_view", VIEWS, "improve.pview")
+if view != "detail":
+    ui.url_value("plan", None)
+{"board": _board_view, "create": _create_view, "detail": _detail_view, "effects": _effects_view}[view]()

@@ -1,0 +1,134 @@
+"""Drivers: what moves likelihood to recommend (or CSAT), and what drives churn — churn rates, the odds-ratio
+forest plot, Kaplan-Meier retention by tier, and the active customers most at risk (downloadable)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cxdash.auth import ACTIONS
+from cxdash.charts.loyalty import bars_with_interval, churn_trend_chart, drivers_chart, forest_plot, km_chart
+from cxdash.i18n import t
+from cxdash.metrics.churn import churn_trend
+from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_definition, set_definition
+from cxdash.metrics.churn_model import ChurnDrivers, churn_drivers
+from cxdash.metrics.drivers import OUTCOMES, key_drivers
+from cxdash.metrics.survival import retention_curves
+from cxdash.ui.cache import cached
+from cxdash.ui.context import get_context, tr
+from cxdash.ui.widgets import download_buttons, show_error
+
+GROUP_DIMENSIONS = ("tier", "nps_group", "ces", "contacts", "transfers", "repeated", "sla_breach", "reopened",
+                    "repeat_contact")
+ctx = get_context()
+lang = ctx.lang
+
+
+# How each numeric column reads: weights and p-values keep their significant digits, shares and risks as percent.
+FORMATS = {"weight": "%.3f", "share": "percent", "odds_ratio": "%.2f", "ci_low": "%.2f", "ci_high": "%.2f",
+           "p_value": "%.2g", "coef": "%.3f", "se": "%.3f", "risk": "percent"}
+
+
+def _columns(df: pd.DataFrame) -> dict[str, object]:
+    """Translated headers, with a number format where the column has one."""
+    return {c: st.column_config.NumberColumn(tr(f"loyalty.col.{c}"), format=FORMATS[c]) if c in FORMATS
+            else tr(f"loyalty.col.{c}") for c in df.columns}
+
+
+def _drivers() -> None:
+    st.subheader(tr("loyalty.drivers.title"), help=tr("loyalty.help.drivers"))
+    outcome = st.segmented_control(tr("loyalty.drivers.outcome"), list(OUTCOMES), key="drv_outcome", default="ltr",
+                                   required=True, format_func=lambda o: t(f"loyalty.outcome.{o}", lang))
+    model = cached(key_drivers, ctx.filters, outcome or "ltr", lang)
+    if model.table.empty:
+        st.info(tr("loyalty.no_data"))
+        return
+    st.altair_chart(drivers_chart(model.table, lang), width="stretch")
+    top = model.table.head(5)
+    names = [f"{i}. {r.code + ' ' if r.kind == 'touchpoint' else ''}{r.name} ({r.share:.0%})"
+             for i, r in enumerate(top.itertuples(), start=1)]
+    st.markdown(tr("loyalty.drivers.top", drivers=" · ".join(names)))
+    st.caption(tr("loyalty.drivers.model", r2=f"{model.r2:.2f}", n=f"{model.n:,}"))
+    shown = model.table.drop(columns=["driver"])
+    shown = shown.assign(kind=[t(f"loyalty.driver_kind.{k}", lang) for k in shown["kind"]])
+    st.dataframe(shown, hide_index=True, column_config=_columns(shown))
+    download_buttons(model.table, f"drivers_{outcome}")
+
+
+def _definition_form(d: ChurnDefinition) -> None:
+    if "edit_settings" not in ACTIONS.get(ctx.role, frozenset()):
+        return
+    with st.expander(tr("loyalty.churn.settings")), st.form("churn_definition"):
+        mode = st.radio(tr("loyalty.churn.mode"), list(MODES), index=list(MODES).index(d.mode),
+                        format_func=lambda m: t(f"loyalty.churn.mode.{m}", lang), horizontal=True)
+        window = st.number_input(tr("loyalty.churn.window"), min_value=1, max_value=3650, value=d.window_days, step=1)
+        if st.form_submit_button(tr("loyalty.churn.save")):
+            try:
+                set_definition(ctx.engine, ChurnDefinition(str(mode), int(window)), actor=ctx.user)
+                st.success(tr("loyalty.churn.saved"))
+            except ValueError as exc:
+                st.error(tr("loyalty.churn.invalid", error=str(exc)))
+
+
+def _churn() -> None:
+    d = load_definition(ctx.engine)
+    st.subheader(tr("loyalty.churn.title"), help=tr("loyalty.help.churn"))
+    st.caption(tr(f"loyalty.churn.definition.{d.mode}", w=d.window_days))
+    _definition_form(d)
+    trend = cached(churn_trend, ctx.filters, None, d.window_days, mode=d.mode)
+    if not trend.empty:
+        st.altair_chart(churn_trend_chart(trend, lang), width="stretch")
+    dim = st.selectbox(tr("loyalty.churn.by"), list(GROUP_DIMENSIONS), key="drv_churn_by",
+                       format_func=lambda g: t(f"loyalty.churn_dim.{g}", lang))
+    res = cached(churn_drivers, ctx.filters, lang, 200, None, d)
+    part = res.groups[res.groups["dimension"] == dim]
+    if not part.empty:
+        data = part.assign(group_name=[t(f"loyalty.group.{g}", lang) for g in part["group"]])
+        st.altair_chart(bars_with_interval(data, "group_name", "rate", "ci_low", "ci_high", ".0%",
+                                           t(f"loyalty.churn_dim.{dim}", lang), t("loyalty.kpi.churn", lang),
+                                           t("loyalty.chart.churn_by", lang), sort=data["group_name"].tolist()),
+                        width="stretch")
+        st.caption(tr("loyalty.churn.sample", n=f"{int(part['n'].sum()):,}"))
+    _model(d, res)
+
+
+def _model(d: ChurnDefinition, res: ChurnDrivers) -> None:
+    st.subheader(tr("loyalty.model.title"), help=tr("loyalty.help.model"))
+    model = res.model
+    if model.table.empty:
+        st.info(tr("loyalty.model.none", n=model.n, k=model.events))
+    else:
+        st.altair_chart(forest_plot(model.table, lang), width="stretch")
+        st.caption(tr("loyalty.model.caption", n=f"{model.n:,}", k=f"{model.events:,}", r2=f"{model.pseudo_r2:.3f}",
+                      as_of=str(model.as_of)))
+        if not model.converged:
+            st.warning(tr("loyalty.model.not_converged"))
+        for key, side in (("loyalty.model.raise", model.table["ci_low"] > 1),
+                          ("loyalty.model.lower", model.table["ci_high"] < 1)):
+            sig = model.table[side].sort_values("p_value")
+            if not sig.empty:
+                st.markdown(tr(key, terms="; ".join(
+                    f"{t(f'loyalty.term.{r.term}', lang)} OR {r.odds_ratio:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})"
+                    for r in sig.itertuples())))
+        shown = model.table.assign(term=[t(f"loyalty.term.{x}", lang) for x in model.table["term"]])
+        st.dataframe(shown, hide_index=True, column_config=_columns(shown))
+    st.subheader(tr("loyalty.km.title"), help=tr("loyalty.help.km"))
+    curves = cached(retention_curves, ctx.filters, None, d)
+    if not curves.empty:
+        st.altair_chart(km_chart(curves, lang), width="stretch")
+    st.subheader(tr("loyalty.risk.title"), help=tr("loyalty.help.risk"))
+    risk, scored = res.at_risk, res.scored
+    if risk.empty:
+        st.info(tr("loyalty.no_data"))
+        return
+    st.caption(tr("loyalty.risk.caption", shown=len(risk), scored=f"{scored:,}"))
+    st.dataframe(risk, hide_index=True, column_config=_columns(risk))
+    download_buttons(risk, "churn_risk")
+
+
+st.title(tr("loyalty.page.drivers"))
+try:
+    _drivers()
+    _churn()
+except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
+    show_error(exc)

@@ -1,0 +1,228 @@
+"""Inspections (Improve): weak items with the survey gap beside them, heat map, site visits, trends, checklist."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from cxdash.charts.closedloop import correlation_chart, heatmap_chart, trend_chart, weak_items_chart
+from cxdash.inspections.checklist import create_item, deactivate_item, list_items, update_item
+from cxdash.inspections.defaults import FREQUENCIES, METHODS, ROLES
+from cxdash.inspections.results import (
+    heatmap,
+    inspection_results,
+    record_inspection,
+    score_trend,
+    site_options,
+)
+from cxdash.metrics.weak_items import site_correlation, weak_items
+from cxdash.ui import closedloop as ui
+from cxdash.ui.cache import cached
+from cxdash.ui.context import get_context, tr
+
+VIEWS = ("weak", "heatmap", "record", "results", "checklist")
+ctx = get_context()
+lang = ctx.lang
+
+
+def _weak_view() -> None:
+    weak = cached(weak_items, ctx.filters, lang)
+    st.caption(tr("improve.help.weakness"))
+    if weak.empty:
+        st.info(tr("improve.weak.none"))
+        return
+    if (weak["importance_source"] == "equal").all():
+        st.caption(tr("improve.weak.equal_weights"))
+    st.altair_chart(weak_items_chart(weak, lang), width="stretch")
+    shown = weak[["touchpoint_name", "pain_point", "standard", "n", "sites", "mean_score", "importance_norm",
+                  "weakness", "gap", "gap_ci_low", "gap_ci_high", "gap_n"]]
+    picked = st.dataframe(shown, hide_index=True, key="weak_table", on_select="rerun", selection_mode="single-row",
+                          column_config=_weak_columns())
+    ui.downloads(weak, "weak_items")
+    rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
+    chosen = weak.iloc[rows[0] if rows else 0]
+    st.caption(tr("improve.weak.pick", item=f"{chosen['touchpoint_code']} · {chosen['pain_point']}"))
+    if ui.can(ui.EDIT_PLANS) and st.button(tr("improve.weak.make_plan"), icon=":material/add_task:", type="primary",
+                                           key="weak_make_plan"):
+        ui.go("pages/action_plans.py", {"plan_view": "create", "create_source": "weak_item",
+                                        "create_item": int(chosen["item_id"])})
+    _correlation(weak)
+
+
+def _weak_columns() -> dict:
+    return {
+        "touchpoint_name": tr("improve.col.touchpoint"), "pain_point": tr("improve.col.pain_point"),
+        "standard": tr("improve.col.standard"), "n": tr("improve.col.n"), "sites": tr("improve.col.sites"),
+        "mean_score": st.column_config.NumberColumn(tr("improve.col.mean_score"), format="%.2f"),
+        "importance_norm": st.column_config.NumberColumn(tr("improve.col.importance"), format="%.2f",
+                                                         help=tr("improve.help.importance")),
+        "weakness": st.column_config.ProgressColumn(tr("improve.col.weakness"), format="%.3f", min_value=0.0,
+                                                    max_value=1.0, help=tr("improve.help.weakness")),
+        "gap": st.column_config.NumberColumn(tr("improve.col.gap"), format="%.3f", help=tr("improve.help.gap")),
+        "gap_ci_low": st.column_config.NumberColumn(tr("improve.col.ci_low"), format="%.3f"),
+        "gap_ci_high": st.column_config.NumberColumn(tr("improve.col.ci_high"), format="%.3f"),
+        "gap_n": tr("improve.col.gap_n"),
+    }
+
+
+def _correlation(weak: pd.DataFrame) -> None:
+    st.subheader(tr("improve.corr.title"))
+    st.caption(tr("improve.help.correlation"))
+    tps = weak.drop_duplicates("touchpoint_id")
+    names = dict(zip(tps["touchpoint_id"], tps["touchpoint_name"], strict=True))
+    tp = st.selectbox(tr("improve.corr.touchpoint"), [None, *names], key="corr_tp",
+                      format_func=lambda v: tr("improve.corr.all") if v is None else names[v])
+    corr = cached(site_correlation, ctx.filters, None if tp is None else int(tp))
+    c1, c2, c3 = st.columns(3)
+    c1.metric(tr("improve.corr.sites"), corr.n_sites)
+    c2.metric(tr("improve.corr.pearson"), ui.fmt(corr.pearson_r), help=tr("improve.help.pearson"))
+    c2.caption(tr("improve.corr.p", p=ui.fmt(corr.pearson_p, ".3f")))
+    c3.metric(tr("improve.corr.spearman"), ui.fmt(corr.spearman_rho), help=tr("improve.help.spearman"))
+    c3.caption(tr("improve.corr.p", p=ui.fmt(corr.spearman_p, ".3f")))
+    if corr.n_sites < 3 or pd.isna(corr.pearson_p):
+        st.info(tr("improve.corr.too_few"))
+    elif corr.pearson_p < 0.05 and corr.pearson_r > 0:
+        st.success(tr("improve.corr.agrees"))
+    else:
+        st.warning(tr("improve.corr.no_evidence"))
+    if not corr.pairs.empty:
+        st.altair_chart(correlation_chart(corr.pairs, lang), width="stretch")
+
+
+def _heatmap_view() -> None:
+    st.caption(tr("improve.help.heatmap"))
+    data = cached(heatmap, ctx.filters, lang)
+    if data.empty:
+        st.info(tr("improve.results.none"))
+        return
+    st.altair_chart(heatmap_chart(data, lang), width="stretch")
+    ui.downloads(data, "inspection_heatmap")
+
+
+def _record_view() -> None:
+    if not ui.can(ui.RECORD_INSPECTION):
+        st.info(tr("improve.err.not_allowed"))
+        return
+    sites = cached(site_options, ctx.filters)
+    items = cached(list_items, lang)
+    if sites.empty or items.empty:
+        st.info(tr("improve.record.nothing"))
+        return
+    if ui.can("upload"):
+        st.page_link("pages/upload.py", label=tr("improve.record.upload"), icon=":material/upload_file:")
+    site_names = dict(zip(sites["id"], sites["name"], strict=True))
+    tps = list(dict.fromkeys(items["touchpoint_name"]))
+    chosen = st.multiselect(tr("improve.record.touchpoints"), tps, default=tps, key="rec_tps",
+                            placeholder=tr("improve.create.choose"))
+    with st.form("inspection_form", clear_on_submit=True):
+        st.caption(tr("improve.record.help"))
+        c1, c2, c3 = st.columns(3)
+        site_id = c1.selectbox(tr("improve.col.site"), list(site_names), format_func=site_names.get, key="rec_site")
+        day = c2.date_input(tr("improve.record.date"), value=date.today(), max_value=date.today(), key="rec_date")
+        inspector = c3.text_input(tr("improve.col.inspector"), key="rec_inspector")
+        scores: dict[int, float | None] = {}
+        for tp_name, group in items[items["touchpoint_name"].isin(chosen)].groupby("touchpoint_name", sort=False):
+            st.markdown(f"**{tp_name}**")
+            for row in group.itertuples():
+                scores[int(row.id)] = st.number_input(
+                    f"{row.code} · {row.pain_point}", min_value=0.0, max_value=10.0, value=None, step=0.5,
+                    help=f"{tr('improve.col.standard')}: {row.standard}", key=f"rec_score_{row.id}",
+                )
+        note = st.text_area(tr("improve.col.note"), key="rec_note")
+        submitted = st.form_submit_button(tr("improve.record.submit"), type="primary")
+    if submitted:
+        ids = ui.write(record_inspection, site_id=int(site_id), inspected_on=day, scores=scores,
+                       inspector=inspector, note=note)
+        if ids:
+            ui.done(tr("improve.record.saved", n=len(ids), site=site_names[site_id]))
+
+
+def _results_view() -> None:
+    items = cached(list_items, lang, True)
+    names = dict(zip(items["touchpoint_id"], items["touchpoint_name"], strict=True))
+    tp = st.selectbox(tr("improve.col.touchpoint"), [None, *names], key="res_tp",
+                      format_func=lambda v: tr("improve.corr.all") if v is None else names[v])
+    trend = cached(score_trend, ctx.filters, None if tp is None else int(tp))
+    if trend.empty:
+        st.info(tr("improve.results.none"))
+        return
+    st.altair_chart(trend_chart(trend, lang), width="stretch")
+    rows = cached(inspection_results, ctx.filters, lang, (), () if tp is None else (int(tp),))
+    st.dataframe(rows.drop(columns=["id", "site_id", "item_id"]), hide_index=True, key="res_table", column_config={
+        "inspected_on": tr("improve.record.date"), "site_name": tr("improve.col.site"),
+        "item_code": tr("improve.col.item"), "touchpoint_code": tr("improve.col.code"),
+        "touchpoint_name": tr("improve.col.touchpoint"), "pain_point": tr("improve.col.pain_point"),
+        "score": st.column_config.NumberColumn(tr("improve.col.score"), format="%.1f"),
+        "inspector": tr("improve.col.inspector"), "note": tr("improve.col.note"),
+    })
+    ui.downloads(rows, "inspections")
+
+
+def _checklist_view() -> None:
+    items = cached(list_items, lang, True)
+    shown = items.assign(
+        method=[ui.code_label("improve.method", v) for v in items["method"]],
+        frequency=[ui.code_label("improve.frequency", v) for v in items["frequency"]],
+        responsible_role=[ui.code_label("improve.role", v) for v in items["responsible_role"]],
+    )
+    st.dataframe(shown.drop(columns=["id", "touchpoint_id"]), hide_index=True, key="checklist_table", column_config={
+        "code": tr("improve.col.item"), "touchpoint_code": tr("improve.col.code"),
+        "touchpoint_name": tr("improve.col.touchpoint"), "pain_point": tr("improve.col.pain_point"),
+        "standard": tr("improve.col.standard"), "method": tr("improve.col.method"),
+        "frequency": tr("improve.col.frequency"), "responsible_role": tr("improve.col.role"),
+        "active": tr("improve.col.active"),
+    })
+    ui.downloads(shown, "checklist")
+    if not ui.can(ui.EDIT_CHECKLIST):
+        return
+    from cxdash.actions.options import touchpoint_options
+
+    tps = cached(touchpoint_options, lang)
+    tp_names = dict(zip(tps["id"], tps["code"] + " · " + tps["name"], strict=True))
+    with st.expander(tr("improve.checklist.edit")):
+        labels = dict(zip(items["id"], items["code"] + " · " + items["pain_point"], strict=True))
+        item_id = st.selectbox(tr("improve.col.item"), list(labels), format_func=labels.get, key="cl_edit_item")
+        _item_form(items.set_index("id").loc[item_id], tp_names, int(item_id))
+    with st.expander(tr("improve.checklist.add")):
+        _item_form(None, tp_names, None)
+
+
+def _item_form(row: pd.Series | None, tp_names: dict, item_id: int | None) -> None:
+    suffix = f"edit_{item_id}" if item_id is not None else "new"
+    with st.form(f"item_form_{suffix}"):
+        tp_ids = list(tp_names)
+        tp = st.selectbox(tr("improve.col.touchpoint"), tp_ids, format_func=tp_names.get, key=f"cl_tp_{suffix}",
+                          index=tp_ids.index(row["touchpoint_id"]) if row is not None else 0)
+        pain = st.text_input(tr("improve.col.pain_point"), value="" if row is None else row["pain_point"])
+        standard = st.text_area(tr("improve.col.standard"), value="" if row is None else row["standard"])
+        c1, c2, c3 = st.columns(3)
+        method = c1.selectbox(tr("improve.col.method"), METHODS, format_func=lambda v: tr(f"improve.method.{v}"),
+                              index=METHODS.index(row["method"]) if row is not None and row["method"] in METHODS else 0)
+        freq = c2.selectbox(tr("improve.col.frequency"), FREQUENCIES,
+                            format_func=lambda v: tr(f"improve.frequency.{v}"),
+                            index=FREQUENCIES.index(row["frequency"])
+                            if row is not None and row["frequency"] in FREQUENCIES else 0)
+        role = c3.selectbox(tr("improve.col.role"), ROLES, format_func=lambda v: tr(f"improve.role.{v}"),
+                            index=ROLES.index(row["responsible_role"])
+                            if row is not None and row["responsible_role"] in ROLES else 2)
+        retire = st.checkbox(tr("improve.checklist.retire")) if row is not None and row["active"] else False
+        if st.form_submit_button(tr("improve.checklist.save")):
+            values = {"touchpoint_id": int(tp), "pain_point": pain, "standard": standard, "method": method,
+                      "frequency": freq, "responsible_role": role}
+            if item_id is None:
+                ok = ui.write(create_item, lang=lang, **values) is not None
+            else:
+                ok = ui.write(update_item, item_id, values, lang=lang) is not None
+                if ok and retire:
+                    ok = ui.write(deactivate_item, item_id) is not None
+            if ok:
+                ui.done(tr("improve.checklist.saved"))
+
+
+st.title(tr("improve.page.inspections"))
+ui.start_page()
+view = ui.view_control("insp_view", VIEWS, "improve.view")
+{"weak": _weak_view, "heatmap": _heatmap_view, "record": _record_view, "results": _results_view,
+ "checklist": _checklist_view}[view]()

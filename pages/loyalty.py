@@ -1,0 +1,165 @@
+"""Loyalty: NPS with its interval and group shares, CSAT and CES; trends with interval bands and every change
+judged; breakdowns with low-sample marks; effort and loyalty; service failures and loyalty."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from cxdash.charts.loyalty import breakdown_chart, effort_chart, failures_chart, trend_chart
+from cxdash.i18n import t
+from cxdash.metrics.effort import DIMENSIONS, easy_vs_hard, effort_loyalty
+from cxdash.metrics.failures import service_failures
+from cxdash.metrics.loyalty import (
+    BREAKDOWNS,
+    KPIS,
+    PERIODS,
+    LoyaltySummary,
+    loyalty_breakdown,
+    loyalty_summary,
+    loyalty_trend,
+)
+from cxdash.ui.cache import cached
+from cxdash.ui.context import get_context, tr
+from cxdash.ui.widgets import download_buttons, show_error
+
+VIEWS = ("trends", "breakdowns", "effort", "failures")
+ctx = get_context()
+lang = ctx.lang
+
+
+def _fmt(kpi: str, value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if kpi in ("nps",):
+        return f"{value:.1f}"
+    if kpi == "ces":
+        return f"{value:.2f}"
+    return f"{value:.1%}"
+
+
+def _delta(kpi: str, value: float | None) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    if kpi in ("nps",):
+        return f"{value:+.1f}"
+    if kpi == "ces":
+        return f"{value:+.2f}"
+    return f"{value * 100:+.1f} pp"
+
+
+def _card(col: st.delta_generator.DeltaGenerator, s: LoyaltySummary, kpi: str) -> None:
+    value, n, low, high = s.current.values()[kpi]
+    change = s.changes.get(kpi)
+    verdict = None
+    if change is not None and change.significant is not None:
+        verdict = tr("loyalty.verdict.significant" if change.significant else "loyalty.verdict.within_noise")
+    lower_better = kpi in ("detractors", "passives")
+    colour = "off" if not (change and change.significant) else ("inverse" if lower_better else "normal")
+    with col.container(border=True):
+        st.metric(tr(f"loyalty.kpi.{kpi}"), _fmt(kpi, value), delta=_delta(kpi, change.delta if change else None),
+                  delta_color=colour, delta_description=verdict, help=tr(f"loyalty.help.{kpi}"))  # type: ignore[arg-type]
+        if low is not None and high is not None:
+            st.caption(tr("loyalty.interval", low=_fmt(kpi, low), high=_fmt(kpi, high), n=f"{n:,}"))
+        if 0 < n < 30:
+            st.caption(f":orange[:material/warning: {tr('loyalty.low_sample', n=n)}]")
+
+
+def _cards(s: LoyaltySummary) -> None:
+    row1 = st.columns(4)
+    for col, kpi in zip(row1, ("nps", "promoters", "passives", "detractors"), strict=True):
+        _card(col, s, kpi)
+    row2 = st.columns(3)
+    for col, kpi in zip(row2, ("csat", "ces", "ces_easy"), strict=True):
+        _card(col, s, kpi)
+    if s.ces_sampled:
+        st.caption(tr("loyalty.ces_sampled", n=f"{s.current.ces.n:,}"))
+
+
+def _trends() -> None:
+    c1, c2 = st.columns(2)
+    period = c1.segmented_control(tr("loyalty.period.label"), list(PERIODS), key="loy_period", default="month",
+                                  required=True, format_func=lambda p: t(f"loyalty.period.{p}", lang))
+    kpi = c2.selectbox(tr("loyalty.kpi.label"), list(KPIS), key="loy_kpi", format_func=lambda k: t(f"loyalty.kpi.{k}", lang))
+    trend = cached(loyalty_trend, ctx.filters, period or "month")
+    if trend.empty:
+        st.info(tr("loyalty.no_data"))
+        return
+    st.altair_chart(trend_chart(trend, kpi, lang, period or "month"), width="stretch")
+    st.caption(tr("loyalty.help.trend"))
+    shown = trend[trend["kpi"] == kpi].drop(columns=["kpi"])
+    shown = shown.assign(significant=[None if pd.isna(v) else tr("loyalty.verdict.significant" if v else "loyalty.verdict.within_noise")
+                                      for v in shown["significant"]])
+    st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
+    download_buttons(trend, f"loyalty_trend_{period}")
+
+
+def _breakdowns() -> None:
+    c1, c2 = st.columns(2)
+    by = c1.selectbox(tr("loyalty.by.label"), list(BREAKDOWNS), key="loy_by", format_func=lambda b: t(f"loyalty.by.{b}", lang))
+    metric = c2.segmented_control(tr("loyalty.kpi.label"), ["nps", "csat", "ces"], key="loy_metric", default="nps",
+                                  required=True, format_func=lambda k: t(f"loyalty.kpi.{k}", lang))
+    bd = cached(loyalty_breakdown, ctx.filters, by, lang)
+    if bd.empty:
+        st.info(tr("loyalty.no_data"))
+        return
+    st.altair_chart(breakdown_chart(bd, metric or "nps", lang, by), width="stretch")
+    st.caption(tr("loyalty.help.breakdown"))
+    st.dataframe(bd.drop(columns=["key"]), hide_index=True,
+                 column_config={c: tr(f"loyalty.col.{c}") for c in bd.columns if c != "key"})
+    download_buttons(bd, f"loyalty_by_{by}")
+
+
+def _effort() -> None:
+    st.caption(tr("loyalty.help.effort"))
+    easy, hard, diff = cached(easy_vs_hard, ctx.filters)
+    if diff.delta is not None:
+        st.info(tr("loyalty.effort.headline", easy=_fmt("nps", easy.score), hard=_fmt("nps", hard.score),
+                   delta=_fmt("nps", diff.delta), low=_fmt("nps", diff.ci_low), high=_fmt("nps", diff.ci_high)))
+    res = cached(effort_loyalty, ctx.filters)
+    if res.table.empty:
+        st.info(tr("loyalty.no_data"))
+        return
+    dim = st.segmented_control(tr("loyalty.effort.label"), list(DIMENSIONS), key="loy_effort", default="ces",
+                               required=True, format_func=lambda d: t(f"loyalty.effort.{d}", lang))
+    cols = st.columns(3)
+    for col, measure in zip(cols, ("nps", "detractors", "churn"), strict=True):
+        col.altair_chart(effort_chart(res.table, dim or "ces", measure, lang), width="stretch")
+    st.caption(tr("loyalty.sizes", responses=f"{res.responses:,}", customers=f"{res.customers:,}")
+               + (" " + tr("loyalty.sampled_of", total=f"{res.total:,}") if res.sampled else ""))
+    st.dataframe(res.table, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in res.table.columns})
+    download_buttons(res.table, "loyalty_effort")
+
+
+def _failures() -> None:
+    st.caption(tr("loyalty.help.failures"))
+    res = cached(service_failures, ctx.filters)
+    table = res.table
+    if table["n"].sum() == 0:
+        st.info(tr("loyalty.no_data"))
+        return
+    rows = table.set_index("group")
+    bad, good = rows.loc["breached"], rows.loc["went_right"]
+    if pd.notna(bad["nps_diff"]):
+        st.info(tr("loyalty.failures.headline", bad=_fmt("nps", bad["nps"]), good=_fmt("nps", good["nps"]),
+                   delta=_fmt("nps", bad["nps_diff"]), low=_fmt("nps", bad["nps_diff_low"]),
+                   high=_fmt("nps", bad["nps_diff_high"]), churn_bad=_fmt("churn", bad["churn"]),
+                   churn_good=_fmt("churn", good["churn"])))
+    cols = st.columns(3)
+    for col, measure in zip(cols, ("nps", "csat", "churn"), strict=True):
+        col.altair_chart(failures_chart(table, measure, lang), width="stretch")
+    st.caption(tr("loyalty.sizes", responses=f"{res.responses:,}", customers=f"{res.customers:,}")
+               + (" " + tr("loyalty.sampled_of", total=f"{res.total:,}") if res.sampled else ""))
+    shown = table.assign(group=[t(f"loyalty.failure.{g}", lang) for g in table["group"]])
+    st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
+    download_buttons(table, "loyalty_failures")
+
+
+st.title(tr("loyalty.page.loyalty"))
+try:
+    _cards(cached(loyalty_summary, ctx.filters))
+    view = st.segmented_control(tr("loyalty.view.label"), list(VIEWS), key="loy_view", default="trends",
+                                required=True, format_func=lambda v: t(f"loyalty.view.{v}", lang))
+    {"trends": _trends, "breakdowns": _breakdowns, "effort": _effort, "failures": _failures}[view or "trends"]()
+except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
+    show_error(exc)

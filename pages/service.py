@@ -1,0 +1,215 @@
+"""Service (SLA): compliance over time and by group, early warnings, first-time fix, recurring problems, and
+the tickets behind every figure (drill-down state in the URL)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from cxdash.charts.sla import (
+    backlog_chart,
+    breakdown_chart,
+    compliance_trend_chart,
+    ftf_trend_chart,
+    pareto_chart,
+)
+from cxdash.i18n import t
+from cxdash.metrics.sla import backlog_by_age, sla_summary, sla_trend
+from cxdash.metrics.sla_breakdown import GROUPINGS, category_pareto, sla_breakdown
+from cxdash.metrics.sla_lists import OUTCOMES, early_warning, ticket_list
+from cxdash.metrics.sla_percentiles import time_percentiles
+from cxdash.ui import sla as ui
+from cxdash.ui.cache import cached
+from cxdash.ui.context import get_context, tr
+
+VIEWS = ("compliance", "warning", "ftf", "recurring")
+PAGE_SIZE = 50
+DRILL_BY = [None, *GROUPINGS, "age", "ticket"]
+# A click on a rate lists the tickets that missed it: the outcome behind each rate of the charts.
+MISSED = {"first_response_rate": "frt_breached", "resolution_rate": "res_breached", "ftf_rate": "not_ftf",
+          "reopen_rate": "reopened", "repeat_rate": "repeat"}
+DRILL_OUTCOMES = [None, *OUTCOMES]
+# URL parameter -> (allowed values or None for free text, default, parser)
+URL_STATE = {
+    ui.VIEW_KEY: (VIEWS, "compliance", str), "sla_period": (("month", "week"), "month", str),
+    "sla_by": (tuple(GROUPINGS), "priority", str), "sla_ftf_by": (("team", "agent"), "team", str),
+    "sla_measure": (("volume", "repeats"), "volume", str), "drill_by": (DRILL_BY, None, str),
+    "drill_key": (None, "", str), "drill_outcome": (DRILL_OUTCOMES, None, str), "drill_period": (None, "", str),
+    "drill_page": (None, 1, int),
+}
+ctx = get_context()
+lang = ctx.lang
+now = ui.now_minute()
+
+
+def _drill_breakdown(chart_key: str, by: str) -> None:
+    key = ui.picked(chart_key, "key")
+    if key is not None:
+        ui.set_drill(by, "" if key == "None" else key, MISSED.get(ui.picked(chart_key, "measure") or ""))
+
+
+def _drill_trend(chart_key: str, period: str) -> None:
+    value = ui.picked(chart_key, period)
+    if value is not None:
+        ui.set_drill(None, None, MISSED.get(ui.picked(chart_key, "measure") or ""), str(value))
+
+
+def _drill_backlog(chart_key: str) -> None:
+    code = ui.picked(chart_key, "code")
+    if code is not None:
+        ui.set_drill("age", code)
+
+
+def _drill_table(table_key: str, keys: list, by: str) -> None:
+    rows = st.session_state[table_key].selection.rows
+    if rows:
+        k = keys[rows[0]]
+        ui.set_drill(by, "" if k is None else k)
+
+
+def _breakdown_section(by: str, rates: tuple[str, ...], prefix: str) -> None:
+    bd = cached(sla_breakdown, ctx.filters, by, now)
+    if bd.empty:
+        st.info(tr("app.no_data"))
+        return
+    chart_key = f"{prefix}_chart"
+    st.altair_chart(breakdown_chart(bd, lang, rates), key=chart_key, on_select=partial(_drill_breakdown, chart_key, by),
+                    selection_mode="pick", width="stretch")
+    cols = ["name", "n", *rates, "frt_n", "res_n", "frt_median", "frt_p90", "res_median", "res_p90", "resolved",
+            "chased_rate", "merged"]
+    shown = bd[cols].copy()
+    if by == "priority":
+        shown["name"] = ui.translate_codes(bd[["key"]].rename(columns={"key": "priority"}))["priority"]
+    table_key = f"{prefix}_table"
+    st.dataframe(shown, hide_index=True, key=table_key, on_select=partial(_drill_table, table_key, bd["key"].tolist(), by),
+                 selection_mode="single-row",
+                 column_config=_rate_columns(cols))
+    st.caption(tr("sla.click_to_drill"))
+    ui.downloads(bd, f"sla_by_{by}")
+
+
+def _rate_columns(cols: list[str]) -> dict:
+    cfg = {c: tr(f"sla.col.{c}") for c in cols}
+    for c in cols:
+        if c.endswith("_rate"):
+            cfg[c] = st.column_config.NumberColumn(tr(f"sla.col.{c}"), format="percent", help=tr(f"sla.help.col.{c}"))
+        elif c.endswith(("_median", "_p90")):
+            cfg[c] = st.column_config.NumberColumn(tr(f"sla.col.{c}"), format="%.0f", help=tr("sla.help.times"))
+    return cfg
+
+
+def _compliance() -> None:
+    period = st.segmented_control(tr("sla.period.label"), ["month", "week"], key="sla_period", required=True,
+                                  format_func=lambda p: t(f"sla.period.{p}", lang))
+    trend = cached(sla_trend, ctx.filters, now, period)
+    if not trend.empty:
+        st.altair_chart(compliance_trend_chart(trend, lang, period), key="cmp_trend", selection_mode="pick",
+                        on_select=partial(_drill_trend, "cmp_trend", period), width="stretch")
+        st.caption(tr("sla.click_trend"))
+    times = cached(time_percentiles, ctx.filters)
+    if not times.empty:
+        row = times.iloc[0]
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric(tr("sla.kpi.frt_median"), ui.minutes(row["frt_median"]), help=tr("sla.help.times"))
+        c2.metric(tr("sla.kpi.frt_p90"), ui.minutes(row["frt_p90"]), help=tr("sla.help.times"))
+        c3.metric(tr("sla.kpi.res_median"), ui.minutes(row["res_median"]), help=tr("sla.help.times"))
+        c4.metric(tr("sla.kpi.res_p90"), ui.minutes(row["res_p90"]), help=tr("sla.help.times"))
+    by = st.selectbox(tr("sla.by.label"), list(GROUPINGS), key="sla_by", format_func=lambda g: t(f"sla.by.{g}", lang))
+    _breakdown_section(by, ("first_response_rate", "resolution_rate"), "cmp")
+    st.subheader(tr("sla.backlog.title"))
+    st.caption(tr("sla.help.backlog"))
+    st.altair_chart(backlog_chart(cached(backlog_by_age, ctx.filters, now), lang), key="backlog_chart",
+                    selection_mode="pick", on_select=partial(_drill_backlog, "backlog_chart"), width="stretch")
+
+
+def _warning_list(kind: str) -> None:
+    page = cached(early_warning, ctx.filters, kind, now, 500)
+    st.subheader(tr(f"sla.warning.{kind}"), help=tr(f"sla.help.warning.{kind}"))
+    if page.rows.empty:
+        st.success(tr(f"sla.warning.none_{kind}"))
+        return
+    rows = page.rows.assign(link=[ui.ticket_link(i) for i in page.rows["id"]])
+    cols = list(ui.WARNING_COLUMNS)
+    st.dataframe(ui.translate_codes(rows[cols]), hide_index=True, column_config=ui.column_config(tuple(cols)))
+    if page.total > len(rows):
+        st.caption(tr("sla.shown_of", shown=len(rows), total=page.total))
+    ui.downloads(rows[cols[1:]], f"sla_{kind}")
+
+
+def _warning() -> None:
+    st.caption(tr("sla.help.warning"))
+    _warning_list("at_risk")
+    _warning_list("breached")
+
+
+def _ftf() -> None:
+    period = st.session_state.get("sla_period") or "month"
+    trend = cached(sla_trend, ctx.filters, now, period)
+    if not trend.empty:
+        st.altair_chart(ftf_trend_chart(trend, lang, period), key="ftf_trend", selection_mode="pick",
+                        on_select=partial(_drill_trend, "ftf_trend", period), width="stretch")
+        st.caption(tr("sla.click_trend"))
+    by = st.segmented_control(tr("sla.by.label"), ["team", "agent"], key="sla_ftf_by", required=True,
+                              format_func=lambda g: t(f"sla.by.{g}", lang))
+    _breakdown_section(by, ("ftf_rate", "reopen_rate", "repeat_rate"), "ftf")
+    merged = cached(sla_summary, ctx.filters, now).merged
+    st.button(tr("sla.merged_list", n=merged), key="merged_btn", on_click=ui.set_drill, kwargs={"outcome": "merged"},
+              disabled=merged == 0, help=tr("sla.help.merged"))
+
+
+def _pick_category(chart_key: str, outcome: str | None) -> None:
+    cat = ui.picked(chart_key, "category")
+    if cat is not None:
+        ui.set_drill("category", "" if cat == tr("sla.value.none") else cat, outcome)
+
+
+def _recurring() -> None:
+    st.caption(tr("sla.help.pareto"))
+    measure = st.segmented_control(tr("sla.pareto.measure"), ["volume", "repeats"], key="sla_measure", required=True,
+                                   format_func=lambda m: t(f"sla.pareto.{m}", lang))
+    data = cached(category_pareto, ctx.filters, measure)
+    if data.empty:
+        st.info(tr("app.no_data"))
+        return
+    outcome = "repeat" if measure == "repeats" else None
+    st.altair_chart(pareto_chart(data, lang, measure), key="pareto_chart",
+                    on_select=partial(_pick_category, "pareto_chart", outcome), selection_mode="pick", width="stretch")
+    st.caption(tr("sla.click_to_drill"))
+    ui.downloads(data, f"sla_pareto_{measure}")
+
+
+def _drill_down() -> None:
+    st.subheader(tr("sla.drill.title"))
+    c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 2, 1])
+    c1.selectbox(tr("sla.drill.by"), DRILL_BY, key="drill_by", placeholder=tr("sla.drill.all"),
+                 format_func=lambda g: t("sla.drill.all", lang) if g is None else t(f"sla.by.{g}", lang))
+    c2.text_input(tr("sla.drill.key"), key="drill_key", help=tr("sla.help.drill_key"))
+    c3.selectbox(tr("sla.drill.outcome"), DRILL_OUTCOMES, key="drill_outcome", placeholder=tr("sla.drill.all"),
+                 format_func=lambda o: t("sla.drill.all", lang) if o is None else t(f"sla.outcome.{o}", lang))
+    c4.text_input(tr("sla.drill.period"), key="drill_period", help=tr("sla.help.drill_period"))
+    page_no = c5.number_input(tr("sla.drill.page"), min_value=1, step=1, key="drill_page")
+    try:
+        page = cached(ticket_list, ctx.filters, ui.drill_from_state(), now, PAGE_SIZE, (int(page_no) - 1) * PAGE_SIZE)
+    except ValueError as exc:
+        st.error(tr("sla.err.drill", error=str(exc)))
+        return
+    st.caption(tr("sla.drill.count", total=page.total, page=int(page_no),
+                  pages=max(1, -(-page.total // PAGE_SIZE))))
+    cols = list(ui.LIST_COLUMNS)
+    st.dataframe(ui.translate_codes(page.rows[cols]), hide_index=True, column_config=ui.column_config(tuple(cols)))
+    ui.downloads(page.rows[cols], "sla_tickets")
+
+
+st.title(tr("sla.page.service"))
+for _key, (_options, _default, _cast) in URL_STATE.items():
+    ui.from_url(_key, _options, _default, _cast)
+try:
+    ui.kpi_cards(cached(sla_summary, ctx.filters, now))
+    view = st.segmented_control(tr("sla.view.label"), VIEWS, key=ui.VIEW_KEY, required=True,
+                                format_func=lambda v: t(f"sla.view.{v}", lang))
+    {"compliance": _compliance, "warning": _warning, "ftf": _ftf, "recurring": _recurring}[view or "compliance"]()
+    _drill_down()
+    ui.to_url({k: v[1] for k, v in URL_STATE.items()})
+except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
+    st.error(tr("sla.err.load", error=str(exc)))

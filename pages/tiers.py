@@ -1,0 +1,129 @@
+"""Satisfaction tiers: shares over time and by unit, chi-square comparisons in words, what each tier is worth,
+and the tolerance setting."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cxdash.charts.tiers import tier_breakdown_chart, tier_trend_chart, tier_value_chart
+from cxdash.i18n import t
+from cxdash.metrics.churn import DEFAULT_WINDOW_DAYS
+from cxdash.metrics.tier_analysis import (
+    BREAKDOWNS,
+    TIERS,
+    compare_group,
+    compare_previous,
+    tier_breakdown,
+    tier_trend,
+)
+from cxdash.metrics.tier_settings import change_tolerance, tolerance_in_points, tolerance_setting
+from cxdash.metrics.tier_value import judging_dates, tier_value
+from cxdash.ui import experience as ui
+from cxdash.ui.cache import cached
+from cxdash.ui.context import get_context, tr
+
+EDITORS = ("admin", "cx_lead")
+ctx = get_context()
+lang = ctx.lang
+ui.from_url("tier_period", ("month", "week"), "month")
+ui.from_url("tier_by", tuple(BREAKDOWNS), "site")
+ui.from_url("tier_group", None, "")
+
+
+def _tolerance() -> None:
+    share = cached(tolerance_setting)
+    st.markdown(f"**{tr('experience.tolerance.label')}:** "
+                + tr("experience.tolerance.value", points=f"{tolerance_in_points(share):g}", share=f"{share:.1%}"),
+                help=tr("experience.tolerance.help"))
+    if ctx.role not in EDITORS:
+        return
+    with st.expander(tr("experience.tolerance.input")), st.form("tolerance_form"):
+        points = st.number_input(tr("experience.tolerance.input"), min_value=0.0, max_value=2.9, step=0.1,
+                                 value=float(round(tolerance_in_points(share), 3)))
+        if st.form_submit_button(tr("experience.tolerance.save")):
+            changed = change_tolerance(ctx.engine, points)
+            st.success(tr("experience.tolerance.saved", n=changed))
+
+
+def _trend() -> None:
+    period = st.segmented_control(tr("experience.period.label"), ["month", "week"], key="tier_period", required=True,
+                                  format_func=lambda p: t(f"experience.period.{p}", lang))
+    trend = cached(tier_trend, ctx.filters, period or "month")
+    if trend.empty:
+        st.info(tr("app.no_data"))
+        return
+    st.altair_chart(tier_trend_chart(trend, lang), width="stretch")
+
+
+def _on_breakdown_click() -> None:
+    key = ui.picked("tier_breakdown_chart", "key")
+    if key is not None:
+        st.session_state["tier_group"] = str(key)
+
+
+def _breakdown() -> str:
+    by = st.selectbox(tr("experience.breakdown.label"), list(BREAKDOWNS), key="tier_by",
+                      format_func=lambda b: t(f"experience.by.{b}", lang))
+    wide = cached(tier_breakdown, ctx.filters, by, lang)
+    if wide.empty:
+        return by
+    st.altair_chart(tier_breakdown_chart(wide, tr(f"experience.by.{by}"), lang), key="tier_breakdown_chart",
+                    on_select=_on_breakdown_click, selection_mode="pick", width="stretch")
+    cols = ["name", *TIERS, "n", *[f"share_{x}" for x in TIERS], "low_sample"]
+    st.dataframe(wide[cols], hide_index=True, column_config=ui.columns_config(
+        cols, percent=[f"share_{x}" for x in TIERS]))
+    ui.downloads(wide, f"tiers_by_{by}")
+    return by
+
+
+def _comparisons(by: str) -> None:
+    st.subheader(tr("experience.compare.title"), help=tr("experience.help.chi_square"))
+    prev = cached(compare_previous, ctx.filters, lang)
+    st.markdown(f"**{tr('experience.compare.previous')}:** ")
+    st.text(prev.sentence if prev is not None else tr("experience.compare.no_dates"))
+    wide = cached(tier_breakdown, ctx.filters, by, lang)
+    wide = wide[wide["key"].notna()]
+    if wide.empty:
+        return
+    keys = [str(k) for k in wide["key"]]
+    names = dict(zip(keys, wide["name"], strict=True))
+    if st.session_state.get("tier_group") not in keys:
+        st.session_state["tier_group"] = keys[0]
+    key = st.selectbox(tr("experience.compare.pick"), keys, key="tier_group", format_func=lambda k: str(names[k]))
+    value = key if by in ("channel", "segment") else int(key)
+    grp = cached(compare_group, ctx.filters, by, value, lang, str(names[key]))
+    st.markdown(f"**{tr('experience.compare.group')}:** ")
+    st.text(grp.sentence)
+
+
+def _value() -> None:
+    st.subheader(tr("experience.value.title"), help=tr("experience.value.help"))
+    value = cached(tier_value, ctx.filters)
+    if value["n"].sum() == 0:
+        st.info(tr("app.no_data"))
+        return
+    st.altair_chart(tier_value_chart(value, lang))
+    shown = value.assign(tier=[t(f"tier.{x}", lang) for x in value["tier"]])
+    cols = list(shown.columns)
+    st.dataframe(shown, hide_index=True, column_config=ui.columns_config(
+        cols, percent=("csat", "csat_ci_low", "csat_ci_high", "revisit_rate", "churn_rate")))
+    st.caption(tr("experience.value.sample_note", n_revisit=int(value["revisit_n"].sum()),
+                  n_churn=int(value["churn_n"].sum())))
+    dates = cached(judging_dates, ctx.filters)
+    if int(value["revisit_n"].sum()) == 0 and dates is not None:
+        st.caption(tr("experience.value.too_recent", days=DEFAULT_WINDOW_DAYS, date=dates[1].isoformat(),
+                      as_of=dates[0].isoformat()))
+    ui.downloads(value, "tier_value")
+
+
+st.title(tr("experience.page.tiers"))
+st.caption(tr("experience.tiers.intro"), help=tr("experience.help.tier"))
+try:
+    _tolerance()
+    _trend()
+    chosen = _breakdown()
+    _comparisons(chosen)
+    _value()
+except Exception as exc:  # a clear message instead of a traceback
+    ui.show_error(exc)
+ui.to_url({"tier_period": "month", "tier_by": "site", "tier_group": ""})
