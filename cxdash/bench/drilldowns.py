@@ -1,0 +1,37 @@
+"""One drill-down per benchmark page: what a click on the page's figures loads next.
+
+:data:`DRILLDOWNS` maps a page name of :data:`cxdash.bench.pages.PAGES` to ``callable(engine, filters)``. A
+``DRILLDOWNS`` dict in :mod:`cxdash.bench.pages` (if the registry grows one) takes precedence, so the page
+owners can name their own. Pages without an entry report no drill-down time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cxdash.bench import gaps
+from cxdash.bench import pages as registry
+from cxdash.filters import Filters
+
+
+def service_drilldown(engine: Engine, filters: Filters) -> Any:
+    """The first page of the tickets behind the resolution-breach figure of the busiest priority ("normal")."""
+    from cxdash.metrics.sla_lists import Drill, ticket_list
+    from cxdash.metrics.sla_sql import utcnow
+
+    now = utcnow().replace(second=0, microsecond=0)
+    return ticket_list(engine, filters, Drill(group="priority", key="normal", outcome="res_breached"), now, 50, 0)
+
+
+DRILLDOWNS: dict[str, registry.PageData] = {
+    "service": service_drilldown,
+    "touchpoints": gaps.drilldown_site,
+    **getattr(registry, "DRILLDOWNS", {}),
+}
+
+
+def drilldown_for(page: str) -> registry.PageData | None:
+    """The drill-down of ``page``, or None when it has none."""
+    return DRILLDOWNS.get(page)

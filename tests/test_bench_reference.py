@@ -1,0 +1,99 @@
+"""The usual-way references of every benchmark page: each page has one (their agreement with the pages on a small
+demo is tests/test_bench.py::test_reference_agrees_with_the_pages), and the bounded samples cxdash reads are taken by the references exactly (same ids), also where a sample is
+smaller than the selection (forced here with small sample sizes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, select
+
+from cxdash.bench import reference_drivers, reference_voice
+from cxdash.bench.pages import PAGES, bench_filters
+from cxdash.bench.reference import CXDASH, REFERENCES, Reader, compare
+from cxdash.bench.reference_base import response_sample
+from cxdash.schema import survey_response
+
+NOW = datetime(2030, 1, 1)
+
+
+def test_every_page_has_a_reference() -> None:
+    assert set(REFERENCES) == set(CXDASH) == set(PAGES)
+
+
+def test_the_references_use_the_pages_sample_sizes() -> None:
+    from cxdash.bench import reference_closedloop, reference_drilldown, reference_loyalty
+    from cxdash.metrics import (
+        action_effect,
+        customer_features,
+        effort,
+        failures,
+        loyalty,
+        response_list,
+        sampling,
+        themes,
+    )
+    from cxdash.metrics import response_sample as rs
+
+    assert reference_loyalty.SAMPLE == loyalty.CES_SAMPLE == effort.EFFORT_SAMPLE == failures.FAILURE_SAMPLE \
+        == rs.DEFAULT_SIZE
+    assert sampling.MAX_CANDIDATES == 20_000  # the default of reference_base.every_kth
+    assert reference_drivers.SAMPLE_CUSTOMERS == customer_features.SAMPLE_CUSTOMERS
+    assert reference_voice.SAMPLE_COMMENTS == themes.SAMPLE_COMMENTS
+    assert reference_closedloop.BEFORE_DAYS == action_effect.BEFORE_DAYS
+    assert reference_drilldown.PAGE_SIZE == response_list.PAGE_SIZE
+
+
+def _demo(engine: Engine, n: int = 500, seed: int = 9) -> None:
+    from cxdash.demo import build_demo
+
+    build_demo(engine, responses=n, tickets=n, seed=seed)
+
+
+@pytest.mark.parametrize("candidates", [20_000, 10])  # ids by key lookup from the lowest id, or ids divisible by k
+def test_response_sample_takes_the_same_ids(engine: Engine, monkeypatch: pytest.MonkeyPatch, candidates: int) -> None:
+    from cxdash.metrics import response_sample as rs
+
+    _demo(engine, 300, 4)
+    monkeypatch.setattr(rs, "MAX_CANDIDATES", candidates)
+    filters = bench_filters(engine)
+    whole = Reader(engine).table(survey_response)
+    from cxdash.bench.reference_base import filter_responses
+
+    sel = filter_responses(whole, filters)
+    for size in (7, 40, 10_000):
+        with engine.connect() as conn:
+            sample = rs.response_sample(conn, filters, size, [survey_response.c.customer_id.is_not(None)])
+            ours = sorted(int(i) for i in conn.execute(select(survey_response.c.id).where(sample.where)).scalars())
+        theirs = response_sample(sel, whole["id"], size, extra=sel["customer_id"].notna(),
+                                 max_candidates=candidates)
+        assert ours == sorted(theirs["id"].astype(int).tolist()), size
+        assert (sample.step > 1) == (size < len(sel))
+
+
+def test_sampled_customers_and_comments_agree(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Churn groups over every k-th judged customer and themes over every k-th comment, with k > 1."""
+    _demo(engine)
+    filters = bench_filters(engine)
+    monkeypatch.setattr(reference_drivers, "SAMPLE_CUSTOMERS", 40)
+    monkeypatch.setattr(reference_voice, "SAMPLE_COMMENTS", 30)
+    for name in ("drivers", "voice"):
+        ours = CXDASH[name](engine, filters, NOW)
+        result = compare(ours, REFERENCES[name](Reader(engine), filters, NOW))
+        assert result["agree"], (name, result)
+    assert 0 < ours["sampled"] <= 30 < ours["comments"]  # really a sample of the comments
+    drivers = CXDASH["drivers"](engine, filters, NOW)
+    sampled = sum(v or 0 for k, v in drivers.items() if k.startswith("group.tier.") and k.endswith(".n"))
+    assert 0 < sampled <= 60 and drivers["churn.n"] > 80  # about 40 of the judged customers: k >= 2
+
+
+def test_a_wrong_figure_disagrees(engine: Engine) -> None:
+    _demo(engine, 300, 4)
+    filters = bench_filters(engine)
+    theirs = REFERENCES["loyalty_views"](Reader(engine), filters, NOW)
+    ours = CXDASH["loyalty_views"](engine, filters, NOW)
+    key = next(k for k, v in ours.items() if k.startswith("effort.") and v)
+    assert not compare({**ours, key: ours[key] + 1e-3}, theirs)["agree"]  # type: ignore[operator]
+    assert not compare(pd.Series(ours).drop(key).to_dict(), theirs)["agree"]
