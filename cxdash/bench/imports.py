@@ -70,7 +70,10 @@ def write_wide_csv(path: Path, n: int, seed: int = 7, chunk: int = 200_000, id_p
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The phase's own high-water mark: ru_maxrss would carry over the peak of the parent that wrote the file.
+    from cxdash.bench.measure import own_peak_memory_mb
+
+    return own_peak_memory_mb()
 
 
 def _cpu_s() -> float:
