@@ -80,3 +80,76 @@ def test_an_upload_that_updates_rows_rebuilds_the_months(engine: Engine) -> None
     result = load(engine, changed, on_duplicate="update")
     assert result.updated > 0
     _same_as_raw(engine)
+
+
+TP_HEAD = ("response_id,customer_id,site,team,channel,visit_date,REC01_P,REC01_E,REC01_I,CON01_P,CON01_E,"
+           "nps,csat,ces\n")
+
+
+def _tp_csv(first: int, n: int) -> str:
+    """Responses with stated importance, a P without its E, an E without its P, both missing, and two channels."""
+    lines = []
+    for i in range(first, first + n):
+        p = "" if i % 5 == 0 else str(1 + i % 7)
+        e = "" if i % 6 == 0 else str(1 + (i * 3) % 7)
+        cp, ce = ("", "") if i % 4 == 0 else (str(1 + (i * 5) % 7), "4")
+        imp = "" if i % 3 == 0 else str(1 + i % 5)
+        lines.append(f"t{i},C{i % 7},S0{1 + i % 2},{'A' if i % 2 == 0 else ''},{'wechat' if i % 3 else 'phone'},"
+                     f"2026-{9 + i % 3:02d}-{1 + i % 27:02d},{p},{e},{imp},{cp},{ce},{i % 11},{1 + i % 5},"
+                     f"{1 + i % 7}")
+    return TP_HEAD + "\n".join(lines) + "\n"
+
+
+def _touchpoint_summary(engine: Engine) -> pd.DataFrame:
+    """The touchpoint summary summed per key (an addition leaves several rows per key)."""
+    from cxdash.schema import touchpoint_summary
+    from cxdash.summaries.common import TP_MEASURES
+
+    ts = touchpoint_summary.c
+    keys = [ts.grain, ts.visit_date, ts.region_id, ts.site_id, ts.team_id, ts.channel, ts.segment, ts.touchpoint_id]
+    stmt = select(*keys, *[func.sum(ts[m]).label(m) for m in TP_MEASURES]).group_by(*keys)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).mappings().all())
+    frame["visit_date"] = frame["visit_date"].astype(str)
+    for m in TP_MEASURES:
+        frame[m] = pd.to_numeric(frame[m]).astype(float)
+    key_names = [k.name for k in keys]
+    return frame.fillna({k: -1 for k in key_names if k not in ("visit_date", "channel", "segment")}) \
+        .fillna({"channel": "", "segment": ""}).sort_values(key_names).reset_index(drop=True)
+
+
+def _rebuilt(engine: Engine) -> pd.DataFrame:
+    from cxdash.summaries import refresh_summaries
+
+    with engine.begin() as conn:
+        refresh_summaries(conn)
+    return _touchpoint_summary(engine)
+
+
+def test_sums_taken_while_loading_equal_a_rebuild(engine: Engine, monkeypatch) -> None:  # noqa: ANN001
+    """SQLite sums an upload's new scores from its own chunks; the summary must be the one a rebuild makes."""
+    import cxdash.summaries.build as build
+
+    seed(engine)
+    monkeypatch.setattr(build, "COMPACT_ROWS", 10)  # fold the chunks' sums together as a large upload does
+    if engine.dialect.name == "sqlite":  # neither the first build nor the addition reads its scores back
+        monkeypatch.setattr(build, "_read_pair_sums", lambda *a: (_ for _ in ()).throw(AssertionError("read back")))
+    assert load(engine, _tp_csv(0, 40), chunk_rows=15).inserted == 40
+    first = _touchpoint_summary(engine)
+    assert load(engine, _tp_csv(40, 130), chunk_rows=20).inserted == 130
+    monkeypatch.undo()
+    added = _touchpoint_summary(engine)
+    pd.testing.assert_frame_equal(added, _rebuilt(engine), check_exact=False, rtol=1e-12)
+    _same_as_raw(engine)
+    with engine.begin() as conn:  # back to the first upload's rows: a rebuild gives the first build's summary
+        conn.execute(survey_response.delete().where(survey_response.c.external_id.notin_(
+            [f"t{i}" for i in range(40)])))
+    pd.testing.assert_frame_equal(first, _rebuilt(engine), check_exact=False, rtol=1e-12)
+
+
+def test_an_upload_with_rows_already_loaded_reads_the_new_scores_back(engine: Engine) -> None:
+    seed(engine)
+    load(engine, _tp_csv(0, 40))
+    result = load(engine, _tp_csv(20, 60))  # 20 already loaded: skipped
+    assert (result.inserted, result.skipped) == (40, 20)
+    pd.testing.assert_frame_equal(_touchpoint_summary(engine), _rebuilt(engine), check_exact=False, rtol=1e-12)

@@ -8,6 +8,7 @@ one response, and its tier is computed from the mean of its touchpoint gaps.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Index, delete, insert, inspect, literal, or_, select, true
 from sqlalchemy.sql import func
@@ -25,6 +26,7 @@ from cxdash.imports.loading import (
 )
 from cxdash.imports.rules import tier_of
 from cxdash.schema import survey_response, touchpoint_score
+from cxdash.summaries.build import PairParts, new_pair_parts, pair_sums
 
 COLUMNS: list[tuple[str, str]] = [
     ("external_id", "str"), ("customer_id", "id"), ("region_id", "int"), ("site_id", "int"), ("team_id", "int"),
@@ -37,6 +39,7 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 RESPONSE_COLUMNS = [c for c, _ in COLUMNS]
 BULK_MIN_ROWS = 10_000  # below this, rebuilding an index costs more than it saves
+SUM_SLICE = 25_000  # responses whose touchpoint sums are taken at a time (about half a million scores)
 
 
 class SurveyLoader:
@@ -54,6 +57,15 @@ class SurveyLoader:
         )
         self.parts: list[pd.DataFrame] = []
         self.dropped = self._drop_score_indexes()
+        # SQLite sums the new touchpoint scores here, chunk by chunk, instead of reading them back afterwards
+        # (22 million at a million responses); any duplicate in the file falls back to the read-back.
+        self.sums: PairParts | None = None
+        if not (self.long or ctx.dry_run or ctx.update) and ctx.conn.dialect.name == "sqlite":
+            from cxdash.metrics.tier_settings import get_tolerance
+
+            self.sums, self.tolerance = new_pair_parts(), get_tolerance(ctx.conn)
+        # Into an empty table the upload's sums are the whole months', so a first build can use them too.
+        self.first_rows = ctx.conn.execute(select(survey_response.c.id).limit(1)).first() is None
 
     def _drop_score_indexes(self) -> list[Index]:
         """On SQLite, drop the secondary indexes of ``touchpoint_score`` for a load that at least doubles it.
@@ -115,12 +127,19 @@ class SurveyLoader:
         if frame.empty:
             return
         ctx, stage = self.ctx, self.stage
+        staged = self._staged(frame)
         staging.clear(ctx.conn, stage)
-        staging.fill(ctx.conn, stage, self._staged(frame))
+        staging.fill(ctx.conn, stage, staged)
         existing_ids(ctx, survey_response, stage, with_source=True)
         duplicates = count_duplicates(ctx, stage, len(frame))
         if ctx.dry_run:
             return
+        if self.sums is not None:
+            if duplicates or scores is not None:
+                self.sums = None
+            else:
+                for lo in range(0, len(staged), SUM_SLICE):  # slices: the scores of a whole chunk weigh a gigabyte
+                    pair_sums(*self._sum_inputs(staged.iloc[lo:lo + SUM_SLICE]), self.tolerance, self.sums)
         upsert_rows(ctx, survey_response, stage, RESPONSE_COLUMNS, with_source=True)
         if ctx.update and duplicates:
             ctx.conn.execute(delete(touchpoint_score).where(
@@ -131,6 +150,34 @@ class SurveyLoader:
         else:
             self._insert_long(scores)
         ctx.note_dates(frame["visit_date"])
+
+    def _sum_inputs(self, staged: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A chunk of new responses as :func:`cxdash.summaries.build.pair_sums` takes them: the responses, and the
+        touchpoint scores exactly as :meth:`_expand_wide` stores them (a row where P or E is present)."""
+        visit = pd.to_datetime(staged["visit_date"])
+        resp = pd.DataFrame({
+            "response_id": staged["id"].to_numpy(dtype=np.int64),
+            "visit_date": visit.dt.strftime("%Y-%m-%d").where(visit.notna(), None).to_numpy(dtype=object),
+            **{c: staged[c].to_numpy() for c in ("region_id", "site_id", "team_id", "channel", "segment")},
+            "lo": pd.to_numeric(staged["tp_scale_min"].fillna(staged["overall_scale_min"]), errors="coerce")
+            .to_numpy(dtype=float),
+            "hi": pd.to_numeric(staged["tp_scale_max"].fillna(staged["overall_scale_max"]), errors="coerce")
+            .to_numpy(dtype=float),
+        })
+        k, n = len(self.tp_ids), len(staged)
+
+        def block(role: str) -> np.ndarray:
+            cols = [pd.to_numeric(staged[f"{role}{i}"], errors="coerce").to_numpy(dtype=float) for i in range(k)]
+            return np.column_stack(cols).ravel() if cols else np.empty(0)
+
+        p, e = block("p"), block("e")
+        kept = ~(np.isnan(p) & np.isnan(e))
+        scores = pd.DataFrame({
+            "response_id": np.repeat(resp["response_id"].to_numpy(), k)[kept],
+            "touchpoint_id": np.tile(np.asarray(self.tp_ids, dtype=np.int64), n)[kept],
+            "p": p[kept], "e": e[kept], "importance": block("i")[kept],
+        })
+        return resp, scores
 
     def _target_rows(self):  # noqa: ANN202 - a SQL condition
         stage = self.stage

@@ -251,9 +251,13 @@ def _after_load(ctx: LoadContext, loader: Any, result: ImportResult) -> None:
         from cxdash.summaries import add_to_summaries
 
         # New rows only: add their sums; updated rows change old sums, so their months are rebuilt instead.
-        added = ctx.counts.updated == 0 and add_to_summaries(conn, survey_response.c.batch_id == ctx.batch_id)
+        sums = getattr(loader, "sums", None)
+        added = ctx.counts.updated == 0 and add_to_summaries(conn, survey_response.c.batch_id == ctx.batch_id, sums)
         if not added:
-            refresh_response_summaries(conn, ctx.date_min, ctx.date_max)
+            from cxdash.summaries import refresh_summaries
+
+            whole = sums if getattr(loader, "first_rows", False) else None  # the months hold only these rows
+            refresh_summaries(conn, ctx.date_min, ctx.date_max, parts=whole)
         clock = result.timed("summaries", clock)
     if ctx.counts.inserted + ctx.counts.updated >= STATISTICS_ROWS:
         refresh_statistics(conn)  # PostgreSQL only: the planner must know the tables grew (autovacuum may be off)

@@ -34,6 +34,8 @@ from cxdash.summaries.figures import build_figure_summary, insert_figure_sums
 from cxdash.summaries.sample import add_sample, build_sample
 
 RESPONSE_CHUNK = 50_000  # responses per pass when building touchpoint sums (about a million scores)
+INSERT_SLICE = 100_000  # summary rows converted to Python tuples and inserted at a time
+COMPACT_ROWS = 1_000_000  # summed rows gathered from chunks before they are folded into one frame
 _EPS = 1e-9
 
 
@@ -111,40 +113,77 @@ def _chunk_frames(conn: Connection, where: ColumnElement[bool], a: int, b: int) 
     return resp, scores
 
 
+PairParts = dict[int, list[pd.DataFrame]]  # grain -> per-chunk sums from :func:`pair_sums`
+
+
+def new_pair_parts() -> PairParts:
+    """An empty collection of per-chunk touchpoint sums (grain 0 and grain 2)."""
+    return {GRAIN_DAY: [], GRAIN_MONTH_CS: []}
+
+
+def pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float, parts: PairParts) -> None:
+    """Add one chunk's touchpoint sums to ``parts``.
+
+    ``resp``: ``response_id, visit_date`` (ISO text), the organisation ids, ``channel, segment, lo, hi`` (the
+    touchpoint scale); ``scores``: ``response_id, touchpoint_id, p, e, importance``, one row per stored score.
+    """
+    if resp.empty or scores.empty:
+        return
+    for grain, frame in _pair_sums(resp, scores, tolerance).items():
+        frames = parts[grain]
+        frames.append(frame)
+        # Chunks of a few days' responses share few groups, so their sums are folded together now and then:
+        # memory follows the number of groups, not of chunks.
+        if len(frames) > 1 and sum(map(len, frames)) > max(COMPACT_ROWS, 2 * len(frames[0])):
+            parts[grain] = [_group_sum(pd.concat(frames, ignore_index=True), _grain_keys(grain))]
+
+
 def _build_touchpoint_sums(conn: Connection, where: ColumnElement[bool], tolerance: float,
-                           with_month: bool = False) -> None:
+                           with_month: bool = False, parts: PairParts | None = None) -> None:
     """Insert grain 0 and grain 2 touchpoint sums for the responses matching ``where`` (and grain 1 straight from
     them with ``with_month``, for an addition that must not roll up the months' older grain 2 rows again).
 
     PostgreSQL aggregates in SQL (hash aggregation: seconds for millions of scores). SQLite can only sort to
     group, which costs minutes at 22 million scores, so there the scores are read in chunks of response ids
     through the driver and summed with numpy, about three times faster; the tests check both against the raw
-    join on both databases.
+    join on both databases. ``parts``, the sums an upload computed from its own chunks while loading them
+    (:func:`pair_sums`), spare SQLite reading the scores it just wrote back.
     """
     if conn.dialect.name != "sqlite":
         for grain in (GRAIN_MONTH_CS, GRAIN_DAY, *([GRAIN_MONTH] if with_month else [])):
             conn.execute(_touchpoint_insert(grain, conn.dialect.name, tolerance, where))
         return
+    if parts is None:
+        parts = _read_pair_sums(conn, where, tolerance)
+    _insert_pair_sums(conn, parts, with_month)
+
+
+def _read_pair_sums(conn: Connection, where: ColumnElement[bool], tolerance: float) -> PairParts:
+    parts = new_pair_parts()
     ids = select(func.min(survey_response.c.id), func.max(survey_response.c.id)).where(where)
     lo_id, hi_id = conn.execute(ids).one()
     if lo_id is None:
-        return
-    parts: dict[int, list[pd.DataFrame]] = {GRAIN_DAY: [], GRAIN_MONTH_CS: []}
+        return parts
     for a in range(int(lo_id), int(hi_id) + 1, RESPONSE_CHUNK):
         resp, scores = _chunk_frames(conn, where, a, a + RESPONSE_CHUNK - 1)
-        if resp.empty or scores.empty:
-            continue
-        for grain, frame in _pair_sums(resp, scores, tolerance).items():
-            parts[grain].append(frame)
-    if with_month:
-        parts[GRAIN_MONTH] = parts[GRAIN_MONTH_CS]
-    for grain, frames in parts.items():
+        pair_sums(resp, scores, tolerance, parts)
+    return parts
+
+
+def _grain_keys(grain: int) -> list[str]:
+    """The key columns of the sums of ``grain`` (grain 1, summed from grain 2's frames, drops channel and segment)."""
+    keys = ["visit_date", *ORG, "touchpoint_id"]
+    if grain == GRAIN_MONTH_CS:
+        keys[4:4] = ["channel", "segment"]
+    return keys
+
+
+def _insert_pair_sums(conn: Connection, parts: PairParts, with_month: bool) -> None:
+    grains: PairParts = {**parts, GRAIN_MONTH: parts[GRAIN_MONTH_CS]} if with_month else dict(parts)
+    for grain, frames in grains.items():
         if not frames:
             continue
-        keys = ["visit_date", *ORG, "touchpoint_id"]
-        if grain == GRAIN_MONTH_CS:
-            keys[4:4] = ["channel", "segment"]
-        total = _group_sum(pd.concat(frames, ignore_index=True), keys)  # groups may span chunks
+        total = _group_sum(pd.concat(frames, ignore_index=True), _grain_keys(grain))  # groups may span chunks
         total.insert(0, "grain", grain)
         for col in ("channel", "segment"):
             if col not in total:
@@ -153,8 +192,9 @@ def _build_touchpoint_sums(conn: Connection, where: ColumnElement[bool], toleran
         # touch a random index page, which grew slower than linearly once the index outgrew the page cache.
         total = total.sort_values("visit_date", kind="stable")
         cols = ["grain", "visit_date", *ORG, "channel", "segment", "touchpoint_id", *TP_MEASURES]
-        _sqlite_insert(conn, touchpoint_summary, cols, _plain_rows(total[cols]))
-
+        # In slices: a million summary rows as Python tuples at once held about a gigabyte.
+        for lo in range(0, len(total), INSERT_SLICE):
+            _sqlite_insert(conn, touchpoint_summary, cols, _plain_rows(total[cols].iloc[lo:lo + INSERT_SLICE]))
 
 INT_COLUMNS = ("grain", *ORG, "touchpoint_id", "n", "n_dis", "n_p", "n_imp")
 
@@ -257,12 +297,15 @@ def _response_insert(grain: int, dialect: str, where: ColumnElement[bool]) -> An
 
 
 def refresh_summaries(
-    conn: Connection, date_from: date | None = None, date_to: date | None = None, tolerance: float | None = None
+    conn: Connection, date_from: date | None = None, date_to: date | None = None, tolerance: float | None = None,
+    parts: PairParts | None = None,
 ) -> None:
     """Rebuild the summary rows of the months touching ``[date_from, date_to]`` (all months without dates).
 
     Call it inside the transaction that changed the responses (or their touchpoint scores), with the visit-date
-    range of the rows written or deleted. ``tolerance`` defaults to the stored tier tolerance setting.
+    range of the rows written or deleted. ``tolerance`` defaults to the stored tier tolerance setting. ``parts``:
+    the touchpoint sums of every response in those months, when the caller has them (a first upload into an empty
+    table computed them while loading); they must have been taken with the stored tolerance.
     """
     from cxdash.metrics.tier_settings import get_tolerance
 
@@ -273,7 +316,7 @@ def refresh_summaries(
     for table in (touchpoint_summary, response_summary):
         conn.execute(delete(table).where(between(table.c.visit_date, lo, hi)))
     where = between(survey_response.c.visit_date, lo, hi)
-    _build_touchpoint_sums(conn, where, tol)
+    _build_touchpoint_sums(conn, where, tol, parts=parts if tolerance is None else None)
     build_sample(conn, lo, hi)
     for grain in (GRAIN_MONTH_CS, GRAIN_DAY):
         conn.execute(_response_insert(grain, dialect, where))
@@ -286,14 +329,15 @@ def refresh_summaries(
     put_setting(conn, STATE_KEY, {**state(conn), "tolerance": tol, "data_version": data_version(conn) + 1})
 
 
-def add_to_summaries(conn: Connection, where: ColumnElement[bool]) -> bool:
+def add_to_summaries(conn: Connection, where: ColumnElement[bool], parts: PairParts | None = None) -> bool:
     """Add the sums of newly inserted responses matching ``where`` to the summaries, leaving other rows alone.
 
     Every stored measure is a sum, so new rows' sums can sit beside the old rows of the same day, site and team
     (readers add them up). An upload of 10,000 responses then costs its own sums, not the rebuild of every month
     it touches (which at a million responses means millions of touchpoint scores). Valid only when the
     summaries were fresh before these rows were written and the rows are all new: returns False without writing
-    when that cannot be shown (the caller then rebuilds the months with :func:`refresh_summaries`).
+    when that cannot be shown (the caller then rebuilds the months with :func:`refresh_summaries`). ``parts``:
+    the new rows' touchpoint sums, when the caller computed them while loading (see :func:`pair_sums`).
     """
     from cxdash.metrics.tier_settings import get_tolerance
 
@@ -311,7 +355,7 @@ def add_to_summaries(conn: Connection, where: ColumnElement[bool]) -> bool:
         return False  # not just these rows added since the last refresh
     if n_new:
         dialect = conn.dialect.name
-        _build_touchpoint_sums(conn, where, tol, with_month=True)
+        _build_touchpoint_sums(conn, where, tol, with_month=True, parts=parts)
         add_sample(conn, where)
         for grain in (GRAIN_MONTH_CS, GRAIN_DAY, GRAIN_MONTH):
             conn.execute(_response_insert(grain, dialect, where))
