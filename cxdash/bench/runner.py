@@ -40,15 +40,7 @@ def measure_in_subprocess(url: str, page: str, filters: Filters) -> dict[str, An
     Raises:
         RuntimeError: the measurement process failed (its stderr is in the message).
     """
-    cmd = [sys.executable, "-m", "cxdash.bench.measure", "--database-url", url, "--page", page]
-    if filters.date_from is not None:
-        cmd += ["--from", filters.date_from.isoformat()]
-    if filters.date_to is not None:
-        cmd += ["--to", filters.date_to.isoformat()]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=MEASURE_TIMEOUT_S, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"measuring {page!r} failed: {proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _run_module("cxdash.bench.measure", url, filters, ["--page", page], f"measuring {page!r}")
 
 
 def reference_in_subprocess(url: str, page: str, filters: Filters, now: datetime) -> dict[str, Any]:
@@ -57,15 +49,21 @@ def reference_in_subprocess(url: str, page: str, filters: Filters, now: datetime
     Raises:
         RuntimeError: the reference process failed (its stderr is in the message).
     """
-    cmd = [sys.executable, "-m", "cxdash.bench.reference", "--database-url", url, "--page", page,
-           "--now", now.isoformat()]
+    return _run_module("cxdash.bench.reference", url, filters, ["--page", page, "--now", now.isoformat()],
+                       f"reference for {page!r}")
+
+
+def _run_module(module: str, url: str, filters: Filters, args: list[str], what: str) -> dict[str, Any]:
+    """``python -m module --database-url URL ARGS [--from D] [--to D]`` in a fresh interpreter; its last line as
+    JSON."""
+    cmd = [sys.executable, "-m", module, "--database-url", url, *args]
     if filters.date_from is not None:
         cmd += ["--from", filters.date_from.isoformat()]
     if filters.date_to is not None:
         cmd += ["--to", filters.date_to.isoformat()]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=MEASURE_TIMEOUT_S, check=False)
     if proc.returncode != 0:
-        raise RuntimeError(f"reference for {page!r} failed: {proc.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"{what} failed: {proc.stderr.strip()[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

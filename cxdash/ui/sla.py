@@ -22,6 +22,7 @@ from cxdash.metrics.sla import SlaSummary
 from cxdash.metrics.sla_lists import Drill
 from cxdash.metrics.sla_sql import utcnow
 from cxdash.ui.context import tr
+from cxdash.ui.experience import picked  # noqa: F401 - the service page calls it as ui.picked
 from cxdash.ui.url_state import from_url, to_url  # noqa: F401 - the pages call them as ui.from_url / ui.to_url
 
 DRILL_KEYS = ("drill_by", "drill_key", "drill_outcome", "drill_period", "drill_page")
@@ -86,18 +87,6 @@ def set_drill(group: str | None = None, key: Any = None, outcome: str | None = N
     st.session_state["drill_outcome"] = outcome
     st.session_state["drill_period"] = period or ""
     st.session_state["drill_page"] = 1
-
-
-def picked(state_key: str, field: str) -> Any:
-    """The value of ``field`` of the point clicked in the chart whose key is ``state_key`` (None if none)."""
-    state: Any = st.session_state.get(state_key)
-    try:
-        points = state["selection"]["pick"]
-    except (KeyError, TypeError):
-        return None
-    if isinstance(points, list) and points:
-        return points[0].get(field)
-    return None
 
 
 def ticket_link(ticket_id: int) -> str:
