@@ -45,6 +45,20 @@ def touchpoint_codes() -> list[str]:
     return [tp.code for _, tps in STAGES for tp in tps]
 
 
+def add_score_columns(cols: dict[str, Any], rng: np.random.Generator, base: np.ndarray, codes: list[str],
+                      nps: str = "nps") -> None:
+    """Add generated P and E per touchpoint of ``codes`` around each response's ``base``, then NPS (under the
+    header ``nps``), CSAT, CES and a comment, to the columns ``cols`` of ``len(base)`` responses."""
+    n = len(base)
+    for code in codes:
+        cols[f"{code}_P"] = np.clip(base + rng.integers(-2, 2, n), 1, 7)
+        cols[f"{code}_E"] = np.clip(base + rng.integers(-1, 2, n), 1, 7)
+    cols[nps] = rng.integers(0, 11, n)
+    cols["csat"] = rng.integers(1, 6, n)
+    cols["ces"] = rng.integers(1, 8, n)
+    cols["comment"] = np.array(COMMENTS, dtype=object)[rng.integers(0, len(COMMENTS), n)]
+
+
 def write_wide_csv(path: Path, n: int, seed: int = 7, chunk: int = 200_000, id_prefix: str = "R") -> None:
     """Write ``n`` generated survey responses as a wide CSV (the cxdash template's columns)."""
     rng = np.random.default_rng(seed)
@@ -58,14 +72,7 @@ def write_wide_csv(path: Path, n: int, seed: int = 7, chunk: int = 200_000, id_p
                 "site": np.char.add("S", rng.integers(1, 41, m).astype(str)),
                 "visit_date": (start + rng.integers(0, 700, m)).astype(str),
             }
-            base = rng.integers(3, 8, m)
-            for code in codes:
-                cols[f"{code}_P"] = np.clip(base + rng.integers(-2, 2, m), 1, 7)
-                cols[f"{code}_E"] = np.clip(base + rng.integers(-1, 2, m), 1, 7)
-            cols["nps"] = rng.integers(0, 11, m)
-            cols["csat"] = rng.integers(1, 6, m)
-            cols["ces"] = rng.integers(1, 8, m)
-            cols["comment"] = np.array(COMMENTS, dtype=object)[rng.integers(0, len(COMMENTS), m)]
+            add_score_columns(cols, rng, rng.integers(3, 8, m), codes)
             pd.DataFrame(cols).to_csv(fh, index=False, header=lo == 0)
 
 

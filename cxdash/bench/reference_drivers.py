@@ -40,6 +40,7 @@ from cxdash.bench.reference_base import (
     sla_flags,
 )
 from cxdash.filters import Filters
+from cxdash.metrics.churn import month_ends  # the trend's periods (not a figure), so both use the same months
 from cxdash.schema import customer, setting, survey_response, ticket
 
 SAMPLE_CUSTOMERS = 20_000  # cxdash.metrics.customer_features.SAMPLE_CUSTOMERS (compared in the tests)
@@ -99,15 +100,6 @@ def judged_churned(spans: pd.DataFrame, a: date, mode: str, window: int) -> tupl
     return judged, judged & (flagged | (spans["last"] < cutoff))
 
 
-def _month_ends(first: date, last: date) -> list[date]:
-    out, cur = [], first.replace(day=1)
-    while cur <= last:
-        nxt = (cur.replace(day=28) + timedelta(days=4)).replace(day=1)
-        out.append(min(nxt - timedelta(days=1), last))
-        cur = nxt
-    return out
-
-
 def drivers_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
     """Churn rate, monthly churn trend and the churn groups of the judged sample, the usual way."""
     mode, window = _definition(read)
@@ -123,7 +115,7 @@ def drivers_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
     out.update({"churn.n": float(judged.sum()), "churn.k": float(churned.sum()),
                 "churn.rate": share(int(churned.sum()), int(judged.sum()))})
     start = filters.date_from or pd.to_datetime(sr["visit_date"]).min().date()
-    for m_end in _month_ends(start, a) if start <= a else []:
+    for m_end in month_ends(start, a) if start <= a else []:
         j, c = judged_churned(spans, m_end, mode, window)
         if j.sum():
             key = m_end.strftime("%Y-%m")

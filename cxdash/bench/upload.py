@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from cxdash.bench.imports import COMMENTS, touchpoint_codes
+from cxdash.bench.imports import add_score_columns, touchpoint_codes
 from cxdash.db import refresh_statistics
 from cxdash.filters import Filters
 from cxdash.schema import import_batch, site
@@ -47,13 +47,7 @@ def write_upload_csv(path: Path, n: int, sites: list[str], filters: Filters, see
         "overall perceived": np.clip(base + rng.integers(-1, 2, n), 1, 7),
         "overall expected": np.clip(base + rng.integers(-1, 2, n), 1, 7),
     }
-    for code in touchpoint_codes():
-        cols[f"{code}_P"] = np.clip(base + rng.integers(-2, 2, n), 1, 7)
-        cols[f"{code}_E"] = np.clip(base + rng.integers(-1, 2, n), 1, 7)
-    cols["likelihood to recommend"] = rng.integers(0, 11, n)
-    cols["csat"] = rng.integers(1, 6, n)
-    cols["ces"] = rng.integers(1, 8, n)
-    cols["comment"] = np.array(COMMENTS, dtype=object)[rng.integers(0, len(COMMENTS), n)]
+    add_score_columns(cols, rng, base, touchpoint_codes(), nps="likelihood to recommend")
     pd.DataFrame(cols).to_csv(path, index=False)
 
 

@@ -218,7 +218,7 @@ def churn_rate(engine: Engine, filters: Filters, as_of: date | None = None,
     return proportion(churned, judged)
 
 
-def _month_ends(first: date, last: date) -> list[date]:
+def month_ends(first: date, last: date) -> list[date]:
     """The last day of every month from ``first``'s month to ``last``'s, the final one capped at ``last``."""
     out, cur = [], first.replace(day=1)
     while cur <= last:
@@ -241,7 +241,7 @@ def churn_trend(engine: Engine, filters: Filters, as_of: date | None = None,
         start = filters.date_from or conn.execute(select(func.min(survey_response.c.visit_date))).scalar()
         if end is None or start is None or start > end:
             return pd.DataFrame(columns=cols)
-        ends = _month_ends(start, end)
+        ends = month_ends(start, end)
         counts = churn_counts(conn, filters, ends, window_days, mode)
     out = []
     for a, (n, k) in zip(ends, counts, strict=True):
