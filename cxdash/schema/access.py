@@ -1,0 +1,70 @@
+"""Users and their scopes, the audit log, KPI targets and settings."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+)
+
+from cxdash.schema.base import BigId, metadata
+
+# --- Users, audit, targets, settings -----------------------------------------------------------------------
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200)),
+    Column("role", String(32), nullable=False),  # admin | executive | cx_lead | team_lead
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+user_scope = Table(
+    "user_scope",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("site_id", Integer, ForeignKey("site.id")),
+    Column("team_id", Integer, ForeignKey("team.id")),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("actor", String(320)),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(64)),
+    Column("entity_id", String(128)),
+    Column("detail", JSON),
+)
+
+kpi_target = Table(
+    "kpi_target",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kpi", String(64), nullable=False, index=True),
+    Column("scope_kind", String(16), nullable=False, default="all"),  # all | region | site | team
+    Column("scope_id", Integer),
+    Column("value", Float, nullable=False),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+)
+
+setting = Table(
+    "setting",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", JSON),
+)

@@ -1,0 +1,75 @@
+"""Organisation (regions, sites, teams, people) and the touchpoint catalog (stages, touchpoints)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from cxdash.schema.base import metadata, name_columns
+
+# --- Organisation ------------------------------------------------------------------------------------------
+region = Table(
+    "region",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    *name_columns(),
+)
+
+site = Table(
+    "site",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("region_id", Integer, ForeignKey("region.id"), nullable=True, index=True),
+    Column("city", String(100)),
+)
+
+team = Table(
+    "team",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("site.id"), nullable=False, index=True),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("site_id", "code"),
+)
+
+person = Table(
+    "person",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("team_id", Integer, ForeignKey("team.id"), nullable=True, index=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(64)),
+)
+
+# --- Touchpoint catalog ------------------------------------------------------------------------------------
+stage = Table(
+    "stage",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("sort_order", Integer, nullable=False, default=0),
+    *name_columns(),
+)
+
+touchpoint = Table(
+    "touchpoint",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage_id", Integer, ForeignKey("stage.id"), nullable=False, index=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("sort_order", Integer, nullable=False, default=0),
+    *name_columns(),
+    Column("stated_importance", Float),
+)

@@ -1,0 +1,139 @@
+"""Import batches, saved mappings, customers, survey responses and their touchpoint scores."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from cxdash.schema.base import BigId, metadata
+
+# --- Imports -----------------------------------------------------------------------------------------------
+import_batch = Table(
+    "import_batch",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # surveys | tickets | customers | inspections | catalog
+    Column("source", String(100), nullable=False, default="file"),
+    Column("file_name", String(400), nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_loaded", Integer, nullable=False, default=0),
+    Column("rows_updated", Integer, nullable=False, default=0),
+    Column("rows_skipped", Integer, nullable=False, default=0),
+    Column("rows_rejected", Integer, nullable=False, default=0),
+    Column("mapping", JSON),
+    Column("created_by", String(200)),
+    Column("created_at", DateTime, nullable=False),
+    Column("status", String(32), nullable=False, default="loaded"),
+)
+
+saved_mapping = Table(
+    "saved_mapping",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("mapping", JSON, nullable=False),
+    Column("created_by", String(200)),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("kind", "name"),
+)
+
+# --- Customers and survey responses ------------------------------------------------------------------------
+customer = Table(
+    "customer",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("external_id", String(128), nullable=False, unique=True),
+    Column("segment", String(64), index=True),
+    Column("site_id", Integer, ForeignKey("site.id"), index=True),
+    Column("first_seen", Date),
+    Column("churn_flag", Boolean),
+    Column("churn_date", Date),
+    # Maintained at load time so churn (inactivity after the last event) needs no scan of every event.
+    Column("first_event_at", DateTime),
+    Column("last_event_at", DateTime, index=True),
+    Column("batch_id", Integer, ForeignKey("import_batch.id"), index=True),
+    # Churn counts and customer samples read these ranges without touching the table (cxdash.metrics.churn):
+    # who is judged (first event), and the few flagged customers.
+    Index("ix_customer_first_event", "first_event_at", "last_event_at", "churn_flag", "churn_date"),
+    Index("ix_customer_churn_flag", "churn_flag", "churn_date", "first_event_at", "last_event_at"),
+)
+
+survey_response = Table(
+    "survey_response",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("source", String(100), nullable=False, default="cxdash"),
+    Column("external_id", String(128), nullable=False),
+    Column("batch_id", Integer, ForeignKey("import_batch.id"), index=True),
+    Column("customer_id", BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("customer.id")),
+    Column("region_id", Integer, ForeignKey("region.id")),
+    Column("site_id", Integer, ForeignKey("site.id")),
+    Column("team_id", Integer, ForeignKey("team.id")),
+    Column("person_id", Integer, ForeignKey("person.id"), index=True),
+    Column("segment", String(64)),
+    Column("channel", String(64)),
+    Column("visit_date", Date, nullable=False),
+    Column("responded_at", DateTime),
+    # Overall perceived (P) and expected (E) on their own scale; scale bounds stored for normalisation.
+    Column("overall_p", Float),
+    Column("overall_e", Float),
+    Column("overall_scale_min", Float),
+    Column("overall_scale_max", Float),
+    # Scale of this response's touchpoint items (one survey uses one touchpoint scale).
+    Column("tp_scale_min", Float),
+    Column("tp_scale_max", Float),
+    Column("disconfirmation", String(16)),  # below | met | exceeded
+    Column("ltr", SmallInteger),  # likelihood to recommend 0-10
+    Column("csat", SmallInteger),  # 1-5
+    Column("ces", SmallInteger),  # 1-7, 7 = very easy
+    Column("contacts_needed", SmallInteger),
+    Column("transfers", SmallInteger),
+    Column("repeated_story", Boolean),
+    Column("comment", Text),
+    Column("comment_lang", String(16)),
+    # Derived at load (cxdash.metrics.tiers): 0 disappointed, 1 basic, 2 delighted, NULL no tier.
+    Column("tier", SmallInteger),
+    Column("gap_norm", Float),  # d / (scale range): the disconfirmation on a common 0-1 scale
+    UniqueConstraint("source", "external_id"),
+    Index("ix_survey_response_visit_date", "visit_date"),
+    Index("ix_survey_response_site_date", "site_id", "visit_date"),
+    Index("ix_survey_response_team_date", "team_id", "visit_date"),
+    Index("ix_survey_response_region_date", "region_id", "visit_date"),
+    # A customer's responses with every fact the churn models aggregate (cxdash.metrics.customer_features), so a
+    # customer sample reads the index alone instead of rows scattered over the table.
+    Index("ix_survey_response_customer_facts", "customer_id", "visit_date", "tier", "ltr", "ces", "contacts_needed",
+          "transfers", "repeated_story"),
+)
+
+touchpoint_score = Table(
+    "touchpoint_score",
+    metadata,
+    Column(
+        "response_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("survey_response.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("touchpoint_id", Integer, ForeignKey("touchpoint.id"), primary_key=True),
+    Column("p", Float),
+    Column("e", Float),
+    Column("importance", Float),
+    Index("ix_touchpoint_score_tp", "touchpoint_id"),
+)
