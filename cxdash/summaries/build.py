@@ -31,52 +31,12 @@ from cxdash.summaries.common import (
     summary_keys,
 )
 from cxdash.summaries.figures import build_figure_summary, insert_figure_sums
+from cxdash.summaries.pair_sums import chunk_pair_sums
 from cxdash.summaries.sample import add_sample, build_sample
 
 RESPONSE_CHUNK = 50_000  # responses per pass when building touchpoint sums (about a million scores)
 INSERT_SLICE = 100_000  # summary rows converted to Python tuples and inserted at a time
 COMPACT_ROWS = 1_000_000  # summed rows gathered from chunks before they are folded into one frame
-_EPS = 1e-9
-
-
-def _pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float) -> dict[int, pd.DataFrame]:
-    """``TP_MEASURES`` of one chunk at grain 0 and grain 2, with the exact rule of the raw SQL
-    (:func:`cxdash.metrics.gaps.pair_expressions`), computed with numpy instead of a SQL sort over millions of rows.
-    """
-    x = scores.merge(resp, on="response_id", how="inner")
-    rng = (x["hi"] - x["lo"]).to_numpy(dtype=float)
-    x = x[rng > 0]
-    rng = rng[rng > 0]
-    p, e = x["p"].to_numpy(dtype=float), x["e"].to_numpy(dtype=float)
-    paired = ~np.isnan(p) & ~np.isnan(e)
-    d = np.where(paired, (p - e) / rng, np.nan)
-    pn = (p - x["lo"].to_numpy(dtype=float)) / rng
-    integral = (rng <= 10) & (p == np.round(p)) & (e == np.round(e))
-    dis = paired & np.where(integral, p - e < 0, d < -tolerance - _EPS)
-    imp = x["importance"].to_numpy(dtype=float)
-    m = pd.DataFrame(
-        {
-            "n": paired.astype(np.int64),
-            "s_d": d,
-            "ss_d": d * d,
-            "s_p": np.where(paired, pn, np.nan),
-            "s_e": np.where(paired, (e - x["lo"].to_numpy(dtype=float)) / rng, np.nan),
-            "n_dis": dis.astype(np.int64),
-            "n_p": (~np.isnan(p)).astype(np.int64),
-            "s_p_all": pn,
-            "n_imp": (~np.isnan(imp)).astype(np.int64),
-            "s_imp": imp,
-        }
-    )
-    keys = x[["visit_date", *ORG, "channel", "segment", "touchpoint_id"]].reset_index(drop=True)
-    keys["month"] = keys["visit_date"].str.slice(0, 7) + "-01"
-    frame = pd.concat([keys, m], axis=1)
-    day_keys = ["visit_date", *ORG, "touchpoint_id"]
-    month_keys = ["month", *ORG, "channel", "segment", "touchpoint_id"]
-    return {
-        GRAIN_DAY: _group_sum(frame, day_keys),
-        GRAIN_MONTH_CS: _group_sum(frame, month_keys).rename(columns={"month": "visit_date"}),
-    }
 
 
 def _group_sum(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -129,7 +89,7 @@ def pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float, parts:
     """
     if resp.empty or scores.empty:
         return
-    for grain, frame in _pair_sums(resp, scores, tolerance).items():
+    for grain, frame in chunk_pair_sums(resp, scores, tolerance).items():
         frames = parts[grain]
         frames.append(frame)
         # Chunks of a few days' responses share few groups, so their sums are folded together now and then:
