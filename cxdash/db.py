@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = f"sqlite:///{ROOT / 'data' / 'cxdash.db'}"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DATA_VERSION_KEY = "data_version"
+SQLITE_TEMP_STORE = "MEMORY"  # the pages' sorts; an import's transaction sorts on disk (cxdash.imports.loading)
 
 
 def database_url(url: str | None = None) -> str:
@@ -34,7 +35,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=60000")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
     # Reads go through the operating system's file cache: a memory map counted every touched page of a 2 GB
     # database in the app's resident memory (2.0 GB after browsing every page at 1M responses, 450 MB without),
     # and a big per-connection cache multiplied by the pool under load; neither was faster at 1M.

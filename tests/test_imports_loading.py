@@ -63,6 +63,19 @@ def test_wide_survey_loads_scores_tiers_customers_and_audit(engine: Engine) -> N
     assert data_version(engine) > version
 
 
+def test_an_import_sorts_on_disk_and_leaves_the_pages_setting(engine: Engine) -> None:
+    seed(engine)
+    load(engine, SURVEY, "surveys")
+    if engine.dialect.name == "sqlite":
+        from cxdash.imports.loading import write_transaction
+
+        with write_transaction(engine) as conn:
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 1  # file
+        for _ in range(3):  # every pooled connection is back on the pages' in-memory store
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2
+
+
 def test_same_rows_again_are_skipped_or_updated_never_doubled(engine: Engine) -> None:
     seed(engine)
     first = load(engine, SURVEY)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from cxdash.audit import now_utc
 from cxdash.bulk import next_id
+from cxdash.db import SQLITE_TEMP_STORE
 from cxdash.imports import staging
 from cxdash.imports.mapping import Mapping
 from cxdash.imports.refs import Refs, ensure_people, ensure_regions, ensure_sites, ensure_teams, key, lookup
@@ -41,6 +42,10 @@ def write_transaction(engine: Engine, exclusive: bool = True) -> Iterator[Connec
             raw: Any = conn.connection.dbapi_connection
             old = raw.isolation_level
             raw.isolation_level = None  # we issue BEGIN ourselves
+            # Sorts on disk (the operating system's file cache): rebuilding an index of 22 million touchpoint
+            # scores took 21 s with the in-memory temporary store that suits the pages, 11 s this way, and held
+            # the sort in the process. Set before any temporary table exists: changing it drops them.
+            conn.exec_driver_sql("PRAGMA temp_store=FILE")
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if exclusive else "BEGIN")
                 try:
@@ -51,6 +56,7 @@ def write_transaction(engine: Engine, exclusive: bool = True) -> Iterator[Connec
                 conn.commit()
             finally:
                 raw.isolation_level = old
+                conn.exec_driver_sql(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
             return
         with conn.begin():
             if exclusive:

@@ -36,6 +36,7 @@ from sqlalchemy.types import TypeEngine
 
 from cxdash.bulk import date_strings, datetime_strings
 
+FILL_SLICE = 20_000  # staged rows converted to Python values and written at a time (SQLite)
 TYPES: dict[str, TypeEngine] = {
     "id": BigInteger(), "int": Integer(), "float": Float(), "str": String(400), "text": Text(),
     "date": Date(), "datetime": DateTime(), "bool": Boolean(),
@@ -102,11 +103,14 @@ def fill(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     cols = [c for c in frame.columns if c in table.c and frame[c].notna().any()]
     if conn.dialect.name == "postgresql":
         return _copy(conn, table, frame, cols)
-    values = [_sqlite_column(frame[c], table.c[c].type) for c in cols]
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cur.executemany(sql, zip(*values, strict=True))  # type: ignore[arg-type]  # any iterable works
+        # In slices: a chunk of 100,000 wide rows as Python values held about 300 MB at once.
+        for lo in range(0, len(frame), FILL_SLICE):
+            part = frame.iloc[lo:lo + FILL_SLICE]
+            values = [_sqlite_column(part[c], table.c[c].type) for c in cols]
+            cur.executemany(sql, zip(*values, strict=True))  # type: ignore[arg-type]  # any iterable works
     finally:
         cur.close()
     return len(frame)
