@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, cast, func
+from sqlalchemy import BigInteger, Float, String, any_, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -33,3 +36,17 @@ def week_bucket(col: Any, dialect: str) -> ColumnElement[str]:
 def as_float(expr: Any) -> ColumnElement[float]:
     """Cast to floating point so integer division never truncates a ratio."""
     return cast(expr, Float)
+
+
+def in_ids(col: Any, ids: Sequence[int], dialect: str) -> ColumnElement[bool]:
+    """``col`` is one of ``ids``, bound as a single parameter however many there are.
+
+    ``IN (?, ?, ...)`` needs a placeholder per id and SQLite allows 32,766; a subquery that picks the ids is run
+    again by every statement that uses it. SQLite reads the ids from one JSON array (``json_each``), PostgreSQL
+    from one array (``= ANY``).
+    """
+    values = [int(i) for i in ids]
+    if dialect == "sqlite":
+        listed = func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued("value")
+        return col.in_(select(listed.c.value))
+    return col == any_(bindparam(None, values, type_=ARRAY(BigInteger)))

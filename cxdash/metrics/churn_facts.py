@@ -39,7 +39,7 @@ from cxdash.metrics.customer_features import (
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.sla_sql import frt_breached, res_breached
 from cxdash.schema import customer, survey_response, ticket
-from cxdash.sqlfuncs import as_float
+from cxdash.sqlfuncs import as_float, in_ids
 
 WINDOWS = ("model", "now")  # before the observation end (fitting), up to A (scoring)
 cu, sr, tk = customer.c, survey_response.c, ticket.c
@@ -54,8 +54,8 @@ def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.sum(case((cond, 1), else_=0))
 
 
-def _response_facts(ids: Any, untils: dict[str, datetime]) -> Any:
-    """Per customer of ``ids``: :data:`RESPONSE_COLUMNS` for each window, suffixed ``_<window>``."""
+def _response_facts(chosen: ColumnElement[bool], untils: dict[str, datetime]) -> Any:
+    """Per customer whose responses meet ``chosen``: :data:`RESPONSE_COLUMNS` for each window, suffixed ``_<window>``."""
     repeated = case((sr.repeated_story.is_(true()), 1), else_=0)
     cols: list[Any] = [sr.customer_id]
     for until in untils.values():
@@ -64,11 +64,11 @@ def _response_facts(ids: Any, untils: dict[str, datetime]) -> Any:
                  func.avg(_when(before, as_float(sr.ces))), func.max(_when(before, sr.contacts_needed)),
                  func.max(_when(before, sr.transfers)), func.max(_when(before, repeated))]
     last = max(untils.values())
-    return select(*cols).where(sr.customer_id.in_(ids), sr.visit_date < last.date()).group_by(sr.customer_id)
+    return select(*cols).where(chosen, sr.visit_date < last.date()).group_by(sr.customer_id)
 
 
-def _ticket_facts(ids: Any, untils: dict[str, datetime]) -> Any:
-    """Per customer of ``ids``: :data:`TICKET_COLUMNS` for each window (breaches judged at its end)."""
+def _ticket_facts(chosen: ColumnElement[bool], untils: dict[str, datetime]) -> Any:
+    """Per customer whose tickets meet ``chosen``: :data:`TICKET_COLUMNS` for each window (breaches judged at its end)."""
     repeat = or_(tk.is_repeat_7d.is_(true()), tk.has_repeat_7d.is_(true()))
     cols: list[Any] = [tk.customer_id]
     for until in untils.values():
@@ -76,7 +76,7 @@ def _ticket_facts(ids: Any, untils: dict[str, datetime]) -> Any:
         cols += [_count_if(before), _count_if(and_(before, or_(frt_breached(until), res_breached(until)))),
                  _count_if(and_(before, tk.reopen_count > 0)), _count_if(and_(before, repeat))]
     last = max(untils.values())
-    return (select(*cols).where(tk.customer_id.in_(ids), tk.created_at < last, tk.merged_into.is_(None))
+    return (select(*cols).where(chosen, tk.created_at < last, tk.merged_into.is_(None))
             .group_by(tk.customer_id))
 
 
@@ -122,11 +122,15 @@ def churn_samples(conn: Connection, filters: Filters, as_of: date | None, defini
         cu.id, case((is_judged, 1), else_=0), case((churned(definition, a), 1), else_=0),
         case((in_model, 1), else_=0), case((in_scoring, 1), else_=0),
     ).where(who)), ["customer_id", "judged", "churned", "in_model", "in_scoring"])
-    ids = select(cu.id).where(who).scalar_subquery()
+    # The sampled ids as one bound list: as a subquery, each of the two fact queries walked the customers again.
+    ids = base["customer_id"].astype("int64").tolist()
     untils = dict(zip(WINDOWS, (observation_end(a, definition), observation_end(a, ChurnDefinition("flag"))),
                       strict=True))
-    resp = rows_frame(conn.execute(_response_facts(ids, untils)), _windowed(RESPONSE_COLUMNS))
-    tick = rows_frame(conn.execute(_ticket_facts(ids, untils)), _windowed(TICKET_COLUMNS))
+    dialect = conn.dialect.name
+    resp = rows_frame(conn.execute(_response_facts(in_ids(sr.customer_id, ids, dialect), untils)),
+                      _windowed(RESPONSE_COLUMNS))
+    tick = rows_frame(conn.execute(_ticket_facts(in_ids(tk.customer_id, ids, dialect), untils)),
+                      _windowed(TICKET_COLUMNS))
     both = base.merge(resp, on="customer_id", how="left").merge(tick, on="customer_id", how="left")
     return _window(both, "in_model", "model"), _window(both, "in_scoring", "now"), a
 
