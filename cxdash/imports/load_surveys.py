@@ -200,20 +200,19 @@ class SurveyLoader:
         """
         if not self.tp_ids:
             return
-        stage, slot = self.stage, self._slots().c
+        stage, slots = self.stage, self._slots()
         k = range(len(self.tp_ids))
 
         def pick(role: str) -> ColumnElement[Any]:
-            return case({i: stage.c[f"{role}{i}"] for i in k}, value=slot.slot)
+            return case({i: stage.c[f"{role}{i}"] for i in k}, value=slots.c.slot)
 
         p, e = pick("p"), pick("e")
         sel = (
-            select(func.coalesce(stage.c.existing_id, stage.c.id), slot.touchpoint_id, p, e, pick("i"))
-            .select_from(stage.join(self._slots(), true()))
+            select(func.coalesce(stage.c.existing_id, stage.c.id), slots.c.touchpoint_id, p, e, pick("i"))
+            .select_from(stage.join(slots, true()))
             .where(self._target_rows(), or_(p.isnot(None), e.isnot(None)))
         )
         if self.ctx.conn.dialect.name == "sqlite":  # both tables' insertion order: SQLite reads it without a sort
-            slots = self._slots()
             sel = sel.order_by(literal_column(f"{stage.name}.rowid"), literal_column(f"{slots.name}.rowid"))
         self.ctx.conn.execute(insert(touchpoint_score).from_select(
             ["response_id", "touchpoint_id", "p", "e", "importance"], sel))
