@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -23,4 +23,19 @@ def name_columns() -> list[Column]:
         Column("name_en", String(200), nullable=False),
         Column("name_zh_hans", String(200)),
         Column("name_zh_hant", String(200)),
+    ]
+
+
+def imported_row_columns() -> list[Column]:
+    """The columns survey responses and tickets start with: the id, where the row came from (source, external id
+    and import batch), the customer and the organisation (region, site, team)."""
+    return [
+        Column("id", BigId, primary_key=True),
+        Column("source", String(100), nullable=False, default="cxdash"),
+        Column("external_id", String(128), nullable=False),
+        Column("batch_id", Integer, ForeignKey("import_batch.id"), index=True),
+        Column("customer_id", BigId, ForeignKey("customer.id")),
+        Column("region_id", Integer, ForeignKey("region.id")),
+        Column("site_id", Integer, ForeignKey("site.id")),
+        Column("team_id", Integer, ForeignKey("team.id")),
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -20,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cxdash.schema.base import BigId, metadata
+from cxdash.schema.base import BigId, imported_row_columns, metadata
 
 # --- Imports -----------------------------------------------------------------------------------------------
 import_batch = Table(
@@ -78,14 +77,7 @@ customer = Table(
 survey_response = Table(
     "survey_response",
     metadata,
-    Column("id", BigId, primary_key=True),
-    Column("source", String(100), nullable=False, default="cxdash"),
-    Column("external_id", String(128), nullable=False),
-    Column("batch_id", Integer, ForeignKey("import_batch.id"), index=True),
-    Column("customer_id", BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("customer.id")),
-    Column("region_id", Integer, ForeignKey("region.id")),
-    Column("site_id", Integer, ForeignKey("site.id")),
-    Column("team_id", Integer, ForeignKey("team.id")),
+    *imported_row_columns(),
     Column("person_id", Integer, ForeignKey("person.id"), index=True),
     Column("segment", String(64)),
     Column("channel", String(64)),
@@ -125,12 +117,7 @@ survey_response = Table(
 touchpoint_score = Table(
     "touchpoint_score",
     metadata,
-    Column(
-        "response_id",
-        BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("survey_response.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    Column("response_id", BigId, ForeignKey("survey_response.id", ondelete="CASCADE"), primary_key=True),
     Column("touchpoint_id", Integer, ForeignKey("touchpoint.id"), primary_key=True),
     Column("p", Float),
     Column("e", Float),

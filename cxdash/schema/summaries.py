@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Column,
     Date,
     Float,
@@ -95,7 +94,7 @@ response_sample = Table(
     Column("person_id", Integer),
     Column("channel", String(64)),
     Column("segment", String(64)),
-    Column("customer_id", BigInteger().with_variant(Integer(), "sqlite")),
+    Column("customer_id", BigId),
     Column("tier", SmallInteger),
     Column("overall", Float),  # overall P on the 0-1 scale
     Column("ltr", SmallInteger),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -19,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cxdash.schema.base import BigId, metadata
+from cxdash.schema.base import imported_row_columns, metadata
 
 # --- Tickets and SLA ---------------------------------------------------------------------------------------
 business_calendar = Table(
@@ -52,14 +51,7 @@ sla_policy = Table(
 ticket = Table(
     "ticket",
     metadata,
-    Column("id", BigId, primary_key=True),
-    Column("source", String(100), nullable=False, default="cxdash"),
-    Column("external_id", String(128), nullable=False),
-    Column("batch_id", Integer, ForeignKey("import_batch.id"), index=True),
-    Column("customer_id", BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("customer.id")),
-    Column("region_id", Integer, ForeignKey("region.id")),
-    Column("site_id", Integer, ForeignKey("site.id")),
-    Column("team_id", Integer, ForeignKey("team.id")),
+    *imported_row_columns(),
     Column("agent_id", Integer, ForeignKey("person.id"), index=True),
     Column("segment", String(64)),
     Column("channel", String(64)),
