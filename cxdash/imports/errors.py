@@ -13,11 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from cxdash.export import escape_frame
 from cxdash.i18n import t
 
 ERROR_COLUMNS = ["row", "column", "value", "reason", "detail"]
-# Spreadsheets run a cell that starts with one of these as a formula; exports prefix them with a quote.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_VALUE_CHARS = 200  # long values (a 100,000-character comment) are cut in the report, not in the data
 
 
@@ -81,22 +80,6 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
 def reason_text(reason: str, detail: str, lang: str = "en") -> str:
     """The human-readable reason of one row error."""
     return t(f"imports.reason.{reason}", lang, detail=detail)
-
-
-def escape_cell(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula with a quote, so it shows as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``df`` with every text cell formula-escaped (for CSV/XLSX exports)."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(escape_cell).astype(object)
-    return out
 
 
 def error_report(errors: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

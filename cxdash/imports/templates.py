@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxdash.catalog import STAGES
-from cxdash.imports.errors import escape_frame
+from cxdash.export import escape_frame
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "templates"
 LANGS = ("en", "zh")
