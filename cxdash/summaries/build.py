@@ -13,7 +13,13 @@ from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version, get_setting, put_setting
 from cxdash.metrics.frames import rows_frame
-from cxdash.schema import response_summary, survey_response, touchpoint_score, touchpoint_summary
+from cxdash.schema import (
+    figure_summary,
+    response_summary,
+    survey_response,
+    touchpoint_score,
+    touchpoint_summary,
+)
 from cxdash.summaries.common import (
     GRAIN_DAY,
     GRAIN_MONTH,
@@ -30,8 +36,9 @@ from cxdash.summaries.common import (
     state,
     summary_keys,
 )
-from cxdash.summaries.figures import build_figure_summary, insert_figure_sums
+from cxdash.summaries.figures import figure_measures
 from cxdash.summaries.pair_sums import chunk_pair_sums
+from cxdash.summaries.response_sums import insert_response_sums
 from cxdash.summaries.sample import add_sample, build_sample
 
 RESPONSE_CHUNK = 50_000  # responses per pass when building touchpoint sums (about a million scores)
@@ -230,32 +237,6 @@ def _touchpoint_insert(grain: int, dialect: str, tolerance: float, where: Column
     return insert(touchpoint_summary).from_select(cols, sel)
 
 
-def _response_insert(grain: int, dialect: str, where: ColumnElement[bool]) -> Any:
-    sr = survey_response.c
-    keys = summary_keys(grain, dialect)
-
-    def count_if(cond: Any) -> Any:
-        return func.sum(case((cond, 1), else_=0))
-
-    sel = (
-        select(
-            *keys,
-            sr.tier,
-            func.count(),
-            func.count(sr.ltr),
-            count_if(sr.ltr >= 9),
-            count_if(sr.ltr <= 6),
-            func.count(sr.csat),
-            count_if(sr.csat >= 4),
-        )
-        .where(where)
-        .group_by(*keys[1:], sr.tier)
-    )
-    cols = ["grain", "visit_date", *ORG, "channel", "segment", "tier", "n", "n_ltr", "promoters", "detractors",
-            "n_csat", "csat_top2"]
-    return insert(response_summary).from_select(cols, sel)
-
-
 def refresh_summaries(
     conn: Connection, date_from: date | None = None, date_to: date | None = None, tolerance: float | None = None,
     parts: PairParts | None = None,
@@ -270,21 +251,20 @@ def refresh_summaries(
     from cxdash.metrics.tier_settings import get_tolerance
 
     tol = get_tolerance(conn) if tolerance is None else tolerance
-    dialect = conn.dialect.name
     lo = None if date_from is None else month_floor(date_from)
     hi = None if date_to is None else next_month(date_to) - timedelta(days=1)
-    for table in (touchpoint_summary, response_summary):
+    for table in (touchpoint_summary, response_summary, figure_summary):
         conn.execute(delete(table).where(between(table.c.visit_date, lo, hi)))
     where = between(survey_response.c.visit_date, lo, hi)
     _build_touchpoint_sums(conn, where, tol, parts=parts if tolerance is None else None)
     build_sample(conn, lo, hi)
-    for grain in (GRAIN_MONTH_CS, GRAIN_DAY):
-        conn.execute(_response_insert(grain, dialect, where))
+    insert_response_sums(conn, where, (GRAIN_MONTH_CS, GRAIN_DAY))
     tw = between(touchpoint_summary.c.visit_date, lo, hi)
     conn.execute(rollup_month(touchpoint_summary, ["touchpoint_id"], TP_MEASURES, tw))
     rw = between(response_summary.c.visit_date, lo, hi)
     conn.execute(rollup_month(response_summary, ["tier"], RESPONSE_MEASURES, rw))
-    build_figure_summary(conn, lo, hi)
+    fw = between(figure_summary.c.visit_date, lo, hi)
+    conn.execute(rollup_month(figure_summary, [], figure_measures(), fw))
     # put_setting bumps the data version once: recording that next version lets readers skip the count
     put_setting(conn, STATE_KEY, {**state(conn), "tolerance": tol, "data_version": data_version(conn) + 1})
 
@@ -314,11 +294,8 @@ def add_to_summaries(conn: Connection, where: ColumnElement[bool], parts: PairPa
     if now["responses"] != saved.get("responses", -1) + n_new or (n_new and int(min_new) <= saved.get("max_id", 0)):
         return False  # not just these rows added since the last refresh
     if n_new:
-        dialect = conn.dialect.name
         _build_touchpoint_sums(conn, where, tol, with_month=True, parts=parts)
         add_sample(conn, where)
-        for grain in (GRAIN_MONTH_CS, GRAIN_DAY, GRAIN_MONTH):
-            conn.execute(_response_insert(grain, dialect, where))
-        insert_figure_sums(conn, where, (GRAIN_MONTH_CS, GRAIN_DAY, GRAIN_MONTH))
+        insert_response_sums(conn, where, (GRAIN_MONTH_CS, GRAIN_DAY, GRAIN_MONTH))
     put_setting(conn, STATE_KEY, {**now, "tolerance": tol, "data_version": data_version(conn) + 1})
     return True

@@ -49,9 +49,10 @@ def between(col: Any, lo: date | None, hi: date | None) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
-def summary_keys(grain: int, dialect: str) -> list[ColumnElement[Any]]:
-    """The key columns of a summary row of ``grain`` over ``survey_response``, labelled (grain literal first)."""
-    sr = survey_response.c
+def summary_keys(grain: int, dialect: str, source: Table = survey_response) -> list[ColumnElement[Any]]:
+    """The key columns of a summary row of ``grain`` over ``source`` (``survey_response``, or a table with its key
+    columns' names), labelled (grain literal first)."""
+    sr = source.c
     day = sr.visit_date if grain == GRAIN_DAY else month_start(sr.visit_date, dialect)
     by_cs = grain == GRAIN_MONTH_CS
     return [
