@@ -76,6 +76,33 @@ def test_an_import_sorts_on_disk_and_leaves_the_pages_setting(engine: Engine) ->
                 assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2
 
 
+def test_keys_checked_at_the_end_refuse_a_broken_row_and_come_back_on(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL checks its keys row by row")
+    from cxdash.imports.loading import ForeignKeyViolation, write_transaction
+
+    seed(engine)
+    before = counts(engine)
+    with pytest.raises(ForeignKeyViolation, match="touchpoint_score"), write_transaction(
+            engine, check_keys_at_end=True) as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
+        conn.execute(touchpoint_score.insert().values(response_id=987654, touchpoint_id=1, p=5, e=5))
+    assert counts(engine) == before
+    for _ in range(3):  # every pooled connection checks keys row by row again
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_bulk_load_is_decided_by_the_rows_it_adds(engine: Engine) -> None:
+    from cxdash.imports.load_surveys import BULK_MIN_ROWS, is_bulk_load
+
+    seed(engine)
+    with engine.connect() as conn:
+        bulk = is_bulk_load(conn, BULK_MIN_ROWS)
+        assert bulk == (engine.dialect.name == "sqlite")  # into an empty table
+        assert not is_bulk_load(conn, BULK_MIN_ROWS - 1)  # too small to pay for an index rebuild
+
+
 def test_same_rows_again_are_skipped_or_updated_never_doubled(engine: Engine) -> None:
     seed(engine)
     first = load(engine, SURVEY)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Index, Table, case, delete, insert, inspect, literal_column, or_, select, true
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import func
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -45,6 +46,20 @@ BULK_MIN_ROWS = 10_000  # below this, rebuilding an index costs more than it sav
 SUM_SLICE = 25_000  # responses whose touchpoint sums are taken at a time (about half a million scores)
 
 
+def is_bulk_load(conn: Connection, expected_rows: int) -> bool:
+    """True for an upload of survey responses into SQLite that at least doubles the responses stored.
+
+    Such a load drops the secondary indexes and builds them at the end, and checks foreign keys once before the
+    commit (:func:`cxdash.imports.loading.write_transaction`) instead of row by row: for most rows new, both cost
+    less once than per row. Smaller uploads into a big database keep both per row (a whole-database key check
+    there would cost more than the upload).
+    """
+    if conn.dialect.name != "sqlite" or expected_rows < BULK_MIN_ROWS:
+        return False
+    existing = int(conn.execute(select(func.count()).select_from(survey_response)).scalar_one())
+    return expected_rows >= existing
+
+
 class SurveyLoader:
     """Loads validated survey chunks into ``survey_response`` and ``touchpoint_score``."""
 
@@ -72,8 +87,8 @@ class SurveyLoader:
         self.first_rows = ctx.conn.execute(select(survey_response.c.id).limit(1)).first() is None
 
     def _drop_indexes(self) -> list[Index]:
-        """On SQLite, drop the secondary indexes of ``touchpoint_score`` and ``survey_response`` for a load that at
-        least doubles them (unique ones stay: they find rows already loaded).
+        """For a bulk load (:func:`is_bulk_load`), drop the secondary indexes of ``touchpoint_score`` and
+        ``survey_response`` (unique ones stay: they find rows already loaded).
 
         Keeping an index up to date row by row costs more than building it once at the end when most rows are
         new (at a million responses: 20 s to insert them under their seven indexes, 9 s to build those once). The
@@ -81,10 +96,7 @@ class SurveyLoader:
         restores the indexes); PostgreSQL would need an exclusive lock, so it keeps its indexes.
         """
         ctx = self.ctx
-        if ctx.dry_run or ctx.conn.dialect.name != "sqlite" or self.long:
-            return []
-        existing = int(ctx.conn.execute(select(func.count()).select_from(survey_response)).scalar_one())
-        if ctx.expected_rows < max(existing, BULK_MIN_ROWS):
+        if not ctx.bulk or ctx.dry_run or ctx.conn.dialect.name != "sqlite" or self.long:
             return []
         dropped = []
         for table in (touchpoint_score, survey_response):

@@ -30,12 +30,17 @@ IMPORT_LOCK = 0x0C8DA5  # pg_advisory_xact_lock key shared by every import and b
 
 
 @contextmanager
-def write_transaction(engine: Engine, exclusive: bool = True) -> Iterator[Connection]:
+def write_transaction(engine: Engine, exclusive: bool = True, check_keys_at_end: bool = False) -> Iterator[Connection]:
     """A transaction that holds the import write lock from its first statement (when ``exclusive``).
 
     On SQLite ``BEGIN IMMEDIATE`` takes the write lock at once, so two imports queue on the busy timeout
     instead of failing when one upgrades from reading to writing. On PostgreSQL an advisory lock serialises
     imports (they create sites and customers by name, which must not race).
+
+    ``check_keys_at_end`` (SQLite, for bulk loads): foreign keys are checked once over the whole database just
+    before the commit instead of row by row; any violation raises :class:`ForeignKeyViolation` and rolls
+    everything back, so the guarantee is the same. Row by row they cost 6 s of the 22 million touchpoint scores
+    of a million responses; ``PRAGMA foreign_key_check`` over the same rows takes about 1.5 s.
     """
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
@@ -46,10 +51,14 @@ def write_transaction(engine: Engine, exclusive: bool = True) -> Iterator[Connec
             # scores took 21 s with the in-memory temporary store that suits the pages, 11 s this way, and held
             # the sort in the process. Set before any temporary table exists: changing it drops them.
             conn.exec_driver_sql("PRAGMA temp_store=FILE")
+            if check_keys_at_end:
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: before BEGIN
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if exclusive else "BEGIN")
                 try:
                     yield conn
+                    if check_keys_at_end:
+                        check_foreign_keys(conn)
                 except BaseException:
                     conn.rollback()
                     raise
@@ -57,11 +66,23 @@ def write_transaction(engine: Engine, exclusive: bool = True) -> Iterator[Connec
             finally:
                 raw.isolation_level = old
                 conn.exec_driver_sql(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
             return
         with conn.begin():
             if exclusive:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
             yield conn
+
+
+class ForeignKeyViolation(RuntimeError):
+    """Rows written with foreign-key checks deferred point at rows that do not exist (a bug, never user input)."""
+
+
+def check_foreign_keys(conn: Connection) -> None:
+    """Raise :class:`ForeignKeyViolation` when any row of the SQLite database breaks a foreign key."""
+    bad = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchmany(5)
+    if bad:
+        raise ForeignKeyViolation(f"foreign keys broken (table, rowid, parent, key): {[tuple(r) for r in bad]}")
 
 
 @dataclass
@@ -94,7 +115,8 @@ class LoadContext:
     customer_ids: set[int] = field(default_factory=set)
     date_min: date | None = None
     date_max: date | None = None
-    expected_rows: int = 0  # the file's estimated data rows (bulk-load decisions)
+    expected_rows: int = 0  # the file's estimated data rows
+    bulk: bool = False  # a bulk load (see cxdash.imports.load_surveys.is_bulk_load): indexes rebuilt at the end
 
     @property
     def update(self) -> bool:

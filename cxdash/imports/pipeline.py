@@ -24,7 +24,7 @@ from cxdash.imports.catalog_upload import CatalogLoader, create_new_touchpoints
 from cxdash.imports.errors import UploadError, combine, empty_errors
 from cxdash.imports.kinds import KINDS, fields
 from cxdash.imports.load_records import CustomerLoader, InspectionLoader, TicketLoader
-from cxdash.imports.load_surveys import SurveyLoader
+from cxdash.imports.load_surveys import SurveyLoader, is_bulk_load
 from cxdash.imports.loading import LoadContext, now, write_transaction
 from cxdash.imports.mapping import Mapping, auto_map, detect_scales, unknown_touchpoints
 from cxdash.imports.reading import FileInput, TableFile, limits, open_table
@@ -166,9 +166,10 @@ def run_import(
     if gone:
         raise UploadError("imports.error.column_gone", column=", ".join(gone))
     result = ImportResult(mapping.kind, table.file.name, "loaded", sha256=table.file.sha256())
+    bulk = _bulk(engine, prepared, options)
     try:
-        with write_transaction(engine, exclusive=not options.dry_run) as conn:
-            _run(conn, prepared, options, result, progress)
+        with write_transaction(engine, exclusive=not options.dry_run, check_keys_at_end=bulk) as conn:
+            _run(conn, prepared, options, result, progress, bulk)
             if result.status != "loaded":
                 raise _Undo
             started = time.perf_counter()
@@ -178,8 +179,16 @@ def run_import(
     return result
 
 
+def _bulk(engine: Engine, prepared: Prepared, options: ImportOptions) -> bool:
+    """Whether this upload is a bulk load (decided before its transaction: it changes how that one begins)."""
+    if options.dry_run or prepared.mapping.kind != "surveys":
+        return False
+    with engine.connect() as conn:
+        return is_bulk_load(conn, prepared.table.estimated_rows())
+
+
 def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: ImportResult,
-         progress: Progress | None) -> None:
+         progress: Progress | None, bulk: bool = False) -> None:
     mapping, table = prepared.mapping, prepared.table
     refs = load_refs(conn)
     if mapping.timezone is None and has_times(mapping.kind):
@@ -187,7 +196,8 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
         mapping.timezone = default_timezone(conn)
     batch_id = None if options.dry_run else _open_batch(conn, result, mapping, options)
     total = table.estimated_rows()
-    ctx = LoadContext(conn, mapping, refs, batch_id, options.on_duplicate, options.dry_run, expected_rows=total)
+    ctx = LoadContext(conn, mapping, refs, batch_id, options.on_duplicate, options.dry_run, expected_rows=total,
+                      bulk=bulk)
     create_new_touchpoints(ctx)
     validator = Validator(mapping, refs, Options(options.create_missing, options.now))
     loader = LOADERS[mapping.kind](ctx)
