@@ -123,4 +123,6 @@ touchpoint_score = Table(
     Column("e", Float),
     Column("importance", Float),
     Index("ix_touchpoint_score_tp", "touchpoint_id"),
+    # Stored in key order on SQLite: one tree instead of a table and its key index (migration 0005)
+    sqlite_with_rowid=False,
 )
