@@ -8,6 +8,8 @@ one response, and its tier is computed from the mean of its touchpoint gaps.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,6 +48,41 @@ BULK_MIN_ROWS = 10_000  # below this, rebuilding an index costs more than it sav
 SUM_SLICE = 25_000  # responses whose touchpoint sums are taken at a time (about half a million scores)
 
 
+class Background:
+    """One job at a time on a second thread; :meth:`wait` joins it and re-raises what it raised.
+
+    The touchpoint sums of a chunk are numpy work that needs no database, while the chunk's SQL (the response
+    insert and the expansion into touchpoint scores) runs in SQLite without Python's lock: side by side they use
+    both cores of a two-core machine.
+    """
+
+    def __init__(self) -> None:
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def run(self, job: Callable[..., None], *args: Any) -> None:
+        """Wait for the previous job, then start ``job(*args)``."""
+        self.wait()
+
+        def target() -> None:
+            try:
+                job(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                self.error = exc
+
+        self.thread = threading.Thread(target=target, name="cxdash-import-sums", daemon=True)
+        self.thread.start()
+
+    def wait(self) -> None:
+        """Block until the current job is done; raise its exception, if any."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
 def is_bulk_load(conn: Connection, expected_rows: int) -> bool:
     """True for an upload of survey responses into SQLite that at least doubles the responses stored.
 
@@ -79,6 +116,7 @@ class SurveyLoader:
         # SQLite sums the new touchpoint scores here, chunk by chunk, instead of reading them back afterwards
         # (22 million at a million responses); any duplicate in the file falls back to the read-back.
         self.sums: PairParts | None = None
+        self.sums_job = Background()
         if not (self.long or ctx.dry_run or ctx.update) and ctx.conn.dialect.name == "sqlite":
             from cxdash.metrics.tier_settings import get_tolerance
 
@@ -115,6 +153,7 @@ class SurveyLoader:
 
     def finish(self) -> None:
         """Load gathered long rows, refresh what depends on responses, and drop the staging table."""
+        self.sums_job.wait()
         if self.long and self.parts:
             responses, scores = split_long(pd.concat(self.parts), self.ctx.mapping.scales["touchpoint"].max
                                            - self.ctx.mapping.scales["touchpoint"].min)
@@ -148,6 +187,7 @@ class SurveyLoader:
             return
         ctx, stage = self.ctx, self.stage
         staged = self._staged(frame)
+        ctx.references_settled()
         staging.clear(ctx.conn, stage)
         staging.fill(ctx.conn, stage, staged)
         existing_ids(ctx, survey_response, stage, with_source=True)
@@ -156,10 +196,10 @@ class SurveyLoader:
             return
         if self.sums is not None:
             if duplicates or scores is not None:
+                self.sums_job.wait()
                 self.sums = None
-            else:
-                for lo in range(0, len(staged), SUM_SLICE):  # slices: the scores of a whole chunk weigh a gigabyte
-                    pair_sums(*self._sum_inputs(staged.iloc[lo:lo + SUM_SLICE]), self.tolerance, self.sums)
+            else:  # a copy: the loader's own use of the frame would share pandas' lazily filled caches
+                self.sums_job.run(self._add_sums, staged.copy(), self.sums)
         upsert_rows(ctx, survey_response, stage, RESPONSE_COLUMNS, with_source=True)
         if ctx.update and duplicates:
             ctx.conn.execute(delete(touchpoint_score).where(
@@ -170,6 +210,10 @@ class SurveyLoader:
         else:
             self._insert_long(scores)
         ctx.note_dates(frame["visit_date"])
+
+    def _add_sums(self, staged: pd.DataFrame, parts: PairParts) -> None:
+        for lo in range(0, len(staged), SUM_SLICE):  # slices: the scores of a whole chunk weigh a gigabyte
+            pair_sums(*self._sum_inputs(staged.iloc[lo:lo + SUM_SLICE]), self.tolerance, parts)
 
     def _sum_inputs(self, staged: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """A chunk of new responses as :func:`cxdash.summaries.build.pair_sums` takes them: the responses, and the

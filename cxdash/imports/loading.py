@@ -8,7 +8,7 @@ two uploads at once run one after the other, each with exact counts, while reade
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -117,6 +117,9 @@ class LoadContext:
     date_max: date | None = None
     expected_rows: int = 0  # the file's estimated data rows
     bulk: bool = False  # a bulk load (see cxdash.imports.load_surveys.is_bulk_load): indexes rebuilt at the end
+    # Called by a loader once it has created the chunk's missing sites, teams and people: the next chunk's
+    # validation (on another thread, cxdash.imports.prefetch) looks them up and may start.
+    references_settled: Callable[[], None] = lambda: None
 
     @property
     def update(self) -> bool:

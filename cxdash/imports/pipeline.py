@@ -27,10 +27,12 @@ from cxdash.imports.load_records import CustomerLoader, InspectionLoader, Ticket
 from cxdash.imports.load_surveys import SurveyLoader, is_bulk_load
 from cxdash.imports.loading import LoadContext, now, write_transaction
 from cxdash.imports.mapping import Mapping, auto_map, detect_scales, unknown_touchpoints
+from cxdash.imports.prefetch import Prefetch
 from cxdash.imports.reading import FileInput, TableFile, limits, open_table
 from cxdash.imports.refs import inserted_id, load_refs
 from cxdash.imports.timezones import default_timezone, has_times
 from cxdash.imports.validation import Options, Validator, check_mapping
+from cxdash.memory import release_free_memory
 from cxdash.schema import import_batch, survey_response
 
 Progress = Callable[[int, int], None]
@@ -202,18 +204,25 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
     validator = Validator(mapping, refs, Options(options.create_missing, options.now))
     loader = LOADERS[mapping.kind](ctx)
     errors = []
-    clock = time.perf_counter()
-    for chunk in table.frames(options.chunk_rows, mapping.used_columns(), _text_columns(mapping)):
-        clock = result.timed("read", clock)
-        checked = validator.check(chunk)
-        clock = result.timed("validate", clock)
-        result.rows_read += checked.rows
-        result.rows_rejected += checked.rejected
-        errors.append(checked.errors)
-        loader.add(checked.frame)
-        clock = result.timed("load", clock)
-        if progress:
-            progress(result.rows_read, max(total, result.rows_read))
+    chunks = Prefetch(table.frames(options.chunk_rows, mapping.used_columns(), _text_columns(mapping)),
+                      validator.check)
+    ctx.references_settled = chunks.references_settled
+    try:
+        clock = time.perf_counter()
+        for checked in chunks:
+            clock = result.timed("wait", clock)  # for the next chunk's reading and validation
+            result.rows_read += checked.rows
+            result.rows_rejected += checked.rejected
+            errors.append(checked.errors)
+            loader.add(checked.frame)
+            chunks.references_settled()  # loaders that do not say so earlier
+            release_free_memory()
+            clock = result.timed("load", clock)
+            if progress:
+                progress(result.rows_read, max(total, result.rows_read))
+    finally:
+        chunks.close()
+    result.timings.update(read=round(chunks.read_s, 3), validate=round(chunks.validate_s, 3))  # on the other thread
     loader.finish()
     clock = result.timed("load", clock)
     result.rows_valid = result.rows_read - result.rows_rejected

@@ -43,7 +43,7 @@ from cxdash.summaries.sample import add_sample, build_sample
 
 RESPONSE_CHUNK = 50_000  # responses per pass when building touchpoint sums (about a million scores)
 INSERT_SLICE = 100_000  # summary rows converted to Python tuples and inserted at a time
-COMPACT_ROWS = 1_000_000  # summed rows gathered from chunks before they are folded into one frame
+COMPACT_ROWS = 200_000  # summed rows gathered from chunks before they are folded into one frame (peak memory)
 
 
 def _group_sum(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
