@@ -122,7 +122,7 @@ touchpoint_score = Table(
     Column("p", Float),
     Column("e", Float),
     Column("importance", Float),
-    Index("ix_touchpoint_score_tp", "touchpoint_id"),
-    # Stored in key order on SQLite: one tree instead of a table and its key index (migration 0005)
+    # Read through their responses only (the key starts with the response): no index on touchpoint (migration
+    # 0006). Stored in key order on SQLite: one tree instead of a table and its key index (migration 0005).
     sqlite_with_rowid=False,
 )
