@@ -102,13 +102,20 @@ def data_version(bind: Engine | Connection) -> int:
 
 
 def bump_data_version(conn: Connection) -> int:
-    """Increase the data version inside the caller's transaction and return the new value."""
+    """Increase the data version inside the caller's transaction and return the new value.
+
+    Summary freshness records that still hold move to the new version with it
+    (:mod:`cxdash.summaries.freshness`), so readers need not count rows to learn it.
+    """
     insert = upsert(conn)
     conn.execute(
         insert(setting).values(key=DATA_VERSION_KEY, value=0).on_conflict_do_nothing(index_elements=["key"])
     )
     current = int(conn.execute(select(setting.c.value).where(setting.c.key == DATA_VERSION_KEY)).scalar() or 0)
     conn.execute(update(setting).where(setting.c.key == DATA_VERSION_KEY).values(value=current + 1))
+    from cxdash.summaries.freshness import carry_forward  # the summaries sit above this module
+
+    carry_forward(conn, current + 1)
     return current + 1
 
 

@@ -239,10 +239,11 @@ def _record_state(conn: Connection) -> None:
         for gid, n in conn.execute(select(table.c.grain, func.count()).group_by(table.c.grain)):
             rows[str(gid)] = int(n)
     # put_setting bumps the data version once: recording that next version lets readers skip the count
-    put_setting(conn, STATE_KEY, {**_ticket_state(conn), "rows": rows, "data_version": data_version(conn) + 1})
+    put_setting(conn, STATE_KEY, {**ticket_state(conn), "rows": rows, "data_version": data_version(conn) + 1})
 
 
-def _ticket_state(conn: Connection) -> dict[str, Any]:
+def ticket_state(conn: Connection) -> dict[str, Any]:
+    """What the ticket summaries are built from: the ticket count and highest id (and the format version)."""
     n, hi = conn.execute(select(func.count(), func.max(_t.id)).select_from(ticket)).one()
     return {"tickets": int(n), "max_id": int(hi or 0), "format": FORMAT}
 
@@ -259,7 +260,7 @@ def summary_state(conn: Connection) -> dict[str, Any] | None:
     version = data_version(conn)
     if saved.get("data_version") == version:
         return saved
-    return saved if counts_match(conn, version, saved, _ticket_state) else None
+    return saved if counts_match(conn, version, saved, ticket_state) else None
 
 
 def ticket_summary_fresh(conn: Connection) -> bool:
