@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cxdash.filters import Filters
-from cxdash.metrics.gaps import TP_MEASURES, raw_touchpoint_sums, touchpoint_sums
+from cxdash.metrics.gaps import TP_MEASURES, one_touchpoint_sums, raw_touchpoint_sums, touchpoint_sums
 from cxdash.summaries import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, Part, plan_parts, refresh_summaries
 from tests.experience_data import add_responses, base_org
 
@@ -66,6 +66,24 @@ def test_summaries_equal_raw(engine, filters):
             fast = _sorted(touchpoint_sums(conn, filters, TOL, keys), keys)
             raw = _sorted(raw_touchpoint_sums(conn, filters, TOL, keys), keys)
             pd.testing.assert_frame_equal(fast, raw, check_dtype=False, check_exact=False, rtol=1e-9)
+
+
+@pytest.mark.parametrize("fresh", [True, False], ids=["summaries", "raw"])
+def test_one_touchpoint_equals_its_row(engine, fresh):
+    base_org(engine)
+    add_responses(engine, _random_rows(240))
+    if fresh:
+        with engine.begin() as conn:
+            refresh_summaries(conn, tolerance=TOL)
+    with engine.connect() as conn:
+        for filters in SELECTIONS:
+            table = raw_touchpoint_sums(conn, filters, TOL).set_index("touchpoint_id")
+            for tp_id in [*table.index, 10_000]:  # and a touchpoint without answers
+                n, s, ss = one_touchpoint_sums(conn, filters, TOL, int(tp_id))
+                row = table.loc[tp_id] if tp_id in table.index else {"n": 0, "s_d": 0.0, "ss_d": 0.0}
+                assert n == int(row["n"])
+                assert s == pytest.approx(float(row["s_d"] or 0.0), rel=1e-9, abs=1e-12)
+                assert ss == pytest.approx(float(row["ss_d"] or 0.0), rel=1e-9, abs=1e-12)
 
 
 def test_plan_parts(engine):

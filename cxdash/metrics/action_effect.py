@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from cxdash.db import data_version
 from cxdash.filters import Filters, scope_conditions
 from cxdash.metrics import stats
-from cxdash.metrics.gaps import touchpoint_sums
+from cxdash.metrics.gaps import one_touchpoint_sums
 from cxdash.metrics.tier_settings import get_tolerance
 from cxdash.schema import action_plan, inspection, team
 
@@ -82,20 +82,14 @@ def gap_sums(
 
     The scope is the team when given, else the site, else every site; ``lo`` None means from the beginning.
     The gap is the gap table's: (P - E) / scale range over pairs on a valid scale, from the gap table's sums
-    (:func:`cxdash.metrics.gaps.touchpoint_sums`: summary tables where they cover the period, whole months at
+    (:func:`cxdash.metrics.gaps.one_touchpoint_sums`: summary tables where they cover the period, whole months at
     month grain and the ends at day grain), so a plan's effect costs a few summary rows at any data size.
     """
-    if team_id is not None:
-        scope = Filters(date_from=lo, date_to=hi, team_ids=(team_id,))
-    elif site_id is not None:
-        scope = Filters(date_from=lo, date_to=hi, site_ids=(site_id,))
-    else:
-        scope = Filters(date_from=lo, date_to=hi)
-    sums = touchpoint_sums(conn, scope, get_tolerance(conn))
-    row = sums[sums["touchpoint_id"] == touchpoint_id]
-    if row.empty or not row["n"].iloc[0]:
-        return 0, 0.0, 0.0
-    return int(row["n"].iloc[0]), float(row["s_d"].iloc[0]), float(row["ss_d"].iloc[0])
+    # The site goes along with a team (its own) so that reads use the summaries' site index.
+    sites = () if site_id is None else (site_id,)
+    teams = () if team_id is None else (team_id,)
+    scope = Filters(date_from=lo, date_to=hi, site_ids=sites, team_ids=teams)
+    return one_touchpoint_sums(conn, scope, get_tolerance(conn), touchpoint_id)
 
 
 def _sums(conn: Connection, plan: dict, lo: date, hi: date) -> tuple[int, float, float]:

@@ -26,7 +26,7 @@ from cxdash.metrics import stats
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.tier_settings import get_tolerance
 from cxdash.schema import stage, survey_response, touchpoint, touchpoint_score, touchpoint_summary
-from cxdash.summaries import TP_MEASURES, additive_sums, group_column
+from cxdash.summaries import TP_MEASURES, additive_sums, group_column, part_filters, plan_parts, summary_where
 
 GAP_COLUMNS = [
     "stage_code",
@@ -145,6 +145,30 @@ def touchpoint_sums(
         by_day=by_day or "week" in group_by,
         tolerance=tolerance,
     )
+
+
+def one_touchpoint_sums(conn: Connection, filters: Filters, tolerance: float, touchpoint_id: int) -> tuple[int, float, float]:
+    """``(n, s_d, ss_d)`` of one touchpoint over the selection, as :func:`touchpoint_sums` gives them.
+
+    Summed in SQL part by part (raw rows only for a part the summaries cannot answer): a plan's effect reads two
+    of these per plan, and a DataFrame of every touchpoint per read cost the overview about 10 ms each.
+    """
+    n, s, ss = 0, 0.0, 0.0
+    ts = touchpoint_summary.c
+    for part in plan_parts(conn, filters, tolerance=tolerance):
+        if part.grain is None:
+            raw = raw_touchpoint_sums(conn, part_filters(filters, part), tolerance)
+            row = raw[raw["touchpoint_id"] == touchpoint_id]
+            got = (0, 0.0, 0.0) if row.empty else (row["n"].iloc[0], row["s_d"].iloc[0], row["ss_d"].iloc[0])
+        else:
+            got = conn.execute(
+                select(func.sum(ts.n), func.sum(ts.s_d), func.sum(ts.ss_d)).where(
+                    summary_where(touchpoint_summary, filters, part), ts.touchpoint_id == touchpoint_id)
+            ).one()
+        n += int(got[0] or 0)
+        s += float(got[1] or 0.0)
+        ss += float(got[2] or 0.0)
+    return n, s, ss
 
 
 def touchpoint_catalog(conn: Connection, lang: str = "en") -> pd.DataFrame:

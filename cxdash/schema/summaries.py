@@ -50,6 +50,7 @@ touchpoint_summary = Table(
     Column("n_imp", Integer),  # answers with stated importance
     Column("s_imp", Float),  # sum of stated importance
     Index("ix_touchpoint_summary_grain_date", "grain", "visit_date"),
+    Index("ix_touchpoint_summary_grain_site_date", "grain", "site_id", "visit_date"),  # a site's or team's rows
 )
 
 response_summary = Table(
