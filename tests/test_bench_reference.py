@@ -92,8 +92,8 @@ def test_sampled_customers_and_comments_agree(engine: Engine, monkeypatch: pytes
 def test_a_wrong_figure_disagrees(engine: Engine) -> None:
     _demo(engine, 300, 4)
     filters = bench_filters(engine)
-    theirs = REFERENCES["loyalty_views"](Reader(engine), filters, NOW)
-    ours = CXDASH["loyalty_views"](engine, filters, NOW)
+    theirs = REFERENCES["loyalty_effort"](Reader(engine), filters, NOW)
+    ours = CXDASH["loyalty_effort"](engine, filters, NOW)
     key = next(k for k, v in ours.items() if k.startswith("effort.") and v)
     assert not compare({**ours, key: ours[key] + 1e-3}, theirs)["agree"]  # type: ignore[operator]
     assert not compare(pd.Series(ours).drop(key).to_dict(), theirs)["agree"]

@@ -21,14 +21,26 @@ def loyalty_page(engine: Engine, filters: Filters) -> Any:
     return loyalty_summary(engine, filters), loyalty_trend(engine, filters, "month")
 
 
-def loyalty_views(engine: Engine, filters: Filters) -> Any:
-    """The loyalty page's other views: breakdown by site, effort and loyalty, service failures and loyalty."""
-    from cxdash.metrics.effort import easy_vs_hard, effort_loyalty
-    from cxdash.metrics.failures import service_failures
+def loyalty_breakdowns(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's breakdown view (by site). The page shows one view at a time below its cards (timed
+    as ``loyalty``), so each view is what a click on it waits for."""
     from cxdash.metrics.loyalty import loyalty_breakdown
 
-    return (loyalty_breakdown(engine, filters, "site"), easy_vs_hard(engine, filters), effort_loyalty(engine, filters),
-            service_failures(engine, filters))
+    return loyalty_breakdown(engine, filters, "site")
+
+
+def loyalty_effort(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's effort view: easy versus hard, and NPS, detractors and churn by effort level."""
+    from cxdash.metrics.effort import easy_vs_hard, effort_loyalty
+
+    return easy_vs_hard(engine, filters), effort_loyalty(engine, filters)
+
+
+def loyalty_failures(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's service-failure view: NPS, CSAT and churn of customers whose service failed."""
+    from cxdash.metrics.failures import service_failures
+
+    return service_failures(engine, filters)
 
 
 def drivers_page(engine: Engine, filters: Filters) -> Any:

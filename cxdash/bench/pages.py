@@ -44,7 +44,9 @@ PAGES: dict[str, PageData] = {
     "inspections": closedloop.inspections_page,
     "action_plans": closedloop.action_plans_page,
     "loyalty": loyalty.loyalty_page,
-    "loyalty_views": loyalty.loyalty_views,
+    "loyalty_breakdowns": loyalty.loyalty_breakdowns,
+    "loyalty_effort": loyalty.loyalty_effort,
+    "loyalty_failures": loyalty.loyalty_failures,
     "drivers": loyalty.drivers_page,
     "voice": loyalty.voice_page,
 }

@@ -1,4 +1,5 @@
-"""The usual way for the loyalty pages: the loyalty page (``loyalty``) and its other views (``loyalty_views``).
+"""The usual way for the loyalty pages: the loyalty page (``loyalty``) and its other views, each as the page shows
+it on its own (``loyalty_breakdowns``, ``loyalty_effort``, ``loyalty_failures``).
 
 Each ``*_reference`` reads ``survey_response`` (and for service failures ``ticket``) whole and computes the page's
 figures in pandas; each ``*_cxdash`` gets the same figures from the page's functions. Where cxdash reads a
@@ -10,10 +11,11 @@ figures are compared exactly too. Names:
 - ``loyalty``: ``nps_n``, ``nps``, ``promoters``, ``detractors``, ``csat_n``, ``csat`` (every response of the
   view), ``ces_n``, ``ces_mean``, ``ces_easy`` (sampled), the same prefixed ``prev.`` for the previous period and
   ``m<YYYY-MM>.`` per month of the trend.
-- ``loyalty_views``: ``site<id>.`` NPS, CSAT (whole) and CES (sampled) per site of the breakdown (``site-1`` =
-  no site); ``easy.`` / ``hard.`` NPS of CES 5-7 / 1-3 and ``easy_minus_hard`` (sampled); ``effort.<dim>.<level>.``
-  n and NPS per effort level (sampled); ``failure.<group>.`` n, NPS, CSAT n and CSAT of the service-failure
-  groups (sampled responses, failure flags from all the view's tickets of their customers). The churn columns of
+- ``loyalty_breakdowns``: ``site<id>.`` NPS, CSAT (whole) and CES (sampled) per site of the breakdown
+  (``site-1`` = no site);
+- ``loyalty_effort``: ``easy.`` / ``hard.`` NPS of CES 5-7 / 1-3 and ``easy_minus_hard`` (sampled);
+  ``effort.<dim>.<level>.`` n and NPS per effort level (sampled);
+- ``loyalty_failures``: ``failure.<group>.`` n, NPS, CSAT n and CSAT of the service-failure groups (sampled responses, failure flags from all the view's tickets of their customers). The churn columns of
   the effort and failure views rest on cxdash's customer sample and are not compared here (the drivers page's
   reference compares churn itself).
 """
@@ -116,7 +118,7 @@ def loyalty_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     return out
 
 
-# --- loyalty_views ------------------------------------------------------------------------------------------
+# --- the other views -----------------------------------------------------------------------------------------
 EFFORT_LEVELS = {"ces": [str(i) for i in range(1, 8)], "contacts": ["1", "2", "3+"], "transfers": ["0", "1", "2+"],
                  "repeated": ["no", "yes"]}
 FAILURE_GROUPS = ("went_right", "any_failure", "breached", "reopened", "repeat", "no_ticket")
@@ -160,10 +162,15 @@ def failure_now(filters: Filters, now: datetime) -> datetime:
     return min(now, datetime.combine(filters.date_to + timedelta(days=1), time.min))
 
 
-def loyalty_views_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
-    """Breakdown by site, easy vs hard, NPS by effort level and by service failure, the usual way."""
+def _view(read: Reader, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole responses table and the view's rows of it."""
     sr = read.table(survey_response)
-    sel = filter_responses(sr, filters)
+    return sr, filter_responses(sr, filters)
+
+
+def breakdowns_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
+    """The breakdown by site (NPS and CSAT of every response, CES of the sample), the usual way."""
+    sr, sel = _view(read, filters)
     sample = response_sample(sel, sr["id"], SAMPLE)
     out: Figures = {}
     site = sel["site_id"].fillna(-1).astype(int)
@@ -173,10 +180,17 @@ def loyalty_views_reference(read: Reader, filters: Filters, now: datetime) -> Fi
         out.update({k: v for k, v in part.items() if not k.endswith(("promoters", "detractors"))})
         out.update({k: v for k, v in _ces(sample[sample_site == key], f"site{key}.").items()
                     if not k.endswith("ces_easy")})  # the breakdown shows no share 5-7
+    return out
+
+
+def effort_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
+    """Easy versus hard and NPS by effort level (sampled), the usual way."""
+    sr, sel = _view(read, filters)
+    sample = response_sample(sel, sr["id"], SAMPLE)
     ces = sample["ces"]
     easy, hard = nps_figures(sample["ltr"][ces.between(5, 7)], "easy."), nps_figures(sample["ltr"][ces.between(1, 3)],
                                                                                       "hard.")
-    out.update({**easy, **hard})
+    out: Figures = {**easy, **hard}
     both = easy["easy.nps"] is not None and hard["hard.nps"] is not None
     out["easy_minus_hard"] = easy["easy.nps"] - hard["hard.nps"] if both else None  # type: ignore[operator]
     for dim, levels in _effort_levels(sample).items():
@@ -185,8 +199,13 @@ def loyalty_views_reference(read: Reader, filters: Filters, now: datetime) -> Fi
             if len(part):  # a level no sampled response answered is not a row
                 fig = nps_figures(part, f"effort.{dim}.{level}.")
                 out.update({k.replace("nps_n", "n"): v for k, v in fig.items()})
-    out.update(_failures_reference(read, sr, sel, filters, now))
     return out
+
+
+def failures_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
+    """NPS and CSAT by service-failure group (sampled responses, every ticket of the view), the usual way."""
+    sr, sel = _view(read, filters)
+    return _failures_reference(read, sr, sel, filters, now)
 
 
 def _failures_reference(read: Reader, sr: pd.DataFrame, sel: pd.DataFrame, filters: Filters,
@@ -207,11 +226,8 @@ def _failures_reference(read: Reader, sr: pd.DataFrame, sel: pd.DataFrame, filte
     return out
 
 
-def loyalty_views_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
-    """The same figures from the page's calls: :func:`loyalty_breakdown` by site, :func:`easy_vs_hard`,
-    :func:`effort_nps_counts` (the NPS half of :func:`effort_loyalty`) and :func:`service_failures`."""
-    from cxdash.metrics.effort import _nps_rows, easy_vs_hard, effort_nps_counts
-    from cxdash.metrics.failures import service_failures
+def breakdowns_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
+    """The same figures from the page's call: :func:`loyalty_breakdown` by site."""
     from cxdash.metrics.loyalty import loyalty_breakdown
 
     out: Figures = {}
@@ -220,20 +236,37 @@ def loyalty_views_cxdash(engine: Engine, filters: Filters, now: datetime) -> Fig
         out.update({f"site{key}.nps_n": float(row["n"]), f"site{key}.nps": nan_none(row["nps"]),
                     f"site{key}.csat_n": float(row["csat_n"]), f"site{key}.csat": nan_none(row["csat"]),
                     f"site{key}.ces_n": float(row["ces_n"]), f"site{key}.ces_mean": nan_none(row["ces"])})
+    return out
+
+
+def effort_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
+    """The same figures from the page's calls: :func:`easy_vs_hard` and :func:`effort_nps_counts` (the NPS half
+    of :func:`effort_loyalty`)."""
+    from cxdash.metrics.effort import _nps_rows, easy_vs_hard, effort_nps_counts
+
     easy, hard, diff = easy_vs_hard(engine, filters)
-    out.update({"easy.nps_n": float(easy.n), "easy.nps": easy.score, "hard.nps_n": float(hard.n),
-                "hard.nps": hard.score, "easy_minus_hard": diff.delta})
+    out: Figures = {"easy.nps_n": float(easy.n), "easy.nps": easy.score, "hard.nps_n": float(hard.n),
+                    "hard.nps": hard.score, "easy_minus_hard": diff.delta}
     counts, _ = effort_nps_counts(engine, filters)
     for row in _nps_rows(counts):
         prefix = f"effort.{row['dimension']}.{row['level']}."
         out.update({f"{prefix}n": float(row["n"]), f"{prefix}nps": row["nps"]})
-    table = service_failures(engine, filters, now=failure_now(filters, now)).table
-    for row in table.to_dict("records"):
+    return out
+
+
+def failures_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
+    """The same figures from the page's call: :func:`service_failures`."""
+    from cxdash.metrics.failures import service_failures
+
+    out: Figures = {}
+    for row in service_failures(engine, filters, now=failure_now(filters, now)).table.to_dict("records"):
         g = row["group"]
         out.update({f"failure.{g}.n": float(row["n"]), f"failure.{g}.nps": nan_none(row["nps"]),
                     f"failure.{g}.csat_n": float(row["csat_n"]), f"failure.{g}.csat": nan_none(row["csat"])})
     return out
 
 
-REFERENCES: dict[str, ReferenceFn] = {"loyalty": loyalty_reference, "loyalty_views": loyalty_views_reference}
-CXDASH: dict[str, FigureFn] = {"loyalty": loyalty_cxdash, "loyalty_views": loyalty_views_cxdash}
+REFERENCES: dict[str, ReferenceFn] = {"loyalty": loyalty_reference, "loyalty_breakdowns": breakdowns_reference,
+                                      "loyalty_effort": effort_reference, "loyalty_failures": failures_reference}
+CXDASH: dict[str, FigureFn] = {"loyalty": loyalty_cxdash, "loyalty_breakdowns": breakdowns_cxdash,
+                               "loyalty_effort": effort_cxdash, "loyalty_failures": failures_cxdash}
