@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, union
 
 from cxdash.i18n import name_column
 from cxdash.schema import region, site, survey_response, team, ticket
+from cxdash.sqlfuncs import min_max
 
 
 def region_options(engine: Engine, lang: str = "en") -> list[tuple[int, str]]:
@@ -78,12 +79,11 @@ def _as_date(value: date | datetime | str | None) -> date | None:
 def data_span(engine: Engine) -> tuple[date | None, date | None]:
     """The first and the latest day holding a survey visit or a ticket (``(None, None)`` on an empty database).
 
-    Both ends come from MIN/MAX on indexed columns, so this stays instant at any size.
+    Each end is read at one end of an index (:func:`cxdash.sqlfuncs.min_max`), so this stays instant at any size.
     """
     with engine.connect() as conn:
-        r_min, r_max = conn.execute(select(func.min(survey_response.c.visit_date),
-                                           func.max(survey_response.c.visit_date))).one()
-        t_min, t_max = conn.execute(select(func.min(ticket.c.created_at), func.max(ticket.c.created_at))).one()
+        r_min, r_max = min_max(conn, survey_response.c.visit_date)
+        t_min, t_max = min_max(conn, ticket.c.created_at)
     firsts = [d for d in (_as_date(r_min), _as_date(t_min)) if d is not None]
     lasts = [d for d in (_as_date(r_max), _as_date(t_max)) if d is not None]
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)

@@ -6,8 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, String, any_, bindparam, cast, func, select
+from sqlalchemy import BigInteger, Float, Select, String, any_, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -50,3 +51,19 @@ def in_ids(col: Any, ids: Sequence[int], dialect: str) -> ColumnElement[bool]:
         listed = func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued("value")
         return col.in_(select(listed.c.value))
     return col == any_(bindparam(None, values, type_=ARRAY(BigInteger)))
+
+
+def min_max(conn: Connection, col: Any) -> tuple[Any, Any]:
+    """The smallest and largest value of an indexed column over its whole table, each read at one end of its index.
+
+    SQLite answers MIN or MAX from an index only when it is the query's single aggregate: both in one SELECT walk
+    the whole index (0.16 s at a million tickets, on every page view that asked). Two scalar subqueries take a
+    millisecond; PostgreSQL plans either form the same way.
+    """
+    lo, hi = conn.execute(min_max_select(col)).one()
+    return lo, hi
+
+
+def min_max_select(col: Any) -> Select[Any]:
+    """The statement :func:`min_max` runs: one scalar subquery per end."""
+    return select(select(func.min(col)).scalar_subquery(), select(func.max(col)).scalar_subquery())

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import Engine, func, insert, select
 
-from cxdash.schema import region
-from cxdash.sqlfuncs import in_ids
+from cxdash.schema import region, survey_response
+from cxdash.sqlfuncs import in_ids, min_max, min_max_select
+from tests.experience_data import add_responses, base_org
 
 
 def test_in_ids_binds_any_number_of_ids_as_one_parameter(engine: Engine) -> None:
@@ -18,3 +21,17 @@ def test_in_ids_binds_any_number_of_ids_as_one_parameter(engine: Engine) -> None
         none = conn.execute(select(func.count()).select_from(region).where(
             in_ids(region.c.id, [], conn.dialect.name))).scalar_one()
     assert (n, none) == (2, 0)
+
+
+def test_min_max_reads_both_ends_of_an_index(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert min_max(conn, survey_response.c.visit_date) == (None, None)  # empty table
+    base_org(engine)
+    add_responses(engine, [{"visit_date": d, "scores": [("REC01", 4, 5)]}
+                           for d in (date(2026, 3, 5), date(2025, 12, 31), date(2026, 7, 1))])
+    with engine.connect() as conn:
+        assert min_max(conn, survey_response.c.visit_date) == (date(2025, 12, 31), date(2026, 7, 1))
+        if engine.dialect.name == "sqlite":  # each end is a search, not a walk of the whole index
+            sql = str(min_max_select(survey_response.c.visit_date).compile(conn))
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert plan.count("SEARCH survey_response") == 2 and "SCAN survey_response" not in plan, plan

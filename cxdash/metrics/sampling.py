@@ -13,11 +13,12 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_
 from sqlalchemy.engine import Connection
 
 from cxdash.filters import Filters, response_where
 from cxdash.schema import survey_response
+from cxdash.sqlfuncs import min_max
 
 MAX_CANDIDATES = 20_000  # ids looked up by key at most; beyond that a scan of the selection is cheaper
 
@@ -39,7 +40,7 @@ def spread_condition(
     step = max(1, math.ceil(total / max(size, 1)))
     if step == 1:
         return where
-    lo, hi = conn.execute(select(func.min(survey_response.c.id), func.max(survey_response.c.id))).one()
+    lo, hi = min_max(conn, survey_response.c.id)
     if lo is None:
         return where
     # An evenly spread selection meets every step-th id of the whole range about ``size`` times; that takes

@@ -10,13 +10,14 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Engine, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, Engine, and_, case, func, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement as _CE
 from sqlalchemy.sql.functions import FunctionElement
 
 from cxdash.filters import Filters, ticket_where
 from cxdash.schema import ticket
+from cxdash.sqlfuncs import min_max
 
 OPEN_STATUSES = ("open", "pending")
 DONE_STATUSES = ("resolved", "closed")
@@ -69,7 +70,7 @@ def prefers_scan(engine: Engine, f: Filters) -> bool:
     if engine.dialect.name != "sqlite" or (f.date_from is None and f.date_to is None):
         return False
     with engine.connect() as conn:
-        lo, hi = conn.execute(select(func.min(t.created_at), func.max(t.created_at))).one()
+        lo, hi = min_max(conn, t.created_at)
     if lo is None or hi is None or hi <= lo:
         return False
     start = max(lo, datetime.combine(f.date_from, time.min)) if f.date_from else lo
