@@ -26,7 +26,7 @@ setup-dev: $(VENV)/.installed-dev
 ## run: set up, load the demo data into an empty database, and serve the app on http://localhost:$(PORT)
 run: setup
 	$(BIN)/python -m cxdash demo --if-empty
-	$(BIN)/streamlit run app.py --server.address localhost --server.port $(PORT) --server.headless true
+	$(BIN)/python -m cxdash serve --server.address localhost --server.port $(PORT) --server.headless true
 
 ## test: set up and run the whole test suite (SQLite, PostgreSQL when reachable, AppTest, headless Chromium)
 test: setup-dev

@@ -32,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_options_on", False):  # only ``serve`` hands options to another tool
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.passed_on = extra
     try:
         return int(args.handler(args) or 0)
     except (ValueError, LookupError, OSError) as exc:

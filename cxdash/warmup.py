@@ -4,8 +4,10 @@ A page's first use of pandas, scipy, altair and the metric modules costs about a
 process start instead of on some user's first page view keeps that view fast. Those imports leave hundreds of
 thousands of long-lived objects, which the cyclic garbage collector would walk again on every full collection
 triggered by a page's allocations (0.15-0.2 s pauses on the drivers page at a million responses);
-``gc.freeze()`` moves them out of its reach. The app frame and the benchmark's page processes both call
-:func:`prepare_process`, so the benchmark measures what the app serves.
+``gc.freeze()`` moves them out of its reach. ``python -m cxdash serve`` (what ``make run`` starts) calls
+:func:`prepare_process` before Streamlit starts serving; the app frame calls it too (a no-op then, the
+preparation under plain ``streamlit run``), and so do the benchmark's page processes, so the benchmark measures
+what the app serves.
 """
 
 from __future__ import annotations

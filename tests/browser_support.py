@@ -45,7 +45,7 @@ def require_chromium() -> None:
 
 @contextmanager
 def serve_app(database_url: str, timeout: float = 90.0) -> Iterator[str]:
-    """Run ``streamlit run app.py`` headless on a free port against ``database_url``; yield the base URL.
+    """Serve the app (``python -m cxdash serve``) headless on a free port against ``database_url``; yield the base URL.
 
     The benchmark's launcher (:func:`cxdash.bench.browser.serve_app`); the server's output goes to
     ``test-artifacts/streamlit-<pid>-<n>.log``.

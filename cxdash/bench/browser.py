@@ -56,7 +56,8 @@ def free_port() -> int:
 def serve_app(database_url: str, log_path: Path, timeout: float = 120.0,
               env: dict[str, str] | None = None, port: int | None = None,
               extra_args: list[str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Run ``streamlit run app.py`` headless against ``database_url``; yield (base URL, process).
+    """Serve the app headless against ``database_url`` as ``make run`` does (``python -m cxdash serve``, i.e.
+    ``streamlit run app.py`` in a process prepared beforehand); yield (base URL, process).
 
     ``port`` defaults to a free one (sign-in needs a known port for its redirect URI); ``extra_args`` go to
     ``streamlit run`` (e.g. ``--secrets.files``). The server's output goes to ``log_path``; the process is
@@ -65,7 +66,7 @@ def serve_app(database_url: str, log_path: Path, timeout: float = 120.0,
     port = port or free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, **(env or {}), "CXDASH_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+    cmd = [sys.executable, "-m", "cxdash", "serve", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none", *(extra_args or [])]
     base = f"http://127.0.0.1:{port}"
