@@ -30,6 +30,7 @@ from cxdash.metrics import stats
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.sampling import spread_condition
 from cxdash.schema import response_sample, stage, survey_response, touchpoint, touchpoint_score
+from cxdash.sqlfuncs import in_ids
 from cxdash.summaries import summaries_fresh
 from cxdash.summaries.sample import HASH_MULTIPLIER, HASH_RANGE, RATE
 
@@ -107,19 +108,23 @@ def _live(conn: Connection, filters: Filters, outcome: str, size: int) -> pd.Dat
 
 
 def _touchpoint_p(conn: Connection, ids: list[int]) -> pd.DataFrame:
-    """P of every touchpoint on the 0-1 scale (columns: touchpoint id) for the sampled responses."""
+    """P of every touchpoint on the 0-1 scale (columns: touchpoint id) for the sampled responses.
+
+    The ids are bound once (:func:`cxdash.sqlfuncs.in_ids`) and restrict both sides of the join: PostgreSQL does
+    not carry a list on the scores over to the responses, and hashed all million responses for each slice of 900
+    ids (0.4 s a slice, 2.5 s for the default 90-day view at a million responses).
+    """
     rng = sr.tp_scale_max - sr.tp_scale_min
-    frames = []
-    for lo in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-        stmt = (select(ts.response_id, ts.touchpoint_id, (ts.p - sr.tp_scale_min) / rng)
-                .select_from(touchpoint_score.join(survey_response, sr.id == ts.response_id))
-                .where(ts.response_id.in_(ids[lo:lo + 900]), ts.p.is_not(None), rng > 0))
-        frames.append(rows_frame(conn.execute(stmt), ["response_id", "touchpoint_id", "p"]))
-    long = pd.concat(frames) if frames else pd.DataFrame(columns=["response_id", "touchpoint_id", "p"])
+    dialect = conn.dialect.name
+    stmt = (select(ts.response_id, ts.touchpoint_id, (ts.p - sr.tp_scale_min) / rng)
+            .select_from(touchpoint_score.join(survey_response, sr.id == ts.response_id))
+            .where(in_ids(ts.response_id, ids, dialect), in_ids(sr.id, ids, dialect), ts.p.is_not(None), rng > 0))
+    long = rows_frame(conn.execute(stmt), ["response_id", "touchpoint_id", "p"])
     if long.empty:
         return pd.DataFrame(index=pd.Index([], name="response_id"))
     long["p"] = long["p"].astype(float)
-    return long.pivot_table(index="response_id", columns="touchpoint_id", values="p", aggfunc="mean")
+    # One score per response and touchpoint (the table's primary key): a plain reshape, no aggregation needed.
+    return long.set_index(["response_id", "touchpoint_id"])["p"].unstack("touchpoint_id")
 
 
 def _touchpoint_names(conn: Connection, lang: str) -> pd.DataFrame:

@@ -10,8 +10,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.engine import Result
 
 
 def rows_frame(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> pd.DataFrame:
-    """A DataFrame from result rows (any sequences) with the given column names."""
+    """A DataFrame from result rows (any sequences, or a query result) with the given column names."""
+    if isinstance(rows, Result):
+        # One fetch of every row: iterating fetched one row per call, about 2.5 us each through SQLAlchemy and
+        # psycopg (0.27 s of the drivers page's 105,000 rows on PostgreSQL).
+        rows = rows.fetchall()
     return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
