@@ -117,7 +117,7 @@ TARGETS = {"cold_s": 1.0, "warm_s": 0.2, "drilldown_s": 0.5, "ratio": 10, "uploa
 
 def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | None = None, keep: bool = False,
               pages: Sequence[str] | None = None, rebuild: bool = False, temporary: bool = False,
-              reference: bool = True, import_rows: int = 10_000) -> dict[str, Any]:
+              reference: bool = True, import_rows: int = 10_000, days: int = 365) -> dict[str, Any]:
     """Build (or reuse) data of the given size, time the pages, the usual way and an upload; return the document.
 
     The database: see :func:`cxdash.bench.fresh_db.bench_database` (``temporary``: a throw-away one; ``keep``
@@ -156,7 +156,7 @@ def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | N
                 write_marker(url, spec, build_seconds=round(build_seconds, 2), data=counts,
                              built_at=datetime.now().isoformat(timespec="seconds"))
         engine = make_engine(url)
-        filters = bench_filters(engine)
+        filters = bench_filters(engine, days)
         now = reference_now()
         timings = {name: _guarded(measure_in_subprocess, url, name, filters) for name in names}
         refs = {name: _guarded(reference_in_subprocess, url, name, filters, now)

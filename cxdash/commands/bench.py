@@ -1,7 +1,7 @@
 """``python -m cxdash bench``: build (or reuse) demo data at a given size and time the pages.
 
 ``bench --responses N --tickets M [--database-url URL] [--seed S] [--rebuild | --temporary [--keep]]
-[--page NAME ...] [--no-reference] [--import-rows K]`` prints one JSON document
+[--page NAME ...] [--no-reference] [--import-rows K] [--days D]`` prints one JSON document
 (:func:`cxdash.bench.runner.run_bench`). Without ``--database-url`` the data lives in
 ``bench-data/bench_r<N>_t<M>_s<S>.db`` and later runs with the same parameters reuse it. Pages are added to the benchmark in
 :data:`cxdash.bench.pages.PAGES`. Other command modules may hang their own benchmark under it as
@@ -35,6 +35,8 @@ def register(sub: Any, reports: Any) -> None:
     p.add_argument("--page", action="append", default=None, help="time only this page (repeatable)")
     p.add_argument("--no-reference", dest="reference", action="store_false",
                    help="skip the usual-way reference (whole tables into pandas) and its agreement check")
+    p.add_argument("--days", type=int, default=365,
+                   help="the view timed: the last N days up to the latest visit (default 365; the app opens on 90)")
     p.add_argument("--import-rows", type=int, default=10_000,
                    help="responses uploaded through the import pipeline to time it (default 10000; 0 = skip)")
     p.set_defaults(handler=run)
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = run_bench(args.responses, args.tickets, args.seed, getattr(args, "database_url", None), args.keep,
                     args.page, rebuild=args.rebuild, temporary=args.temporary, reference=args.reference,
-                    import_rows=args.import_rows)
+                    import_rows=args.import_rows, days=args.days)
     json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
     print()
     return 0
