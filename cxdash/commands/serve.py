@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any
 
 from cxdash.commands.common import engine_from_args
-from cxdash.db import ROOT
 
 
 def register(sub: Any, reports: Any) -> None:
@@ -28,13 +26,11 @@ def register(sub: Any, reports: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Migrate the database, import the domain modules, then run Streamlit in this process (does not return
     while the server runs)."""
-    from streamlit.web import cli as streamlit_cli
-
+    from cxdash.ui.serve import run_streamlit  # the Streamlit side lives in cxdash.ui
     from cxdash.warmup import prepare_process
 
     if getattr(args, "database_url", None):
         os.environ["CXDASH_DATABASE_URL"] = args.database_url  # the app reads it from the environment
     engine_from_args(args).dispose()  # migrated now, not during the first visit
     prepare_process()
-    sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *args.passed_on]
-    return int(streamlit_cli.main() or 0)
+    return run_streamlit(args.passed_on)

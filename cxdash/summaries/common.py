@@ -83,6 +83,11 @@ def rollup_month(table: Table, extra: Sequence[str], measures: Sequence[str], wh
 _COUNTED: dict[tuple[Any, ...], bool] = {}
 
 
+def record_holds(conn: Connection, saved: dict[str, Any], current: Callable[[Connection], dict[str, Any]]) -> bool:
+    """True when ``current(conn)`` (counts and highest id now) equals what ``saved`` recorded at the refresh."""
+    return all(saved.get(k) == v for k, v in current(conn).items())
+
+
 def counts_match(conn: Connection, version: int, saved: dict[str, Any],
                  current: Callable[[Connection], dict[str, Any]]) -> bool:
     """True when ``current(conn)`` (counts and highest id now) equals what ``saved`` recorded at the refresh.
@@ -97,5 +102,5 @@ def counts_match(conn: Connection, version: int, saved: dict[str, Any],
     if key not in _COUNTED:
         if len(_COUNTED) > 64:
             _COUNTED.clear()
-        _COUNTED[key] = all(saved.get(k) == v for k, v in current(conn).items())
+        _COUNTED[key] = record_holds(conn, saved, current)
     return _COUNTED[key]

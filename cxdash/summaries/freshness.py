@@ -4,7 +4,7 @@ A reader skips the row count when a record names the current data version (nothi
 Every write bumps that version, also one that touched only an action plan, a setting or the tickets; the first
 reader after it, in every new app process, would then count a million responses (0.1-0.2 s on SQLite) only to
 learn that the survey summaries still hold. The writer pays once instead: after its bump it applies the readers'
-own test (count and highest id, :func:`cxdash.summaries.common.counts_match`) in its own transaction to each
+own test (count and highest id, :func:`cxdash.summaries.common.record_holds`) in its own transaction to each
 record, and moves those that hold to the new version. A record that does not hold keeps its version, so readers
 fall back to the raw rows as before. Records written by older versions of cxdash catch up on the next write.
 """
@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from cxdash.schema import setting
-from cxdash.summaries.common import STATE_KEY, state
+from cxdash.summaries.common import STATE_KEY, record_holds, state
 from cxdash.summaries.tickets import STATE_KEY as TICKET_STATE_KEY
 from cxdash.summaries.tickets import ticket_state
 
@@ -35,7 +35,7 @@ def carry_forward(conn: Connection, new: int) -> list[str]:
         saved = conn.execute(select(setting.c.value).where(setting.c.key == key)).scalar()
         if not isinstance(saved, dict) or saved.get("data_version") == new:
             continue  # none, or written for this version by the refresh that caused the bump
-        if all(saved.get(k) == v for k, v in current(conn).items()):
+        if record_holds(conn, saved, current):
             conn.execute(update(setting).where(setting.c.key == key).values(value={**saved, "data_version": new}))
             moved.append(key)
     return moved
