@@ -6,7 +6,20 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Select, String, any_, bindparam, cast, func, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    Integer,
+    Select,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -50,7 +63,19 @@ def in_ids(col: Any, ids: Sequence[int], dialect: str) -> ColumnElement[bool]:
     if dialect == "sqlite":
         listed = func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued("value")
         return col.in_(select(listed.c.value))
-    return col == any_(bindparam(None, values, type_=ARRAY(BigInteger)))
+    # As an array literal in text: psycopg adapts a Python list element by element (25 ms per 26,000 ids).
+    literal_array = "{" + ",".join(map(str, values)) + "}"
+    return col == any_(cast(bindparam(None, literal_array, type_=String), ARRAY(BigInteger)))
+
+
+def epoch_days(col: Any, dialect: str) -> ColumnElement[int]:
+    """Whole days from 1970-01-01 to the day of a DATE or TIMESTAMP column (NULL stays NULL), as an integer.
+
+    SQLite keeps both as ISO text; ``julianday`` of a time of day has a fraction, which the cast drops.
+    """
+    if dialect == "sqlite":
+        return cast(func.julianday(col) - 2440587.5, Integer)
+    return cast(cast(col, Date) - cast(literal("1970-01-01"), Date), Integer)
 
 
 def min_max(conn: Connection, col: Any) -> tuple[Any, Any]:

@@ -13,7 +13,6 @@ from cxdash.metrics.churn import churn_trend
 from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_definition, set_definition
 from cxdash.metrics.churn_model import ChurnDrivers, churn_drivers
 from cxdash.metrics.drivers import OUTCOMES, key_drivers
-from cxdash.metrics.survival import retention_curves
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.widgets import download_buttons, show_error
@@ -89,10 +88,10 @@ def _churn() -> None:
                                            t("loyalty.chart.churn_by", lang), sort=data["group_name"].tolist()),
                         width="stretch")
         st.caption(tr("loyalty.churn.sample", n=f"{int(part['n'].sum()):,}"))
-    _model(d, res)
+    _model(res)
 
 
-def _model(d: ChurnDefinition, res: ChurnDrivers) -> None:
+def _model(res: ChurnDrivers) -> None:
     st.subheader(tr("loyalty.model.title"), help=tr("loyalty.help.model"))
     model = res.model
     if model.table.empty:
@@ -113,7 +112,7 @@ def _model(d: ChurnDefinition, res: ChurnDrivers) -> None:
         shown = model.table.assign(term=[t(f"loyalty.term.{x}", lang) for x in model.table["term"]])
         st.dataframe(shown, hide_index=True, column_config=_columns(shown))
     st.subheader(tr("loyalty.km.title"), help=tr("loyalty.help.km"))
-    curves = cached(retention_curves, ctx.filters, None, d)
+    curves = res.curves
     if not curves.empty:
         st.altair_chart(km_chart(curves, lang), width="stretch")
     st.subheader(tr("loyalty.risk.title"), help=tr("loyalty.help.risk"))

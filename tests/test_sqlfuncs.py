@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Engine, func, insert, select
 
-from cxdash.schema import region, survey_response
-from cxdash.sqlfuncs import in_ids, min_max, min_max_select
+from cxdash.schema import customer, region, survey_response
+from cxdash.sqlfuncs import epoch_days, in_ids, min_max, min_max_select
 from tests.experience_data import add_responses, base_org
 
 
@@ -35,3 +35,25 @@ def test_min_max_reads_both_ends_of_an_index(engine: Engine) -> None:
             sql = str(min_max_select(survey_response.c.visit_date).compile(conn))
             plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
             assert plan.count("SEARCH survey_response") == 2 and "SCAN survey_response" not in plan, plan
+
+
+def test_epoch_days_counts_whole_days_from_1970(engine: Engine) -> None:
+    base_org(engine)
+    days = [date(1970, 1, 1), date(2024, 2, 29), date(2026, 12, 1)]
+    add_responses(engine, [{"visit_date": d, "scores": [("REC01", 4, 5)]} for d in days])
+    with engine.connect() as conn:
+        got = conn.execute(select(epoch_days(survey_response.c.visit_date, conn.dialect.name))
+                           .order_by(survey_response.c.visit_date)).scalars().all()
+    assert got == [(d - date(1970, 1, 1)).days for d in days]
+
+
+def test_epoch_days_of_a_timestamp_is_its_day(engine: Engine) -> None:
+    from tests import loyalty_data as ld
+
+    ld.org(engine)
+    ld.customers(engine, [{"id": 1, "first_event_at": datetime(2026, 3, 1, 23, 59, 59, 999_000)},
+                          {"id": 2, "first_event_at": datetime(2026, 3, 2)}, {"id": 3}])
+    with engine.connect() as conn:
+        got = conn.execute(select(epoch_days(customer.c.first_event_at, conn.dialect.name))
+                           .order_by(customer.c.id)).scalars().all()
+    assert got == [(date(2026, 3, 1) - date(1970, 1, 1)).days, (date(2026, 3, 2) - date(1970, 1, 1)).days, None]

@@ -86,7 +86,7 @@ def test_retention_curves_from_customers(engine) -> None:  # noqa: ANN001
 
 def test_first_tier_of_a_day_with_two_responses_is_the_earlier_loaded(engine) -> None:  # noqa: ANN001
     """Two responses on the first day: the one with the lower id counts, whatever the tiers' order."""
-    from cxdash.metrics.customer_features import customer_histories
+    from cxdash.metrics.churn_facts import churn_samples
 
     ld.org(engine)
     ld.customers(engine, [{"id": 1, "first_event_at": datetime(2025, 1, 1), "last_event_at": datetime(2025, 1, 1)},
@@ -97,5 +97,5 @@ def test_first_tier_of_a_day_with_two_responses_is_the_earlier_loaded(engine) ->
                           {"customer_id": 2, "visit_date": date(2025, 1, 1), "tier": 2},
                           {"customer_id": 2, "visit_date": date(2024, 12, 1), "tier": 1}])
     with engine.connect() as conn:
-        hist = customer_histories(conn, Filters(), date(2026, 6, 30), ChurnDefinition())
+        hist = churn_samples(conn, Filters(), date(2026, 6, 30), ChurnDefinition()).histories
     assert dict(zip(hist["customer_id"], hist["first_tier"], strict=True)) == {1: "delighted", 2: "basic"}

@@ -44,17 +44,16 @@ def loyalty_failures(engine: Engine, filters: Filters) -> Any:
 
 
 def drivers_page(engine: Engine, filters: Filters) -> Any:
-    """The drivers page: relative weights on likelihood to recommend, churn trend, and from one customer sample
-    the churn groups, the logistic churn model and the at-risk list; Kaplan-Meier curves."""
+    """The drivers page: relative weights on likelihood to recommend, churn trend, and from one customer walk
+    the churn groups, the logistic churn model, the at-risk list and the Kaplan-Meier curves."""
     from cxdash.metrics.churn import churn_trend
     from cxdash.metrics.churn_definition import load_definition
     from cxdash.metrics.churn_model import churn_drivers
     from cxdash.metrics.drivers import key_drivers
-    from cxdash.metrics.survival import retention_curves
 
     d = load_definition(engine)
     return (key_drivers(engine, filters, "ltr", "en"), churn_trend(engine, filters, None, d.window_days, mode=d.mode),
-            churn_drivers(engine, filters, "en", 200, None, d), retention_curves(engine, filters, None, d))
+            churn_drivers(engine, filters, "en", 200, None, d))
 
 
 def voice_page(engine: Engine, filters: Filters) -> Any:

@@ -38,6 +38,7 @@ from cxdash.metrics.customer_features import SAMPLE_CUSTOMERS, TIER_NAMES, custo
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.logit import LogitFit, fit_logit
 from cxdash.metrics.significance import proportion
+from cxdash.metrics.survival import curves_by_tier
 from cxdash.schema import customer, site
 
 TERMS = ("tier_disappointed", "tier_delighted", "tier_none", "nps_detractor", "nps_passive", "ces",
@@ -146,12 +147,13 @@ def churn_model(engine: Engine, filters: Filters, as_of: date | None = None,
 
 def _rate_rows(dimension: str, groups: pd.Series, churned: pd.Series, order: list[str]) -> list[dict]:
     out = []
+    sizes = groups.value_counts()
+    events = churned.groupby(groups).sum()
     for g in order:
-        sel = groups == g
-        n = int(sel.sum())
+        n = int(sizes.get(g, 0))
         if n == 0:
             continue
-        p = proportion(int(churned[sel].sum()), n)
+        p = proportion(int(events[g]), n)
         out.append({"dimension": dimension, "group": g, "n": n, "k": p.k, "rate": p.rate, "ci_low": p.ci_low,
                     "ci_high": p.ci_high})
     return out
@@ -226,28 +228,31 @@ def at_risk_customers(engine: Engine, filters: Filters, lang: str = "en", k: int
 
 @dataclass(frozen=True)
 class ChurnDrivers:
-    """Everything the churn part of the drivers page shows, from one customer sample: churn by group
-    (:func:`churn_groups`), the model, the at-risk list and how many active customers were scored."""
+    """Everything the churn part of the drivers page shows, from one customer walk: churn by group
+    (:func:`churn_groups`), the model, the at-risk list, how many active customers were scored, and the retention
+    curves (:func:`cxdash.metrics.survival.curves_by_tier`)."""
 
     groups: pd.DataFrame
     model: ChurnModel
     at_risk: pd.DataFrame
     scored: int
+    curves: pd.DataFrame
 
 
 def churn_drivers(engine: Engine, filters: Filters, lang: str = "en", k: int = 200, as_of: date | None = None,
                   definition: ChurnDefinition | None = None, size: int = SAMPLE_CUSTOMERS,
                   active_size: int = AT_RISK_SAMPLE) -> ChurnDrivers:
-    """:func:`churn_by_group`, :func:`churn_model` and :func:`at_risk_customers` in one go: the customer facts,
-    the costly part, are read once instead of three times, the judged and the active sample together
+    """:func:`churn_by_group`, :func:`churn_model`, :func:`at_risk_customers` and
+    :func:`~cxdash.metrics.survival.retention_curves` in one go: the customer facts, the costly part, are read
+    once instead of four times, the judged, the active and the history sample together
     (:func:`cxdash.metrics.churn_facts.churn_samples`; ``size`` judged and at most about ``active_size``
     active customers)."""
     with engine.connect() as conn:
         d = definition or get_definition(conn)
-        facts, active, a = churn_samples(conn, filters, as_of, d, size, active_size)
-        model = fit_churn(facts, a, d)
-        risk, scored = _scored(conn, model, active, lang, k)
-    return ChurnDrivers(churn_groups(facts), model, risk, scored)
+        samples = churn_samples(conn, filters, as_of, d, size, active_size)
+        model = fit_churn(samples.judged, samples.as_of, d)
+        risk, scored = _scored(conn, model, samples.active, lang, k)
+    return ChurnDrivers(churn_groups(samples.judged), model, risk, scored, curves_by_tier(samples.histories))
 
 
 def _scored(conn: Connection, model: ChurnModel, facts: pd.DataFrame, lang: str, k: int) -> tuple[pd.DataFrame, int]:

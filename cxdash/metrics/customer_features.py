@@ -30,13 +30,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.filters import Filters
 from cxdash.metrics.churn import customer_selection, resolve_as_of
-from cxdash.metrics.churn_definition import ChurnDefinition, churned, ended, flagged, judged, observation_end
+from cxdash.metrics.churn_definition import ChurnDefinition, churned, flagged, judged, observation_end
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.sla_sql import frt_breached, res_breached
 from cxdash.schema import customer, survey_response, ticket
 from cxdash.sqlfuncs import as_float
 
 SAMPLE_CUSTOMERS = 20_000
+EPOCH = date(1970, 1, 1)  # day 0 of :func:`cxdash.sqlfuncs.epoch_days`
 TIER_NAMES = {0: "disappointed", 1: "basic", 2: "delighted"}
 FEATURE_COLUMNS = ["customer_id", "judged", "churned", "n_responses", "worst_tier", "worst_ltr", "mean_ces",
                    "max_contacts", "max_transfers", "repeated", "n_tickets", "breached", "reopened", "repeats"]
@@ -145,38 +146,31 @@ def active_features(conn: Connection, filters: Filters, as_of: date, definition:
     return facts_for(conn, who, as_of, definition, observation_end(as_of, ChurnDefinition("flag"))), step
 
 
-def _days(values: Sequence[Any]) -> np.ndarray:
-    """Datetimes (or ISO strings, as SQLite returns them) as numpy datetime64 days."""
-    return pd.to_datetime(pd.Series(list(values), dtype=object), format="mixed").to_numpy().astype("datetime64[D]")
+HISTORY_COLUMNS = ["customer_id", "duration", "churned", "first_tier"]
 
 
-def customer_histories(conn: Connection, filters: Filters, as_of: date | None, definition: ChurnDefinition,
-                       size: int = SAMPLE_CUSTOMERS) -> pd.DataFrame:
-    """Per sampled customer seen by A: ``duration`` (days from first event to churn, or to A if not churned),
-    ``churned`` (0/1) and ``first_tier`` (tier name of the first response, "none" without one)."""
-    cols = ["customer_id", "duration", "churned", "first_tier"]
-    a = resolve_as_of(conn, filters, as_of)
-    if a is None:
-        return pd.DataFrame(columns=cols)
-    seen = cu.first_event_at < observation_end(a, ChurnDefinition("flag"))
-    who, _ = sample_condition(conn, and_(customer_selection(filters), seen), size)
-    # The tier of each customer's first response, sought per customer in the covering index of their responses.
-    first_tier = (select(sr.tier).where(sr.customer_id == cu.id, sr.visit_date <= a)
-                  .order_by(sr.visit_date, sr.id).limit(1).scalar_subquery())
-    rows = rows_frame(conn.execute(select(
-        cu.id, cu.first_event_at, cu.last_event_at, case((flagged(a), 1), else_=0), cu.churn_date,
-        case((ended(definition, a), 1), else_=0), first_tier,
-    ).where(who)), ["customer_id", "first", "last", "flagged", "churn_date", "churned", "tier"])
+def histories_from(rows: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Per customer seen by A: ``duration`` (days from the first event to churn, or to A if not churned),
+    ``churned`` (0/1) and ``first_tier`` (tier name of the first response, "none" without one).
+
+    ``rows`` holds ``customer_id``, ``first_day`` and ``last_day`` (the event span's days, as
+    :func:`~cxdash.sqlfuncs.epoch_days` counts them), ``flagged`` (0/1, flagged by A), ``churn_day`` (missing
+    without a churn date), ``churned`` (0/1, :func:`~cxdash.metrics.churn_definition.ended` by A) and ``tier``
+    (code of the first response up to A, missing without one).
+    """
     if rows.empty:
-        return pd.DataFrame(columns=cols)
-    first, last = _days(rows["first"]), _days(rows["last"])
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    first = rows["first_day"].to_numpy(dtype=float)
+    last = rows["last_day"].to_numpy(dtype=float)
+    churn_day = rows["churn_day"].to_numpy(dtype=float)
     # A flag with a date ends the relationship on that date; otherwise it ends with the last event.
-    dated = (rows["flagged"].to_numpy() == 1) & rows["churn_date"].notna().to_numpy()
-    end = np.where(dated, _days(rows["churn_date"].where(dated, rows["last"])), last)
-    end = np.where(rows["churned"].to_numpy() == 1, end, np.datetime64(a, "D"))
-    rows["duration"] = np.maximum((end - first).astype(int), 0)
-    rows["first_tier"] = [tier_label(c) for c in rows["tier"].tolist()]
-    return rows[cols]
+    dated = (rows["flagged"].to_numpy() == 1) & ~np.isnan(churn_day)
+    end = np.where(dated, churn_day, last)
+    end = np.where(rows["churned"].to_numpy() == 1, end, float((as_of - EPOCH).days))
+    return pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(),
+                         "duration": np.maximum(end - first, 0).astype(int),
+                         "churned": rows["churned"].to_numpy(),
+                         "first_tier": [tier_label(c) for c in rows["tier"].tolist()]})
 
 
 def tier_label(code: Any) -> str:

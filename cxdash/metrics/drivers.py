@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, case, func, select, true
+from sqlalchemy import Engine, Text, case, cast, func, select, true
 from sqlalchemy.engine import Connection
 
 from cxdash.filters import Filters, response_where
@@ -85,13 +85,14 @@ def _stored(conn: Connection, filters: Filters, outcome: str, size: int) -> pd.D
     # A pseudo-random part of the sample, by the hash that chose it: about ``size`` rows, spread like the sample.
     part = (rs.response_id * HASH_MULTIPLIER) % HASH_RANGE < int(size / int(held) * RATE * HASH_RANGE)
     own_scale = sr.tp_scale_min.is_not(None) & sr.tp_scale_max.is_not(None)
+    # The scores as their JSON text, decoded in one call: decoding row by row cost 0.07 s of 5,000 rows.
     stmt = (select(rs.response_id, rs[outcome], sr.ces * 1.0, sr.contacts_needed * 1.0, sr.transfers * 1.0,
-                   _repeated(), own_scale, rs.scores)
+                   _repeated(), own_scale, cast(rs.scores, Text))
             .select_from(response_sample.join(survey_response, sr.id == rs.response_id))
             .where(response_where(filters, response_sample), valid, part))
     rows = rows_frame(conn.execute(stmt), ["response_id", "y", *EFFORT, "own_scale", "scores"])
-    scores = [(s if isinstance(s, dict) else json.loads(s or "{}")) if own else {}
-              for s, own in zip(rows["scores"], rows["own_scale"].astype(bool), strict=True)]
+    decoded = json.loads("[" + ",".join(s or "{}" for s in rows["scores"]) + "]")
+    scores = [d if own else {} for d, own in zip(decoded, rows["own_scale"].astype(bool), strict=True)]
     index = pd.Index(rows["response_id"].astype(int), name="response_id")
     wide = pd.DataFrame.from_records(scores, index=index)
     wide.columns = [f"tp:{int(c)}" for c in wide.columns]

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from cxdash.filters import Filters
 from cxdash.metrics.churn_definition import ChurnDefinition, get_definition
-from cxdash.metrics.customer_features import customer_histories
+from cxdash.metrics.churn_facts import churn_samples
 from cxdash.metrics.significance import Z95
 
 KM_COLUMNS = ["time", "at_risk", "events", "censored", "survival", "ci_low", "ci_high"]
@@ -77,16 +77,13 @@ def survival_at(curve: pd.DataFrame, t: float) -> float:
     return 1.0 if before.empty else float(before["survival"].iloc[-1])
 
 
-def retention_curves(engine: Engine, filters: Filters, as_of: date | None = None,
-                     definition: ChurnDefinition | None = None) -> pd.DataFrame:
-    """Kaplan-Meier retention by tier of the first response (plus "all"), from a bounded customer sample.
+def curves_by_tier(hist: pd.DataFrame) -> pd.DataFrame:
+    """Kaplan-Meier retention of customer histories
+    (:data:`~cxdash.metrics.customer_features.HISTORY_COLUMNS`) by tier of the first response, plus "all".
 
     Columns :data:`CURVE_COLUMNS` (``group``: disappointed / basic / delighted / none / all; ``n`` customers in
-    the group; ``time`` in days since the first event). The sample size is the ``n`` of "all".
+    the group; ``time`` in days since the first event).
     """
-    with engine.connect() as conn:
-        d = definition or get_definition(conn)
-        hist = customer_histories(conn, filters, as_of, d)
     if hist.empty:
         return pd.DataFrame(columns=CURVE_COLUMNS)
     frames = []
@@ -97,3 +94,13 @@ def retention_curves(engine: Engine, filters: Filters, as_of: date | None = None
         km = kaplan_meier(part["duration"].to_numpy(), part["churned"].to_numpy())
         frames.append(km.assign(group=name, n=len(part)))
     return pd.concat(frames, ignore_index=True)[CURVE_COLUMNS]
+
+
+def retention_curves(engine: Engine, filters: Filters, as_of: date | None = None,
+                     definition: ChurnDefinition | None = None) -> pd.DataFrame:
+    """:func:`curves_by_tier` of the bounded customer sample the drivers page follows
+    (:func:`cxdash.metrics.churn_facts.churn_samples`); the sample size is the ``n`` of "all"."""
+    with engine.connect() as conn:
+        d = definition or get_definition(conn)
+        hist = churn_samples(conn, filters, as_of, d).histories
+    return curves_by_tier(hist)

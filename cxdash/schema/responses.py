@@ -109,9 +109,10 @@ survey_response = Table(
     Index("ix_survey_response_team_date", "team_id", "visit_date"),
     Index("ix_survey_response_region_date", "region_id", "visit_date"),
     # A customer's responses with every fact the churn models aggregate (cxdash.metrics.customer_features), so a
-    # customer sample reads the index alone instead of rows scattered over the table.
+    # customer sample reads the index alone instead of rows scattered over the table. The id orders a customer's
+    # responses of one day (their first response, cxdash.metrics.churn_facts); SQLite keeps it in every index.
     Index("ix_survey_response_customer_facts", "customer_id", "visit_date", "tier", "ltr", "ces", "contacts_needed",
-          "transfers", "repeated_story"),
+          "transfers", "repeated_story", postgresql_include=["id"]),
 )
 
 touchpoint_score = Table(
