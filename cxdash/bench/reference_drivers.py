@@ -10,7 +10,7 @@ cxdash stores on the customer at load time — and the churn definition from the
 - ``m<YYYY-MM>.n`` / ``.k`` / ``.rate``: the monthly churn trend, each month judged as of its last day;
 - ``group.<dimension>.<group>.n`` / ``.k``: the churn groups of the page (worst tier, NPS group of the lowest
   answer, mean CES rounded, most contacts and transfers, repeated story, SLA breach, reopened, repeat contact),
-  over cxdash's judged-customer sample reproduced exactly (every k-th customer id, k = judged / 20,000 rounded
+  over cxdash's judged-customer sample reproduced exactly (every k-th customer id, k = judged / 15,000 rounded
   up) with each customer's responses and tickets before the observation end; ``model.n`` and ``model.events``:
   the customers the churn model is fitted on and how many of them churned.
 
@@ -43,7 +43,7 @@ from cxdash.filters import Filters
 from cxdash.metrics.churn import month_ends  # the trend's periods (not a figure), so both use the same months
 from cxdash.schema import customer, setting, survey_response, ticket
 
-SAMPLE_CUSTOMERS = 20_000  # cxdash.metrics.customer_features.SAMPLE_CUSTOMERS (compared in the tests)
+SAMPLE_CUSTOMERS = 15_000  # cxdash.metrics.customer_features.SAMPLE_CUSTOMERS (compared in the tests)
 TIERS = {0: "disappointed", 1: "basic", 2: "delighted"}
 
 

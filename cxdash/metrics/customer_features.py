@@ -36,7 +36,7 @@ from cxdash.metrics.sla_sql import frt_breached, res_breached
 from cxdash.schema import customer, survey_response, ticket
 from cxdash.sqlfuncs import as_float
 
-SAMPLE_CUSTOMERS = 20_000
+SAMPLE_CUSTOMERS = 15_000
 EPOCH = date(1970, 1, 1)  # day 0 of :func:`cxdash.sqlfuncs.epoch_days`
 TIER_NAMES = {0: "disappointed", 1: "basic", 2: "delighted"}
 FEATURE_COLUMNS = ["customer_id", "judged", "churned", "n_responses", "worst_tier", "worst_ltr", "mean_ces",
