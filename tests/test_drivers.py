@@ -118,3 +118,20 @@ def test_the_stored_sample_holds_what_the_live_sample_reads(engine) -> None:  # 
     model = key_drivers(engine, Filters(), "ltr", "en", size=40)
     assert model.n == len(stored) and model.table.iloc[0]["code"] == "T1"
     assert key_drivers(engine, Filters(), "ltr", "en", size=100).n == 100  # live
+
+
+def test_a_stored_sample_of_at_least_min_stored_rows_is_read_whole(engine, monkeypatch) -> None:  # noqa: ANN001
+    """Fewer than ``size`` but at least ``MIN_STORED`` of the selection in the stored sample: all of them are read
+    (the sample serves big selections, where a live sample costs most)."""
+    from cxdash.metrics import drivers
+    from cxdash.summaries import refresh_summaries
+
+    _world(engine, n=3000)
+    with engine.begin() as conn:
+        refresh_summaries(conn)
+    with engine.connect() as conn:
+        assert drivers._stored(conn, Filters(), "ltr", 100) is None  # about 60 held, fewer than min(100, 2,000)
+        monkeypatch.setattr(drivers, "MIN_STORED", 40)
+        held = drivers._stored(conn, Filters(), "ltr", 100)
+    assert held is not None and 40 <= len(held) < 100
+    assert key_drivers(engine, Filters(), "ltr", "en", size=100).n == len(held)

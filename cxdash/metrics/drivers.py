@@ -4,8 +4,9 @@ and the effort facts, each as a share of the model's R^2 (DESIGN.md §3, issue 5
 The predictors are every touchpoint's perceived score (on the common 0-1 scale) and the four effort answers
 (CES, contacts needed, transfers, had to repeat the story). Their correlations with each other and with the
 outcome come from a bounded, evenly spread sample of the selection's responses (at most ``SAMPLE_SIZE``):
-``SAMPLE_SIZE`` rows of the stored response sample (:mod:`cxdash.summaries.sample`, whose touchpoint P scores are
-kept normalised) when it holds that many of the selection, else a live sample (:mod:`cxdash.metrics.sampling`);
+up to ``SAMPLE_SIZE`` rows of the stored response sample (:mod:`cxdash.summaries.sample`, whose touchpoint P
+scores are kept normalised) when it holds at least ``MIN_STORED`` of the selection, else a live sample
+(:mod:`cxdash.metrics.sampling`), which reads the whole selection up to ``SAMPLE_SIZE`` responses;
 correlations are pairwise-complete so that a skipped touchpoint does not discard the response; the
 weights follow from that matrix (:func:`cxdash.metrics.stats.relative_weights`). Predictors answered fewer than
 30 times in the sample, or constant there, are left out. ``direction`` is the sign of a driver's correlation
@@ -35,6 +36,9 @@ from cxdash.summaries import summaries_fresh
 from cxdash.summaries.sample import HASH_MULTIPLIER, HASH_RANGE, RATE
 
 SAMPLE_SIZE = 5000
+# The stored 2 % sample serves selections of about 100,000 responses and more, where a live sample costs most
+# (0.3-0.5 s for the 90-day view at a million); smaller ones are sampled live, small ones read whole.
+MIN_STORED = 2000
 MIN_ANSWERS = 30
 OUTCOMES = ("ltr", "csat")
 EFFORT = ("ces", "contacts_needed", "transfers", "repeated_story")
@@ -68,8 +72,9 @@ def _repeated() -> Any:
 
 
 def _stored(conn: Connection, filters: Filters, outcome: str, size: int) -> pd.DataFrame | None:
-    """Outcome, effort facts and touchpoint P (columns ``tp:<id>``) of ``size`` rows of the stored response sample,
-    or None when the summaries are stale or the sample holds fewer of the selection's responses with the outcome.
+    """Outcome, effort facts and touchpoint P (columns ``tp:<id>``) of about ``size`` rows of the stored response
+    sample (all it holds of the selection when fewer), or None when the summaries are stale or the sample holds
+    fewer than ``min(size, MIN_STORED)`` of the selection's responses with the outcome.
 
     Touchpoint P comes normalised with the sample; responses without their own touchpoint scale keep no P, as in
     :func:`_touchpoint_p`. The effort facts come from the responses, joined by key.
@@ -80,7 +85,7 @@ def _stored(conn: Connection, filters: Filters, outcome: str, size: int) -> pd.D
         return None
     held = conn.execute(select(func.count()).select_from(response_sample)
                         .where(response_where(filters, response_sample), valid)).scalar_one()
-    if int(held) < size:
+    if int(held) < min(size, MIN_STORED):
         return None
     # A pseudo-random part of the sample, by the hash that chose it: about ``size`` rows, spread like the sample.
     part = (rs.response_id * HASH_MULTIPLIER) % HASH_RANGE < int(size / int(held) * RATE * HASH_RANGE)
