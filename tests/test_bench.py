@@ -20,7 +20,7 @@ from cxdash.bench.reference import CXDASH, REFERENCES, Reader, compare
 from cxdash.cli import main
 from cxdash.db import make_engine
 
-KEYS = {"responses", "tickets", "seed", "backend", "database_url", "reused", "build_seconds", "data", "filters", "now",
+KEYS = {"responses", "tickets", "seed", "sites", "backend", "database_url", "reused", "build_seconds", "data", "filters", "now",
         "pages", "overview_cold_seconds", "overview_warm_seconds", "agree", "upload", "targets", "peak_memory_mb"}
 PAGE_KEYS = {"import_seconds", "cold_seconds", "warm_seconds", "warm_uncached_seconds", "drilldown_seconds",
              "drilldown_warm_seconds", "peak_memory_mb", "targets"}
@@ -214,3 +214,12 @@ def test_a_failing_page_is_reported_without_stopping_the_run() -> None:
     assert entry["agree"] is False and entry["targets"]["cold<=1.0s"] is True and entry["targets"]["ratio>=10"] is None
     good = _page_entry(timing, {"page": "x", "seconds": 6.0, "agree": True})
     assert good["ratio"] == 12.0 and good["targets"]["ratio>=10"] is True and good["targets"]["warm<=0.2s"] is True
+
+
+def test_build_spec_names_a_bigger_organisation() -> None:
+    """The default 40 sites keep the names of databases built before the option; other sizes get their own."""
+    assert BuildSpec(10, 20, 7).slug == "r10_t20_s7"
+    assert BuildSpec(10, 20, 7, sites=1000).slug == "r10_t20_s7_x1000"
+    old = {"responses": 10, "tickets": 20, "seed": 7, "complete": True}  # a marker written before sites existed
+    assert BuildSpec(10, 20, 7).matches(old) and not BuildSpec(10, 20, 7, sites=1000).matches(old)
+    assert BuildSpec(10, 20, 7, sites=1000).matches({**old, "sites": 1000})

@@ -299,3 +299,24 @@ def test_plans_that_worked_improved_their_touchpoint(demo: Engine) -> None:
     deltas_arr = np.array(deltas)
     # The demo's 13 closed plans: 8 worked (about +0.14), 5 did nothing.
     assert (deltas_arr > 0.08).sum() >= 6 and (deltas_arr < 0.05).sum() >= 3
+
+
+def test_more_sites_are_numbered_branches_over_every_region(engine: Engine) -> None:
+    """Beyond the 40 named sites (unchanged) come numbered branches in the same districts and regions; a build
+    spreads its responses and tickets over all of them."""
+    from cxdash.demo.organisation import SITES, site_list
+
+    assert site_list() == SITES and site_list(5) == SITES[:5]
+    many = site_list(1000)
+    codes = [s[0] for s in many]
+    assert len(set(codes)) == 1000 and codes[40] == "S041" and codes[-1] == "S1000"
+    regions = {r: sum(1 for s in many if s[3] == r) for r in {s[3] for s in many}}
+    assert sorted(regions.values()) == [250, 250, 250, 250]
+    assert len({s[1] for s in many}) == 1000  # names tell the branches apart
+    with pytest.raises(ValueError):
+        site_list(0)
+    summary = build_demo(engine, responses=900, tickets=600, seed=5, end_date=END, sites=60)
+    assert summary.sites == 60
+    with engine.connect() as conn:
+        used = conn.execute(select(func.count(func.distinct(survey_response.c.site_id)))).scalar_one()
+    assert used > 40  # responses reach the numbered branches too

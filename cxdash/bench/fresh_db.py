@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cxdash.db import ROOT as ROOT_DIR
 from cxdash.db import make_engine
+from cxdash.demo.organisation import DEFAULT_SITES
 from cxdash.schema import setting, survey_response, ticket
 
 
@@ -93,21 +94,24 @@ DEFAULT_DIR = ROOT_DIR / "bench-data"
 
 @dataclass(frozen=True)
 class BuildSpec:
-    """What a benchmark database holds: the demo builder's sizes and seed."""
+    """What a benchmark database holds: the demo builder's sizes, seed and number of sites."""
 
     responses: int
     tickets: int
     seed: int
+    sites: int = DEFAULT_SITES
 
     def matches(self, marker: Any) -> bool:
-        """True when a stored marker records the same build."""
+        """True when a stored marker records the same build (a marker without sites: the default 40)."""
         return isinstance(marker, dict) and bool(marker.get("complete")) and all(
-            marker.get(k) == getattr(self, k) for k in ("responses", "tickets", "seed"))
+            marker.get(k) == getattr(self, k) for k in ("responses", "tickets", "seed")) and (
+            marker.get("sites", DEFAULT_SITES) == self.sites)
 
     @property
     def slug(self) -> str:
         """A name part for files and databases built with these parameters."""
-        return f"r{self.responses}_t{self.tickets}_s{self.seed}"
+        sites = "" if self.sites == DEFAULT_SITES else f"_x{self.sites}"
+        return f"r{self.responses}_t{self.tickets}_s{self.seed}{sites}"
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,8 @@ def write_marker(url: str, spec: BuildSpec, **extra: Any) -> dict[str, Any]:
     """Record that the database at ``url`` holds a complete build of ``spec`` (plus ``extra`` facts)."""
     from cxdash.db import put_setting
 
-    marker = {"responses": spec.responses, "tickets": spec.tickets, "seed": spec.seed, "complete": True, **extra}
+    marker = {"responses": spec.responses, "tickets": spec.tickets, "seed": spec.seed, "sites": spec.sites,
+              "complete": True, **extra}
     engine = make_engine(url)
     with engine.begin() as conn:
         put_setting(conn, MARKER_KEY, marker)

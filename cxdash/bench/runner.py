@@ -29,6 +29,7 @@ from cxdash.bench.pages import PAGES, bench_filters
 from cxdash.bench.reference import REFERENCES, reference_now
 from cxdash.bench.upload import bench_upload
 from cxdash.db import make_engine
+from cxdash.demo.organisation import DEFAULT_SITES
 from cxdash.filters import Filters
 
 MEASURE_TIMEOUT_S = 3600
@@ -72,7 +73,7 @@ def _build(url: str, spec: BuildSpec) -> tuple[float, dict[str, Any]]:
 
     engine = make_engine(url)
     t0 = time.perf_counter()
-    summary = build_demo(engine, responses=spec.responses, tickets=spec.tickets, seed=spec.seed)
+    summary = build_demo(engine, responses=spec.responses, tickets=spec.tickets, seed=spec.seed, sites=spec.sites)
     seconds = time.perf_counter() - t0
     engine.dispose()
     counts = {k: v for k, v in summary.as_dict().items() if k not in ("seed", "seconds")}
@@ -117,12 +118,13 @@ TARGETS = {"cold_s": 1.0, "warm_s": 0.2, "drilldown_s": 0.5, "ratio": 10, "uploa
 
 def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | None = None, keep: bool = False,
               pages: Sequence[str] | None = None, rebuild: bool = False, temporary: bool = False,
-              reference: bool = True, import_rows: int = 10_000, days: int = 365) -> dict[str, Any]:
+              reference: bool = True, import_rows: int = 10_000, days: int = 365,
+              sites: int = DEFAULT_SITES) -> dict[str, Any]:
     """Build (or reuse) data of the given size, time the pages, the usual way and an upload; return the document.
 
     The database: see :func:`cxdash.bench.fresh_db.bench_database` (``temporary``: a throw-away one; ``keep``
-    keeps even that). Keys: ``responses``, ``tickets``, ``seed``, ``backend``, ``database_url`` (password hidden;
-    None for a removed temporary database), ``reused``, ``build_seconds`` (of the build that made the data, also
+    keeps even that; ``sites``: the demo organisation's size). Keys: ``responses``, ``tickets``, ``seed``,
+    ``sites``, ``backend``, ``database_url`` (password hidden; None for a removed temporary database), ``reused``, ``build_seconds`` (of the build that made the data, also
     when reused), ``data`` (row counts), ``filters`` (the timed view), ``now`` (the moment open tickets are judged
     at by the reference check), ``pages`` (per page ``cold_seconds``, ``warm_seconds``, ``drilldown_seconds``,
     ``drilldown_warm_seconds``, ``peak_memory_mb``, ``import_seconds``, and where a reference exists
@@ -140,7 +142,7 @@ def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | N
     unknown = [p for p in names if p not in PAGES]
     if unknown:
         raise ValueError(f"unknown page(s) {unknown}; known: {sorted(PAGES)}")
-    spec = BuildSpec(responses, tickets, seed)
+    spec = BuildSpec(responses, tickets, seed, sites)
     with ExitStack() as stack:
         if temporary:
             url = stack.enter_context(fresh_database(database_url, keep))
@@ -164,7 +166,7 @@ def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | N
         upload = bench_upload(engine, filters, import_rows) if import_rows else None
         engine.dispose()
     out: dict[str, Any] = {
-        "responses": responses, "tickets": tickets, "seed": seed,
+        "responses": responses, "tickets": tickets, "seed": seed, "sites": sites,
         "backend": make_url(url).get_backend_name(),
         "database_url": None if temporary and not keep else make_url(url).render_as_string(hide_password=True),
         "reused": db.reused,

@@ -23,6 +23,8 @@ def register(sub: Any, reports: Any) -> None:
     p.add_argument("--responses", type=int, default=20000, help="survey responses to build (default 20000)")
     p.add_argument("--tickets", type=int, default=30000, help="tickets to build (default 30000)")
     p.add_argument("--seed", type=int, default=7, help="random seed of the demo data (default 7)")
+    p.add_argument("--sites", type=int, default=40,
+                   help="service sites of the demo organisation (default 40; more are numbered branches)")
     # SUPPRESS keeps the global --database-url (given before 'bench') when this one is not given.
     p.add_argument("--database-url", default=argparse.SUPPRESS,
                    help="sqlite:///file.db or a PostgreSQL server URL (the benchmark's own database "
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = run_bench(args.responses, args.tickets, args.seed, getattr(args, "database_url", None), args.keep,
                     args.page, rebuild=args.rebuild, temporary=args.temporary, reference=args.reference,
-                    import_rows=args.import_rows, days=args.days)
+                    import_rows=args.import_rows, days=args.days, sites=args.sites)
     json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
     print()
     return 0

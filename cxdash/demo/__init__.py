@@ -53,7 +53,7 @@ from cxdash.demo import closedloop, plans
 from cxdash.demo import responses as rs
 from cxdash.demo import tickets as tk
 from cxdash.demo.customers import SEGMENTS, make_pool
-from cxdash.demo.organisation import ensure_organisation
+from cxdash.demo.organisation import DEFAULT_SITES, ensure_organisation
 from cxdash.demo.targets import ensure_targets
 from cxdash.demo.timeline import Timeline
 from cxdash.schema import customer, ticket
@@ -112,6 +112,7 @@ def build_demo(
     seed: int = 7,
     end_date: date | None = None,
     progress: b.Progress | None = None,
+    sites: int = DEFAULT_SITES,
 ) -> DemoSummary:
     """Build the seeded demo data set in one transaction and bump the data version.
 
@@ -121,9 +122,10 @@ def build_demo(
         seed: the random seed; the same seed and end date give the same data.
         end_date: the last day of the two years of data (default today).
         progress: optional ``progress(fraction, message)`` callback (fraction 0-1).
+        sites: how many service sites a new demo organisation has (40 named ones, then numbered branches).
 
     Raises:
-        ValueError: a negative size.
+        ValueError: a negative size, or fewer than one site.
     """
     if responses < 0 or tickets < 0:
         raise ValueError("responses and tickets must not be negative")
@@ -133,7 +135,7 @@ def build_demo(
     tl = Timeline(end_date) if end_date else Timeline(date.today(), np.datetime64(datetime.now(UTC).replace(tzinfo=None)))
     with engine.begin() as conn:
         report(0.0, "organisation")
-        counts = _build(conn, rng, tl, responses, tickets, report)
+        counts = _build(conn, rng, tl, responses, tickets, report, sites)
         bump_data_version(conn)
     report(0.99, "statistics")
     refresh_statistics(engine, vacuum=True)  # PostgreSQL plans bulk-loaded tables as empty without them
@@ -143,11 +145,11 @@ def build_demo(
 
 
 def _build(conn: Connection, rng: np.random.Generator, tl: Timeline, n_resp: int, n_tick: int,
-           report: b.Progress) -> dict[str, int]:
+           report: b.Progress, sites: int = DEFAULT_SITES) -> dict[str, int]:
     catalog = b.ensure_catalog(conn)
     codes = [c["code"] for c in catalog]
     tp_ids = np.array([c["id"] for c in catalog], dtype=np.int64)
-    org = ensure_organisation(conn, rng)
+    org = ensure_organisation(conn, rng, sites)
     site_offset = rng.normal(0.0, 0.15, len(org.site_ids))
     specs = closedloop.plan_specs(rng, org, codes)
     imps = closedloop.improvements(specs, org, codes, site_offset, tl)

@@ -1,4 +1,5 @@
-"""The demo organisation: 4 regions, 40 service sites, 2-3 teams per site, advisors and ticket agents.
+"""The demo organisation: 4 regions, 40 service sites (or more, numbered, for benchmarks), 2-3 teams per site,
+advisors and ticket agents.
 
 Site codes, names and regions are fixed; team counts and people's names come from the seed. A database that
 already holds the demo organisation (region code ``NORTH``) is reused, so calling the builder twice adds data
@@ -52,6 +53,26 @@ SITES = [
     (f"S{i + 1:02d}", f"{c} {d} {_KINDS[i % 3][0]} {cz}{dz}{_KINDS[i % 3][1]}", c, REGIONS[i // 10][0])
     for i, (c, d, cz, dz) in enumerate(_PLACES)
 ]
+DEFAULT_SITES = len(SITES)
+
+
+def site_list(n: int = DEFAULT_SITES) -> list[tuple[str, str, str, str]]:
+    """(code, name, city, region code) of ``n`` demo sites: the 40 named ones, then numbered branches in the same
+    districts (S041, S042, ...; a brand with 1,000 sites for the benchmark), spread over the regions alike.
+
+    Raises:
+        ValueError: fewer than one site.
+    """
+    if n < 1:
+        raise ValueError("the demo needs at least one site")
+    extra = []
+    for i in range(len(SITES), n):
+        c, d, cz, dz = _PLACES[i % len(_PLACES)]
+        branch = i // len(_PLACES) + 1
+        en, zh = _KINDS[i % 3]
+        extra.append((f"S{i + 1:03d}", f"{c} {d} {en} {branch} {cz}{dz}{zh}{branch}", c,
+                      REGIONS[(i % len(_PLACES)) // 10][0]))
+    return (SITES + extra)[:n]
 _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁")
 _GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建文晨宇浩然思雨欣怡俊峰海燕志红佳琪子涵博雅婷")
 
@@ -87,24 +108,24 @@ def _unique_names(rng: np.random.Generator, n: int) -> list[str]:
     return out
 
 
-def ensure_organisation(conn: Connection, rng: np.random.Generator) -> Org:
-    """Create the demo organisation (or reuse it when present) and return it as arrays."""
+def ensure_organisation(conn: Connection, rng: np.random.Generator, sites: int = DEFAULT_SITES) -> Org:
+    """Create the demo organisation with ``sites`` sites (or reuse it when present) and return it as arrays."""
     if conn.execute(select(region.c.id).where(region.c.code == REGIONS[0][0])).first() is None:
-        _create(conn, rng)
-    return _load(conn, rng)
+        _create(conn, rng, site_list(sites))
+    return _load(conn, rng, site_list(sites))
 
 
-def _create(conn: Connection, rng: np.random.Generator) -> None:
+def _create(conn: Connection, rng: np.random.Generator, sites: list[tuple[str, str, str, str]]) -> None:
     rid0, sid0, tid0, pid0 = (next_id(conn, t) for t in (region, site, team, person))
     bulk_insert(conn, region, ["id", "code", "name_en", "name_zh_hans", "name_zh_hant"],
                 [(rid0 + i, *r) for i, r in enumerate(REGIONS)])
     region_of = {code: rid0 + i for i, (code, *_rest) in enumerate(REGIONS)}
     bulk_insert(conn, site, ["id", "code", "name", "city", "region_id"],
-                [(sid0 + i, code, name, city, region_of[reg]) for i, (code, name, city, reg) in enumerate(SITES)])
+                [(sid0 + i, code, name, city, region_of[reg]) for i, (code, name, city, reg) in enumerate(sites)])
     teams: list[tuple[int, int, str, str]] = []
     people: list[list[Any]] = []
     n_people = 0
-    for i in range(len(SITES)):
+    for i in range(len(sites)):
         for k in range(int(rng.integers(2, 4))):
             tid = tid0 + len(teams)
             teams.append((tid, sid0 + i, f"T{k + 1}", f"Service Team {'ABC'[k]} 服务{'一二三'[k]}组"))
@@ -119,8 +140,8 @@ def _create(conn: Connection, rng: np.random.Generator) -> None:
     reset_sequences(conn, [region, site, team, person])
 
 
-def _load(conn: Connection, rng: np.random.Generator) -> Org:
-    codes = [s[0] for s in SITES]
+def _load(conn: Connection, rng: np.random.Generator, listed: list[tuple[str, str, str, str]]) -> Org:
+    codes = [s[0] for s in listed]
     regs = conn.execute(select(region.c.id).where(region.c.code.in_([r[0] for r in REGIONS])).order_by(region.c.id))
     srows = {r.code: r for r in conn.execute(select(site.c.id, site.c.code, site.c.region_id).where(site.c.code.in_(codes)))}
     sites = [srows[c] for c in codes if c in srows]
