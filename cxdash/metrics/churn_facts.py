@@ -68,6 +68,7 @@ FIRST_DAY_SHIFT, FIRST_ID_SHIFT, NO_TIER = 2**42, 4, 3
 
 
 def _first_key(dialect: str) -> ColumnElement[Any]:
+    """A response's day, id and tier packed so that the smallest value is the customer's first response."""
     day = cast(epoch_days(sr.visit_date, dialect), BigInteger)
     return day * literal(FIRST_DAY_SHIFT, BigInteger) + sr.id * FIRST_ID_SHIFT + func.coalesce(sr.tier, NO_TIER)
 
@@ -136,6 +137,7 @@ def _counts(conn: Connection, filters: Filters, definition: ChurnDefinition, a: 
     """Judged customers among the selection, and the number seen by A or (without organisation filters) an upper
     bound of it: the span of customer ids, read at both ends of the key (counting them walks an index)."""
     selection = customer_selection(filters)
+
     def count(cond: ColumnElement[bool]) -> int:
         return int(conn.execute(select(func.count()).select_from(customer).where(selection, cond)).scalar_one())
 
