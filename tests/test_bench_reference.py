@@ -55,9 +55,10 @@ def _demo(engine: Engine, n: int = 500, seed: int = 9) -> None:
 @pytest.mark.parametrize("candidates", [20_000, 10])  # ids by key lookup from the lowest id, or ids divisible by k
 def test_response_sample_takes_the_same_ids(engine: Engine, monkeypatch: pytest.MonkeyPatch, candidates: int) -> None:
     from cxdash.metrics import response_sample as rs
+    from cxdash.metrics import sampling
 
     _demo(engine, 300, 4)
-    monkeypatch.setattr(rs, "MAX_CANDIDATES", candidates)
+    monkeypatch.setattr(sampling, "MAX_CANDIDATES", candidates)  # the rule response_sample shares
     filters = bench_filters(engine)
     whole = Reader(engine).table(survey_response)
     from cxdash.bench.reference_base import filter_responses

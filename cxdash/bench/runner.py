@@ -124,14 +124,15 @@ def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | N
 
     The database: see :func:`cxdash.bench.fresh_db.bench_database` (``temporary``: a throw-away one; ``keep``
     keeps even that; ``sites``: the demo organisation's size). Keys: ``responses``, ``tickets``, ``seed``,
-    ``sites``, ``backend``, ``database_url`` (password hidden; None for a removed temporary database), ``reused``, ``build_seconds`` (of the build that made the data, also
-    when reused), ``data`` (row counts), ``filters`` (the timed view), ``now`` (the moment open tickets are judged
-    at by the reference check), ``pages`` (per page ``cold_seconds``, ``warm_seconds``, ``drilldown_seconds``,
-    ``drilldown_warm_seconds``, ``peak_memory_mb``, ``import_seconds``, and where a reference exists
-    ``reference``, ``ratio`` = reference time / cold time, ``agree``; ``targets``), ``overview_cold_seconds``,
-    ``overview_warm_seconds``, ``agree`` (every compared page); a page or reference whose process failed holds
-    ``error`` instead of figures, ``upload`` (:func:`cxdash.bench.upload.bench_upload`,
-    None with ``import_rows`` 0), ``targets`` (all pages and the upload) and ``peak_memory_mb``.
+    ``sites``, ``backend``, ``database_url`` (password hidden; None for a removed temporary database), ``reused``,
+    ``build_seconds`` (of the build that made the data, also when reused), ``data`` (row counts), ``filters`` (the
+    timed view), ``now`` (the moment open tickets are judged at by the reference check), ``pages`` (per page
+    ``cold_seconds``, ``warm_seconds``, ``drilldown_seconds``, ``drilldown_warm_seconds``, ``peak_memory_mb``,
+    ``import_seconds``, and where a reference exists ``reference``, ``ratio`` = reference time / cold time,
+    ``agree``; ``targets``), ``overview_cold_seconds``, ``overview_warm_seconds``, ``agree`` (every compared
+    page); a page or reference whose process failed holds ``error`` instead of figures, ``upload``
+    (:func:`cxdash.bench.upload.bench_upload`, None with ``import_rows`` 0), ``targets`` (all pages and the
+    upload) and ``peak_memory_mb``.
 
     Raises:
         ValueError: negative sizes, an unknown page, or an unusable database URL.

@@ -73,6 +73,8 @@ def site_list(n: int = DEFAULT_SITES) -> list[tuple[str, str, str, str]]:
         extra.append((f"S{i + 1:03d}", f"{c} {d} {en} {branch} {cz}{dz}{zh}{branch}", c,
                       REGIONS[(i % len(_PLACES)) // 10][0]))
     return (SITES + extra)[:n]
+
+
 _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁")
 _GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建文晨宇浩然思雨欣怡俊峰海燕志红佳琪子涵博雅婷")
 
@@ -110,9 +112,10 @@ def _unique_names(rng: np.random.Generator, n: int) -> list[str]:
 
 def ensure_organisation(conn: Connection, rng: np.random.Generator, sites: int = DEFAULT_SITES) -> Org:
     """Create the demo organisation with ``sites`` sites (or reuse it when present) and return it as arrays."""
+    listed = site_list(sites)
     if conn.execute(select(region.c.id).where(region.c.code == REGIONS[0][0])).first() is None:
-        _create(conn, rng, site_list(sites))
-    return _load(conn, rng, site_list(sites))
+        _create(conn, rng, listed)
+    return _load(conn, rng, listed)
 
 
 def _create(conn: Connection, rng: np.random.Generator, sites: list[tuple[str, str, str, str]]) -> None:

@@ -22,6 +22,9 @@ from sqlalchemy import (
 
 from cxdash.schema.base import BigId, imported_row_columns, metadata
 
+# A response with a comment, as cxdash.metrics.themes selects them (the partial index below must match it).
+COMMENTED = "comment IS NOT NULL AND length(comment) > 0"
+
 # --- Imports -----------------------------------------------------------------------------------------------
 import_batch = Table(
     "import_batch",
@@ -109,14 +112,12 @@ survey_response = Table(
     Index("ix_survey_response_site_date", "site_id", "visit_date"),
     Index("ix_survey_response_team_date", "team_id", "visit_date"),
     Index("ix_survey_response_region_date", "region_id", "visit_date"),
+    # The commented responses by day (a third of them): the voice page counts and samples a selection's comments
+    # from this index instead of reading every response of the range.
+    Index("ix_survey_response_commented", "visit_date", postgresql_where=text(COMMENTED), sqlite_where=text(COMMENTED)),
     # A customer's responses with every fact the churn models aggregate (cxdash.metrics.customer_features), so a
     # customer sample reads the index alone instead of rows scattered over the table. The id orders a customer's
     # responses of one day (their first response, cxdash.metrics.churn_facts); SQLite keeps it in every index.
-    # The commented responses by day (a third of them): the voice page counts and samples a selection's comments
-    # from this index instead of reading every response of the range.
-    Index("ix_survey_response_commented", "visit_date",
-          postgresql_where=text("comment IS NOT NULL AND length(comment) > 0"),
-          sqlite_where=text("comment IS NOT NULL AND length(comment) > 0")),
     Index("ix_survey_response_customer_facts", "customer_id", "visit_date", "tier", "ltr", "ces", "contacts_needed",
           "transfers", "repeated_story", postgresql_include=["id"]),
 )
