@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from cxdash.filters import Filters
 from cxdash.metrics.gaps import TP_MEASURES, one_touchpoint_sums, raw_touchpoint_sums, touchpoint_sums
 from cxdash.summaries import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, Part, plan_parts, refresh_summaries
+from cxdash.summaries.common import REGION_DAY, REGION_MONTH, REGION_MONTH_CS
 from tests.experience_data import add_responses, base_org
 
 TOL = 1 / 12
@@ -51,6 +53,8 @@ SELECTIONS = [
     Filters(date_from=date(2026, 1, 15), date_to=date(2026, 4, 2), channels=("phone",)),
     Filters(segments=("fleet",), site_ids=(3,)),
     Filters(date_from=date(2026, 1, 1), date_to=date(2026, 3, 31), region_ids=(1,), scope_teams=(2,)),
+    Filters(date_from=date(2026, 1, 20), date_to=date(2026, 4, 30), region_ids=(2,)),
+    Filters(date_from=date(2026, 1, 1), date_to=date(2026, 3, 31), region_ids=(1,), segments=("private",)),
 ]
 
 
@@ -66,6 +70,10 @@ def test_summaries_equal_raw(engine, filters):
             fast = _sorted(touchpoint_sums(conn, filters, TOL, keys), keys)
             raw = _sorted(raw_touchpoint_sums(conn, filters, TOL, keys), keys)
             pd.testing.assert_frame_equal(fast, raw, check_dtype=False, check_exact=False, rtol=1e-9)
+            one = int(raw["touchpoint_id"].iloc[0]) if not raw.empty else 1  # one touchpoint, read alone
+            fast_one = _sorted(touchpoint_sums(conn, filters, TOL, keys, touchpoint_ids=[one]), keys)
+            raw_one = raw[raw["touchpoint_id"].astype(int) == one].reset_index(drop=True)
+            pd.testing.assert_frame_equal(fast_one, raw_one, check_dtype=False, check_exact=False, rtol=1e-9)
 
 
 @pytest.mark.parametrize("fresh", [True, False], ids=["summaries", "raw"])
@@ -95,12 +103,24 @@ def test_plan_parts(engine):
         refresh_summaries(conn)
     with engine.connect() as conn:
         f = Filters(date_from=date(2026, 1, 10), date_to=date(2026, 3, 20))
-        assert plan_parts(conn, f) == [
+        assert plan_parts(conn, f, by_team=True) == [
             Part(GRAIN_MONTH, date(2026, 2, 1), date(2026, 2, 28)),
             Part(GRAIN_DAY, date(2026, 1, 10), date(2026, 1, 31)),
             Part(GRAIN_DAY, date(2026, 3, 1), date(2026, 3, 20)),
         ]
+        # brand-wide or by region: the region grains, whatever the regions
+        for g in (f, replace(f, region_ids=(1,))):
+            assert plan_parts(conn, g) == [
+                Part(REGION_MONTH, date(2026, 2, 1), date(2026, 2, 28)),
+                Part(REGION_DAY, date(2026, 1, 10), date(2026, 1, 31)),
+                Part(REGION_DAY, date(2026, 3, 1), date(2026, 3, 20)),
+            ]
+        # a site, a team or a team lead's scope: sites and teams kept
+        for g in (replace(f, site_ids=(3,)), replace(f, team_ids=(2,)), replace(f, scope_sites=())):
+            assert [p.grain for p in plan_parts(conn, g)] == [GRAIN_MONTH, GRAIN_DAY, GRAIN_DAY]
         cs = plan_parts(conn, Filters(date_from=date(2026, 1, 1), date_to=date(2026, 3, 5), channels=("x",)))
+        assert cs == [Part(REGION_MONTH_CS, date(2026, 1, 1), date(2026, 2, 28)), Part(None, date(2026, 3, 1), date(2026, 3, 5))]
+        cs = plan_parts(conn, Filters(date_from=date(2026, 1, 1), date_to=date(2026, 3, 5), channels=("x",), site_ids=(3,)))
         assert cs == [Part(GRAIN_MONTH_CS, date(2026, 1, 1), date(2026, 2, 28)), Part(None, date(2026, 3, 1), date(2026, 3, 5))]
         assert plan_parts(conn, Filters(person_ids=(1,))) == [Part(None, None, None)]
         assert plan_parts(conn, Filters(), tolerance=0.2) == [Part(None, None, None)]  # built with another tolerance
@@ -120,4 +140,34 @@ def test_incremental_refresh(engine):
     with engine.connect() as conn:
         fast = _sorted(touchpoint_sums(conn, Filters(), TOL), ["touchpoint_id"])
         raw = _sorted(raw_touchpoint_sums(conn, Filters(), TOL), ["touchpoint_id"])
+    pd.testing.assert_frame_equal(fast, raw, check_dtype=False, check_exact=False, rtol=1e-9)
+
+
+def test_the_region_grain_migration_rebuilds_older_summaries(engine):
+    from alembic import command
+    from alembic.config import Config
+
+    from cxdash.db import MIGRATIONS, get_setting, put_setting, upgrade
+    from cxdash.summaries.common import STATE_KEY
+
+    base_org(engine)
+    add_responses(engine, _random_rows(60))
+    with engine.begin() as conn:
+        refresh_summaries(conn)
+        saved = get_setting(conn, STATE_KEY)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+        put_setting(conn, STATE_KEY, {**saved, "format": 1})  # what the previous version recorded
+    f = Filters(date_from=date(2026, 1, 10), date_to=date(2026, 3, 20))
+    with engine.connect() as conn:
+        assert plan_parts(conn, f) == [Part(None, f.date_from, f.date_to)]  # older summaries: raw rows
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert [p.grain for p in plan_parts(conn, f)] == [REGION_MONTH, REGION_DAY, REGION_DAY]
+        tol = get_setting(conn, STATE_KEY)["tolerance"]
+        fast = _sorted(touchpoint_sums(conn, f, tol), ["touchpoint_id"])
+        raw = _sorted(raw_touchpoint_sums(conn, f, tol), ["touchpoint_id"])
     pd.testing.assert_frame_equal(fast, raw, check_dtype=False, check_exact=False, rtol=1e-9)

@@ -21,9 +21,9 @@ from cxdash.schema import (
     touchpoint_summary,
 )
 from cxdash.summaries.common import (
-    GRAIN_DAY,
-    GRAIN_MONTH,
+    BUILT_GRAINS,
     GRAIN_MONTH_CS,
+    MONTH_GRAINS,
     ORG,
     RESPONSE_MEASURES,
     STATE_KEY,
@@ -32,9 +32,11 @@ from cxdash.summaries.common import (
     between,
     month_floor,
     next_month,
+    regional,
     rollup_month,
     state,
     summary_keys,
+    team_grain,
 )
 from cxdash.summaries.figures import figure_measures
 from cxdash.summaries.pair_sums import chunk_pair_sums
@@ -84,8 +86,8 @@ PairParts = dict[int, list[pd.DataFrame]]  # grain -> per-chunk sums from :func:
 
 
 def new_pair_parts() -> PairParts:
-    """An empty collection of per-chunk touchpoint sums (grain 0 and grain 2)."""
-    return {GRAIN_DAY: [], GRAIN_MONTH_CS: []}
+    """An empty collection of per-chunk touchpoint sums (grains 0 and 2 and their region grains)."""
+    return {grain: [] for grain in BUILT_GRAINS}
 
 
 def pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float, parts: PairParts) -> None:
@@ -107,8 +109,9 @@ def pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float, parts:
 
 def _build_touchpoint_sums(conn: Connection, where: ColumnElement[bool], tolerance: float,
                            with_month: bool = False, parts: PairParts | None = None) -> None:
-    """Insert grain 0 and grain 2 touchpoint sums for the responses matching ``where`` (and grain 1 straight from
-    them with ``with_month``, for an addition that must not roll up the months' older grain 2 rows again).
+    """Insert grain 0 and grain 2 touchpoint sums (and their region grains) for the responses matching ``where``
+    (and grain 1 and its region grain straight from them with ``with_month``, for an addition that must not roll
+    up the months' older grain 2 rows again).
 
     PostgreSQL aggregates in SQL (hash aggregation: seconds for millions of scores). SQLite can only sort to
     group, which costs minutes at 22 million scores, so there the scores are read in chunks of response ids
@@ -117,7 +120,7 @@ def _build_touchpoint_sums(conn: Connection, where: ColumnElement[bool], toleran
     (:func:`pair_sums`), spare SQLite reading the scores it just wrote back.
     """
     if conn.dialect.name != "sqlite":
-        for grain in (GRAIN_MONTH_CS, GRAIN_DAY, *([GRAIN_MONTH] if with_month else [])):
+        for grain in (*BUILT_GRAINS, *(MONTH_GRAINS if with_month else ())):
             conn.execute(_touchpoint_insert(grain, conn.dialect.name, tolerance, where))
         return
     if parts is None:
@@ -138,21 +141,23 @@ def _read_pair_sums(conn: Connection, where: ColumnElement[bool], tolerance: flo
 
 
 def _grain_keys(grain: int) -> list[str]:
-    """The key columns of the sums of ``grain`` (grain 1, summed from grain 2's frames, drops channel and segment)."""
-    keys = ["visit_date", *ORG, "touchpoint_id"]
-    if grain == GRAIN_MONTH_CS:
-        keys[4:4] = ["channel", "segment"]
-    return keys
+    """The key columns of the sums of ``grain`` (grain 1, summed from grain 2's frames, drops channel and segment;
+    region grains drop site and team)."""
+    org = ["region_id"] if regional(grain) else list(ORG)
+    cs = ["channel", "segment"] if team_grain(grain) == GRAIN_MONTH_CS else []
+    return ["visit_date", *org, *cs, "touchpoint_id"]
 
 
 def _insert_pair_sums(conn: Connection, parts: PairParts, with_month: bool) -> None:
-    grains: PairParts = {**parts, GRAIN_MONTH: parts[GRAIN_MONTH_CS]} if with_month else dict(parts)
+    grains: PairParts = dict(parts)
+    if with_month:
+        grains.update({month: parts[source] for month, source in MONTH_GRAINS.items()})
     for grain, frames in grains.items():
         if not frames:
             continue
         total = _group_sum(pd.concat(frames, ignore_index=True), _grain_keys(grain))  # groups may span chunks
         total.insert(0, "grain", grain)
-        for col in ("channel", "segment"):
+        for col in ("site_id", "team_id", "channel", "segment"):
             if col not in total:
                 total[col] = None
         # Date order makes every insert an append to the (grain, visit_date) index; random order made each one
@@ -258,7 +263,7 @@ def refresh_summaries(
     where = between(survey_response.c.visit_date, lo, hi)
     _build_touchpoint_sums(conn, where, tol, parts=parts if tolerance is None else None)
     build_sample(conn, lo, hi)
-    insert_response_sums(conn, where, (GRAIN_MONTH_CS, GRAIN_DAY))
+    insert_response_sums(conn, where, BUILT_GRAINS)
     tw = between(touchpoint_summary.c.visit_date, lo, hi)
     conn.execute(rollup_month(touchpoint_summary, ["touchpoint_id"], TP_MEASURES, tw))
     rw = between(response_summary.c.visit_date, lo, hi)
@@ -296,6 +301,6 @@ def add_to_summaries(conn: Connection, where: ColumnElement[bool], parts: PairPa
     if n_new:
         _build_touchpoint_sums(conn, where, tol, with_month=True, parts=parts)
         add_sample(conn, where)
-        insert_response_sums(conn, where, (GRAIN_MONTH_CS, GRAIN_DAY, GRAIN_MONTH))
+        insert_response_sums(conn, where, (*BUILT_GRAINS, *MONTH_GRAINS))
     put_setting(conn, STATE_KEY, {**now, "tolerance": tol, "data_version": data_version(conn) + 1})
     return True

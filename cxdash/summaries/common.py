@@ -12,8 +12,14 @@ from sqlalchemy.engine import Connection
 from cxdash.schema import survey_response
 
 GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS = 0, 1, 2
+# The same three without sites and teams (one row per region): a brand-wide selection over a thousand sites reads
+# a few thousand of these instead of millions of site-and-team rows.
+REGION_DAY, REGION_MONTH, REGION_MONTH_CS = 3, 4, 5
+REGION_OFFSET = REGION_DAY - GRAIN_DAY
+BUILT_GRAINS = (GRAIN_MONTH_CS, GRAIN_DAY, REGION_MONTH_CS, REGION_DAY)  # the grains summed from the rows
+MONTH_GRAINS = {GRAIN_MONTH: GRAIN_MONTH_CS, REGION_MONTH: REGION_MONTH_CS}  # month grain -> the grain it sums
 STATE_KEY = "summary_state"
-SUMMARY_FORMAT = 1  # bump when the stored measures change meaning, so old summaries count as stale
+SUMMARY_FORMAT = 2  # bump when the stored measures or grains change, so old summaries count as stale
 ORG = ("region_id", "site_id", "team_id")
 TP_MEASURES = ("n", "s_d", "ss_d", "s_p", "s_e", "n_dis", "n_p", "s_p_all", "n_imp", "s_imp")
 RESPONSE_MEASURES = ("n", "n_ltr", "promoters", "detractors", "n_csat", "csat_top2")
@@ -49,31 +55,43 @@ def between(col: Any, lo: date | None, hi: date | None) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
+def regional(grain: int) -> bool:
+    """True for the grains kept per region only (no site or team)."""
+    return grain >= REGION_DAY
+
+
+def team_grain(grain: int) -> int:
+    """The site-and-team grain a grain stands for (itself, or the one a region grain drops sites and teams of)."""
+    return grain - REGION_OFFSET if regional(grain) else grain
+
+
 def summary_keys(grain: int, dialect: str, source: Table = survey_response) -> list[ColumnElement[Any]]:
     """The key columns of a summary row of ``grain`` over ``source`` (``survey_response``, or a table with its key
     columns' names), labelled (grain literal first)."""
     sr = source.c
-    day = sr.visit_date if grain == GRAIN_DAY else month_start(sr.visit_date, dialect)
-    by_cs = grain == GRAIN_MONTH_CS
+    base = team_grain(grain)
+    day = sr.visit_date if base == GRAIN_DAY else month_start(sr.visit_date, dialect)
+    by_cs = base == GRAIN_MONTH_CS
+    by_team = not regional(grain)
     return [
         literal(grain).label("grain"),
         day.label("visit_date"),
         sr.region_id,
-        sr.site_id,
-        sr.team_id,
+        (sr.site_id if by_team else literal(None, sr.site_id.type)).label("site_id"),
+        (sr.team_id if by_team else literal(None, sr.team_id.type)).label("team_id"),
         (sr.channel if by_cs else literal(None)).label("channel"),
         (sr.segment if by_cs else literal(None)).label("segment"),
     ]
 
 
 def rollup_month(table: Table, extra: Sequence[str], measures: Sequence[str], where: ColumnElement[bool]) -> Any:
-    """An INSERT of grain 1 from grain 2: the channel x segment rows of each month, site, team (and ``extra``)
-    summed."""
+    """An INSERT of grain 1 from grain 2 and of its region grain from theirs: the channel x segment rows of each
+    month and organisation unit (and ``extra``) summed."""
     t = table.c
-    keys = [t.visit_date, *[t[k] for k in ORG], *[t[k] for k in extra]]
+    keys = [t.grain, t.visit_date, *[t[k] for k in ORG], *[t[k] for k in extra]]
     sel = (
-        select(literal(GRAIN_MONTH), *keys, literal(None), literal(None), *[func.sum(t[m]) for m in measures])
-        .where(t.grain == GRAIN_MONTH_CS, where)
+        select(t.grain - 1, *keys[1:], literal(None), literal(None), *[func.sum(t[m]) for m in measures])
+        .where(t.grain.in_(tuple(MONTH_GRAINS.values())), where)
         .group_by(*keys)
     )
     cols = ["grain", "visit_date", *ORG, *extra, "channel", "segment", *measures]

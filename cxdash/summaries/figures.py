@@ -20,8 +20,7 @@ from cxdash.filters import Filters, response_where
 from cxdash.metrics.frames import rows_frame
 from cxdash.schema import figure_summary, survey_response
 from cxdash.summaries.common import (
-    GRAIN_DAY,
-    GRAIN_MONTH_CS,
+    BUILT_GRAINS,
     ORG,
     between,
     rollup_month,
@@ -45,7 +44,7 @@ def build_figure_summary(conn: Connection, lo: date | None = None, hi: date | No
     Called by :func:`cxdash.summaries.refresh_summaries` inside the loader's transaction.
     """
     conn.execute(delete(figure_summary).where(between(figure_summary.c.visit_date, lo, hi)))
-    insert_figure_sums(conn, between(survey_response.c.visit_date, lo, hi), (GRAIN_MONTH_CS, GRAIN_DAY))
+    insert_figure_sums(conn, between(survey_response.c.visit_date, lo, hi), BUILT_GRAINS)
     conn.execute(rollup_month(figure_summary, [], figure_measures(), between(figure_summary.c.visit_date, lo, hi)))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cxdash.summaries.common import GRAIN_DAY, GRAIN_MONTH_CS, ORG, TP_MEASURES
+from cxdash.summaries.common import GRAIN_DAY, GRAIN_MONTH_CS, ORG, REGION_DAY, REGION_MONTH_CS, TP_MEASURES
 
 _EPS = 1e-9
 _COUNTS = ("n", "n_dis", "n_p", "n_imp")  # integer measures; the others are sums that stay NULL over no values
@@ -49,10 +49,12 @@ def _sum_by(codes: np.ndarray, n_groups: int, values: dict[str, np.ndarray]) -> 
 
 def chunk_pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float) -> dict[int, pd.DataFrame]:
     """``TP_MEASURES`` of one chunk at grain 0 (day, organisation, touchpoint) and grain 2 (month, organisation,
-    channel, segment, touchpoint); arguments as :func:`cxdash.summaries.build.pair_sums` takes them.
+    channel, segment, touchpoint), and at their region grains (the same without site and team); arguments as
+    :func:`cxdash.summaries.build.pair_sums` takes them.
 
-    Returns per grain a frame of the key columns (``visit_date`` holding the day or the month's first day), then
-    ``touchpoint_id`` and the measures: one row per group that holds a score.
+    Returns per grain a frame of the key columns (``visit_date`` holding the day or the month's first day; a region
+    grain's ``site_id`` and ``team_id`` missing), then ``touchpoint_id`` and the measures: one row per group that
+    holds a score.
     """
     pos = pd.Index(resp["response_id"]).get_indexer(scores["response_id"])
     lo_r = resp["lo"].to_numpy(dtype=float)
@@ -71,7 +73,13 @@ def chunk_pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float) 
     keys = resp[["visit_date", *ORG, "channel", "segment"]].reset_index(drop=True)
     keys["month"] = keys["visit_date"].str.slice(0, 7) + "-01"
     out: dict[int, pd.DataFrame] = {}
-    for grain, names in ((GRAIN_DAY, ["visit_date", *ORG]), (GRAIN_MONTH_CS, ["month", *ORG, "channel", "segment"])):
+    grains = (
+        (GRAIN_DAY, ["visit_date", *ORG]),
+        (GRAIN_MONTH_CS, ["month", *ORG, "channel", "segment"]),
+        (REGION_DAY, ["visit_date", "region_id"]),
+        (REGION_MONTH_CS, ["month", "region_id", "channel", "segment"]),
+    )
+    for grain, names in grains:
         resp_codes = keys.groupby(names, dropna=False, sort=False).ngroup().to_numpy()
         first = np.unique(resp_codes, return_index=True)[1]  # a response of each code, in code order
         groups, uniques = pd.factorize(resp_codes[pos].astype(np.int64) * k + tp_codes)
