@@ -81,8 +81,7 @@ def unit_ranking(engine: Engine, filters: Filters, touchpoint_id: int, by: str =
     """
     col = UNIT_COLUMNS[by]
     with engine.connect() as conn:
-        sums = touchpoint_sums(conn, filters, get_tolerance(conn), [col, "touchpoint_id"])
-        sums = sums[pd.to_numeric(sums["touchpoint_id"]) == touchpoint_id]
+        sums = touchpoint_sums(conn, filters, get_tolerance(conn), [col, "touchpoint_id"], touchpoint_ids=[touchpoint_id])
         figures = gap_statistics(sums, keys=(col,))
         figures = figures[figures["n"] > 0].rename(columns={col: "key"})
         figures["key"] = pd.to_numeric(figures["key"], errors="coerce").astype("Int64")

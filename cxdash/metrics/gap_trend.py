@@ -18,8 +18,8 @@ def gap_trend(engine: Engine, filters: Filters, touchpoint_id: int, period: str 
     if period not in ("month", "week"):
         raise ValueError("period must be 'month' or 'week'")
     with engine.connect() as conn:
-        sums = touchpoint_sums(conn, filters, get_tolerance(conn), [period, "touchpoint_id"])
-    sums = sums[pd.to_numeric(sums["touchpoint_id"]) == touchpoint_id]
+        sums = touchpoint_sums(conn, filters, get_tolerance(conn), [period, "touchpoint_id"],
+                               touchpoint_ids=[touchpoint_id])
     if sums.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
     figures = gap_statistics(sums, keys=(period,)).rename(columns={period: "period"})

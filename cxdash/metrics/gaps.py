@@ -86,9 +86,11 @@ def _when(cond: ColumnElement[bool], value: Any) -> ColumnElement[Any]:
 
 
 def raw_touchpoint_sums(
-    conn: Connection, filters: Filters, tolerance: float, group_by: Sequence[str] = ("touchpoint_id",)
+    conn: Connection, filters: Filters, tolerance: float, group_by: Sequence[str] = ("touchpoint_id",),
+    touchpoint_ids: Sequence[int] = (),
 ) -> pd.DataFrame:
-    """``TP_MEASURES`` by ``group_by`` from the touchpoint scores of the selected responses (the raw join).
+    """``TP_MEASURES`` by ``group_by`` from the touchpoint scores of the selected responses (the raw join), of
+    ``touchpoint_ids`` only when given.
 
     Group keys: ``touchpoint_id``, any survey_response column (``site_id``, ``person_id``, ...), ``month``,
     ``week``.
@@ -116,6 +118,8 @@ def raw_touchpoint_sums(
         .select_from(touchpoint_score.join(survey_response, survey_response.c.id == ts.response_id))
         .where(response_where(filters), x["valid"])
     )
+    if touchpoint_ids:
+        stmt = stmt.where(ts.touchpoint_id.in_(list(touchpoint_ids)))
     if keys:
         stmt = stmt.group_by(*keys)
     return rows_frame(conn.execute(stmt), [*group_by, *TP_MEASURES])
@@ -127,23 +131,27 @@ def touchpoint_sums(
     tolerance: float,
     group_by: Sequence[str] = ("touchpoint_id",),
     by_day: bool = False,
+    touchpoint_ids: Sequence[int] = (),
 ) -> pd.DataFrame:
-    """``TP_MEASURES`` by ``group_by`` over the selection: from the summaries where they can answer, else raw.
+    """``TP_MEASURES`` by ``group_by`` over the selection (of ``touchpoint_ids`` only, when given): from the
+    summaries where they can answer, else raw.
 
     ``person_id`` as a key needs the raw rows (the summaries stop at teams); so does ``week`` under a channel or
     segment filter.
     """
     if "person_id" in group_by:
-        return raw_touchpoint_sums(conn, filters, tolerance, group_by)
+        return raw_touchpoint_sums(conn, filters, tolerance, group_by, touchpoint_ids)
+    ids = list(touchpoint_ids)
     return additive_sums(
         conn,
         filters,
         touchpoint_summary,
         TP_MEASURES,
         group_by,
-        lambda f: raw_touchpoint_sums(conn, f, tolerance, group_by),
+        lambda f: raw_touchpoint_sums(conn, f, tolerance, group_by, ids),
         by_day=by_day or "week" in group_by,
         tolerance=tolerance,
+        where=touchpoint_summary.c.touchpoint_id.in_(ids) if ids else None,
     )
 
 
