@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -47,6 +48,8 @@ inspection = Table(
     Column("inspector", String(200)),
     Column("note", Text),
     UniqueConstraint("external_id"),
+    # latest score per site and item; per-item and per-site aggregates of a date range read only this index
+    Index("ix_inspection_day_site_item", "inspected_on", "site_id", "item_id", "score"),
 )
 
 action_plan = Table(
