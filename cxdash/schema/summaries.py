@@ -18,7 +18,8 @@ from cxdash.schema.base import BigId, metadata
 
 # --- Summaries (cxdash.summaries): additive sums maintained at load so big selections never scan raw rows ----
 # grain 0 = one day per site and team; 1 = one month per site and team; 2 = one month per site, team, channel and
-# segment. visit_date holds the day or the first day of the month. Rebuilt by cxdash.summaries.refresh_summaries.
+# segment; 3, 4, 5 = the same per region (site_id and team_id NULL). visit_date holds the day or the first day of
+# the month. Rebuilt by cxdash.summaries.refresh_summaries.
 
 
 def _summary_keys() -> list[Column]:

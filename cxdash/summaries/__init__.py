@@ -7,6 +7,8 @@ is a count or a sum, so any selection is the sum of its parts:
 - grain 1 (month x site x team) covers the whole months inside the date range,
 - grain 2 (month x site x team x channel x segment) stands in for grain 1 when channel or segment is filtered,
 - grain 0 (day x site x team) covers the partial months at either end,
+- grains 3, 4 and 5 are grains 0, 1 and 2 per region only (no site, no team): a selection with no filter below
+  the region that does not group by site or team reads them, a few thousand rows a month even at 1,000 sites,
 - the raw rows answer what no grain can: a person filter, partial months under a channel or segment filter,
   and any query while the summaries are stale (they then only cost speed, never correctness).
 

@@ -90,6 +90,7 @@ def rollup_month(table: Table, extra: Sequence[str], measures: Sequence[str], wh
     t = table.c
     keys = [t.grain, t.visit_date, *[t[k] for k in ORG], *[t[k] for k in extra]]
     sel = (
+        # every month grain is one below the channel x segment grain it sums (MONTH_GRAINS)
         select(t.grain - 1, *keys[1:], literal(None), literal(None), *[func.sum(t[m]) for m in measures])
         .where(t.grain.in_(tuple(MONTH_GRAINS.values())), where)
         .group_by(*keys)
