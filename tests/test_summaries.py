@@ -74,6 +74,11 @@ def test_summaries_equal_raw(engine, filters):
             fast_one = _sorted(touchpoint_sums(conn, filters, TOL, keys, touchpoint_ids=[one]), keys)
             raw_one = raw[raw["touchpoint_id"].astype(int) == one].reset_index(drop=True)
             pd.testing.assert_frame_equal(fast_one, raw_one, check_dtype=False, check_exact=False, rtol=1e-9)
+            two = touchpoint_sums(conn, filters, TOL, keys, measures=("n", "s_d"))  # only the measures asked
+            assert list(two.columns) == [*keys, "n", "s_d"]
+            two = two.astype({"n": float, "s_d": float}).sort_values(keys).reset_index(drop=True)
+            pd.testing.assert_frame_equal(two, raw[[*keys, "n", "s_d"]], check_dtype=False, check_exact=False,
+                                          rtol=1e-9)
 
 
 @pytest.mark.parametrize("fresh", [True, False], ids=["summaries", "raw"])

@@ -125,15 +125,17 @@ def _site_scores(engine: Engine, filters: Filters, touchpoint_id: int | None) ->
 def _site_gaps(engine: Engine, filters: Filters, touchpoint_id: int | None) -> pd.DataFrame:
     """Mean normalised gap per site over the touchpoints the checklist covers (or one), from the gap sums."""
     with engine.connect() as conn:
-        sums = touchpoint_sums(conn, filters, get_tolerance(conn), ("site_id", "touchpoint_id"))
         covered = (
-            {touchpoint_id} if touchpoint_id is not None
-            else set(conn.execute(select(checklist_item.c.touchpoint_id).where(checklist_item.c.active.is_(True)))
-                     .scalars())
+            [touchpoint_id] if touchpoint_id is not None
+            else sorted(set(conn.execute(select(checklist_item.c.touchpoint_id)
+                                         .where(checklist_item.c.active.is_(True))).scalars()))
         )
-    sums = sums[sums["touchpoint_id"].isin(covered) & sums["site_id"].notna()]
-    per_site = sums.groupby("site_id", as_index=False)[["n", "s_d"]].sum()
-    per_site = per_site[per_site["n"] > 0]
+        if not covered:
+            return pd.DataFrame({"site_id": pd.Series(dtype=int), "gap": pd.Series(dtype=float),
+                                 "n_gaps": pd.Series(dtype=int)})
+        per_site = touchpoint_sums(conn, filters, get_tolerance(conn), ("site_id",), touchpoint_ids=covered,
+                                   measures=("n", "s_d"))
+    per_site = per_site[per_site["site_id"].notna() & (per_site["n"] > 0)]
     return pd.DataFrame({"site_id": per_site["site_id"].astype(int), "gap": per_site["s_d"] / per_site["n"],
                          "n_gaps": per_site["n"].astype(int)})
 
