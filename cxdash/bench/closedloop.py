@@ -10,18 +10,11 @@ from cxdash.filters import Filters
 
 
 def inspections_page(engine: Engine, filters: Filters) -> Any:
-    """The inspections page's first view: weak items (with gaps and importance) and the site correlation."""
+    """Weak items (with gaps and importance), the site correlation and the heat map."""
+    from cxdash.inspections.results import heatmap
     from cxdash.metrics.weak_items import site_correlation, weak_items
 
-    return weak_items(engine, filters, "en"), site_correlation(engine, filters)
-
-
-def inspections_heatmap(engine: Engine, filters: Filters) -> Any:
-    """The inspections page's heat-map view: every site's latest score per touchpoint (the page never computes it
-    with the first view)."""
-    from cxdash.inspections.results import heatmap
-
-    return heatmap(engine, filters, "en")
+    return weak_items(engine, filters, "en"), site_correlation(engine, filters), heatmap(engine, filters, "en")
 
 
 def action_plans_page(engine: Engine, filters: Filters) -> Any:

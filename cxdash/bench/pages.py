@@ -42,7 +42,6 @@ PAGES: dict[str, PageData] = {
     "touchpoints": gaps.touchpoints_page,
     "touchpoints_drilldown": gaps.drilldown_site,
     "inspections": closedloop.inspections_page,
-    "inspections_heatmap": closedloop.inspections_heatmap,
     "action_plans": closedloop.action_plans_page,
     "loyalty": loyalty.loyalty_page,
     "loyalty_breakdowns": loyalty.loyalty_breakdowns,

@@ -1,5 +1,4 @@
-"""The usual way for the Improve pages: inspections (``inspections``: the weak-items view; ``inspections_heatmap``:
-the heat-map view) and action plans (``action_plans``).
+"""The usual way for the Improve pages: inspections (``inspections``) and action plans (``action_plans``).
 
 Inspections: ``inspection``, ``checklist_item``, ``site``, ``team``, ``touchpoint``, ``stage``, ``survey_response``
 and ``touchpoint_score`` read whole. Compared (docs/metrics.md, *Weak inspection items*):
@@ -71,8 +70,8 @@ def _site_mask(site_ids: pd.Series, f: Filters, sites: pd.DataFrame, teams: pd.D
     return mask
 
 
-def _selected(read: Reader, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The view's inspections (with their day as a timestamp), every checklist item, the active ones."""
+def inspections_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
+    """Item scores, heat map and site correlation, the usual way."""
     ins, items = read.table(inspection), read.table(checklist_item)
     sites, teams = read.table(site), read.table(team)
     day = pd.to_datetime(ins["inspected_on"])
@@ -81,33 +80,22 @@ def _selected(read: Reader, filters: Filters) -> tuple[pd.DataFrame, pd.DataFram
         mask &= day >= pd.Timestamp(filters.date_from)
     if filters.date_to is not None:
         mask &= day <= pd.Timestamp(filters.date_to)
-    return ins[mask].assign(day=day[mask]), items, items[items["active"].astype(bool)]
-
-
-def inspections_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
-    """Item scores and the site correlation (the page's weak-items view), the usual way."""
-    sel, items, active = _selected(read, filters)
+    sel = ins[mask].assign(day=day[mask])
+    active = items[items["active"].astype(bool)]
     out: Figures = {}
     per_item = sel[sel["item_id"].isin(active["id"])].groupby("item_id").agg(
         n=("score", "size"), sites=("site_id", "nunique"), mean_score=("score", "mean"))
     for item_id, row in per_item.iterrows():
         out.update({f"item{item_id}.n": float(row["n"]), f"item{item_id}.sites": float(row["sites"]),
                     f"item{item_id}.mean_score": float(row["mean_score"])})
-    out.update(_site_correlation(read, filters, sel, items, active))
-    return out
-
-
-def heatmap_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
-    """The heat map (the page's heat-map view), the usual way: each (site, item)'s latest day in the view, the
-    mean of that day's scores, then per touchpoint."""
-    sel, items, _active = _selected(read, filters)
-    out: Figures = {}
+    # Heat map: each (site, item)'s latest day in the view, the mean of that day's scores, then per touchpoint.
     last = sel.groupby(["site_id", "item_id"])["day"].transform("max")
     latest = sel[sel["day"] == last].groupby(["site_id", "item_id"], as_index=False)["score"].mean()
     latest = latest.merge(items[["id", "touchpoint_id"]].rename(columns={"id": "item_id"}), on="item_id")
     heat = latest.groupby(["site_id", "touchpoint_id"]).agg(score=("score", "mean"), items=("score", "size"))
     for (s, tp), row in heat.iterrows():
         out.update({f"heat.{s}.{tp}.score": float(row["score"]), f"heat.{s}.{tp}.items": float(row["items"])})
+    out.update(_site_correlation(read, filters, sel, items, active))
     return out
 
 
@@ -134,7 +122,9 @@ def _site_correlation(read: Reader, filters: Filters, sel: pd.DataFrame, items: 
 
 
 def inspections_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
-    """The same figures from the weak-items view's calls (:func:`weak_items`, :func:`site_correlation`)."""
+    """The same figures from the inspections page's calls (:func:`weak_items`, :func:`heatmap`,
+    :func:`site_correlation`)."""
+    from cxdash.inspections.results import heatmap
     from cxdash.metrics.weak_items import site_correlation, weak_items
 
     out: Figures = {}
@@ -142,6 +132,9 @@ def inspections_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figur
         i = row["item_id"]
         out.update({f"item{i}.n": float(row["n"]), f"item{i}.sites": float(row["sites"]),
                     f"item{i}.mean_score": float(row["mean_score"])})
+    for row in heatmap(engine, filters, "en").to_dict("records"):
+        key = f"heat.{row['site_id']}.{row['touchpoint_id']}"
+        out.update({f"{key}.score": float(row["score"]), f"{key}.items": float(row["items"])})
     corr = site_correlation(engine, filters)
     for row in corr.pairs.to_dict("records"):
         s = row["site_id"]
@@ -149,17 +142,6 @@ def inspections_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figur
                     f"site{s}.gap": float(row["gap"]), f"site{s}.n_gaps": float(row["n_gaps"])})
     out.update({"corr.n_sites": float(corr.n_sites), "corr.pearson_r": nan_none(corr.pearson_r),
                 "corr.pearson_p": nan_none(corr.pearson_p)})
-    return out
-
-
-def heatmap_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
-    """The same figures from the heat-map view's call (:func:`heatmap`)."""
-    from cxdash.inspections.results import heatmap
-
-    out: Figures = {}
-    for row in heatmap(engine, filters, "en").to_dict("records"):
-        key = f"heat.{row['site_id']}.{row['touchpoint_id']}"
-        out.update({f"{key}.score": float(row["score"]), f"{key}.items": float(row["items"])})
     return out
 
 
@@ -259,7 +241,5 @@ def action_plans_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figu
     return out
 
 
-REFERENCES: dict[str, ReferenceFn] = {"inspections": inspections_reference, "inspections_heatmap": heatmap_reference,
-                                      "action_plans": action_plans_reference}
-CXDASH: dict[str, FigureFn] = {"inspections": inspections_cxdash, "inspections_heatmap": heatmap_cxdash,
-                               "action_plans": action_plans_cxdash}
+REFERENCES: dict[str, ReferenceFn] = {"inspections": inspections_reference, "action_plans": action_plans_reference}
+CXDASH: dict[str, FigureFn] = {"inspections": inspections_cxdash, "action_plans": action_plans_cxdash}
