@@ -8,7 +8,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, String, Table, case, cast, delete, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version, get_setting, put_setting
@@ -120,8 +136,7 @@ def _build_touchpoint_sums(conn: Connection, where: ColumnElement[bool], toleran
     (:func:`pair_sums`), spare SQLite reading the scores it just wrote back.
     """
     if conn.dialect.name != "sqlite":
-        for grain in (*BUILT_GRAINS, *(MONTH_GRAINS if with_month else ())):
-            conn.execute(_touchpoint_insert(grain, conn.dialect.name, tolerance, where))
+        _sql_touchpoint_sums(conn, where, tolerance, (*BUILT_GRAINS, *(MONTH_GRAINS if with_month else ())))
         return
     if parts is None:
         parts = _read_pair_sums(conn, where, tolerance)
@@ -208,20 +223,35 @@ def _sqlite_insert(conn: Connection, table: Table, columns: Sequence[str], rows:
         cur.close()
 
 
-def _touchpoint_insert(grain: int, dialect: str, tolerance: float, where: ColumnElement[bool]) -> Any:
+FINE_KEYS = ("visit_date", *ORG, "channel", "segment", "touchpoint_id")
+_COUNT_MEASURES = ("n", "n_dis", "n_p", "n_imp")
+
+
+def _fine_table() -> Table:
+    """A temporary table of touchpoint sums per day, organisation, channel, segment and touchpoint."""
+    return Table(
+        "sum_tp_fine", MetaData(),
+        Column("visit_date", Date), *[Column(k, Integer) for k in ORG], Column("channel", String(64)),
+        Column("segment", String(64)), Column("touchpoint_id", Integer),
+        *[Column(m, BigInteger if m in _COUNT_MEASURES else Float) for m in TP_MEASURES],
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _fine_select(tolerance: float, where: ColumnElement[bool]) -> Any:
+    """``TP_MEASURES`` of the scores of the responses matching ``where``, grouped by :data:`FINE_KEYS`."""
     from cxdash.metrics.gaps import pair_expressions  # the one definition of a normalised pair
 
     x = pair_expressions(tolerance)
-    paired, ts = x["paired"], touchpoint_score.c
-    keys = summary_keys(grain, dialect)
+    paired, ts, sr = x["paired"], touchpoint_score.c, survey_response.c
+    keys = [sr.visit_date, *[sr[k] for k in ORG], sr.channel, sr.segment, ts.touchpoint_id]
 
     def when(cond: Any, value: Any) -> Any:
         return case((cond, value), else_=None)
 
-    sel = (
+    return (
         select(
             *keys,
-            ts.touchpoint_id,
             func.sum(case((paired, 1), else_=0)),
             func.sum(when(paired, x["d"])),
             func.sum(when(paired, x["d"] * x["d"])),
@@ -235,11 +265,30 @@ def _touchpoint_insert(grain: int, dialect: str, tolerance: float, where: Column
         )
         .select_from(survey_response.join(touchpoint_score, ts.response_id == survey_response.c.id))
         .where(where, x["valid"])
-        .group_by(*keys[1:], ts.touchpoint_id)
+        .group_by(*keys)
     )
-    cols = ["grain", "visit_date", *ORG, "channel", "segment", "touchpoint_id", "n", "s_d", "ss_d", "s_p", "s_e",
-            "n_dis", "n_p", "s_p_all", "n_imp", "s_imp"]
-    return insert(touchpoint_summary).from_select(cols, sel)
+
+
+def _sql_touchpoint_sums(conn: Connection, where: ColumnElement[bool], tolerance: float,
+                         grains: Sequence[int]) -> None:
+    """Insert the touchpoint sums of the responses matching ``where`` at each of ``grains``, in SQL.
+
+    The scores are joined and summed once per day, organisation, channel, segment and touchpoint into a temporary
+    table, and every grain is summed from that: one join of the scores instead of one per grain (six per upload:
+    5 s of an upload of 10,000 responses on PostgreSQL, about 1.5 s as one). Sums of sums are the sums.
+    """
+    fine = _fine_table()
+    fine.drop(conn, checkfirst=True)
+    fine.create(conn)
+    try:
+        conn.execute(insert(fine).from_select([*FINE_KEYS, *TP_MEASURES], _fine_select(tolerance, where)))
+        cols = ["grain", "visit_date", *ORG, "channel", "segment", "touchpoint_id", *TP_MEASURES]
+        for grain in grains:
+            keys = [*summary_keys(grain, conn.dialect.name, fine), fine.c.touchpoint_id]
+            sel = select(*keys, *[func.sum(fine.c[m]) for m in TP_MEASURES]).group_by(*keys[1:])
+            conn.execute(insert(touchpoint_summary).from_select(cols, sel))
+    finally:
+        fine.drop(conn, checkfirst=True)
 
 
 def refresh_summaries(
