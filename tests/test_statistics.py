@@ -23,3 +23,13 @@ def test_refresh_statistics(engine: Engine) -> None:
                 refresh_statistics(conn, vacuum=True)
     if engine.dialect.name == "postgresql":
         assert _analyzed(engine, "survey_response") and _analyzed(engine, "touchpoint_score")
+
+
+def test_each_kind_of_load_names_tables_that_exist() -> None:
+    from cxdash.imports.kinds import KINDS
+    from cxdash.imports.pipeline import WRITTEN_TABLES
+    from cxdash.schema import metadata
+
+    assert set(WRITTEN_TABLES) <= set(KINDS)
+    for kind, tables in WRITTEN_TABLES.items():
+        assert set(tables) <= set(metadata.tables), kind

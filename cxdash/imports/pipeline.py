@@ -249,6 +249,16 @@ def _open_batch(conn: Connection, result: ImportResult, mapping: Mapping, option
 
 
 STATISTICS_ROWS = 10_000  # a load this big refreshes PostgreSQL's planner statistics in its transaction
+# The tables each kind of load writes (their statistics go stale); a kind not named writes anywhere: all tables.
+# Every kind may create the organisation units it names (cxdash.imports.refs).
+_ORG_TABLES = ("region", "site", "team", "person", "import_batch")
+WRITTEN_TABLES: dict[str, tuple[str, ...]] = {
+    "surveys": ("survey_response", "touchpoint_score", "touchpoint_summary", "response_summary", "figure_summary",
+                "response_sample", "customer", *_ORG_TABLES),
+    "tickets": ("ticket", "ticket_summary", "ticket_time_summary", "customer", *_ORG_TABLES),
+    "customers": ("customer", *_ORG_TABLES),
+    "inspections": ("inspection", *_ORG_TABLES),
+}
 
 
 def _after_load(ctx: LoadContext, loader: Any, result: ImportResult) -> None:
@@ -279,7 +289,9 @@ def _after_load(ctx: LoadContext, loader: Any, result: ImportResult) -> None:
             refresh_summaries(conn, ctx.date_min, ctx.date_max, parts=whole)
         clock = result.timed("summaries", clock)
     if ctx.counts.inserted + ctx.counts.updated >= STATISTICS_ROWS:
-        refresh_statistics(conn)  # PostgreSQL only: the planner must know the tables grew (autovacuum may be off)
+        # PostgreSQL only: the planner must know the tables grew (autovacuum may be off). Only the tables written:
+        # analysing all of them cost an upload of 10,000 responses 3.1 s at 1M, these 1.8 s.
+        refresh_statistics(conn, WRITTEN_TABLES.get(kind, ()))
         result.timed("statistics", clock)
 
 
