@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy import Engine, create_engine, event, func, make_url, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -58,7 +58,11 @@ def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         engine = create_engine(resolved, connect_args={"timeout": 60})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(resolved, pool_pre_ping=True)
+        # No JIT: the dashboards' aggregates run for milliseconds to a second, and PostgreSQL compiled any plan
+        # it costed above 100,000 (a year of summary rows at 1,000 sites) for 1.8 s before a 0.7 s scan.
+        given = make_url(resolved).query.get("options")  # a URL's own server options are kept
+        options = " ".join([*([given] if isinstance(given, str) else list(given or ())), "-c jit=off"])
+        engine = create_engine(resolved, pool_pre_ping=True, connect_args={"options": options})
     if migrate:
         upgrade(engine)
     return engine

@@ -28,6 +28,19 @@ def test_sqlite_pragmas(sqlite_engine):
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 60000
 
 
+def test_postgresql_sessions_run_without_jit(pg_url):
+    from sqlalchemy import make_url
+
+    with make_engine(pg_url).connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == "off"
+    url = make_url(pg_url).update_query_dict({"options": "-c statement_timeout=12345"})
+    eng = make_engine(url.render_as_string(hide_password=False), migrate=False)
+    with eng.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == "off"
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "12345ms"
+    eng.dispose()
+
+
 def test_data_version_and_settings(engine):
     assert data_version(engine) == 0
     with engine.begin() as conn:
