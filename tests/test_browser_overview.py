@@ -36,6 +36,10 @@ def _card_values(page) -> dict[str, str]:  # noqa: ANN001 - a Playwright page
 
 
 def _assert_cards(page, lang: str) -> dict[str, str]:  # noqa: ANN001
+    # The heading is drawn before the cards are computed: on a loaded machine (CI) they came a moment later.
+    for key in CARDS:
+        title = t(f"overview.kpi.{key}.title", lang)
+        page.locator('[data-testid="stMetricLabel"]', has_text=title).first.wait_for(timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     values = _card_values(page)
