@@ -22,6 +22,7 @@ STATE_KEY = "summary_state"
 SUMMARY_FORMAT = 2  # bump when the stored measures or grains change, so old summaries count as stale
 ORG = ("region_id", "site_id", "team_id")
 TP_MEASURES = ("n", "s_d", "ss_d", "s_p", "s_e", "n_dis", "n_p", "s_p_all", "n_imp", "s_imp")
+TP_COUNTS = ("n", "n_dis", "n_p", "n_imp")  # integer measures; the others are sums that stay NULL over no values
 RESPONSE_MEASURES = ("n", "n_ltr", "promoters", "detractors", "n_csat", "csat_top2")
 
 

@@ -11,10 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cxdash.summaries.common import GRAIN_DAY, GRAIN_MONTH_CS, ORG, REGION_DAY, REGION_MONTH_CS, TP_MEASURES
+from cxdash.summaries.common import (
+    GRAIN_DAY,
+    GRAIN_MONTH_CS,
+    ORG,
+    REGION_DAY,
+    REGION_MONTH_CS,
+    TP_COUNTS,
+    TP_MEASURES,
+)
 
 _EPS = 1e-9
-_COUNTS = ("n", "n_dis", "n_p", "n_imp")  # integer measures; the others are sums that stay NULL over no values
 
 
 def _measures(p: np.ndarray, e: np.ndarray, lo: np.ndarray, rng: np.ndarray, imp: np.ndarray,
@@ -37,7 +44,7 @@ def _sum_by(codes: np.ndarray, n_groups: int, values: dict[str, np.ndarray]) -> 
     out: dict[str, np.ndarray] = {}
     for name in TP_MEASURES:
         v = values[name]
-        if name in _COUNTS:
+        if name in TP_COUNTS:
             out[name] = np.bincount(codes, weights=v.astype(np.float64), minlength=n_groups).astype(np.int64)
             continue
         present = ~np.isnan(v)
