@@ -134,6 +134,32 @@ def test_plan_parts(engine):
         assert plan_parts(conn, Filters()) == [Part(None, None, None)]
 
 
+def test_each_grain_is_written_in_date_order(engine):
+    """A day's rows of a grain lie together: a hash aggregate on PostgreSQL wrote them in no order, and reading a
+    month of day rows at 1,000 sites touched 78,000 blocks (0.8 s; 0.03 s in date order)."""
+    from sqlalchemy import literal_column, select, text
+
+    from cxdash.schema import figure_summary, response_summary, touchpoint_summary
+
+    base_org(engine)
+    add_responses(engine, _random_rows(240))
+    tables = (touchpoint_summary, response_summary, figure_summary)
+    with engine.begin() as conn:
+        for table in tables:  # empty files, as in a first build: PostgreSQL fills freed space first
+            conn.execute(text(f"TRUNCATE {table.name}") if engine.dialect.name == "postgresql" else table.delete())
+        refresh_summaries(conn, tolerance=TOL)
+    position = literal_column("ctid" if engine.dialect.name == "postgresql" else "rowid")
+    with engine.connect() as conn:
+        for table in tables:
+            rows = conn.execute(select(table.c.grain, table.c.visit_date).order_by(position)).all()
+            for grain in {g for g, _ in rows}:
+                days = [d for g, d in rows if g == grain]
+                # PostgreSQL may put a short row into an earlier page's free space; a hash order had half of
+                # the neighbours out of order
+                descents = sum(b < a for a, b in zip(days, days[1:], strict=False))
+                assert len(days) > 1 and descents <= len(days) // 50, (table.name, grain, descents, len(days))
+
+
 def test_incremental_refresh(engine):
     base_org(engine)
     add_responses(engine, _random_rows(100))

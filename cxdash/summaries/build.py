@@ -285,7 +285,10 @@ def _sql_touchpoint_sums(conn: Connection, where: ColumnElement[bool], tolerance
         cols = ["grain", "visit_date", *ORG, "channel", "segment", "touchpoint_id", *TP_MEASURES]
         for grain in grains:
             keys = [*summary_keys(grain, conn.dialect.name, fine), fine.c.touchpoint_id]
-            sel = select(*keys, *[func.sum(fine.c[m]) for m in TP_MEASURES]).group_by(*keys[1:])
+            # Date order: a hash aggregate writes its groups in no order, which spread one day's rows of a grain
+            # over the whole table (at 1,000 sites a month's day rows lay in 78,000 blocks, 0.8 s to read).
+            sel = (select(*keys, *[func.sum(fine.c[m]) for m in TP_MEASURES]).group_by(*keys[1:])
+                   .order_by(keys[1]))
             conn.execute(insert(touchpoint_summary).from_select(cols, sel))
     finally:
         fine.drop(conn, checkfirst=True)

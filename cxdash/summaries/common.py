@@ -95,6 +95,7 @@ def rollup_month(table: Table, extra: Sequence[str], measures: Sequence[str], wh
         select(t.grain - 1, *keys[1:], literal(None), literal(None), *[func.sum(t[m]) for m in measures])
         .where(t.grain.in_(tuple(MONTH_GRAINS.values())), where)
         .group_by(*keys)
+        .order_by(t.grain, t.visit_date)  # rows of a day together (SQLite groups in this order anyway)
     )
     cols = ["grain", "visit_date", *ORG, *extra, "channel", "segment", *measures]
     return insert(table).from_select(cols, sel)

@@ -73,8 +73,8 @@ def _fine_sums(conn: Connection, where: ColumnElement[bool]) -> Table:
 def _rollup(target: Table, fine: Table, grain: int, dialect: str, extra: Sequence[str],
             measures: Sequence[str]) -> Any:
     keys = [*summary_keys(grain, dialect, fine), *[fine.c[e] for e in extra]]
-    sel = select(*keys, *[func.sum(fine.c[m]) for m in measures]).group_by(*keys[1:])
-    return insert(target).from_select([*KEYS, *extra, *measures], sel)
+    sel = select(*keys, *[func.sum(fine.c[m]) for m in measures]).group_by(*keys[1:]).order_by(keys[1])
+    return insert(target).from_select([*KEYS, *extra, *measures], sel)  # in date order, as the touchpoint sums
 
 
 def insert_response_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[int]) -> None:
