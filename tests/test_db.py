@@ -28,16 +28,18 @@ def test_sqlite_pragmas(sqlite_engine):
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 60000
 
 
-def test_postgresql_sessions_run_without_jit(pg_url):
+def test_postgresql_sessions_run_without_jit_on_solid_state_costs(pg_url):
     from sqlalchemy import make_url
 
     with make_engine(pg_url).connect() as conn:
         assert conn.execute(text("SHOW jit")).scalar() == "off"
-    url = make_url(pg_url).update_query_dict({"options": "-c statement_timeout=12345"})
+        assert conn.execute(text("SHOW random_page_cost")).scalar() == "1.5"
+    url = make_url(pg_url).update_query_dict({"options": "-c statement_timeout=12345 -c random_page_cost=2"})
     eng = make_engine(url.render_as_string(hide_password=False), migrate=False)
-    with eng.connect() as conn:
+    with eng.connect() as conn:  # the URL's own options are kept and win
         assert conn.execute(text("SHOW jit")).scalar() == "off"
         assert conn.execute(text("SHOW statement_timeout")).scalar() == "12345ms"
+        assert conn.execute(text("SHOW random_page_cost")).scalar() == "2"
     eng.dispose()
 
 
