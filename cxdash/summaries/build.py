@@ -8,23 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    ColumnElement,
-    Date,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    case,
-    cast,
-    delete,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import ColumnElement, String, Table, case, cast, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version, get_setting, put_setting
@@ -47,12 +31,14 @@ from cxdash.summaries.common import (
     TP_COUNTS,
     TP_MEASURES,
     between,
+    fine_keys,
+    fine_table,
+    insert_grain,
     month_floor,
     next_month,
     regional,
     rollup_month,
     state,
-    summary_keys,
     team_grain,
 )
 from cxdash.summaries.figures import figure_measures
@@ -224,22 +210,8 @@ def _sqlite_insert(conn: Connection, table: Table, columns: Sequence[str], rows:
         cur.close()
 
 
-FINE_KEYS = ("visit_date", *ORG, "channel", "segment", "touchpoint_id")
-
-
-def _fine_table() -> Table:
-    """A temporary table of touchpoint sums per day, organisation, channel, segment and touchpoint."""
-    return Table(
-        "sum_tp_fine", MetaData(),
-        Column("visit_date", Date), *[Column(k, Integer) for k in ORG], Column("channel", String(64)),
-        Column("segment", String(64)), Column("touchpoint_id", Integer),
-        *[Column(m, BigInteger if m in TP_COUNTS else Float) for m in TP_MEASURES],
-        prefixes=["TEMPORARY"],
-    )
-
-
 def _fine_select(tolerance: float, where: ColumnElement[bool]) -> Any:
-    """``TP_MEASURES`` of the scores of the responses matching ``where``, grouped by :data:`FINE_KEYS`."""
+    """``TP_MEASURES`` of the scores of the responses matching ``where``, per ``fine_keys("touchpoint_id")``."""
     from cxdash.metrics.gaps import pair_expressions  # the one definition of a normalised pair
 
     x = pair_expressions(tolerance)
@@ -277,19 +249,16 @@ def _sql_touchpoint_sums(conn: Connection, where: ColumnElement[bool], tolerance
     table, and every grain is summed from that: one join of the scores instead of one per grain (six per upload:
     5 s of an upload of 10,000 responses on PostgreSQL at 1M, 2.0-3.3 s as one). Sums of sums are the sums.
     """
-    fine = _fine_table()
+    floats = [m for m in TP_MEASURES if m not in TP_COUNTS]
+    fine = fine_table("sum_tp_fine", "touchpoint_id", TP_MEASURES, floats)
     fine.drop(conn, checkfirst=True)
     fine.create(conn)
     try:
-        conn.execute(insert(fine).from_select([*FINE_KEYS, *TP_MEASURES], _fine_select(tolerance, where)))
-        cols = ["grain", "visit_date", *ORG, "channel", "segment", "touchpoint_id", *TP_MEASURES]
+        conn.execute(insert(fine).from_select([*fine_keys("touchpoint_id"), *TP_MEASURES],
+                                              _fine_select(tolerance, where)))
         for grain in grains:
-            keys = [*summary_keys(grain, conn.dialect.name, fine), fine.c.touchpoint_id]
-            # Date order: a hash aggregate writes its groups in no order, which spread one day's rows of a grain
-            # over the whole table (at 1,000 sites a month's day rows lay in 78,000 blocks, 0.8 s to read).
-            sel = (select(*keys, *[func.sum(fine.c[m]) for m in TP_MEASURES]).group_by(*keys[1:])
-                   .order_by(keys[1]))
-            conn.execute(insert(touchpoint_summary).from_select(cols, sel))
+            conn.execute(insert_grain(touchpoint_summary, fine, grain, conn.dialect.name, ["touchpoint_id"],
+                                      TP_MEASURES))
     finally:
         fine.drop(conn, checkfirst=True)
 

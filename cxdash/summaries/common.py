@@ -6,7 +6,24 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, func, insert, literal, select, true
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Date,
+    Float,
+    Insert,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.engine import Connection
 
 from cxdash.schema import survey_response
@@ -83,6 +100,36 @@ def summary_keys(grain: int, dialect: str, source: Table = survey_response) -> l
         (sr.channel if by_cs else literal(None)).label("channel"),
         (sr.segment if by_cs else literal(None)).label("segment"),
     ]
+
+
+def fine_keys(extra: str) -> tuple[str, ...]:
+    """The key columns of a :func:`fine_table`: day, organisation, channel, segment and ``extra``."""
+    return ("visit_date", *ORG, "channel", "segment", extra)
+
+
+def fine_table(name: str, extra: str, measures: Sequence[str], floats: Sequence[str]) -> Table:
+    """A temporary table of ``measures`` (``floats`` as floats, the others as counts) per :func:`fine_keys`: the
+    finest grouping a summary write computes once, every grain then summed from it (:func:`insert_grain`)."""
+    return Table(
+        name, MetaData(),
+        Column("visit_date", Date), *[Column(k, Integer) for k in ORG], Column("channel", String(64)),
+        Column("segment", String(64)), Column(extra, Integer),
+        *[Column(m, Float if m in floats else BigInteger) for m in measures],
+        prefixes=["TEMPORARY"],
+    )
+
+
+def insert_grain(target: Table, fine: Table, grain: int, dialect: str, extra: Sequence[str],
+                 measures: Sequence[str]) -> Insert:
+    """An INSERT of ``target``'s rows of ``grain`` (keys, ``extra``, ``measures``) summed from a :func:`fine_table`.
+
+    In date order: a hash aggregate writes its groups in no order, which spread one day's rows of a grain over
+    the whole table (on PostgreSQL at 1,000 sites a month's day rows lay in 78,000 blocks, 0.8 s to read).
+    """
+    keys = [*summary_keys(grain, dialect, fine), *[fine.c[e] for e in extra]]
+    sel = select(*keys, *[func.sum(fine.c[m]) for m in measures]).group_by(*keys[1:]).order_by(keys[1])
+    cols = ["grain", "visit_date", *ORG, "channel", "segment", *extra, *measures]
+    return insert(target).from_select(cols, sel)
 
 
 def rollup_month(table: Table, extra: Sequence[str], measures: Sequence[str], where: ColumnElement[bool]) -> Any:

@@ -13,28 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    ColumnElement,
-    Date,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    case,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import ColumnElement, Table, case, func, insert, select
 from sqlalchemy.engine import Connection
 
 from cxdash.schema import figure_summary, response_summary, survey_response
-from cxdash.summaries.common import ORG, RESPONSE_MEASURES, summary_keys
-from cxdash.summaries.figures import KEYS, figure_measures
+from cxdash.summaries.common import RESPONSE_MEASURES, fine_keys, fine_table, insert_grain
+from cxdash.summaries.figures import figure_measures
 
-FINE_KEYS = ("visit_date", *ORG, "channel", "segment", "tier")
+FINE_KEYS = fine_keys("tier")
 
 
 def _response_measures() -> list[ColumnElement[Any]]:
@@ -55,13 +41,7 @@ def _fine_sums(conn: Connection, where: ColumnElement[bool]) -> Table:
 
     sr = survey_response.c
     measures = [*RESPONSE_MEASURES, *figure_measures()]
-    fine = Table(
-        "sum_response_fine", MetaData(),
-        *[Column(k, Date if k == "visit_date" else String(64) if k in ("channel", "segment") else Integer)
-          for k in FINE_KEYS],
-        *[Column(m, Float if m in FLOAT_MEASURES else BigInteger) for m in measures],
-        prefixes=["TEMPORARY"],
-    )
+    fine = fine_table("sum_response_fine", "tier", measures, FLOAT_MEASURES)
     fine.drop(conn, checkfirst=True)
     fine.create(conn)
     keys = [sr[k] for k in FINE_KEYS]
@@ -70,19 +50,12 @@ def _fine_sums(conn: Connection, where: ColumnElement[bool]) -> Table:
     return fine
 
 
-def _rollup(target: Table, fine: Table, grain: int, dialect: str, extra: Sequence[str],
-            measures: Sequence[str]) -> Any:
-    keys = [*summary_keys(grain, dialect, fine), *[fine.c[e] for e in extra]]
-    sel = select(*keys, *[func.sum(fine.c[m]) for m in measures]).group_by(*keys[1:]).order_by(keys[1])
-    return insert(target).from_select([*KEYS, *extra, *measures], sel)  # in date order, as the touchpoint sums
-
-
 def insert_response_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[int]) -> None:
     """Insert the response and figure summary rows of the responses matching ``where`` at each of ``grains``."""
     fine = _fine_sums(conn, where)
     try:
         for grain in grains:
-            conn.execute(_rollup(response_summary, fine, grain, conn.dialect.name, ["tier"], RESPONSE_MEASURES))
-            conn.execute(_rollup(figure_summary, fine, grain, conn.dialect.name, [], figure_measures()))
+            conn.execute(insert_grain(response_summary, fine, grain, conn.dialect.name, ["tier"], RESPONSE_MEASURES))
+            conn.execute(insert_grain(figure_summary, fine, grain, conn.dialect.name, [], figure_measures()))
     finally:
         fine.drop(conn, checkfirst=True)
