@@ -15,6 +15,14 @@ from sqlalchemy import (
 from cxdash.schema.base import metadata, name_columns
 
 # --- Organisation ------------------------------------------------------------------------------------------
+
+
+def unit_name_columns() -> list[Column]:
+    """Names of a site, team or person in the three UI languages, each optional (cxdash.unit_names); the old
+    single ``name`` stays beside them as an alias and the last fallback."""
+    return [Column("name_en", String(200)), Column("name_zh_hans", String(200)), Column("name_zh_hant", String(200))]
+
+
 region = Table(
     "region",
     metadata,
@@ -29,6 +37,7 @@ site = Table(
     Column("id", Integer, primary_key=True),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
+    *unit_name_columns(),
     Column("region_id", Integer, ForeignKey("region.id"), nullable=True, index=True),
     Column("city", String(100)),
 )
@@ -40,6 +49,7 @@ team = Table(
     Column("site_id", Integer, ForeignKey("site.id"), nullable=False, index=True),
     Column("code", String(64), nullable=False),
     Column("name", String(200), nullable=False),
+    *unit_name_columns(),
     UniqueConstraint("site_id", "code"),
 )
 
@@ -50,6 +60,7 @@ person = Table(
     Column("team_id", Integer, ForeignKey("team.id"), nullable=True, index=True),
     Column("code", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
+    *unit_name_columns(),
     Column("role", String(64)),
 )
 
