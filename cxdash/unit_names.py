@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Table, func
 
@@ -51,7 +52,13 @@ _LOOSE_DROP = re.compile(r"[\W_]+")
 
 def norm_key(text: object) -> str:
     """The key a code or name is matched by: NFKC, case-folded, trimmed, inner white space collapsed."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(text)).casefold()).strip()
+    return _norm(str(text))
+
+
+@lru_cache(maxsize=200_000)
+def _norm(text: str) -> str:
+    # Cached: a file names the same few sites and teams on a million rows.
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
 def loose_key(text: object) -> str:
@@ -101,7 +108,7 @@ def display_expr(table: Table, lang: str) -> ColumnElement:
     """SQL for a unit's name in ``lang`` with the fallbacks of :data:`FALLBACK`, then the old name, then the code."""
     cols = [table.c[LANG_COLUMNS[x]] for x in FALLBACK.get(lang, FALLBACK["en"])]
     # Empty strings count as missing (a spreadsheet cell cleared by hand).
-    parts = [func.nullif(func.trim(c), "") for c in cols]
+    parts: list[ColumnElement] = [func.nullif(func.trim(c), "") for c in cols]
     if "name" in table.c:
         parts.append(table.c.name)
     return func.coalesce(*parts, table.c.code)

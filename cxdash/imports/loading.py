@@ -23,7 +23,7 @@ from cxdash.bulk import next_id
 from cxdash.db import SQLITE_TEMP_STORE
 from cxdash.imports import staging
 from cxdash.imports.mapping import Mapping
-from cxdash.imports.refs import Refs, ensure_people, ensure_regions, ensure_sites, ensure_teams, key, lookup
+from cxdash.imports.refs import Refs, ensure_people, ensure_regions, ensure_sites, ensure_teams, lookup
 from cxdash.schema import customer
 
 IMPORT_LOCK = 0x0C8DA5  # pg_advisory_xact_lock key shared by every import and batch deletion
@@ -165,6 +165,10 @@ def resolve_org(ctx: LoadContext, frame: pd.DataFrame, person_field: str = "pers
     if regions.notna().any():
         out["region_id"] = lookup(regions, refs.regions).fillna(out["region_id"])
     out["team_id"] = _team_ids(ctx, teams, out["site_id"])
+    if out["team_id"].notna().any():  # a team named without a site (unique, or SITE/TEAM) gives the row its site
+        team_site = pd.Series(refs.team_site, dtype="Int64")
+        out["site_id"] = out["site_id"].fillna(out["team_id"].map(team_site)).astype("Int64")
+        out["region_id"] = out["region_id"].fillna(out["site_id"].map(site_region)).astype("Int64")
     if people.notna().any():
         if not ctx.dry_run:
             pairs = zip(people.dropna().tolist(), out["team_id"][people.notna()].tolist(), strict=True)
@@ -186,10 +190,8 @@ def _team_ids(ctx: LoadContext, teams: pd.Series, site_ids: pd.Series) -> pd.Ser
     if not ctx.dry_run:
         wanted = {(int(s), t) for t, s in zip(teams, site_ids, strict=True) if isinstance(t, str) and pd.notna(s)}
         ctx.remember("teams", ensure_teams(ctx.conn, refs, wanted))
-    ids = [
-        (refs.teams.get((int(s), key(t))) if pd.notna(s) else refs.teams_any.get(key(t))) if isinstance(t, str) else None
-        for t, s in zip(teams, site_ids, strict=True)
-    ]
+    ids = [refs.team_id(t, None if pd.isna(s) else int(s)) if isinstance(t, str) else None
+           for t, s in zip(teams, site_ids, strict=True)]
     return pd.Series(ids, index=teams.index, dtype="Int64")
 
 

@@ -29,7 +29,7 @@ from cxdash.imports.loading import LoadContext, now, write_transaction
 from cxdash.imports.mapping import Mapping, auto_map, detect_scales, unknown_touchpoints
 from cxdash.imports.prefetch import Prefetch
 from cxdash.imports.reading import FileInput, TableFile, limits, open_table
-from cxdash.imports.refs import inserted_id, load_refs
+from cxdash.imports.refs import NearMatch, inserted_id, load_refs, near_matches
 from cxdash.imports.timezones import default_timezone, has_times
 from cxdash.imports.validation import Options, Validator, check_mapping
 from cxdash.memory import release_free_memory
@@ -62,6 +62,9 @@ class ImportOptions:
     actor: str | None = None
     now: datetime | None = None
     chunk_rows: int = CHUNK_ROWS
+    # The hook for near-duplicates: keys (NearMatch.key) of new sites, teams or regions the user confirmed are
+    # not the existing units they resemble; any other near-duplicate's rows are rejected, nothing is created.
+    confirmed_new: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -82,6 +85,7 @@ class ImportResult:
     created: dict[str, int] = field(default_factory=dict)
     unknown: dict[str, list[str]] = field(default_factory=dict)
     errors: pd.DataFrame = field(default_factory=empty_errors)
+    near_matches: list[NearMatch] = field(default_factory=list)  # new names that resemble existing units
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (read, validate, load, ...)
 
     def timed(self, phase: str, since: float) -> float:
@@ -201,7 +205,8 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
     ctx = LoadContext(conn, mapping, refs, batch_id, options.on_duplicate, options.dry_run, expected_rows=total,
                       bulk=bulk)
     create_new_touchpoints(ctx)
-    validator = Validator(mapping, refs, Options(options.create_missing, options.now))
+    validator = Validator(mapping, refs, Options(options.create_missing, options.now,
+                                                 confirmed_new=frozenset(options.confirmed_new)))
     loader = LOADERS[mapping.kind](ctx)
     errors = []
     chunks = Prefetch(table.frames(options.chunk_rows, mapping.used_columns(), _text_columns(mapping)),
@@ -229,7 +234,8 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
     result.errors = combine(errors)
     result.inserted, result.updated, result.skipped = ctx.counts.inserted, ctx.counts.updated, ctx.counts.skipped
     result.created = dict(ctx.counts.created)
-    result.unknown = {k: sorted(map(str, v)) for k, v in vars(validator.unknown).items() if v}
+    result.unknown = {k: sorted(map(str, v)) for k, v in vars(validator.unknown).items() if v and k != "near"}
+    result.near_matches = near_matches(validator.unknown.near, options.confirmed_new)
     if result.rows_valid == 0:
         result.status = "nothing_loaded"
     elif options.all_or_nothing and result.rows_rejected:

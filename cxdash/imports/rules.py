@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from cxdash.imports.refs import key, lookup
+from cxdash.imports.refs import key, lookup, near_key, near_match
 from cxdash.imports.timezones import UTC, utc_to_local
 from cxdash.metrics.tiers import classify
 
@@ -29,7 +29,11 @@ def _nan(index: pd.Index) -> pd.Series:
 
 
 def check_ref(v: Validator, name: str, col: str, values: pd.Series, text: pd.Series, out: pd.DataFrame) -> pd.Series:
-    """Resolve a reference column; unknown ones are errors unless they may be created (org units only)."""
+    """Resolve a reference column; unknown ones are errors unless they may be created (org units only).
+
+    A name several units share is rejected with the candidates; with "create missing", a new name that nearly
+    matches an existing unit (:func:`cxdash.imports.refs.near_match`) is rejected too unless the user confirmed it.
+    """
     refs = v.refs
     if name == "customer":
         return text
@@ -47,40 +51,79 @@ def check_ref(v: Validator, name: str, col: str, values: pd.Series, text: pd.Ser
     unknown = text.notna() & lookup(text, table).isna()
     if not unknown.any():
         return text
+    kind = "person" if name == "agent" else name
+    shared = {"site": refs.site_candidates, "person": refs.people_candidates}.get(kind, {})
+    ambiguous = unknown & text.map(lambda s: isinstance(s, str) and key(s) in shared).astype(bool)
+    if ambiguous.any():
+        listing = refs.site_candidate_text if kind == "site" else refs.person_candidate_text
+        v.flag(ambiguous, col, values, f"ambiguous_{kind}", text.where(~ambiguous, "").map(
+            lambda s: listing(s) if s else ""))
+        unknown &= ~ambiguous
+    if v.options.create_missing and kind in ("site", "region"):
+        near, detail = _near(v, kind, text, unknown, None)
+        v.flag(near, col, values, f"near_duplicate_{kind}", detail)
+        unknown &= ~near
     target = {"region": v.unknown.regions, "site": v.unknown.sites}.get(name, v.unknown.people)
     target.update(text[unknown].tolist())
     if not v.options.create_missing:
-        v.flag(unknown, col, values, f"unknown_{'person' if name == 'agent' else name}")
+        v.flag(unknown, col, values, f"unknown_{kind}")
     return text
 
 
+def _near(v: Validator, kind: str, names: pd.Series, mask: pd.Series,
+          sites: pd.Series | None) -> tuple[pd.Series, pd.Series]:
+    """Rows (of ``mask``) whose new name nearly matches an existing unit and is not confirmed, and the candidates
+    to show; each distinct name is looked up once per upload."""
+    mask = mask.fillna(False).astype(bool)
+    picked = names[mask]
+    site_list = sites[mask].tolist() if sites is not None else [None] * len(picked)
+    keys = [near_key(kind, n, s) for n, s in zip(picked.tolist(), site_list, strict=True)]
+    for k, n, s in zip(keys, picked.tolist(), site_list, strict=True):
+        if k not in v.unknown.near:
+            v.unknown.near[k] = near_match(v.refs, kind, str(n), s)
+    shown = {k: m.candidate_text() for k in set(keys) if (m := v.unknown.near[k]) is not None
+             and m.key not in v.options.confirmed_new}
+    detail = pd.Series([shown.get(k, "") for k in keys], index=picked.index, dtype=object).reindex(
+        names.index, fill_value="")
+    hit = detail != ""
+    return hit, detail
+
+
 def _check_team(v: Validator, col: str, values: pd.Series, text: pd.Series, out: pd.DataFrame) -> pd.Series:
+    """Teams are named at the row's site; without one, by a code or name only one team has, or as SITE/TEAM."""
     refs = v.refs
     sites = out["site"] if "site" in out else pd.Series(None, index=text.index, dtype=object)
-    unknown, ambiguous, no_site = [], [], []
+    unknown, ambiguous, no_site, candidates = [], [], [], []
     for team_name, site_name in zip(text, sites, strict=True):
         if not isinstance(team_name, str):
             unknown.append(False)
             ambiguous.append(False)
             no_site.append(False)
+            candidates.append("")
             continue
         sid = refs.sites.get(key(site_name)) if isinstance(site_name, str) else None
+        is_ambiguous = False
         if sid is not None:
-            found = (sid, key(team_name)) in refs.teams
-            ambiguous.append(False)
+            found = refs.team_id(team_name, sid) is not None
         elif isinstance(site_name, str):  # a site that will be created has no teams yet
             found = False
-            ambiguous.append(False)
         else:
-            found = refs.teams_any.get(key(team_name)) is not None
-            ambiguous.append(key(team_name) in refs.teams_any and not found)
-        unknown.append(not found and not ambiguous[-1])
+            found = refs.team_id(team_name) is not None
+            is_ambiguous = not found and key(team_name) in refs.team_candidates
+        ambiguous.append(is_ambiguous)
+        candidates.append(refs.team_candidate_text(team_name) if is_ambiguous else "")
+        unknown.append(not found and not is_ambiguous)
         no_site.append(not found and not isinstance(site_name, str))
     unknown_s = pd.Series(unknown, index=text.index)
     ambiguous_s = pd.Series(ambiguous, index=text.index)
     no_site_s = pd.Series(no_site, index=text.index) & ~ambiguous_s
-    v.flag(ambiguous_s, col, values, "ambiguous_team")
+    v.flag(ambiguous_s, col, values, "ambiguous_team", pd.Series(candidates, index=text.index, dtype=object))
     creatable = unknown_s & ~no_site_s
+    if v.options.create_missing and creatable.any():
+        near, detail = _near(v, "team", text, creatable, sites)
+        v.flag(near, col, values, "near_duplicate_team", detail)
+        creatable &= ~near
+        unknown_s &= ~near
     v.unknown.teams.update(zip(sites[creatable].tolist(), text[creatable].tolist(), strict=True))
     if v.options.create_missing:
         v.flag(unknown_s & no_site_s, col, values, "team_without_site")

@@ -19,7 +19,7 @@ from cxdash.imports.errors import UploadError, combine, empty_errors, row_errors
 from cxdash.imports.kinds import CHOICES, FIXED_SCALES, SCALE_GROUP, Field, fields
 from cxdash.imports.mapping import Mapping, Scale
 from cxdash.imports.parsing import as_text, parse_bools, parse_choices, parse_dates, parse_numbers
-from cxdash.imports.refs import Refs
+from cxdash.imports.refs import NearMatch, Refs
 from cxdash.imports.timezones import valid_zone
 
 MAX_ID_CHARS = 128
@@ -33,6 +33,7 @@ class Options:
     create_missing: bool = False
     now: datetime | None = None
     max_errors: int = 100_000
+    confirmed_new: frozenset[str] = frozenset()  # near-duplicates to create anyway (NearMatch.key)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Unknown:
     sites: set[str] = field(default_factory=set)
     teams: set[tuple[str, str]] = field(default_factory=set)
     people: set[str] = field(default_factory=set)
+    near: dict[str, NearMatch | None] = field(default_factory=dict)  # by near_key; None: checked, nothing near
 
     def counts(self) -> dict[str, int]:
         """How many of each."""
