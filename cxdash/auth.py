@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.engine import Connection
@@ -23,6 +24,10 @@ from cxdash.audit import now_utc, record_audit
 from cxdash.db import bump_data_version, inserted_id
 from cxdash.filters import Filters
 from cxdash.schema import app_user, site, team, user_scope
+from cxdash.unit_names import norm_key
+
+if TYPE_CHECKING:
+    from cxdash.imports.refs import Refs
 
 ROLES = ("admin", "executive", "cx_lead", "team_lead")
 # What identity providers send: no spaces, quotes, brackets or angle brackets, a dotted domain (Unicode allowed).
@@ -183,24 +188,29 @@ def list_users(engine: Engine) -> list[dict]:
 def import_users_csv(conn: Connection, actor: str, content: bytes) -> int:
     """Bulk-create or update users from CSV with columns ``email, role[, name][, sites][, teams]``.
 
-    ``sites`` and ``teams`` hold codes separated by ``;``. The whole file is refused on the first bad row.
+    ``sites`` and ``teams`` hold references separated by ``;``: a site by code or any of its names; a team as
+    ``SITE/TEAM`` (site code or name, team code or name) or by a code or name only one team has. A reference
+    that several units share (team ``T1`` at forty sites) is refused with the candidates listed, never resolved
+    to an arbitrary one. The whole file is refused on the first bad row.
 
     Raises:
-        ValueError: a missing column, an unknown site or team code, or an invalid row (with its row number).
+        ValueError: a missing column, an unknown or ambiguous site or team, or an invalid row (with its row number).
     """
+    # The uploads' own reference rules, imported here: the imports package is heavy for the sign-in path.
+    from cxdash.imports.refs import load_refs
+
     text = content.decode("utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     fields = {f.strip().lower() for f in reader.fieldnames or []}
     if not {"email", "role"} <= fields:
         raise ValueError("the CSV needs the columns email and role")
-    site_ids = dict(conn.execute(select(site.c.code, site.c.id)).all())
-    team_ids = dict(conn.execute(select(team.c.code, team.c.id)).all())
+    refs = load_refs(conn)
     count = 0
     for n, raw in enumerate(reader, start=2):
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         try:
-            sites = _codes(row.get("sites", ""), site_ids, "site")
-            teams = _codes(row.get("teams", ""), team_ids, "team")
+            sites = _references(row.get("sites", ""), refs, "site")
+            teams = _references(row.get("teams", ""), refs, "team")
             save_user(conn, actor, row["email"], row["role"], row.get("name") or None, sites, teams)
         except ValueError as exc:
             raise ValueError(f"row {n}: {exc}") from exc
@@ -208,12 +218,18 @@ def import_users_csv(conn: Connection, actor: str, content: bytes) -> int:
     return count
 
 
-def _codes(value: str, known: dict[str, int], what: str) -> list[int]:
+def _references(value: str, refs: Refs, what: str) -> list[int]:
+    """Ids of the ``;``-separated site or team references of one cell (see :func:`import_users_csv`)."""
     out = []
-    for code in filter(None, (c.strip() for c in value.split(";"))):
-        if code not in known:
-            raise ValueError(f"unknown {what} {code!r}")
-        out.append(known[code])
+    for ref in filter(None, (c.strip() for c in value.split(";"))):
+        found = refs.sites.get(norm_key(ref)) if what == "site" else refs.team_id(ref)
+        if found is None:
+            listed = refs.site_candidate_text(ref) if what == "site" else refs.team_candidate_text(ref)
+            if listed:
+                hint = "" if what == "site" else "; write SITE/TEAM"
+                raise ValueError(f"ambiguous {what} {ref!r}: it may mean {listed}{hint}")
+            raise ValueError(f"unknown {what} {ref!r}")
+        out.append(int(found))
     return out
 
 

@@ -10,41 +10,46 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Engine, func, select, union
+from sqlalchemy import Engine, Select, select, union
 
-from cxdash.i18n import name_column
 from cxdash.schema import region, site, survey_response, team, ticket
 from cxdash.sqlfuncs import min_max
+from cxdash.unit_names import display_expr, distinct_labels
+
+
+def _labelled(engine: Engine, stmt: Select) -> list[tuple[int, str]]:
+    """``(id, label)`` in the statement's order from ``(id, label, code)`` rows, labels made distinct."""
+    with engine.connect() as conn:
+        rows = [(int(i), str(n), str(c)) for i, n, c in conn.execute(stmt)]
+    labels = distinct_labels(rows)
+    return [(i, labels[i]) for i, _, _ in rows]
 
 
 def region_options(engine: Engine, lang: str = "en") -> list[tuple[int, str]]:
-    """Regions as ``(id, name in lang)`` sorted by code; English where the translation is missing."""
-    name = func.coalesce(region.c[name_column(lang)], region.c.name_en, region.c.code)
-    stmt = select(region.c.id, name).order_by(region.c.code)
-    with engine.connect() as conn:
-        return [(int(i), str(n)) for i, n in conn.execute(stmt)]
+    """Regions as ``(id, name in lang)`` sorted by code; another language's name where the translation is missing."""
+    return _labelled(engine, select(region.c.id, display_expr(region, lang), region.c.code).order_by(region.c.code))
 
 
-def site_options(engine: Engine, region_ids: Sequence[int] = ()) -> list[tuple[int, str]]:
-    """Sites as ``(id, name)`` sorted by code, only those of ``region_ids`` when any are given."""
-    stmt = select(site.c.id, site.c.name).order_by(site.c.code)
+def site_options(engine: Engine, region_ids: Sequence[int] = (), lang: str = "en") -> list[tuple[int, str]]:
+    """Sites as ``(id, name in lang)`` sorted by code, only those of ``region_ids`` when any are given."""
+    stmt = select(site.c.id, display_expr(site, lang), site.c.code).order_by(site.c.code)
     if region_ids:
         stmt = stmt.where(site.c.region_id.in_(tuple(region_ids)))
-    with engine.connect() as conn:
-        return [(int(i), str(n)) for i, n in conn.execute(stmt)]
+    return _labelled(engine, stmt)
 
 
-def team_options(engine: Engine, site_ids: Sequence[int] = (), region_ids: Sequence[int] = ()) -> list[tuple[int, str]]:
-    """Teams as ``(id, "site / team")`` (team names repeat across sites), narrowed to the chosen sites, else to
-    the sites of the chosen regions."""
-    label = site.c.name + " / " + team.c.name
-    stmt = select(team.c.id, label).select_from(team.join(site, site.c.id == team.c.site_id))
+def team_options(engine: Engine, site_ids: Sequence[int] = (), region_ids: Sequence[int] = (),
+                 lang: str = "en") -> list[tuple[int, str]]:
+    """Teams as ``(id, "site / team")`` in ``lang`` (team names repeat across sites), narrowed to the chosen sites,
+    else to the sites of the chosen regions."""
+    label = display_expr(site, lang) + " / " + display_expr(team, lang)
+    stmt = select(team.c.id, label, site.c.code + "/" + team.c.code).select_from(
+        team.join(site, site.c.id == team.c.site_id))
     if site_ids:
         stmt = stmt.where(team.c.site_id.in_(tuple(site_ids)))
     elif region_ids:
         stmt = stmt.where(site.c.region_id.in_(tuple(region_ids)))
-    with engine.connect() as conn:
-        return [(int(i), str(n)) for i, n in conn.execute(stmt.order_by(site.c.code, team.c.code))]
+    return _labelled(engine, stmt.order_by(site.c.code, team.c.code))
 
 
 def _distinct(engine: Engine, column: str) -> list[str]:

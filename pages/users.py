@@ -57,8 +57,8 @@ emails = [u["email"] for u in users]
 st.selectbox(tr("auth.users.pick"), [NEW, *emails], key="users_pick",
              format_func=lambda e: e or tr("auth.users.new"),
              on_change=lambda: _load(st.session_state["users_pick"]))
-sites = dict(cached(site_options))
-teams = dict(cached(team_options))
+sites = dict(cached(site_options, (), ctx.lang))
+teams = dict(cached(team_options, (), (), ctx.lang))
 with st.form("users_form"):
     st.text_input(tr("auth.users.email"), key="users_email", max_chars=320)
     st.text_input(tr("auth.users.name"), key="users_name", max_chars=200)
