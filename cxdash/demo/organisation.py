@@ -9,7 +9,7 @@ to the same sites instead of creating a second set.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import select
@@ -49,29 +49,57 @@ _PLACES = [
     ("Guiyang", "Guanshanhu", "贵阳", "观山湖"), ("Lanzhou", "Chengguan", "兰州", "城关"),
     ("Yinchuan", "Jinfeng", "银川", "金凤"), ("Urumqi", "Shayibake", "乌鲁木齐", "沙依巴克"),
 ]
-SITES = [
-    (f"S{i + 1:02d}", f"{c} {d} {_KINDS[i % 3][0]} {cz}{dz}{_KINDS[i % 3][1]}", c, REGIONS[i // 10][0])
-    for i, (c, d, cz, dz) in enumerate(_PLACES)
-]
+# Traditional forms of the place and kind names above (the same words in traditional characters).
+_HANT = {
+    "朝阳": "朝陽", "丰台": "豐臺", "滨海": "濱海", "石家庄": "石家莊", "裕华": "裕華", "赛罕": "賽罕", "沈阳": "瀋陽",
+    "浑南": "渾南", "大连": "大連", "浦东": "浦東", "闵行": "閔行", "宁波": "寧波", "建邺": "建鄴", "苏州": "蘇州",
+    "工业园区": "工業園區", "济南": "濟南", "历下": "歷下", "青岛": "青島", "崂山": "嶗山", "广州": "廣州", "白云": "白雲",
+    "龙岗": "龍崗", "东莞": "東莞", "顺德": "順德", "厦门": "廈門", "鼓楼": "鼓樓", "南宁": "南寧", "龙华": "龍華",
+    "重庆": "重慶", "九龙坡": "九龍坡", "贵阳": "貴陽", "观山湖": "觀山湖", "兰州": "蘭州", "城关": "城關", "银川": "銀川",
+    "金凤": "金鳳", "乌鲁木齐": "烏魯木齊", "服务中心": "服務中心", "汽车服务站": "汽車服務站", "汽车服务店": "汽車服務店",
+}
+
+
+def _hant(word: str) -> str:
+    return _HANT.get(word, word)
+
+
+class DemoSite(NamedTuple):
+    """A demo site: code, names (the old combined one and one per language), city and region code."""
+
+    code: str
+    name: str
+    city: str
+    region: str
+    name_en: str
+    name_zh_hans: str
+    name_zh_hant: str
+
+
+def _site(i: int, code: str, branch: str = "") -> DemoSite:
+    c, d, cz, dz = _PLACES[i % len(_PLACES)]
+    en, zh = _KINDS[i % 3]
+    name_en = f"{c} {d} {en}{' ' + branch if branch else ''}"
+    hans, hant = f"{cz}{dz}{zh}{branch}", f"{_hant(cz)}{_hant(dz)}{_hant(zh)}{branch}"
+    return DemoSite(code, f"{name_en} {hans}", c, REGIONS[(i % len(_PLACES)) // 10][0], name_en, hans, hant)
+
+
+SITES = [_site(i, f"S{i + 1:02d}") for i in range(len(_PLACES))]
 DEFAULT_SITES = len(SITES)
+TEAM_NAMES = [("Service Team A", "服务一组", "服務一組"), ("Service Team B", "服务二组", "服務二組"),
+              ("Service Team C", "服务三组", "服務三組")]
 
 
-def site_list(n: int = DEFAULT_SITES) -> list[tuple[str, str, str, str]]:
-    """(code, name, city, region code) of ``n`` demo sites: the 40 named ones, then numbered branches in the same
-    districts (S041, S042, ...; a brand with 1,000 sites for the benchmark), spread over the regions alike.
+def site_list(n: int = DEFAULT_SITES) -> list[DemoSite]:
+    """The ``n`` demo sites: the 40 named ones, then numbered branches in the same districts (S041, S042, ...; a
+    brand with 1,000 sites for the benchmark), spread over the regions alike.
 
     Raises:
         ValueError: fewer than one site.
     """
     if n < 1:
         raise ValueError("the demo needs at least one site")
-    extra = []
-    for i in range(len(SITES), n):
-        c, d, cz, dz = _PLACES[i % len(_PLACES)]
-        branch = i // len(_PLACES) + 1
-        en, zh = _KINDS[i % 3]
-        extra.append((f"S{i + 1:03d}", f"{c} {d} {en} {branch} {cz}{dz}{zh}{branch}", c,
-                      REGIONS[(i % len(_PLACES)) // 10][0]))
+    extra = [_site(i, f"S{i + 1:03d}", str(i // len(_PLACES) + 1)) for i in range(len(SITES), n)]
     return (SITES + extra)[:n]
 
 
@@ -118,33 +146,37 @@ def ensure_organisation(conn: Connection, rng: np.random.Generator, sites: int =
     return _load(conn, rng, listed)
 
 
-def _create(conn: Connection, rng: np.random.Generator, sites: list[tuple[str, str, str, str]]) -> None:
+def _create(conn: Connection, rng: np.random.Generator, sites: list[DemoSite]) -> None:
     rid0, sid0, tid0, pid0 = (next_id(conn, t) for t in (region, site, team, person))
     bulk_insert(conn, region, ["id", "code", "name_en", "name_zh_hans", "name_zh_hant"],
                 [(rid0 + i, *r) for i, r in enumerate(REGIONS)])
     region_of = {code: rid0 + i for i, (code, *_rest) in enumerate(REGIONS)}
-    bulk_insert(conn, site, ["id", "code", "name", "city", "region_id"],
-                [(sid0 + i, code, name, city, region_of[reg]) for i, (code, name, city, reg) in enumerate(sites)])
-    teams: list[tuple[int, int, str, str]] = []
+    bulk_insert(conn, site, ["id", "code", "name", "city", "region_id", "name_en", "name_zh_hans", "name_zh_hant"],
+                [(sid0 + i, s.code, s.name, s.city, region_of[s.region], s.name_en, s.name_zh_hans, s.name_zh_hant)
+                 for i, s in enumerate(sites)])
+    teams: list[tuple[int, int, str, str, str, str, str]] = []
     people: list[list[Any]] = []
     n_people = 0
     for i in range(len(sites)):
         for k in range(int(rng.integers(2, 4))):
             tid = tid0 + len(teams)
-            teams.append((tid, sid0 + i, f"T{k + 1}", f"Service Team {'ABC'[k]} 服务{'一二三'[k]}组"))
+            en, hans, hant = TEAM_NAMES[k]
+            teams.append((tid, sid0 + i, f"T{k + 1}", f"{en} {hans}", en, hans, hant))
             for role, count in (("advisor", int(rng.integers(3, 6))), ("agent", int(rng.integers(1, 3)))):
                 for _ in range(count):
                     people.append([pid0 + n_people, tid, role])
                     n_people += 1
     names = _unique_names(rng, len(people))
-    bulk_insert(conn, team, ["id", "site_id", "code", "name"], teams)
-    bulk_insert(conn, person, ["id", "team_id", "role", "code", "name"],
-                [(pid, tid, role, f"P{pid:05d}", names[j]) for j, (pid, tid, role) in enumerate(people)])
+    bulk_insert(conn, team, ["id", "site_id", "code", "name", "name_en", "name_zh_hans", "name_zh_hant"], teams)
+    # People's names are Chinese and the same in both scripts here; the English name is the pinyin a real
+    # brand would hold, which the demo does not invent: English pages fall back to the Chinese name.
+    bulk_insert(conn, person, ["id", "team_id", "role", "code", "name", "name_zh_hans", "name_zh_hant"],
+                [(pid, tid, role, f"P{pid:05d}", names[j], names[j], names[j]) for j, (pid, tid, role) in enumerate(people)])
     reset_sequences(conn, [region, site, team, person])
 
 
-def _load(conn: Connection, rng: np.random.Generator, listed: list[tuple[str, str, str, str]]) -> Org:
-    codes = [s[0] for s in listed]
+def _load(conn: Connection, rng: np.random.Generator, listed: list[DemoSite]) -> Org:
+    codes = [s.code for s in listed]
     regs = conn.execute(select(region.c.id).where(region.c.code.in_([r[0] for r in REGIONS])).order_by(region.c.id))
     srows = {r.code: r for r in conn.execute(select(site.c.id, site.c.code, site.c.region_id).where(site.c.code.in_(codes)))}
     sites = [srows[c] for c in codes if c in srows]
