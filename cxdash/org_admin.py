@@ -1,0 +1,96 @@
+"""Editing the names of organisation units (the ``org`` CLI; an admin page can call the same functions).
+
+A unit is named ``kind:CODE``: ``region:NORTH``, ``site:S01``, ``team:S01/T1`` (team codes repeat across sites),
+``person:P00012``. Changes are audited and bump the data version, so no page shows a stale name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.engine import Connection
+
+from cxdash.audit import record_audit
+from cxdash.db import bump_data_version
+from cxdash.i18n import LANGUAGES
+from cxdash.schema import person, region, site, team
+from cxdash.unit_names import LANG_COLUMNS, NAME_COLUMNS, norm_key
+
+TABLES: dict[str, Table] = {"region": region, "site": site, "team": team, "person": person}
+MAX_NAME = 200
+
+
+def find_unit(conn: Connection, ref: str) -> tuple[str, int]:
+    """``(kind, id)`` of a ``kind:CODE`` reference (codes compared as :func:`norm_key` does).
+
+    Raises:
+        ValueError: a malformed reference or no such unit.
+    """
+    kind, _, code = ref.partition(":")
+    kind = kind.strip().lower()
+    if kind not in TABLES or not code.strip():
+        raise ValueError(f"name a unit as region:CODE, site:CODE, team:SITE/TEAM or person:CODE, not {ref!r}")
+    if kind == "team":
+        site_code, slash, team_code = code.rpartition("/")
+        if not slash:
+            raise ValueError(f"team codes repeat across sites: write team:SITE/TEAM, not {ref!r}")
+        rows = conn.execute(select(team.c.id, site.c.code, team.c.code).join(site, site.c.id == team.c.site_id)).all()
+        ids = [i for i, s, t in rows if norm_key(s) == norm_key(site_code) and norm_key(t) == norm_key(team_code)]
+    else:
+        table = TABLES[kind]
+        ids = [i for i, c in conn.execute(select(table.c.id, table.c.code)) if norm_key(c) == norm_key(code)]
+    if not ids:
+        raise ValueError(f"no {kind} {code.strip()!r}")
+    return kind, int(ids[0])
+
+
+def unit_names(conn: Connection, kind: str, unit_id: int) -> dict[str, Any]:
+    """The code and names of one unit (``name`` only where the table has the old single name)."""
+    table = TABLES[kind]
+    cols = [table.c.code, *(table.c[c] for c in NAME_COLUMNS)] + ([table.c.name] if "name" in table.c else [])
+    row = conn.execute(select(*cols).where(table.c.id == unit_id)).mappings().one()
+    return dict(row)
+
+
+def _clashes(conn: Connection, kind: str, unit_id: int, name: str) -> list[str]:
+    """Codes of other units of the same kind (teams: at the same site) that a file could mean by ``name``."""
+    table = TABLES[kind]
+    cols = [table.c.id, table.c.code, *(table.c[c] for c in NAME_COLUMNS)]
+    if "name" in table.c:
+        cols.append(table.c.name)
+    stmt = select(*cols).where(table.c.id != unit_id)
+    if kind == "team":
+        site_id = conn.execute(select(team.c.site_id).where(team.c.id == unit_id)).scalar_one()
+        stmt = stmt.where(team.c.site_id == site_id)
+    k = norm_key(name)
+    return sorted(str(code) for _i, code, *names in conn.execute(stmt)
+                  if any(n is not None and norm_key(n) == k for n in (code, *names)))
+
+
+def set_unit_name(conn: Connection, actor: str | None, ref: str, lang: str, name: str | None) -> dict[str, Any]:
+    """Set (or, with an empty ``name``, clear) the name of unit ``ref`` in ``lang``; return its names after.
+
+    Raises:
+        ValueError: unknown unit or language, a name longer than 200 characters, clearing a region's English
+            name (required), or a name another unit of the same kind already answers to (it would make file
+            references ambiguous).
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
+    kind, unit_id = find_unit(conn, ref)
+    text = " ".join((name or "").split())
+    if len(text) > MAX_NAME:
+        raise ValueError(f"the name is longer than {MAX_NAME} characters")
+    column = LANG_COLUMNS[lang]
+    if not text and kind == "region" and column == "name_en":
+        raise ValueError("a region's English name is required")
+    clashes = _clashes(conn, kind, unit_id, text) if text else []
+    if clashes:
+        raise ValueError(f"{text!r} already names {kind} {', '.join(clashes)}")
+    before = unit_names(conn, kind, unit_id)
+    conn.execute(update(TABLES[kind]).where(TABLES[kind].c.id == unit_id).values({column: text or None}))
+    record_audit(conn, actor, "org.set_name", kind, unit_id,
+                 {"ref": ref, "lang": lang, "before": before.get(column), "after": text or None})
+    bump_data_version(conn)
+    return unit_names(conn, kind, unit_id)
