@@ -21,6 +21,7 @@ from cxdash.imports.saved import get_mapping, list_mappings, save_mapping
 from cxdash.imports.timezones import default_zone
 from cxdash.imports.workbooks import sheet_names
 from cxdash.ui import imports as ui
+from cxdash.ui import near_matches
 from cxdash.ui.context import get_context, tr
 
 ctx = get_context()
@@ -115,17 +116,22 @@ if s2.button(tr("imports.ui.save_button"), key="imp_save_mapping") and name.stri
 # 4. Check and preview
 st.subheader(tr("imports.ui.step4"))
 create = st.checkbox(tr("imports.ui.create_missing"), key="imp_create")
+confirmed = near_matches.confirmations(token, lang) if create else frozenset()
 on_dup = st.radio(tr("imports.ui.on_duplicate"), ["skip", "update"], horizontal=True, key="imp_dup",
                   format_func=lambda d: t(f"imports.ui.dup.{d}", lang))
 mode = st.radio(tr("imports.ui.mode"), ["valid", "nothing"], horizontal=True, key="imp_mode",
                 format_func=lambda m: t(f"imports.ui.mode.{m}", lang))
-state = ui.file_token(data, json.dumps(mapping.to_dict(), sort_keys=True, default=str), create, on_dup, mode)
-options = ImportOptions(on_duplicate=on_dup, create_missing=create, all_or_nothing=mode == "nothing", actor=ctx.user)
+state = ui.file_token(data, json.dumps(mapping.to_dict(), sort_keys=True, default=str), create, on_dup, mode,
+                      sorted(confirmed))
+options = ImportOptions(on_duplicate=on_dup, create_missing=create, all_or_nothing=mode == "nothing", actor=ctx.user,
+                        confirmed_new=confirmed)
 if st.button(tr("imports.ui.check"), type="primary", key="imp_check"):
     bar, step = ui.progress("imports.ui.checking", lang)
     try:
         options.dry_run = True
         st.session_state["imp_preview"] = (state, run_import(engine, current, options, step))
+        if near_matches.remember(token, st.session_state["imp_preview"][1].near_matches):
+            st.rerun()  # show their "create anyway" boxes under the create-missing box
     except UploadError as exc:
         st.session_state.pop("imp_preview", None)
         st.error(exc.message(lang))

@@ -35,6 +35,8 @@ def register(sub: Any, reports: Any) -> None:
                    help="rows already loaded (same source and id): skip (default) or update")
     p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
     p.add_argument("--create-missing", action="store_true", help="create unknown sites, teams and people")
+    p.add_argument("--confirm-new", metavar="KEY", action="append", default=[],
+                   help="create a near-duplicate anyway (a key from the summary's near_matches; repeatable)")
     p.add_argument("--all-or-nothing", action="store_true", help="load nothing when any row is rejected")
     p.add_argument("--error-report", type=Path, help="where to write rejected rows (default: FILE.errors.csv here)")
     p.add_argument("--encoding", help="override the detected encoding (e.g. gb18030, big5, utf-16)")
@@ -109,12 +111,13 @@ def run(args: argparse.Namespace) -> int:
         prepared.mapping.timezone = args.timezone
     actor = args.actor or getpass.getuser()
     options = ImportOptions(args.on_duplicate, args.create_missing, args.all_or_nothing, args.dry_run, actor,
-                            chunk_rows=args.chunk_rows)
+                            chunk_rows=args.chunk_rows, confirmed_new=frozenset(args.confirm_new))
     result = run_import(engine, prepared, options, _progress(args.quiet, args.progress))
     if not args.quiet and sys.stderr.isatty():
         print(file=sys.stderr)
     summary = result.summary() | {"encoding": prepared.table.encoding, "layout": prepared.table.layout.name,
-                                  "timezone": prepared.mapping.timezone, "unknown": result.unknown}
+                                  "timezone": prepared.mapping.timezone, "unknown": result.unknown,
+                                  "near_matches": {m.key: m.candidate_text() for m in result.near_matches}}
     if len(result.errors):
         path = args.error_report or Path(f"{args.file.name}.errors.csv")
         path.write_bytes(error_report_csv(result.errors))
