@@ -56,7 +56,7 @@ def check_ref(v: Validator, name: str, col: str, values: pd.Series, text: pd.Ser
     ambiguous = unknown & text.map(lambda s: isinstance(s, str) and key(s) in shared).astype(bool)
     if ambiguous.any():
         listing = refs.site_candidate_text if kind == "site" else refs.person_candidate_text
-        v.flag(ambiguous, col, values, f"ambiguous_{kind}", text.where(~ambiguous, "").map(
+        v.flag(ambiguous, col, values, f"ambiguous_{kind}", text.where(ambiguous, "").map(
             lambda s: listing(s) if s else ""))
         unknown &= ~ambiguous
     if v.options.create_missing and kind in ("site", "region"):
