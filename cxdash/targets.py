@@ -111,9 +111,11 @@ def _day(value: date | None) -> str:
     return OPEN if value is None else value.isoformat()
 
 
-def check_value(kpi: str, entered: float | str) -> float:
+def check_value(kpi: str, entered: float | str | None) -> float:
     """Validate an entered target against the KPI's range; return it as stored (a fraction for shares)."""
     unit = unit_of(kpi)
+    if entered is None or (isinstance(entered, str) and not entered.strip()):
+        raise TargetError("value_missing")
     try:
         value = float(entered)
     except (TypeError, ValueError):
@@ -216,7 +218,7 @@ def _clean_note(note: str | None) -> str | None:
     return text or None
 
 
-def set_target(conn: Connection, actor: str | None, kpi: str, scope: Scope, value: float | str,
+def set_target(conn: Connection, actor: str | None, kpi: str, scope: Scope, value: float | str | None,
                valid_from: date | None = None, valid_to: date | None = None, note: str | None = None) -> int:
     """Set ``kpi``'s target for ``scope`` to ``value`` (entry units, see the module) from ``valid_from`` to
     ``valid_to`` (inclusive; None: open); return the target's id.
