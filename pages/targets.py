@@ -27,6 +27,7 @@ from cxdash.targets import (
     target_valid_on,
     unit_of,
 )
+from cxdash.i18n import t
 from cxdash.ui.admin import plain, require_action
 from cxdash.ui.context import get_context, tr
 
@@ -36,6 +37,7 @@ STEPS = {"points": 1.0, "share": 1.0, "scale": 0.1, "count": 1.0}
 FORMATS = {"points": "%.1f", "share": "%.1f", "scale": "%.2f", "count": "%.0f"}
 
 ctx = get_context()
+lang = ctx.lang  # format functions get it bound: AppTest calls them outside the page's run
 st.title(tr("targets.page.title"))
 require_action("edit_targets")
 st.caption(tr("targets.intro"))
@@ -51,7 +53,7 @@ labels = {text: label for _, text, label in options}
 
 def kpi_name(kpi: object) -> str:
     """The KPI's card title in the current language (the code for a KPI the app no longer knows)."""
-    return tr(f"overview.kpi.{kpi}.title") if kpi in KPI_CODES else str(kpi)
+    return t(f"overview.kpi.{kpi}.title", lang) if kpi in KPI_CODES else str(kpi)
 
 
 def shown(kpi: str, entered: object) -> str:
@@ -76,7 +78,7 @@ def saved(message: str) -> None:
 
 # --- The targets -----------------------------------------------------------------------------------------
 only = st.selectbox(tr("targets.list.filter_kpi"), [ANY, *KPI_CODES], key="targets_filter_kpi",
-                    format_func=lambda k: kpi_name(k) if k else tr("targets.list.all_kpis"))
+                    format_func=lambda k: kpi_name(k) if k else t("targets.list.all_kpis", lang))
 st.subheader(tr("targets.list.title"))
 targets = list_targets(ctx.engine, only or None, today=today)
 if targets.empty:
@@ -96,7 +98,7 @@ st.subheader(tr("targets.set.title"))
 row = st.container(horizontal=True)
 kpi = row.selectbox(tr("targets.field.kpi"), KPI_CODES, key="targets_kpi", format_func=kpi_name)
 kind = row.selectbox(tr("targets.field.kind"), SCOPE_KINDS, key="targets_kind",
-                     format_func=lambda k: tr(f"targets.kind.{k}"))
+                     format_func=lambda k: t(f"targets.kind.{k}", lang))
 choices = [text for k, text, _ in options if k == kind]
 scope_text = row.selectbox(tr("targets.field.scope"), choices, key=f"targets_scope_{kind}",
                            format_func=labels.__getitem__, disabled=kind == "all")
