@@ -139,6 +139,8 @@ def parse_scope(conn: Connection, text: str) -> Scope:
         TargetError: ``bad_scope`` (cannot be read) or ``unknown_scope`` (no such region, site or team).
     """
     raw = str(text).strip()
+    if "\x00" in raw:  # PostgreSQL refuses NUL in text; no code holds one
+        raise TargetError("bad_scope", scope=raw.replace("\x00", "")[:100])
     if raw.lower() == "all":
         return ALL
     kind, sep, code = raw.partition(":")
@@ -212,7 +214,7 @@ def _history(conn: Connection, actor: str | None, action: str, target_id: int, k
 
 
 def _clean_note(note: str | None) -> str | None:
-    text = (note or "").strip()
+    text = (note or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if len(text) > NOTE_MAX:
         raise TargetError("note_long", n=NOTE_MAX)
     return text or None

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.audit import now_utc
+from cxdash.i18n import t
 from cxdash.metrics.targets import KPI_CODES, LOWER_IS_BETTER
 from cxdash.targets import (
     SCOPE_KINDS,
@@ -27,7 +28,6 @@ from cxdash.targets import (
     target_valid_on,
     unit_of,
 )
-from cxdash.i18n import t
 from cxdash.ui.admin import plain, require_action
 from cxdash.ui.context import get_context, tr
 

@@ -85,7 +85,8 @@ def test_set_replace_close_end_keep_history_and_audit(engine: Engine) -> None:
 
 def test_shares_are_entered_in_percent_and_scopes_by_code(engine: Engine) -> None:
     od.org(engine)
-    _set(engine, "csat", "all", "85")
+    _set(engine, "csat", "all", "85", note="a\x00b")
+    assert list_targets(engine, "csat")["note"].tolist() == ["ab"]
     _set(engine, "csat", "region:N", 87.5)
     _set(engine, "csat", "site:S2", 90)
     _set(engine, "csat", "team:S3/T3", 0.5)  # half a percent: as typed, a share is in percent
@@ -115,6 +116,7 @@ def test_shares_are_entered_in_percent_and_scopes_by_code(engine: Engine) -> Non
     ("nps", "planet:X", 1, "bad_scope"),
     ("nps", "site:", 1, "bad_scope"),
     ("nps", "team:S1", 1, "bad_scope"),
+    ("nps", "site:S\x001", 1, "bad_scope"),
     ("nps", "site:NOPE", 1, "unknown_scope"),
     ("nps", "team:S1/T2", 1, "unknown_scope"),
     ("nps", "region:S1", 1, "unknown_scope"),
