@@ -4,7 +4,11 @@ A target row has a KPI code, a scope (``all``, ``region``, ``site`` or ``team`` 
 ``valid_from`` / ``valid_to`` dates (inclusive, open when empty). For a selection the most specific scope wins:
 the team when the filters pick exactly one team, else the site when they pick exactly one site (or the site of
 the one team), else the region when they pick exactly one region (or the region of that site), else ``all``.
-Among rows of the same scope valid on the day, the one that started latest wins.
+A team lead whose scope is exactly one team (or one site) counts as having picked it. The overview looks targets
+up on the last day of the selected period. Among rows of the same scope valid on the day, the one that started latest wins.
+
+Targets are edited through :mod:`cxdash.targets` (the Targets page, ``python -m cxdash targets``), which keeps
+the periods of one KPI and scope from overlapping; rows written otherwise may overlap and are resolved as above.
 
 KPI codes are those of the overview's cards (:data:`KPI_CODES`); for :data:`LOWER_IS_BETTER` KPIs a target is met
 when the value is at or below it, for all others at or above it.
@@ -36,6 +40,13 @@ def _scopes(conn: Connection, filters: Filters) -> list[tuple[str, int | None]]:
     team_id = filters.team_ids[0] if len(filters.team_ids) == 1 else None
     site_id = filters.site_ids[0] if len(filters.site_ids) == 1 else None
     region_id = filters.region_ids[0] if len(filters.region_ids) == 1 else None
+    if team_id is None and site_id is None and not filters.team_ids and not filters.site_ids:
+        # A team lead sees only their scope: one team (or one site) of scope is as specific as picking it.
+        teams, sites = filters.scope_teams or (), filters.scope_sites or ()
+        if len(teams) == 1 and not sites:
+            team_id = teams[0]
+        elif len(sites) == 1 and not teams:
+            site_id = sites[0]
     if site_id is None and team_id is not None and not filters.site_ids:
         site_id = conn.execute(select(team.c.site_id).where(team.c.id == team_id)).scalar()
     if region_id is None and site_id is not None and not filters.region_ids:

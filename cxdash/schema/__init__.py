@@ -6,7 +6,7 @@ that the global filters are plain column predicates on one table instead of join
 Callers import the tables from ``cxdash.schema``.
 """
 
-from cxdash.schema.access import app_user, audit_log, kpi_target, setting, user_scope
+from cxdash.schema.access import app_user, audit_log, kpi_target, kpi_target_history, setting, user_scope
 from cxdash.schema.base import NAMING, BigId, metadata
 from cxdash.schema.improve import action_plan, action_plan_history, checklist_item, inspection
 from cxdash.schema.organisation import person, region, site, stage, team, touchpoint
@@ -47,6 +47,7 @@ __all__ = [
     "user_scope",
     "audit_log",
     "kpi_target",
+    "kpi_target_history",
     "setting",
     "touchpoint_summary",
     "response_summary",

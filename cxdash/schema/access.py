@@ -1,4 +1,4 @@
-"""Users and their scopes, the audit log, KPI targets and settings."""
+"""Users and their scopes, the audit log, KPI targets with their history and settings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -60,6 +61,29 @@ kpi_target = Table(
     Column("value", Float, nullable=False),
     Column("valid_from", Date),
     Column("valid_to", Date),
+    Column("note", String(500)),  # the note of the last change (its history keeps every one)
+)
+
+# Every change of a target (cxdash.targets): set, replace, close, end or withdraw, with the values before and after.
+kpi_target_history = Table(
+    "kpi_target_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target_id", Integer),  # no foreign key: a withdrawn target's history outlives its row
+    Column("kpi", String(64), nullable=False),
+    Column("scope_kind", String(16), nullable=False),
+    Column("scope_id", Integer),
+    Column("action", String(16), nullable=False),
+    Column("old_value", Float),
+    Column("new_value", Float),
+    Column("old_from", Date),
+    Column("old_to", Date),
+    Column("new_from", Date),
+    Column("new_to", Date),
+    Column("note", String(500)),
+    Column("actor", String(320)),
+    Column("at", DateTime, nullable=False),
+    Index("ix_kpi_target_history_kpi_scope", "kpi", "scope_kind", "scope_id"),
 )
 
 setting = Table(

@@ -35,6 +35,7 @@ PAGES: list[PageSpec] = [
     PageSpec("action_plans.py", "action-plans", "improve", "improve.page.action_plans", ":material/task_alt:"),
     PageSpec("service.py", "service", "service", "sla.page.service", ":material/support_agent:"),
     PageSpec("sla_settings.py", "sla-settings", "data", "sla.page.settings", ":material/schedule:", ("admin", "cx_lead")),
+    PageSpec("targets.py", "targets", "data", "targets.page.title", ":material/flag:", ("admin", "cx_lead")),
     PageSpec("upload.py", "upload", "data", "imports.page.upload", ":material/upload_file:", ("admin", "cx_lead")),
     PageSpec("import_history.py", "import-history", "data", "imports.page.history", ":material/history:",
              ("admin", "cx_lead")),
