@@ -294,20 +294,3 @@ def churn_trend(engine: Engine, filters: Filters, as_of: date | None = None,
             out.append({"month": a.strftime("%Y-%m"), "as_of": a, "n": n, "k": k, "rate": p.rate,
                         "ci_low": p.ci_low, "ci_high": p.ci_high})
     return pd.DataFrame(out, columns=cols)
-
-
-def trend_start(engine: Engine, window_days: int = DEFAULT_WINDOW_DAYS, mode: str = INACTIVITY) -> dict[str, Any]:
-    """Why churn months may be missing from :func:`churn_trend`: ``data_start`` (first dated event, None
-    without), ``first_day`` (first as-of day the history supports) and ``first_month`` ("YYYY-MM" of the first
-    month end on or after it), with ``window_days`` and ``mode``."""
-    from cxdash.metrics.churn_definition import data_start, first_judgeable
-
-    with engine.connect() as conn:
-        start = data_start(conn)
-    if start is None:
-        return {"data_start": None, "first_day": None, "first_month": None, "window_days": window_days, "mode": mode}
-    first = first_judgeable(start, ChurnDefinition(mode, window_days))
-    month_end = month_ends(first, first + timedelta(days=31))[0]
-    first_month = (first if month_end >= first else month_end).strftime("%Y-%m")
-    return {"data_start": start, "first_day": first, "first_month": first_month, "window_days": window_days,
-            "mode": mode}
