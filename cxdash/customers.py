@@ -2,7 +2,10 @@
 
 ``customer.first_event_at`` / ``last_event_at`` are kept up to date at load time so churn (no event within W
 days after the last one) is a predicate on one indexed column instead of a scan over every response and ticket.
-A survey response counts at its visit date (00:00), a ticket at its creation time.
+A survey response counts at its visit date (00:00), a ticket at its creation time, and a customer list's own
+dates at 00:00: the first-seen date, else the churn date (issue 19.5), so a customer file alone gives its customers
+an event span. A customer list without any date gives none; its flags still count (see
+:func:`cxdash.metrics.churn_definition.judged`).
 """
 
 from __future__ import annotations
@@ -36,7 +39,11 @@ ID_CHUNK = 5_000
 def _visit_midnight(conn: Connection, agg: Any) -> ColumnElement[Any]:
     """Midnight of the earliest or latest visit date (``agg`` is ``func.min`` or ``func.max``), in the form the
     dialect stores timestamps, so it compares and aggregates with ticket times."""
-    value = agg(survey_response.c.visit_date)
+    return _midnight(conn, agg(survey_response.c.visit_date))
+
+
+def _midnight(conn: Connection, value: Any) -> ColumnElement[Any]:
+    """Midnight of a date value, as the dialect stores timestamps."""
     if conn.dialect.name == "sqlite":
         # SQLite keeps timestamps as text "YYYY-MM-DD HH:MM:SS.ffffff" and dates as "YYYY-MM-DD".
         return type_coerce(value, String()).concat(literal(" 00:00:00.000000"))
@@ -49,11 +56,20 @@ def _update(conn: Connection, ids: Sequence[int] | None) -> None:
     if ids is not None:
         r_where = and_(r_where, survey_response.c.customer_id.in_(ids))
         t_where = and_(t_where, ticket.c.customer_id.in_(ids))
+    cu = customer.c
+    c_where: ColumnElement[bool] = or_(cu.first_seen.isnot(None), cu.churn_date.isnot(None))
+    if ids is not None:
+        c_where = and_(c_where, cu.id.in_(ids))
+    own_first = _midnight(conn, func.coalesce(cu.first_seen, cu.churn_date))
+    # The churn date is the span only of a customer known by nothing else: as a last event it would hide the
+    # silence before it from the inactivity rule.
+    own_last = own_first
     events = union_all(
         select(survey_response.c.customer_id.label("cid"), _visit_midnight(conn, func.min).label("first"),
                _visit_midnight(conn, func.max).label("last")).where(r_where).group_by(survey_response.c.customer_id),
         select(ticket.c.customer_id.label("cid"), func.min(ticket.c.created_at).label("first"),
                func.max(ticket.c.created_at).label("last")).where(t_where).group_by(ticket.c.customer_id),
+        select(cu.id.label("cid"), own_first.label("first"), own_last.label("last")).where(c_where),
     ).subquery()
     span = (select(events.c.cid, func.min(events.c.first).label("first"), func.max(events.c.last).label("last"))
             .group_by(events.c.cid).subquery())
@@ -66,6 +82,7 @@ def _update(conn: Connection, ids: Sequence[int] | None) -> None:
         or_(customer.c.first_event_at.isnot(None), customer.c.last_event_at.isnot(None)),
         ~exists().where(survey_response.c.customer_id == customer.c.id),
         ~exists().where(ticket.c.customer_id == customer.c.id),
+        customer.c.first_seen.is_(None), customer.c.churn_date.is_(None),
     )
     if ids is not None:
         none_left = and_(none_left, customer.c.id.in_(ids))

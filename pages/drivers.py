@@ -10,15 +10,17 @@ from cxdash.auth import ACTIONS
 from cxdash.charts.loyalty import bars_with_interval, churn_trend_chart, drivers_chart, forest_plot, km_chart
 from cxdash.i18n import t
 from cxdash.metrics.churn import churn_trend
-from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_definition, set_definition
-from cxdash.metrics.churn_model import ChurnDrivers, churn_drivers
+from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_rule, set_definition
+from cxdash.metrics.churn_model import MIN_EVENTS, OWN_DIMENSIONS, ChurnDrivers, churn_drivers
+from cxdash.metrics.churn_notes import churn_note, trend_lines
 from cxdash.metrics.drivers import OUTCOMES, key_drivers
 from cxdash.ui.cache import cached
+from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.widgets import download_buttons, show_error
 
 GROUP_DIMENSIONS = ("tier", "nps_group", "ces", "contacts", "transfers", "repeated", "sla_breach", "reopened",
-                    "repeat_contact")
+                    "repeat_contact", *OWN_DIMENSIONS)
 ctx = get_context()
 lang = ctx.lang
 
@@ -70,19 +72,24 @@ def _definition_form(d: ChurnDefinition) -> None:
 
 
 def _churn() -> None:
-    d = load_definition(ctx.engine)
+    d = load_rule(ctx.engine, churn_mode()).definition
     st.subheader(tr("loyalty.churn.title"), help=tr("loyalty.help.churn"))
-    st.caption(tr(f"loyalty.churn.definition.{d.mode}", w=d.window_days))
+    churn_control(cached(churn_note, ctx.filters, None, churn_mode()))
     _definition_form(d)
     trend = cached(churn_trend, ctx.filters, None, d.window_days, mode=d.mode)
     if not trend.empty:
         st.altair_chart(churn_trend_chart(trend, lang), width="stretch")
+    for line in cached(trend_lines, ctx.filters, lang, d.mode, d.window_days):
+        st.caption(line)
     dim = st.selectbox(tr("loyalty.churn.by"), list(GROUP_DIMENSIONS), key="drv_churn_by",
                        format_func=lambda g: t(f"loyalty.churn_dim.{g}", lang))
     res = cached(churn_drivers, ctx.filters, lang, 200, None, d)
     part = res.groups[res.groups["dimension"] == dim]
     if not part.empty:
-        data = part.assign(group_name=[t(f"loyalty.group.{g}", lang) for g in part["group"]])
+        # Segments and sites are the user's own names, shown as given; "none" is ours.
+        names = [t(f"loyalty.group.{g}", lang) if dim not in OWN_DIMENSIONS or g == "none" else str(g)
+                 for g in part["group"]]
+        data = part.assign(group_name=names)
         st.altair_chart(bars_with_interval(data, "group_name", "rate", "ci_low", "ci_high", ".0%",
                                            t(f"loyalty.churn_dim.{dim}", lang), t("loyalty.kpi.churn", lang),
                                            t("loyalty.chart.churn_by", lang), sort=data["group_name"].tolist()),
@@ -96,6 +103,7 @@ def _model(res: ChurnDrivers) -> None:
     model = res.model
     if model.table.empty:
         st.info(tr("loyalty.model.none", n=model.n, k=model.events))
+        st.caption(tr("churn.model.no_answers", min=MIN_EVENTS, n=model.n, k=model.events))
     else:
         st.altair_chart(forest_plot(model.table, lang), width="stretch")
         st.caption(tr("loyalty.model.caption", n=f"{model.n:,}", k=f"{model.events:,}", r2=f"{model.pseudo_r2:.3f}",
@@ -115,10 +123,12 @@ def _model(res: ChurnDrivers) -> None:
     curves = res.curves
     if not curves.empty:
         st.altair_chart(km_chart(curves, lang), width="stretch")
+    else:
+        st.info(tr("churn.km.none"))
     st.subheader(tr("loyalty.risk.title"), help=tr("loyalty.help.risk"))
     risk, scored = res.at_risk, res.scored
     if risk.empty:
-        st.info(tr("loyalty.no_data"))
+        st.info(tr("churn.risk.no_model", min=MIN_EVENTS, n=model.n, k=model.events))
         return
     st.caption(tr("loyalty.risk.caption", shown=len(risk), scored=f"{scored:,}"))
     st.dataframe(risk, hide_index=True, column_config=_columns(risk))

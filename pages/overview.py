@@ -14,9 +14,11 @@ from cxdash.charts.overview import (
     tier_trend_chart,
     worst_touchpoints_chart,
 )
+from cxdash.metrics.churn_notes import trend_lines
 from cxdash.metrics.kpi_cards import KpiCard
 from cxdash.metrics.overview import Overview, overview, overview_trends, worst_touchpoints
 from cxdash.ui.cache import cached
+from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.widgets import download_buttons, kpi_card
 
@@ -70,6 +72,8 @@ def _cards(ov: Overview, trend: pd.DataFrame) -> None:
             with col:
                 values = trend.loc[trend["kpi"] == card.key, "value"].dropna().tolist()
                 kpi_card(card, chart_data=values)
+        if "churn" in keys and ov.churn_note is not None:
+            churn_control(ov.churn_note)  # the rule beside the churn card, and how to switch it
 
 
 def _trend(window: str) -> pd.DataFrame:
@@ -77,7 +81,7 @@ def _trend(window: str) -> pd.DataFrame:
     f = ctx.filters
     if window == "12m" and f.date_to is not None:
         f = f.with_dates(*trailing_year(f.date_to))
-    return cached(overview_trends, f)
+    return cached(overview_trends, f, churn_mode=churn_mode())
 
 
 def _kpi_grid(trend: pd.DataFrame, keys: tuple[str, ...], targets: dict[str, float | None]) -> None:
@@ -105,6 +109,9 @@ def _trends(ov: Overview, trend: pd.DataFrame) -> None:
                 st.altair_chart(service_trend_chart(trend, lang), width="stretch")
             else:
                 _kpi_grid(trend, kpis, targets)
+                if "churn" in kpis:
+                    for line in cached(trend_lines, ctx.filters, lang, churn_mode()):
+                        st.caption(line)
 
 
 def _worst() -> None:
@@ -133,7 +140,7 @@ def _download(ov: Overview) -> None:
     download_buttons(table, "cxdash_overview")
 
 
-ov = cached(overview, ctx.filters)
+ov = cached(overview, ctx.filters, churn_mode=churn_mode())
 trend = _trend(st.session_state.get(WINDOW_KEY) or WINDOWS[0])
 _header(ov)
 _cards(ov, trend)

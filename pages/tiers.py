@@ -7,7 +7,7 @@ import streamlit as st
 
 from cxdash.charts.tiers import tier_breakdown_chart, tier_trend_chart, tier_value_chart
 from cxdash.i18n import t
-from cxdash.metrics.churn import DEFAULT_WINDOW_DAYS
+from cxdash.metrics.churn_notes import churn_note
 from cxdash.metrics.tier_analysis import (
     BREAKDOWNS,
     TIERS,
@@ -17,9 +17,10 @@ from cxdash.metrics.tier_analysis import (
     tier_trend,
 )
 from cxdash.metrics.tier_settings import change_tolerance, tolerance_in_points, tolerance_setting
-from cxdash.metrics.tier_value import judging_dates, tier_value
+from cxdash.metrics.tier_value import revisit_hint, tier_value
 from cxdash.ui import experience as ui
 from cxdash.ui.cache import cached
+from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
 
 EDITORS = ("admin", "cx_lead")
@@ -98,7 +99,7 @@ def _comparisons(by: str) -> None:
 
 def _value() -> None:
     st.subheader(tr("experience.value.title"), help=tr("experience.value.help"))
-    value = cached(tier_value, ctx.filters)
+    value = cached(tier_value, ctx.filters, churn_mode=churn_mode())
     if value["n"].sum() == 0:
         st.info(tr("app.no_data"))
         return
@@ -109,10 +110,12 @@ def _value() -> None:
         cols, percent=("csat", "csat_ci_low", "csat_ci_high", "revisit_rate", "churn_rate")))
     st.caption(tr("experience.value.sample_note", n_revisit=int(value["revisit_n"].sum()),
                   n_churn=int(value["churn_n"].sum())))
-    dates = cached(judging_dates, ctx.filters)
-    if int(value["revisit_n"].sum()) == 0 and dates is not None:
-        st.caption(tr("experience.value.too_recent", days=DEFAULT_WINDOW_DAYS, date=dates[1].isoformat(),
-                      as_of=dates[0].isoformat()))
+    hint = cached(revisit_hint, ctx.filters)
+    if int(value["revisit_n"].sum()) == 0 and hint is not None:
+        st.caption(tr(hint[0], **hint[1]))
+    note = cached(churn_note, ctx.filters, None, churn_mode())
+    st.caption(tr("churn.tier_value.note", as_of="-" if note.as_of is None else note.as_of.isoformat()))
+    churn_control(note)
     ui.downloads(value, "tier_value")
 
 

@@ -28,7 +28,7 @@ SPANS = [
     (5, _dt(2025, 2, 1), _dt(2026, 6, 20), True, date(2026, 5, 1)),  # judged, churned by flag
     (6, _dt(2025, 2, 1), _dt(2026, 6, 20), True, date(2026, 9, 1)),  # judged, flag comes later: retained
     (7, _dt(2025, 7, 15), _dt(2025, 7, 15), True, None),  # flagged but no full window: not judged
-    (8, None, None, True, None),  # no event at all: not judged
+    (8, None, None, True, None),  # no date at all, a stated status (issue 19.5): judged, churned by flag
     (9, _dt(2024, 1, 1), _dt(2026, 7, 15), None, None),  # judged, came back after A: retained
 ]
 
@@ -41,16 +41,17 @@ def _customers(engine) -> None:  # noqa: ANN001
 def test_judged_and_churned_by_hand(engine) -> None:  # noqa: ANN001
     _customers(engine)
     r = churn_rate(engine, Filters(), as_of=A)
-    assert (r.n, r.k) == (6, 2)
-    assert r.rate == pytest.approx(2 / 6)
-    assert (r.ci_low, r.ci_high) == pytest.approx(wilson(2, 6))
+    assert (r.n, r.k) == (7, 3)
+    assert r.rate == pytest.approx(3 / 7)
+    assert (r.ci_low, r.ci_high) == pytest.approx(wilson(3, 7))
     # One day later customer 2 has been silent for 365 days, and customer 4 has a full window (never back).
     later = churn_rate(engine, Filters(), as_of=date(2026, 7, 1))
-    assert (later.n, later.k) == (7, 4)
-    # W = 30: everyone with an event by May 31 is judged (8); churned: 1, 2, 4 (silent), 5 and 7 (flags);
-    # customer 3's last event on June 1 lies 29 days before A.
+    assert (later.n, later.k) == (8, 5)
+    # W = 30: customers with an event by May 31 are judged unless their last one lies before May 2 (silent a
+    # window before the cutoff: they left the base long ago; 1, 2, 4 and 7): 3, 5, 6, 9 and the undated 8;
+    # churned: 5 and 8 (flags); customer 3's last event on June 1 lies 29 days before A.
     short = churn_rate(engine, Filters(), as_of=A, window_days=30)
-    assert (short.n, short.k) == (8, 5)
+    assert (short.n, short.k) == (5, 2)
 
 
 def test_as_of_defaults_to_the_latest_event_capped_by_the_range(engine) -> None:  # noqa: ANN001
@@ -125,8 +126,9 @@ def test_grouped_counts_equal_one_aggregate_per_day(engine) -> None:  # noqa: AN
 def test_flag_mode_counts_only_flags(engine) -> None:  # noqa: ANN001
     _customers(engine)
     r = churn_rate(engine, Filters(), as_of=A, mode="flag")
-    # Judged: every customer with an event on or before A (1-7, 9); churned: flags dated by A or undated (5, 7).
-    assert (r.n, r.k) == (8, 2)
+    # Judged: every customer with an event on or before A (1-7, 9) and the undated stated status 8; churned:
+    # flags dated by A or undated (5, 7, 8).
+    assert (r.n, r.k) == (9, 3)
     with pytest.raises(ValueError):
         churn_rate(engine, Filters(), as_of=A, mode="nope")
 

@@ -108,9 +108,10 @@ def test_tier_value(engine):
     assert value.loc["delighted", "nps"] == pytest.approx(100.0)
     assert value.loc["basic", "csat"] == pytest.approx(1.0)
     assert value.loc["none", "csat"] is None or math.isnan(value.loc["none", "csat"])
-    # customers with an even id have churned (no event since mid 2024); judged: first event two years back
-    sample_churn = value["churn_n"].sum()
-    assert sample_churn == len(ids)
+    # Churn per tier counts customers, not visits (issue 20.5): all 10 are judged (first event two years back),
+    # those with an even id have churned (no event since mid 2024), as the overview's churn rate counts them.
+    assert value["churn_n"].sum() == 10
+    assert (value["churn_rate"].fillna(0) * value["churn_n"]).sum() == pytest.approx(5)
     # no visit lies a full year before the as-of date: revisit cannot be judged
     assert value["revisit_n"].sum() == 0
 

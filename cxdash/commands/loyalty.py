@@ -6,14 +6,17 @@ Each report calls the functions its page uses, with the same filter options as t
   NPS with its interval and group shares, CSAT, CES; trends with every change's verdict; breakdowns; effort and
   loyalty; service failures and loyalty.
 - ``drivers --outcome ltr|csat``: relative weights with share of R^2, the model's R^2 and n on every row.
-- ``churn --view model|groups|trend|retention|at-risk`` (``--window DAYS`` or ``--flag-only``, ``--as-of``):
-  odds ratios with 95 % CI and p-values, churn by group, churn over time, Kaplan-Meier curves, at-risk customers.
+- ``churn --view rate|model|groups|trend|retention|at-risk`` (``--churn-mode flag|inactivity``, ``--window
+  DAYS``, ``--as-of``): the churn rate, odds ratios with 95 % CI and p-values, churn by group, churn over time,
+  Kaplan-Meier curves, at-risk customers. Every row names the rule used (``mode``, ``rule_source``); the notes
+  (rule and how to switch, left-censoring, why a result is empty) go to stderr.
 - ``themes --view themes|tier|touchpoint|emerging`` (``--term T`` lists that theme's comments).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from typing import Any
 
@@ -25,7 +28,7 @@ from cxdash.commands.common import (
     plain_value,
     print_rows,
 )
-from cxdash.i18n import normalise_language
+from cxdash.i18n import normalise_language, t
 
 
 def register(sub: Any, reports: Any) -> None:
@@ -42,9 +45,12 @@ def register(sub: Any, reports: Any) -> None:
     p.set_defaults(handler=run_drivers)
     p = reports.add_parser("churn", help="churn drivers: odds ratios, churn by group, trend, retention, at-risk list")
     add_filter_options(p)
-    p.add_argument("--view", choices=["model", "groups", "trend", "retention", "at-risk"], default="model")
+    p.add_argument("--view", choices=["rate", "model", "groups", "trend", "retention", "at-risk"], default="model")
     p.add_argument("--window", type=int, default=None, help="inactivity window W in days (default: the setting)")
-    p.add_argument("--flag-only", action="store_true", help="count only the uploaded churn flag")
+    p.add_argument("--churn-mode", choices=["flag", "inactivity"], default=None,
+                   help="churn rule: uploaded flags only, or a flag or W days of inactivity (default: the rule in "
+                        "force: the setting, else flags when a customer list says who stayed, else inactivity)")
+    p.add_argument("--flag-only", action="store_true", help="same as --churn-mode flag")
     p.add_argument("--as-of", type=date.fromisoformat, default=None, help="day churn is judged on (YYYY-MM-DD)")
     p.add_argument("--limit", type=int, default=200, help="customers in the at-risk list")
     p.set_defaults(handler=run_churn)
@@ -105,36 +111,60 @@ def run_drivers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _definition(args: argparse.Namespace, engine: Any) -> Any:
-    from cxdash.metrics.churn_definition import ChurnDefinition, load_definition
+def _rule(args: argparse.Namespace, engine: Any) -> Any:
+    from cxdash.metrics.churn_definition import load_rule
 
-    stored = load_definition(engine)
-    mode = "flag" if args.flag_only else stored.mode
-    return ChurnDefinition(mode, args.window or stored.window_days).validate()
+    mode = "flag" if args.flag_only else args.churn_mode
+    return load_rule(engine, mode, args.window)
+
+
+def print_notes(lines: list[str]) -> None:
+    """The churn figure's notes (rule, how to switch, censoring, empty reasons) on stderr, off the data."""
+    for line in lines:
+        print(line, file=sys.stderr)
 
 
 def run_churn(args: argparse.Namespace) -> int:
-    """Print the selected churn view."""
-    from cxdash.metrics.churn import churn_trend
-    from cxdash.metrics.churn_model import at_risk_customers, churn_by_group, churn_model
+    """Print the selected churn view, its notes on stderr."""
+    from cxdash.metrics.churn import churn_rate, churn_trend
+    from cxdash.metrics.churn_model import MIN_EVENTS, at_risk_customers, churn_by_group, churn_model
+    from cxdash.metrics.churn_notes import churn_note, trend_lines
     from cxdash.metrics.survival import retention_curves
 
     engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
-    d = _definition(args, engine)
-    if args.view == "groups":
-        rows = frame_rows(churn_by_group(engine, f, args.as_of, d))
+    rule = _rule(args, engine)
+    d = rule.definition
+    note = churn_note(engine, f, args.as_of, "flag" if args.flag_only else args.churn_mode, args.window)
+    notes = note.lines(lang)
+    tag = {"mode": d.mode, "window_days": d.window_days, "rule_source": rule.source}
+    if args.view == "rate":
+        p = churn_rate(engine, f, args.as_of, d.window_days, d.mode)
+        rows = [{"as_of": plain_value(note.as_of), "n": p.n, "k": p.k, "rate": plain_value(p.rate),
+                 "ci_low": plain_value(p.ci_low), "ci_high": plain_value(p.ci_high), **tag}]
+    elif args.view == "groups":
+        rows = frame_rows(churn_by_group(engine, f, args.as_of, d), **tag)
     elif args.view == "trend":
-        rows = frame_rows(churn_trend(engine, f, args.as_of, d.window_days, mode=d.mode))
+        rows = frame_rows(churn_trend(engine, f, args.as_of, d.window_days, mode=d.mode), **tag)
+        notes += trend_lines(engine, f, lang, d.mode, d.window_days)
     elif args.view == "retention":
-        rows = frame_rows(retention_curves(engine, f, args.as_of, d))
+        curves = retention_curves(engine, f, args.as_of, d)
+        rows = frame_rows(curves, **tag)
+        if curves.empty:
+            notes.append(t("churn.km.none", lang))
     elif args.view == "at-risk":
         risk, scored = at_risk_customers(engine, f, lang, args.limit, args.as_of, d)
-        rows = frame_rows(risk, scored=scored)
+        rows = frame_rows(risk, scored=scored, **tag)
+        if risk.empty:
+            m = churn_model(engine, f, args.as_of, d)
+            notes.append(t("churn.risk.no_model", lang, min=MIN_EVENTS, n=m.n, k=m.events))
     else:
         m = churn_model(engine, f, args.as_of, d)
         rows = frame_rows(m.table, n=m.n, churned=m.events, converged=m.converged, pseudo_r2=plain_value(m.pseudo_r2),
-                       as_of=m.as_of, mode=d.mode, window_days=d.window_days)
+                          as_of=m.as_of, **tag)
+        if m.table.empty:
+            notes.append(t("churn.model.no_answers", lang, min=MIN_EVENTS, n=m.n, k=m.events))
     print_rows(rows, args.format)
+    print_notes(notes)
     return 0
 
 

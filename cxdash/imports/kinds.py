@@ -124,6 +124,8 @@ FIELDS: dict[str, list[Field]] = {
            "首次到店", "首次到店日期", "入会日期", "首次到店時間", "入會日期"),
         _f("churn_flag", "bool", "churn", "churned", "lost", "流失", "是否流失", "已流失"),
         _f("churn_date", "date", "churn date", "lost date", "date churned", "流失日期"),
+        _f("tenure", "number", "tenure", "tenure months", "months as customer", "customer months", "在网时长",
+           "在网月数", "客户月数", "在網時長", "在網月數"),
     ],
     "inspections": [
         _f("external_id", "id", "inspection id", "id", "检查编号", "自检编号", "檢查編號"),

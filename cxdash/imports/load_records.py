@@ -33,7 +33,7 @@ TICKET_COLUMNS: list[tuple[str, str]] = [
 ]
 CUSTOMER_COLUMNS: list[tuple[str, str]] = [
     ("external_id", "str"), ("segment", "str"), ("site_id", "int"), ("first_seen", "date"),
-    ("churn_flag", "bool"), ("churn_date", "date"),
+    ("churn_flag", "bool"), ("churn_date", "date"), ("tenure_months", "float"),
 ]
 INSPECTION_COLUMNS: list[tuple[str, str]] = [
     ("external_id", "str"), ("item_id", "int"), ("site_id", "int"), ("inspected_on", "date"), ("score", "float"),
@@ -131,6 +131,9 @@ class CustomerLoader(RecordLoader):
         org = resolve_org(self.ctx, frame)
         out = pd.DataFrame({n: _column(frame, n) for n in self.names}, index=frame.index)
         out["site_id"] = org["site_id"]
+        # The field is "tenure" (what files call it); the column says its unit. Negative months are no tenure.
+        tenure = pd.to_numeric(_column(frame, "tenure"), errors="coerce") if "tenure" in frame else None
+        out["tenure_months"] = None if tenure is None else tenure.where(tenure >= 0)
         return out
 
     def add(self, frame: pd.DataFrame) -> None:

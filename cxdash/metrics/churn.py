@@ -3,7 +3,10 @@
 As of a day A with window W (default 365 days):
 
 - **judged** (the denominator): customers whose first event (visit, response or ticket) lies at least W days
-  before A, so a full window after it could be observed;
+  before A, so a full window after it could be observed, and whose last event lies at most 2W days before A
+  (still in the base in the window before the cutoff; those silent longer left before and are no longer
+  counted, so the rate does not pile up every loss of a long history); customers a customer list gives a flag
+  but no date are judged by their flag;
 - **churned** (the numerator): judged customers flagged as churned in an upload by A (flag set and churn date on
   or before A, or no date), or whose last event lies at least W days before A, i.e. nothing followed their last
   event within W days. A customer whose last event is more recent has not churned (yet).
@@ -30,16 +33,25 @@ from itertools import accumulate
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, literal, or_, select, true, union
+from sqlalchemy import Engine, and_, case, false, func, literal, or_, select, true, union
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.filters import Filters, response_where, ticket_where
+from cxdash.metrics.churn_definition import (
+    DEFAULT_WINDOW_DAYS,
+    ChurnDefinition,
+    base_start,
+    churned,
+    judged,
+    undated_status,
+)
+from cxdash.metrics.churn_definition import cutoff as _cutoff
 from cxdash.metrics.significance import Proportion, proportion
-from cxdash.schema import customer, survey_response, ticket
+from cxdash.schema import customer, site, survey_response, ticket
 
-DEFAULT_WINDOW_DAYS = 365
 INACTIVITY, FLAG = "inactivity", "flag"  # the modes of cxdash.metrics.churn_definition
+__all__ = ["DEFAULT_WINDOW_DAYS", "churn_counts", "churn_rate", "churn_trend", "customer_selection", "resolve_as_of"]
 cu = customer.c
 
 
@@ -50,8 +62,27 @@ def has_org_filter(filters: Filters) -> bool:
     return any(lists) or f.scope_sites is not None or f.scope_teams is not None
 
 
+def _own_match(filters: Filters) -> ColumnElement[bool]:
+    """Customers whose own record (a customer list's segment and site) meets the filters' non-date conditions;
+    none when the filters ask for something a customer record does not hold (team, person, channel)."""
+    f = filters
+    if f.team_ids or f.person_ids or f.channels or f.scope_teams is not None:
+        return false()
+    conds: list[ColumnElement[bool]] = []
+    if f.segments:
+        conds.append(cu.segment.in_(list(f.segments)))
+    if f.site_ids:
+        conds.append(cu.site_id.in_(list(f.site_ids)))
+    if f.scope_sites is not None:
+        conds.append(cu.site_id.in_(list(f.scope_sites)))
+    if f.region_ids:
+        conds.append(cu.site_id.in_(select(site.c.id).where(site.c.region_id.in_(list(f.region_ids)))))
+    return and_(*conds) if conds else false()
+
+
 def customer_selection(filters: Filters) -> ColumnElement[bool]:
-    """Customers with a response or ticket matching the filters' non-date conditions (all without such filters)."""
+    """Customers with a response or ticket matching the filters' non-date conditions, or whose own record does
+    (a customer list's segment and site); all customers without such filters."""
     if not has_org_filter(filters):
         return true()
     undated = filters.with_dates(None, None)
@@ -59,7 +90,7 @@ def customer_selection(filters: Filters) -> ColumnElement[bool]:
         select(survey_response.c.customer_id).where(response_where(undated)),
         select(ticket.c.customer_id).where(ticket_where(undated)),
     )
-    return cu.id.in_(ids)
+    return or_(cu.id.in_(ids), _own_match(filters))
 
 
 def data_end(conn: Connection) -> date | None:
@@ -71,29 +102,27 @@ def data_end(conn: Connection) -> date | None:
 
 
 def resolve_as_of(conn: Connection, filters: Filters, as_of: date | None) -> date | None:
-    """A: ``as_of`` when given, else the filters' last day capped at the latest event, else the latest event."""
+    """A: ``as_of`` when given, else the filters' last day capped at the latest event, else the latest event;
+    without any dated event but with customers a list gives a churn status, the filters' last day or today
+    (their undated flags hold on any day)."""
     if as_of is not None:
         return as_of
     end = data_end(conn)
     if filters.date_to is not None and end is not None:
         return min(filters.date_to, end)
+    if end is None and conn.execute(select(cu.id).where(undated_status()).limit(1)).first() is not None:
+        return filters.date_to or date.today()
     return end
 
 
-def _cutoff(as_of: date, window_days: int) -> datetime:
-    """Events strictly before this moment lie at least ``window_days`` days before ``as_of``."""
-    return datetime.combine(as_of - timedelta(days=window_days - 1), time.min)
-
-
-def churn_columns(as_of: date, window_days: int, suffix: str = "") -> list[ColumnElement[Any]]:
-    """Labelled aggregates ``judged{suffix}`` and ``churned{suffix}`` over ``customer`` as of ``as_of``."""
-    cutoff = _cutoff(as_of, window_days)
-    flagged = and_(cu.churn_flag.is_(true()), or_(cu.churn_date.is_(None), cu.churn_date <= as_of))
-    judged = cu.first_event_at < cutoff
-    churned = and_(judged, or_(flagged, cu.last_event_at < cutoff))
+def churn_columns(as_of: date, window_days: int, suffix: str = "",
+                  mode: str = INACTIVITY) -> list[ColumnElement[Any]]:
+    """Labelled aggregates ``judged{suffix}`` and ``churned{suffix}`` over ``customer`` as of ``as_of``
+    (the predicates of :mod:`cxdash.metrics.churn_definition`)."""
+    d = ChurnDefinition(mode, window_days)
     return [
-        func.sum(case((judged, 1), else_=0)).label(f"judged{suffix}"),
-        func.sum(case((churned, 1), else_=0)).label(f"churned{suffix}"),
+        func.sum(case((judged(d, as_of), 1), else_=0)).label(f"judged{suffix}"),
+        func.sum(case((churned(d, as_of), 1), else_=0)).label(f"churned{suffix}"),
     ]
 
 
@@ -131,39 +160,43 @@ def churn_counts(conn: Connection, filters: Filters, as_ofs: Sequence[date],
     return [by_day[a] for a in as_ofs]
 
 
-def _bounds(days: Sequence[date], window_days: int, mode: str) -> tuple[list[datetime], list[datetime] | None]:
+def _bounds(days: Sequence[date], window_days: int,
+            mode: str) -> tuple[list[datetime], list[datetime] | None, list[datetime] | None]:
     """Per day: the bound a first event must lie below to be judged, and (inactivity) the bound a last event must
-    lie below for W days of silence."""
+    lie below for W days of silence, and the bound below which a last event left the base (no longer judged)."""
     if mode == FLAG:
-        return [datetime.combine(a + timedelta(days=1), time.min) for a in days], None
+        return [datetime.combine(a + timedelta(days=1), time.min) for a in days], None, None
     cutoffs = [_cutoff(a, window_days) for a in days]
-    return cutoffs, cutoffs
+    return cutoffs, cutoffs, [base_start(a, window_days) for a in days]
 
 
 def _buckets(conn: Connection, where: ColumnElement[bool], days: Sequence[date], window_days: int,
-             mode: str) -> list[tuple[int, int, int, int]]:
-    """Per group of customers meeting ``where``: (judged bucket, silent bucket, flag bucket, count).
+             mode: str) -> list[tuple[int, int, int, int, int]]:
+    """Per group of customers meeting ``where``: (judged bucket, silent bucket, flag bucket, gone bucket, count).
 
-    Each customer gets three buckets (first day index at which they are judged, silent for W days, flagged);
-    day i counts a customer as judged when the judged bucket is <= i, as churned when also the smaller of the
-    other two is <= i.
+    Each customer gets four buckets (first day index at which they are judged, silent for W days, flagged, gone
+    from the base); day i counts a customer as judged when the judged bucket is <= i and the gone bucket > i, as
+    churned when also the smaller of the silent and flag buckets is <= i. A stated status without dates is judged
+    from the first day and never silent or gone.
     """
     m = len(days)
-    judged_bounds, silent_bounds = _bounds(days, window_days, mode)
-    judged_b = _bucket(cu.first_event_at, judged_bounds)
+    judged_bounds, silent_bounds, gone_bounds = _bounds(days, window_days, mode)
+    judged_b = case((undated_status(), 0), else_=_bucket(cu.first_event_at, judged_bounds))
     silent_b: ColumnElement[int] = literal(m) if silent_bounds is None else _bucket(cu.last_event_at, silent_bounds)
+    gone_b: ColumnElement[int] = literal(m) if gone_bounds is None else _bucket(cu.last_event_at, gone_bounds)
     flag_b = case((~cu.churn_flag.is_(true()), m), (cu.churn_date.is_(None), 0),
                   else_=_bucket(cu.churn_date, days, strict=False))
-    keys = [judged_b.label("jb"), silent_b.label("sb"), flag_b.label("fb")]
-    return [(int(r.jb), int(r.sb), int(r.fb), int(r.n))
+    keys = [judged_b.label("jb"), silent_b.label("sb"), flag_b.label("fb"), gone_b.label("gb")]
+    return [(int(r.jb), int(r.sb), int(r.fb), int(r.gb), int(r.n))
             for r in conn.execute(select(*keys, func.count().label("n")).where(where).group_by(*keys))]
 
 
 def _grouped_counts(conn: Connection, where: ColumnElement[bool], days: Sequence[date], window_days: int,
                     mode: str) -> list[tuple[int, int]]:
     """(judged, churned) per day of the customers meeting ``where``, from one grouped query (:func:`_buckets`)."""
-    groups = [(jb, min(sb, fb), n) for jb, sb, fb, n in _buckets(conn, where, days, window_days, mode)]
-    return [(sum(n for jb, _, n in groups if jb <= i), sum(n for jb, eb, n in groups if jb <= i and eb <= i))
+    groups = [(jb, min(sb, fb), gb, n) for jb, sb, fb, gb, n in _buckets(conn, where, days, window_days, mode)]
+    return [(sum(n for jb, _, gb, n in groups if jb <= i < gb),
+             sum(n for jb, eb, gb, n in groups if jb <= i < gb and eb <= i))
             for i in range(len(days))]
 
 
@@ -184,20 +217,25 @@ def _below(conn: Connection, col: Any, bounds: Sequence[datetime]) -> list[int]:
 def _indexed_counts(conn: Connection, days: Sequence[date], window_days: int, mode: str) -> list[tuple[int, int]]:
     """(judged, churned) per day over all customers, from index ranges and the few flagged customers.
 
-    Judged: customers whose first event lies below the day's bound. Churned: the flagged customers are bucketed
-    one by one (:func:`_buckets`, through the index on the flag); of the others, those silent for W days, i.e.
-    whose last event lies below the cutoff, all of them judged since a first event never follows the last
+    Judged: customers whose first event lies below the day's bound, less (inactivity) those whose last event
+    left the base (a last event below the gone bound implies a first one below the cutoff), plus the undated
+    stated statuses. Churned: the flagged customers are bucketed one by one (:func:`_buckets`, through the index
+    on the flag); of the others, those silent for W days but not gone, i.e. whose last event lies between the
+    two bounds, all of them judged since a first event never follows the last
     (:func:`cxdash.customers.refresh_customer_events` keeps both as the min and max of the same events).
     """
-    judged_bounds, silent_bounds = _bounds(days, window_days, mode)
-    judged = _below(conn, cu.first_event_at, judged_bounds)
+    m = len(days)
+    judged_bounds, silent_bounds, gone_bounds = _bounds(days, window_days, mode)
+    first = _below(conn, cu.first_event_at, judged_bounds)
+    gone = _below(conn, cu.last_event_at, gone_bounds) if gone_bounds is not None else [0] * m
+    undated = int(conn.execute(select(func.count()).select_from(customer).where(undated_status())).scalar_one())
     flagged = _buckets(conn, cu.churn_flag.is_(true()), days, window_days, mode)
-    silent = _below(conn, cu.last_event_at, silent_bounds) if silent_bounds is not None else [0] * len(days)
+    silent = _below(conn, cu.last_event_at, silent_bounds) if silent_bounds is not None else [0] * m
     out = []
-    for i, j in enumerate(judged):
-        flagged_silent = sum(n for _, sb, _, n in flagged if sb <= i)
-        flagged_churned = sum(n for jb, sb, fb, n in flagged if jb <= i and min(sb, fb) <= i)
-        out.append((j, silent[i] - flagged_silent + flagged_churned))
+    for i in range(m):
+        flagged_silent = sum(n for _, sb, _, gb, n in flagged if sb <= i < gb)
+        flagged_churned = sum(n for jb, sb, fb, gb, n in flagged if jb <= i < gb and min(sb, fb) <= i)
+        out.append((first[i] - gone[i] + undated, silent[i] - gone[i] - flagged_silent + flagged_churned))
     return out
 
 
@@ -229,19 +267,25 @@ def month_ends(first: date, last: date) -> list[date]:
 
 
 def churn_trend(engine: Engine, filters: Filters, as_of: date | None = None,
-                window_days: int = DEFAULT_WINDOW_DAYS, mode: str = INACTIVITY) -> pd.DataFrame:
+                window_days: int = DEFAULT_WINDOW_DAYS, mode: str = INACTIVITY,
+                judgeable_only: bool = True) -> pd.DataFrame:
     """Churn rate as of the end of each month of the filters' range (the last month as of A).
 
     Columns: ``month`` ("YYYY-MM"), ``as_of``, ``n`` (judged), ``k`` (churned), ``rate``, ``ci_low``,
-    ``ci_high``; months with no judged customer are left out. One grouped query over the customers.
+    ``ci_high``; months with no judged customer are left out, and (``judgeable_only``) months the history cannot
+    support yet (before :func:`cxdash.metrics.churn_definition.judgeable_from`; :func:`trend_start` says which).
+    One grouped query over the customers.
     """
+    from cxdash.metrics.churn_definition import judgeable_from
+
     cols = ["month", "as_of", "n", "k", "rate", "ci_low", "ci_high"]
     with engine.connect() as conn:
         end = resolve_as_of(conn, filters, as_of)
-        start = filters.date_from or conn.execute(select(func.min(survey_response.c.visit_date))).scalar()
-        if end is None or start is None or start > end:
+        first = judgeable_from(conn, ChurnDefinition(mode, window_days))
+        start = filters.date_from or (None if first is None else first - timedelta(days=2 * window_days))
+        if end is None or start is None or start > end or first is None:
             return pd.DataFrame(columns=cols)
-        ends = month_ends(start, end)
+        ends = [a for a in month_ends(start, end) if a >= first or not judgeable_only]
         counts = churn_counts(conn, filters, ends, window_days, mode)
     out = []
     for a, (n, k) in zip(ends, counts, strict=True):

@@ -33,7 +33,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.filters import Filters
 from cxdash.metrics.churn import customer_selection, has_org_filter, resolve_as_of
-from cxdash.metrics.churn_definition import ChurnDefinition, churned, ended, flagged, judged, observation_end
+from cxdash.metrics.churn_definition import (
+    ChurnDefinition,
+    churned,
+    ended,
+    flagged,
+    judged,
+    observation_end,
+    seen,
+)
 from cxdash.metrics.customer_features import (
     FEATURE_COLUMNS,
     RESPONSE_COLUMNS,
@@ -45,7 +53,7 @@ from cxdash.metrics.customer_features import (
 )
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.sla_sql import frt_breached, res_breached
-from cxdash.schema import customer, survey_response, ticket
+from cxdash.schema import customer, site, survey_response, ticket
 from cxdash.sqlfuncs import as_float, epoch_days, in_ids, min_max
 
 WINDOWS = ("model", "now")  # before the observation end (fitting), up to A (scoring)
@@ -111,7 +119,7 @@ def _active_bound(conn: Connection, filters: Filters, definition: ChurnDefinitio
     if has_org_filter(filters):
         where = and_(customer_selection(filters), active_condition(definition, as_of))
     elif definition.mode == "flag":
-        where = cu.first_event_at < observation_end(as_of, ChurnDefinition("flag"))
+        where = seen(as_of)
     else:
         where = cu.last_event_at >= observation_end(as_of, definition)
     return int(conn.execute(select(func.count()).select_from(customer).where(where)).scalar_one())
@@ -143,7 +151,7 @@ def _counts(conn: Connection, filters: Filters, definition: ChurnDefinition, a: 
 
     n_judged = count(judged(definition, a))
     if has_org_filter(filters):
-        return n_judged, count(cu.first_event_at < observation_end(a, ChurnDefinition("flag")))
+        return n_judged, count(seen(a))
     lo, hi = min_max(conn, cu.id)
     return n_judged, 0 if lo is None else int(hi) - int(lo) + 1
 
@@ -167,15 +175,16 @@ def churn_samples(conn: Connection, filters: Filters, as_of: date | None, defini
     in_model, in_scoring, in_history = and_(_every(k), is_judged), and_(_every(k * m), is_active), _every(k * h)
     # All samples are every k-th id seen by A: one range of the first-event index holds them (an OR alone reads
     # it twice), and the cheap test on the id comes first, so the others run for the sampled ids only.
-    seen = cu.first_event_at < observation_end(a, ChurnDefinition("flag"))
-    who = and_(_every(k), seen, selection, or_(is_judged, in_scoring, in_history))
+    who = and_(_every(k), seen(a), selection, or_(is_judged, in_scoring, in_history))
     base = rows_frame(conn.execute(select(
         cu.id, case((is_judged, 1), else_=0), case((churned(definition, a), 1), else_=0),
         case((in_model, 1), else_=0), case((in_scoring, 1), else_=0), case((in_history, 1), else_=0),
         epoch_days(cu.first_event_at, dialect), epoch_days(cu.last_event_at, dialect),
         case((flagged(a), 1), else_=0), epoch_days(cu.churn_date, dialect), case((ended(definition, a), 1), else_=0),
-    ).where(who)), ["customer_id", "judged", "churned", "in_model", "in_scoring", "in_history", "first_day",
-                    "last_day", "flagged", "churn_day", "ended"])
+        cu.tenure_months, cu.segment, site.c.name,
+    ).select_from(customer.outerjoin(site, site.c.id == cu.site_id)).where(who)),
+        ["customer_id", "judged", "churned", "in_model", "in_scoring", "in_history", "first_day", "last_day",
+         "flagged", "churn_day", "ended", "tenure_months", "segment", "site"])
     # The sampled ids as one bound list: as a subquery, each of the two fact queries walked the customers again.
     ids = base["customer_id"].astype("int64").tolist()
     untils = dict(zip(WINDOWS, (observation_end(a, definition), observation_end(a, ChurnDefinition("flag"))),
@@ -201,7 +210,8 @@ def _histories(part: pd.DataFrame, a: date) -> pd.DataFrame:
     """The history sample's spans with the tier of each one's first response."""
     rows = pd.DataFrame({"customer_id": part["customer_id"], "first_day": part["first_day"],
                          "last_day": part["last_day"], "flagged": part["flagged"], "churn_day": part["churn_day"],
-                         "churned": part["ended"], "tier": part["first_tier"]})
+                         "churned": part["ended"], "tier": part["first_tier"],
+                         "tenure_months": part["tenure_months"]})
     return histories_from(rows.reset_index(drop=True), a)
 
 
@@ -211,4 +221,8 @@ def _window(both: pd.DataFrame, member: str, tag: str) -> pd.DataFrame:
     facts = {c: part[f"{c}_{tag}"] for c in [*RESPONSE_COLUMNS[1:], *TICKET_COLUMNS[1:]]}
     out = pd.DataFrame({"customer_id": part["customer_id"], "judged": part["judged"], "churned": part["churned"],
                         **facts})
-    return typed_facts(out.reset_index(drop=True))
+    out = typed_facts(out.reset_index(drop=True))
+    # Who the customer is (a customer list's segment and home site), for churn by group.
+    out["segment"] = part["segment"].to_numpy()
+    out["site"] = part["site"].to_numpy()
+    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)

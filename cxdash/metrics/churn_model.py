@@ -47,6 +47,7 @@ TABLE_COLUMNS = ["term", "odds_ratio", "ci_low", "ci_high", "p_value", "coef", "
 GROUP_COLUMNS = ["dimension", "group", "n", "k", "rate", "ci_low", "ci_high"]
 RISK_COLUMNS = ["customer_id", "external_id", "segment", "site", "last_event_at", "risk", "factors",
                 "worst_ltr", "mean_ces", "breached", "reopened", "repeats"]
+OWN_DIMENSIONS = ("segment", "site")  # groups named by the user's data, shown as given
 MIN_EVENTS = 10  # fewer churned (or retained) customers than this: no model
 AT_RISK_SAMPLE = 20_000  # active customers scored at most (an evenly spread sample beyond)
 
@@ -164,7 +165,8 @@ def churn_groups(facts: pd.DataFrame) -> pd.DataFrame:
 
     Dimensions: tier (worst), nps_group (lowest answer), ces (mean, rounded), contacts (most needed: 1, 2,
     3+), transfers (most: 0, 1, 2+), repeated (ever had to repeat their story), sla_breach, reopened,
-    repeat_contact (any ticket with one; customers without tickets are "none").
+    repeat_contact (any ticket with one; customers without tickets are "none"); segment and site (the customer's
+    own record, largest group first) where the facts hold them.
     """
     if facts.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
@@ -188,6 +190,10 @@ def churn_groups(facts: pd.DataFrame) -> pd.DataFrame:
         ("reopened", yes_no(facts["reopened"] > 0, has_tickets), ["no", "yes", "none"]),
         ("repeat_contact", yes_no(facts["repeats"] > 0, has_tickets), ["no", "yes", "none"]),
     ]
+    for name in OWN_DIMENSIONS:  # who the customer is, where the facts hold it (a customer list's fields)
+        if name in facts:
+            values = facts[name].where(facts[name].notna(), "none").astype(str)
+            dims.append((name, values, [g for g in values.value_counts().index.tolist() if g != "none"] + ["none"]))
     rows = [r for name, groups, order in dims for r in _rate_rows(name, groups, y, order)]
     return pd.DataFrame(rows, columns=GROUP_COLUMNS)
 
@@ -263,6 +269,7 @@ def _scored(conn: Connection, model: ChurnModel, facts: pd.DataFrame, lang: str,
     x = design(facts)
     risk = model.fit.predict(np.column_stack([np.ones(len(x)), x[list(model.terms)].to_numpy()]))
     top = facts.assign(risk=risk).sort_values("risk", ascending=False).head(k)
+    top = top.drop(columns=[c for c in OWN_DIMENSIONS if c in top])  # read again with the customer's details
     info = _customer_info(conn, top["customer_id"].astype(int).tolist())
     top = top.assign(factors=_factors(model, x.loc[top.index], lang)).merge(info, on="customer_id", how="left")
     return top[RISK_COLUMNS].reset_index(drop=True), len(facts)

@@ -30,10 +30,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.filters import Filters
 from cxdash.metrics.churn import customer_selection, resolve_as_of
-from cxdash.metrics.churn_definition import ChurnDefinition, churned, flagged, judged, observation_end
+from cxdash.metrics.churn_definition import ChurnDefinition, churned, flagged, judged, observation_end, seen
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.sla_sql import frt_breached, res_breached
-from cxdash.schema import customer, survey_response, ticket
+from cxdash.schema import customer, site, survey_response, ticket
 from cxdash.sqlfuncs import as_float
 
 SAMPLE_CUSTOMERS = 15_000
@@ -95,14 +95,20 @@ def facts_for(conn: Connection, who: ColumnElement[bool], as_of: date, definitio
     ids = select(cu.id).where(who).scalar_subquery()
     out = rows_frame(conn.execute(select(
         cu.id, case((judged(definition, as_of), 1), else_=0), case((churned(definition, as_of), 1), else_=0),
-    ).where(who)), ["customer_id", "judged", "churned"])
+        cu.segment, site.c.name,
+    ).select_from(customer.outerjoin(site, site.c.id == cu.site_id)).where(who)),
+        ["customer_id", "judged", "churned", "segment", "site"])
+    own = out[["customer_id", "segment", "site"]]
     if "responses" in parts:
         resp = rows_frame(conn.execute(_response_facts(ids, until)), RESPONSE_COLUMNS)
         out = out.merge(resp, on="customer_id", how="left")
     if "tickets" in parts:
         tick = rows_frame(conn.execute(_ticket_facts(ids, until)), TICKET_COLUMNS)
         out = out.merge(tick, on="customer_id", how="left")
-    return typed_facts(out)
+    # Who the customer is (a customer list's segment and home site), for churn by group.
+    # In id order: the database's row order depends on its plan, and the model's sums on the order.
+    out = typed_facts(out).merge(own, on="customer_id", how="left")
+    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
 def typed_facts(facts: pd.DataFrame) -> pd.DataFrame:
@@ -132,11 +138,11 @@ def customer_features(conn: Connection, filters: Filters, as_of: date | None, de
 
 def active_condition(definition: ChurnDefinition, as_of: date) -> ColumnElement[bool]:
     """Customers still active on A: seen by A, not churned, and (inactivity) seen within the last W days."""
-    seen = cu.first_event_at < observation_end(as_of, ChurnDefinition("flag"))
+    known = seen(as_of)
     not_flagged = ~flagged(as_of) | cu.churn_flag.is_(None)
     if definition.mode == "flag":
-        return and_(seen, not_flagged)
-    return and_(seen, not_flagged, cu.last_event_at >= observation_end(as_of, definition))
+        return and_(known, not_flagged)
+    return and_(known, not_flagged, cu.last_event_at >= observation_end(as_of, definition))
 
 
 def active_features(conn: Connection, filters: Filters, as_of: date, definition: ChurnDefinition,
@@ -147,6 +153,7 @@ def active_features(conn: Connection, filters: Filters, as_of: date, definition:
 
 
 HISTORY_COLUMNS = ["customer_id", "duration", "churned", "first_tier"]
+DAYS_PER_MONTH = 30.4375  # a month of tenure in days (365.25 / 12)
 
 
 def histories_from(rows: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -156,7 +163,9 @@ def histories_from(rows: pd.DataFrame, as_of: date) -> pd.DataFrame:
     ``rows`` holds ``customer_id``, ``first_day`` and ``last_day`` (the event span's days, as
     :func:`~cxdash.sqlfuncs.epoch_days` counts them), ``flagged`` (0/1, flagged by A), ``churn_day`` (missing
     without a churn date), ``churned`` (0/1, :func:`~cxdash.metrics.churn_definition.ended` by A) and ``tier``
-    (code of the first response up to A, missing without one).
+    (code of the first response up to A, missing without one); optionally ``tenure_months`` (a customer list's
+    tenure: where given it is the duration, at :data:`DAYS_PER_MONTH` days a month, so a list without dates
+    still gives retention curves).
     """
     if rows.empty:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
@@ -167,8 +176,14 @@ def histories_from(rows: pd.DataFrame, as_of: date) -> pd.DataFrame:
     dated = (rows["flagged"].to_numpy() == 1) & ~np.isnan(churn_day)
     end = np.where(dated, churn_day, last)
     end = np.where(rows["churned"].to_numpy() == 1, end, float((as_of - EPOCH).days))
+    days = end - first
+    if "tenure_months" in rows:
+        tenure = pd.to_numeric(rows["tenure_months"], errors="coerce").to_numpy(dtype=float)
+        days = np.where(np.isnan(tenure), days, np.round(tenure * DAYS_PER_MONTH))
+    keep = ~np.isnan(days)  # no dates and no tenure: no duration to follow
+    rows, days = rows[keep], days[keep]
     return pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(),
-                         "duration": np.maximum(end - first, 0).astype(int),
+                         "duration": np.maximum(days, 0).astype(int),
                          "churned": rows["churned"].to_numpy(),
                          "first_tier": [tier_label(c) for c in rows["tier"].tolist()]})
 

@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 from cxdash.filters import Filters
 from cxdash.metrics import churn as churn_mod
 from cxdash.metrics.actions import PlanCounts, plan_counts
-from cxdash.metrics.churn_definition import get_definition
+from cxdash.metrics.churn_definition import first_judgeable
+from cxdash.metrics.churn_notes import ChurnNote, churn_note
 from cxdash.metrics.kpi_cards import KpiCard, ces_card, count_card, nps_card, share_card
 from cxdash.metrics.overview_trends import overview_trends
 from cxdash.metrics.response_figures import ResponseFigures, response_figures
@@ -71,22 +72,26 @@ def sla_cards(engine: Engine, filters: Filters, prev: Filters | None, now: datet
 
 
 def churn_card(engine: Engine, filters: Filters, prev: Filters | None, as_of: date | None,
-               targets: dict[str, float]) -> tuple[KpiCard, Proportion, date | None]:
-    """The churn card as of A under the stored churn definition (metrics.churn, metrics.churn_definition);
-    the previous period's A lies one period length earlier."""
-    with engine.connect() as conn:
-        a = churn_mod.resolve_as_of(conn, filters, as_of)
-        definition = get_definition(conn)
+               targets: dict[str, float], churn_mode: str | None = None) -> tuple[KpiCard, Proportion, ChurnNote]:
+    """The churn card as of A under the rule in force (``churn_mode`` overrides it; metrics.churn,
+    metrics.churn_definition) and its notes; the previous period's A lies one period length earlier, compared
+    only when the history supports it (not left-censored, see
+    :func:`cxdash.metrics.churn_definition.judgeable_from`)."""
+    note = churn_note(engine, filters, as_of, churn_mode)
+    a = note.as_of
     if a is None:
         empty = proportion(0, 0)
-        return share_card("churn", "loyalty", empty, None, targets), empty, None
-    w, mode = definition.window_days, definition.mode
+        return share_card("churn", "loyalty", empty, None, targets), empty, note
+    w, mode = note.definition.window_days, note.definition.mode
     cur = churn_mod.churn_rate(engine, filters, a, w, mode)
     old = None
     if prev is not None and filters.date_from is not None and filters.date_to is not None:
         length = (filters.date_to - filters.date_from).days + 1
-        old = churn_mod.churn_rate(engine, prev, a - timedelta(days=length), w, mode)
-    return share_card("churn", "loyalty", cur, old, targets), cur, a
+        old_a = a - timedelta(days=length)
+        supported = note.data_start is None or old_a >= first_judgeable(note.data_start, note.definition)
+        if supported:
+            old = churn_mod.churn_rate(engine, prev, old_a, w, mode)
+    return share_card("churn", "loyalty", cur, old, targets), cur, note
 
 
 def plan_cards(engine: Engine, filters: Filters, today: date,
@@ -115,6 +120,7 @@ class Overview:
     sla: SlaSummary
     churn: Proportion
     plans: PlanCounts
+    churn_note: ChurnNote | None = None  # the churn rule, censoring and why it is empty
 
     def card(self, key: str) -> KpiCard:
         """The card with ``key``; raises KeyError when there is none."""
@@ -128,11 +134,13 @@ class Overview:
         return [c.as_record() for c in self.cards]
 
 
-def overview(engine: Engine, filters: Filters, as_of: date | None = None) -> Overview:
+def overview(engine: Engine, filters: Filters, as_of: date | None = None,
+             churn_mode: str | None = None) -> Overview:
     """Every KPI card of the filters' selection against the previous period of equal length and its target.
 
     ``as_of`` is the day the state-like figures are judged on: churn (default: the filters' last day capped at
     the latest event), SLA breaches of open tickets (default: now) and overdue plans (default: today).
+    ``churn_mode`` ("flag" / "inactivity") overrides the churn rule in force for this call.
     """
     prev = filters.previous_period()
     on = as_of or filters.date_to or date.today()
@@ -141,13 +149,13 @@ def overview(engine: Engine, filters: Filters, as_of: date | None = None) -> Ove
     prev_fig = None if prev is None else response_figures(engine, prev)
     now = None if as_of is None else datetime.combine(as_of + timedelta(days=1), time.min)
     service, sla = sla_cards(engine, filters, prev, now, targets)
-    churn, churn_p, churn_as_of = churn_card(engine, filters, prev, as_of, targets)
+    churn, churn_p, note = churn_card(engine, filters, prev, as_of, targets, churn_mode)
     plans, counts = plan_cards(engine, filters, as_of or date.today(), targets)
     cards = (*response_cards(cur_fig, prev_fig, targets), *service, churn, *plans)
     return Overview(
         date_from=filters.date_from, date_to=filters.date_to,
         previous_from=None if prev is None else prev.date_from, previous_to=None if prev is None else prev.date_to,
-        as_of=churn_as_of, cards=cards, responses=cur_fig, sla=sla, churn=churn_p, plans=counts,
+        as_of=note.as_of, cards=cards, responses=cur_fig, sla=sla, churn=churn_p, plans=counts, churn_note=note,
     )
 
 

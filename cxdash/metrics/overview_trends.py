@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from cxdash.filters import Filters
 from cxdash.metrics.churn import churn_trend
-from cxdash.metrics.churn_definition import load_definition
+from cxdash.metrics.churn_definition import load_rule
 from cxdash.metrics.response_figures import ResponseFigures, figures_from_row, plain_sums
 from cxdash.metrics.significance import Proportion, proportion
 from cxdash.metrics.sla import sla_trend
@@ -77,22 +77,28 @@ def service_trend(engine: Engine, filters: Filters, now: datetime | None = None)
     return pd.DataFrame(out, columns=TREND_COLUMNS)
 
 
-def churn_rows(engine: Engine, filters: Filters, as_of: date | None = None) -> pd.DataFrame:
-    """Churn rate as of each month's last day (the last month as of A), under the stored churn definition."""
-    definition = load_definition(engine)
+def churn_rows(engine: Engine, filters: Filters, as_of: date | None = None,
+               churn_mode: str | None = None) -> pd.DataFrame:
+    """Churn rate as of each month's last day (the last month as of A), under the churn rule in force
+    (``churn_mode`` overrides it); months the history cannot support yet are left out
+    (:func:`cxdash.metrics.churn.trend_start` says from when)."""
+    definition = load_rule(engine, churn_mode).definition
     ch = churn_trend(engine, filters, as_of, definition.window_days, definition.mode)
     out = [_row(r["month"], "churn", r["rate"], int(r["n"]), r["ci_low"], r["ci_high"])
            for r in ch.to_dict(orient="records")]
     return pd.DataFrame(out, columns=TREND_COLUMNS)
 
 
-def overview_trends(engine: Engine, filters: Filters, as_of: date | None = None) -> pd.DataFrame:
+def overview_trends(engine: Engine, filters: Filters, as_of: date | None = None,
+                    churn_mode: str | None = None) -> pd.DataFrame:
     """Every KPI's monthly trend over the filters' range as one tidy frame, in card order, then by month.
 
-    Months without data for a KPI have no row; ``value`` and the interval are NaN where n is 0.
+    Months without data for a KPI have no row; ``value`` and the interval are NaN where n is 0. Churn months
+    the history cannot support are left out (:func:`churn_rows`).
     """
     now = None if as_of is None else datetime.combine(as_of + timedelta(days=1), time.min)
-    parts = [response_trend(engine, filters), service_trend(engine, filters, now), churn_rows(engine, filters, as_of)]
+    parts = [response_trend(engine, filters), service_trend(engine, filters, now),
+             churn_rows(engine, filters, as_of, churn_mode)]
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=TREND_COLUMNS)

@@ -7,8 +7,12 @@ rate is reported):
 
 - **revisit**: the same customer has another survey response within W days (default 365) after this visit;
   judged only for visits at least W days before the as-of date, so every visit had a full window;
-- **churn**: the customer of the visit has churned as of A, by the churn definition of
-  :mod:`cxdash.metrics.churn` (flagged, or no event within W days after their last one).
+- **churn**: per customer, not per visit: the selection's customers judged as of A under the churn rule in
+  force (:func:`cxdash.metrics.churn_definition.churn_rule`), grouped by their worst tier, from the same
+  customer sample and predicates as the drivers page's "churn by tier"
+  (:func:`cxdash.metrics.churn_model.churn_groups`), so the tiers page, the drivers page and the overview tell
+  one story (issue 20.5). Churn is a state of the customer as of A: judged per visit of a recent range, every
+  customer just seen is by construction not churned, and every tier read 0 %.
 """
 
 from __future__ import annotations
@@ -16,17 +20,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from cxdash.filters import Filters
-from cxdash.metrics.churn import DEFAULT_WINDOW_DAYS, churn_columns, resolve_as_of
+from cxdash.metrics.churn import DEFAULT_WINDOW_DAYS, resolve_as_of
+from cxdash.metrics.churn_definition import churn_rule, data_start
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.nps import nps_from_counts
 from cxdash.metrics.sampling import spread_condition
 from cxdash.metrics.significance import proportion
 from cxdash.metrics.tier_analysis import TIERS, response_sums, tier_name
-from cxdash.schema import customer, response_sample, survey_response
+from cxdash.schema import response_sample, survey_response
 from cxdash.summaries import summaries_fresh
 from cxdash.summaries.sample import read_sample
 
@@ -85,31 +90,25 @@ def revisit_by_tier(sample: pd.DataFrame, visits: pd.DataFrame, as_of: date, win
     return judged.groupby("tier").agg(revisit_n=("id", "count"), revisit_k=("hit", "sum")).reset_index()
 
 
-def _churn_by_tier(conn: Connection, ids: list[int], as_of: date, window_days: int) -> pd.DataFrame:
-    sr = survey_response.c
-    frames = []
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        stmt = (
-            select(sr.tier, *churn_columns(as_of, window_days))
-            .select_from(survey_response.join(customer, customer.c.id == sr.customer_id))
-            .where(sr.id.in_(chunk))
-            .group_by(sr.tier)
-        )
-        frames.append(rows_frame(conn.execute(stmt), ["tier", "churn_n", "churn_k"]))
-    if not frames:
-        return pd.DataFrame(columns=["tier", "churn_n", "churn_k"])
-    out = pd.concat(frames, ignore_index=True)
-    out["tier"] = [tier_name(v) for v in out["tier"]]
-    return out.groupby("tier", as_index=False)[["churn_n", "churn_k"]].sum()
+def _churn_by_tier(conn: Connection, filters: Filters, as_of: date, mode: str | None) -> pd.DataFrame:
+    """Judged and churned customers per worst tier (the drivers page's "churn by tier")."""
+    from cxdash.metrics.churn_model import churn_groups
+    from cxdash.metrics.customer_features import customer_features
+
+    d = churn_rule(conn, mode).definition
+    facts, _ = customer_features(conn, filters, as_of, d, parts=("responses",))
+    groups = churn_groups(facts)
+    tiers = groups[groups["dimension"] == "tier"]
+    return pd.DataFrame({"tier": tiers["group"], "churn_n": tiers["n"], "churn_k": tiers["k"]})
 
 
 def tier_value(engine: Engine, filters: Filters, as_of: date | None = None,
-               window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
+               window_days: int = DEFAULT_WINDOW_DAYS, churn_mode: str | None = None) -> pd.DataFrame:
     """NPS (with 95 % CI), CSAT top-2 share (Wilson CI), revisit and churn rate per tier; one row per tier.
 
-    Columns ``VALUE_COLUMNS``; rates are None where nothing could be judged. ``revisit_n`` / ``churn_n`` are
-    the sampled visits behind those rates.
+    Columns ``VALUE_COLUMNS``; rates are None where nothing could be judged. ``revisit_n`` is the sampled visits
+    behind the revisit rate, ``churn_n`` the (sampled, beyond 15,000) judged customers behind the churn rate;
+    ``churn_mode`` overrides the churn rule in force.
     """
     with engine.connect() as conn:
         sums = response_sums(conn, filters).groupby("tier").sum(numeric_only=True)
@@ -120,7 +119,8 @@ def tier_value(engine: Engine, filters: Filters, as_of: date | None = None,
         if a is not None and not sample.empty:
             visits = _later_visits(conn, sorted({int(c) for c in sample["customer_id"]}))
             revisit = revisit_by_tier(sample, visits, a, window_days)
-            churn = _churn_by_tier(conn, [int(i) for i in sample["id"]], a, window_days)
+        if a is not None:
+            churn = _churn_by_tier(conn, filters, a, churn_mode)
     revisit, churn = revisit.set_index("tier"), churn.set_index("tier")
     rows = []
     for x in TIERS:
@@ -141,3 +141,24 @@ def judging_dates(engine: Engine, filters: Filters, window_days: int = DEFAULT_W
     with engine.connect() as conn:
         a = resolve_as_of(conn, filters, None)
     return None if a is None else (a, a - timedelta(days=window_days))
+
+
+def revisit_hint(engine: Engine, filters: Filters,
+                 window_days: int = DEFAULT_WINDOW_DAYS) -> tuple[str, dict[str, str | int]] | None:
+    """The revisit panel's hint when no visit could be judged: a catalog key and its values (None without data).
+
+    ``churn.revisit.later`` names the visits that have a full window, from the first day of the data to A - W,
+    a period that does fill; ``churn.revisit.not_yet`` says the data is shorter than the window and on which
+    day the first visits become judgeable. It never points before the data begins (issue 20.5).
+    """
+    with engine.connect() as conn:
+        a = resolve_as_of(conn, filters, None)
+        start = conn.execute(select(func.min(survey_response.c.visit_date))).scalar() or data_start(conn)
+    if a is None or start is None:
+        return None
+    start = _as_date(start)
+    last = a - timedelta(days=window_days)
+    if last >= start:
+        return "churn.revisit.later", {"days": window_days, "start": start.isoformat(), "end": last.isoformat()}
+    return "churn.revisit.not_yet", {"days": window_days, "start": start.isoformat(), "as_of": a.isoformat(),
+                                     "ready": (start + timedelta(days=window_days)).isoformat()}

@@ -68,6 +68,8 @@ customer = Table(
     Column("first_seen", Date),
     Column("churn_flag", Boolean),
     Column("churn_date", Date),
+    # Months as a customer (up to churn, or up to the list's date), as a customer list gives it (migration 0015).
+    Column("tenure_months", Float),
     # Maintained at load time so churn (inactivity after the last event) needs no scan of every event.
     Column("first_event_at", DateTime),
     Column("last_event_at", DateTime, index=True),

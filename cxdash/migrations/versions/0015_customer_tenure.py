@@ -1,0 +1,28 @@
+"""customer tenure in months
+
+Revision ID: 0015
+Revises: 0011
+Create Date: 2026-12-07 02:30:00
+
+A customer list such as a telecom CRM export often holds only "tenure" (months as a customer) and a churn flag,
+no dates. Kept as given, it is the duration of the customer's relationship for the retention curves
+(cxdash.metrics.customer_features.histories_from) without inventing dates.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = "0015"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("customer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("tenure_months", sa.Float(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("customer", schema=None) as batch_op:
+        batch_op.drop_column("tenure_months")
