@@ -15,6 +15,23 @@ from sqlalchemy import ColumnElement, Table, and_, or_, true
 
 from cxdash.schema import survey_response, ticket
 
+DEFAULT_DAYS = 90
+
+
+def default_date_range(latest: date | None, today: date | None = None) -> tuple[date, date]:
+    """The app's default date range: the last :data:`DEFAULT_DAYS` days, always up to ``today``.
+
+    It ends today, not on the latest survey or ticket day, so what was recorded today (an inspection, a plan's
+    effect) is in view (#20.8). When the latest data day (``latest``) is older than that window (an old import,
+    the demo), the range starts :data:`DEFAULT_DAYS` days before that day instead, so the latest data still shows.
+    """
+    today = today or date.today()
+    window = timedelta(days=DEFAULT_DAYS - 1)
+    start = today - window
+    if latest is not None and latest < start:
+        start = latest - window
+    return start, max(today, latest or today)
+
 
 @dataclass(frozen=True)
 class Filters:

@@ -280,7 +280,7 @@ CODED_FIELDS = {"root_cause": "improve.root", "source_kind": "improve.source", "
 
 def _history_value(field: str, value: Any, tp_names: dict[int, str]) -> Any:
     """A value of the plan's history as the page shows it: stored codes translated, touchpoints by name."""
-    if value is None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):  # a JSON null, however pandas holds it
         return None
     if field in CODED_FIELDS:
         return ui.code_label(CODED_FIELDS[field], value)

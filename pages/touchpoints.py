@@ -21,11 +21,12 @@ from cxdash.ui.context import get_context, tr
 VIEWS = ("map", "matrix", "compare", "drill")
 VIEW_KEY = "tp_view"
 UNITS = ("site", "team")
-GAP_COLS = ["stage_name", "touchpoint_name", "n", "mean_p", "mean_e", "gap", "ci_low", "ci_high", "q_value",
-            "wilcoxon_p", "share_disappointed", "importance", "importance_source", "low_sample"]
+GAP_COLS = ["stage_name", "touchpoint_name", "n", "mean_p", "mean_e", "gap", "gap_points", "scale", "ci_low",
+            "ci_high", "q_value", "wilcoxon_p", "share_disappointed", "importance", "importance_source", "low_sample"]
 HELP = {"n": "experience.help.n", "gap": "experience.help.gap", "ci_low": "experience.help.ci",
         "ci_high": "experience.help.ci", "q_value": "experience.help.q_value", "wilcoxon_p": "experience.help.wilcoxon",
-        "share_disappointed": "experience.help.share_disappointed", "importance": "experience.help.importance"}
+        "share_disappointed": "experience.help.share_disappointed", "importance": "experience.help.importance",
+        "gap_points": "experience.help.gap_points"}
 ctx = get_context()
 lang = ctx.lang
 state = ui.drill_state()
@@ -81,7 +82,10 @@ def _map_view() -> None:
     st.dataframe(shown, hide_index=True, key="gap_table", selection_mode="single-row",
                  on_select=lambda: _on_table_click(table["touchpoint_id"].tolist(), table["stage_code"].tolist()),
                  column_config=ui.columns_config(GAP_COLS, percent=("share_disappointed", "importance"),
-                                                 signed=("gap", "ci_low", "ci_high"), help_keys=HELP))
+                                                 signed=("gap", "gap_points", "ci_low", "ci_high"), help_keys=HELP))
+    mixed = table[table["scale_mixed"] & (table["n_pairs"] > 0)]
+    if not mixed.empty:  # say why those cells are empty; the codes are catalog text, shown plain
+        st.text(tr("experience.gaps.points_mixed", codes=", ".join(mixed["touchpoint_code"])))
     _importance_note(table)
     ui.downloads(table, "touchpoint_gaps")
 

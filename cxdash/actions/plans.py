@@ -255,4 +255,10 @@ def plan_history(engine: Engine, plan_id: int, filters: Filters | None = None) -
         for at, by, changes in rows
         for field, pair in (changes or {}).items()
     ]
-    return pd.DataFrame(out, columns=["changed_at", "changed_by", "field", "old", "new"])
+    frame = pd.DataFrame(out, columns=["changed_at", "changed_by", "field", "old", "new"])
+    # Old and new values mix types (ids, numbers, dates, text, JSON null). Left to inference, pandas turns a column
+    # of only text and nulls (a new plan's creation plus a stage move) into a string column and every null into
+    # NaN, so a touchpoint id that was "none" became a float NaN the history view could not show (#20.2).
+    for col in ("old", "new"):
+        frame[col] = pd.Series([r[col] for r in out], index=frame.index, dtype=object)
+    return frame

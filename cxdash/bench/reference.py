@@ -204,8 +204,8 @@ def touchpoints_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figur
     out: Figures = {}
     for row in gap_table(engine, filters, with_importance=False).to_dict("records"):
         code = row["touchpoint_code"]
-        out[f"{code}.n"] = float(row["n"])
-        if row["n"] > 0:
+        out[f"{code}.n"] = float(row["n_pairs"])  # the reference counts pairs
+        if row["n_pairs"] > 0:
             out.update({f"{code}.{k}": nan_none(row[k]) for k in ("gap", "mean_p", "mean_e")})
     return out
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.theme import VERDICT_COLOURS, coded_colour, labels_for
 from cxdash.i18n import t
 
 SCORE_SCALE = alt.Scale(domain=[0, 10], scheme="redyellowgreen")
-VERDICT_COLOURS = {"improved": "#2e7d32", "no_change": "#9e9e9e", "worse": "#c62828", "insufficient": "#bdbdbd",
-                   "pending": "#90caf9"}
 
 
 def heatmap_chart(df: pd.DataFrame, lang: str) -> alt.Chart:
@@ -99,20 +98,17 @@ def effects_chart(board: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     data = board[board["delta"].notna()].copy()
     data["label"] = "#" + data["id"].astype(str) + " " + data["title"].astype(str).str.slice(0, 40)
     data["verdict_label"] = [t(f"improve.verdict.{v}", lang) for v in data["verdict"]]
-    colours = alt.Scale(
-        domain=[t(f"improve.verdict.{v}", lang) for v in VERDICT_COLOURS],
-        range=list(VERDICT_COLOURS.values()),
-    )
+    labels = labels_for("improve.verdict", VERDICT_COLOURS, lang)
     base = alt.Chart(data, title=t("improve.chart.effects", lang)).encode(
         y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320))
     )
     bars = base.mark_rule(strokeWidth=2).encode(
         x=alt.X("ci_low:Q", title=t("improve.col.delta", lang)), x2="ci_high:Q",
-        color=alt.Color("verdict_label:N", scale=colours, title=t("improve.col.verdict", lang)),
+        color=coded_colour("verdict", VERDICT_COLOURS, labels, t("improve.col.verdict", lang)),
     )
     points = base.mark_point(filled=True, size=60).encode(
         x="delta:Q",
-        color=alt.Color("verdict_label:N", scale=colours),
+        color=coded_colour("verdict", VERDICT_COLOURS, labels, t("improve.col.verdict", lang)),
         tooltip=[
             alt.Tooltip("label:N", title=t("improve.col.plan", lang)),
             alt.Tooltip("before_mean:Q", title=t("improve.col.before", lang), format=".3f"),

@@ -12,13 +12,13 @@ import math
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.theme import BAD, GOOD, QUADRANT_COLOURS, coded_colour, labels_for
 from cxdash.i18n import t
 
 PICK = "pick"
-SHORTFALL, EXCEEDED, NEUTRAL = "#c0392b", "#1e8449", "#7f8c8d"
+SHORTFALL, EXCEEDED, NEUTRAL = BAD, GOOD, "#7f8c8d"
 CELL_WIDTH, CELL_HEIGHT = 190, 64
 ROW_STEP = 26  # pixels per unit in the interval charts
-QUADRANT_COLOURS = {"concentrate": SHORTFALL, "keep_up": EXCEEDED, "low_priority": "#95a5a6", "overkill": "#e67e22"}
 
 
 MAX_NAME_LINES = 3  # with the value line below, what a cell of CELL_HEIGHT pixels holds at font size 11
@@ -157,9 +157,8 @@ def ipa_chart(points: pd.DataFrame, x_kind: str, x_cut: float, y_cut: float, lan
     dots = base.mark_circle(size=110).encode(
         x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
         y=alt.Y("y:Q", title=t("experience.axis.importance", lang), axis=alt.Axis(format="%")),
-        color=alt.Color("quadrant_label:N", title=t("experience.col.quadrant", lang), scale=alt.Scale(
-            domain=[t(f"experience.quadrant.{q}", lang) for q in QUADRANT_COLOURS],
-            range=list(QUADRANT_COLOURS.values()))),
+        color=coded_colour("quadrant", QUADRANT_COLOURS, labels_for("experience.quadrant", QUADRANT_COLOURS, lang),
+                           t("experience.col.quadrant", lang)),
         tooltip=tooltip).add_params(pick)
     labels = base.mark_text(dy=-10, fontSize=10).encode(x="x:Q", y="y:Q", text="touchpoint_code:N")
     cuts = alt.Chart(pd.DataFrame({"x": [x_cut]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x="x:Q")

@@ -9,13 +9,26 @@ tooltip comes from the ``loyalty`` catalog.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.theme import (
+    BAD,
+    CHANGE_COLOURS,
+    DIRECTION_COLOURS,
+    DRIVER_KIND_COLOURS,
+    FAILURE_KIND_COLOURS,
+    GROUP_COLOURS,
+    NEUTRAL,
+    SAMPLE_COLOURS,
+    coded_colour,
+    labels_for,
+)
 from cxdash.i18n import t
 
 SHARE_KPIS = ("promoters", "passives", "detractors", "csat", "ces_easy")
-GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#607d8b"
 
 
 def value_format(kpi: str) -> str:
@@ -27,9 +40,9 @@ def trend_chart(trend: pd.DataFrame, kpi: str, lang: str, period: str = "month")
     """One KPI by period: the 95 % interval as a band, the value as a line, points coloured by the verdict on the
     change from the period before (significant or within noise)."""
     data = trend[trend["kpi"] == kpi].copy()
-    data["verdict"] = [t("loyalty.verdict.first", lang) if s is None or pd.isna(s) else
-                       t("loyalty.verdict.significant" if s else "loyalty.verdict.within_noise", lang)
-                       for s in data["significant"].tolist()]
+    data["change"] = ["first" if s is None or pd.isna(s) else "significant" if s else "within_noise"
+                      for s in data["significant"].tolist()]
+    data["verdict"] = [t(f"loyalty.verdict.{c}", lang) for c in data["change"]]
     fmt = value_format(kpi)
     title = t(f"loyalty.kpi.{kpi}", lang)
     x = alt.X("period:O", title=t(f"loyalty.period.{period}", lang))
@@ -39,11 +52,8 @@ def trend_chart(trend: pd.DataFrame, kpi: str, lang: str, period: str = "month")
     line = base.mark_line().encode(x=x, y="value:Q")
     points = base.mark_point(filled=True, size=60).encode(
         x=x, y="value:Q",
-        color=alt.Color("verdict:N", title=t("loyalty.chart.verdict", lang),
-                        # An explicit domain: sorted labels would give each language different colours.
-                        scale=alt.Scale(domain=[t(f"loyalty.verdict.{v}", lang)
-                                                for v in ("first", "significant", "within_noise")],
-                                        range=[NEUTRAL, "#ef6c00", "#9e9e9e"])),
+        color=coded_colour("change", CHANGE_COLOURS, labels_for("loyalty.verdict", CHANGE_COLOURS, lang),
+                           t("loyalty.chart.verdict", lang)),
         tooltip=[alt.Tooltip("period:O", title=t(f"loyalty.period.{period}", lang)),
                  alt.Tooltip("value:Q", title=title, format=fmt),
                  alt.Tooltip("ci_low:Q", title=t("loyalty.col.ci_low", lang), format=fmt),
@@ -57,11 +67,15 @@ def trend_chart(trend: pd.DataFrame, kpi: str, lang: str, period: str = "month")
 
 def bars_with_interval(data: pd.DataFrame, category: str, value: str, low: str, high: str, fmt: str,
                        category_title: str, value_title: str, title: str, sort: list[str] | None = None,
-                       colour: str | None = None) -> alt.LayerChart:
-    """Horizontal bars of ``value`` per ``category`` with a 95 % interval as an error bar."""
+                       colour: str | None = None, colours: Mapping[str, str] | None = None) -> alt.LayerChart:
+    """Horizontal bars of ``value`` per ``category`` with a 95 % interval as an error bar.
+
+    ``colour`` names a column of codes coloured by ``colours`` (code -> colour, the same in every language).
+    """
     y = alt.Y(f"{category}:N", title=category_title, sort=sort or "-x")
     base = alt.Chart(data, title=title)
-    bar_colour = alt.Color(f"{colour}:N", legend=None) if colour else alt.value(NEUTRAL)
+    bar_colour = (coded_colour(colour, colours or {}, {}, legend=False) if colour and colours
+                  else alt.Color(f"{colour}:N", legend=None) if colour else alt.value(NEUTRAL))
     bars = base.mark_bar(opacity=0.85).encode(
         y=y, x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=fmt)), color=bar_colour,
         tooltip=[alt.Tooltip(f"{category}:N", title=category_title), alt.Tooltip(f"{value}:Q", title=value_title,
@@ -74,12 +88,11 @@ def bars_with_interval(data: pd.DataFrame, category: str, value: str, low: str, 
 def breakdown_chart(bd: pd.DataFrame, metric: str, lang: str, by: str) -> alt.LayerChart:
     """NPS, CSAT or CES per unit with intervals; low-sample units are drawn grey."""
     data = bd.copy()
-    data["sample"] = [t("loyalty.low_sample_short", lang) if v else t("loyalty.enough_sample", lang)
-                      for v in data["low_sample"].tolist()]
+    data["sample"] = ["low" if v else "enough" for v in data["low_sample"].tolist()]
     return bars_with_interval(data, "name", metric, f"{metric}_ci_low", f"{metric}_ci_high", value_format(metric),
                               t(f"loyalty.by.{by}", lang), t(f"loyalty.kpi.{metric}", lang),
                               t("loyalty.chart.breakdown", lang, kpi=t(f"loyalty.kpi.{metric}", lang)),
-                              colour="sample")
+                              colour="sample", colours=SAMPLE_COLOURS)
 
 
 def effort_chart(table: pd.DataFrame, dimension: str, measure: str, lang: str) -> alt.LayerChart:
@@ -99,7 +112,8 @@ def failures_chart(table: pd.DataFrame, measure: str, lang: str) -> alt.LayerCha
     data["kind"] = ["ref" if g in ("went_right", "no_ticket") else "failure" for g in data["group"]]
     return bars_with_interval(data, "group_name", measure, f"{measure}_ci_low", f"{measure}_ci_high",
                               value_format(measure), t("loyalty.failure.group", lang), t(f"loyalty.kpi.{measure}", lang),
-                              t(f"loyalty.kpi.{measure}", lang), sort=data["group_name"].tolist(), colour="kind")
+                              t(f"loyalty.kpi.{measure}", lang), sort=data["group_name"].tolist(), colour="kind",
+                              colours=FAILURE_KIND_COLOURS)
 
 
 def drivers_chart(table: pd.DataFrame, lang: str, top: int = 15) -> alt.Chart:
@@ -109,7 +123,8 @@ def drivers_chart(table: pd.DataFrame, lang: str, top: int = 15) -> alt.Chart:
     return alt.Chart(data, title=t("loyalty.chart.drivers", lang)).mark_bar().encode(
         y=alt.Y("name:N", sort="-x", title=t("loyalty.col.driver", lang)),
         x=alt.X("share:Q", title=t("loyalty.col.share", lang), axis=alt.Axis(format=".0%")),
-        color=alt.Color("kind_name:N", title=t("loyalty.col.kind", lang)),
+        color=coded_colour("kind", DRIVER_KIND_COLOURS, labels_for("loyalty.driver_kind", DRIVER_KIND_COLOURS, lang),
+                           t("loyalty.col.kind", lang)),
         tooltip=[alt.Tooltip("name:N", title=t("loyalty.col.driver", lang)),
                  alt.Tooltip("share:Q", title=t("loyalty.col.share", lang), format=".1%"),
                  alt.Tooltip("answers:Q", title=t("loyalty.col.n", lang))],
@@ -133,8 +148,8 @@ def forest_plot(table: pd.DataFrame, lang: str) -> alt.LayerChart:
     """Odds ratios with 95 % intervals on a log scale; the rule at 1 marks "no effect"."""
     data = table.copy()
     data["label"] = [t(f"loyalty.term.{x}", lang) for x in data["term"]]
-    data["direction"] = [t("loyalty.or.raises", lang) if lo > 1 else t("loyalty.or.lowers", lang) if hi < 1
-                         else t("loyalty.or.unclear", lang) for lo, hi in zip(data["ci_low"], data["ci_high"], strict=True)]
+    data["direction"] = ["raises" if lo > 1 else "lowers" if hi < 1 else "unclear"
+                         for lo, hi in zip(data["ci_low"], data["ci_high"], strict=True)]
     y = alt.Y("label:N", title=None, sort=data["label"].tolist())
     scale = alt.Scale(type="log")
     base = alt.Chart(data, title=t("loyalty.chart.forest", lang))
@@ -142,7 +157,7 @@ def forest_plot(table: pd.DataFrame, lang: str) -> alt.LayerChart:
                                   x2="ci_high:Q")
     pts = base.mark_point(filled=True, size=80).encode(
         y=y, x=alt.X("odds_ratio:Q", scale=scale),
-        color=alt.Color("direction:N", title=None, scale=alt.Scale(range=[BAD, GOOD, NEUTRAL])),
+        color=coded_colour("direction", DIRECTION_COLOURS, labels_for("loyalty.or", DIRECTION_COLOURS, lang)),
         tooltip=[alt.Tooltip("label:N", title=t("loyalty.col.term", lang)),
                  alt.Tooltip("odds_ratio:Q", title=t("loyalty.col.odds_ratio", lang), format=".2f"),
                  alt.Tooltip("ci_low:Q", title=t("loyalty.col.ci_low", lang), format=".2f"),
@@ -160,7 +175,8 @@ def km_chart(curves: pd.DataFrame, lang: str) -> alt.Chart:
         x=alt.X("time:Q", title=t("loyalty.col.days", lang)),
         y=alt.Y("survival:Q", title=t("loyalty.col.retained", lang), axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(zero=False)),
-        color=alt.Color("group_name:N", title=t("loyalty.col.first_tier", lang)),
+        color=coded_colour("group", GROUP_COLOURS, labels_for("loyalty.group", GROUP_COLOURS, lang),
+                           t("loyalty.col.first_tier", lang)),
         tooltip=[alt.Tooltip("group_name:N", title=t("loyalty.col.first_tier", lang)),
                  alt.Tooltip("time:Q", title=t("loyalty.col.days", lang)),
                  alt.Tooltip("survival:Q", title=t("loyalty.col.retained", lang), format=".1%"),

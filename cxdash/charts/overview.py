@@ -11,12 +11,12 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.theme import OVERVIEW_SERVICE_COLOURS, TIER_COLOURS, coded_colour
 from cxdash.i18n import t
 
 NOT_SHARES = {"nps": ",.1f", "ces": ".2f"}  # every other trend KPI is a share shown as a percentage
 TIER_KPIS = {"share_disappointed": "disappointed", "share_basic": "basic", "share_delighted": "delighted",
              "share_none": "none"}
-TIER_COLOURS = ["#c62828", "#9e9e9e", "#2e7d32", "#e0e0e0"]
 SERVICE_KPIS = ("sla_first_response", "sla_resolution", "ftf")
 
 
@@ -62,9 +62,9 @@ def kpi_trend_chart(trend: pd.DataFrame, kpi: str, lang: str, target: float | No
 def tier_trend_chart(trend: pd.DataFrame, lang: str) -> alt.Chart:
     """Tier shares by month as stacked bars (disappointed, basic, delighted, no tier)."""
     data = trend[trend["kpi"].isin(list(TIER_KPIS))].copy()
-    names = {k: t(f"tier.{v}", lang) for k, v in TIER_KPIS.items()}
-    data["tier"] = data["kpi"].map(names)
-    order = [names[k] for k in TIER_KPIS]
+    names = {v: t(f"tier.{v}", lang) for v in TIER_KPIS.values()}
+    data["tier_code"] = data["kpi"].map(TIER_KPIS)
+    data["tier"] = data["tier_code"].map(names)
     data["tier_order"] = data["kpi"].map({k: i for i, k in enumerate(TIER_KPIS)})
     return (
         alt.Chart(data, title=t("overview.trend.tiers_title", lang))
@@ -72,8 +72,7 @@ def tier_trend_chart(trend: pd.DataFrame, lang: str) -> alt.Chart:
         .encode(
             x=alt.X("month:O", title=t("overview.trend.month", lang)),
             y=alt.Y("value:Q", stack="normalize", title=t("overview.trend.share", lang), axis=alt.Axis(format=".0%")),
-            color=alt.Color("tier:N", sort=order, scale=alt.Scale(domain=order, range=TIER_COLOURS),
-                            title=t("overview.trend.kpi", lang)),
+            color=coded_colour("tier_code", TIER_COLOURS, names, t("overview.trend.kpi", lang)),
             order=alt.Order("tier_order:Q"),
             tooltip=[
                 alt.Tooltip("month:O", title=t("overview.trend.month", lang)),
@@ -89,7 +88,7 @@ def service_trend_chart(trend: pd.DataFrame, lang: str) -> alt.Chart:
     """SLA first-response and resolution compliance and first-time fix by month, one line each."""
     data = trend[trend["kpi"].isin(SERVICE_KPIS)].copy()
     data["label"] = data["kpi"].map(lambda k: kpi_title(k, lang))
-    order = [kpi_title(k, lang) for k in SERVICE_KPIS]
+    names = {k: kpi_title(k, lang) for k in SERVICE_KPIS}
     return (
         alt.Chart(data, title=t("overview.trend.service_title", lang))
         .mark_line(point=True)
@@ -97,7 +96,7 @@ def service_trend_chart(trend: pd.DataFrame, lang: str) -> alt.Chart:
             x=alt.X("month:O", title=t("overview.trend.month", lang)),
             y=alt.Y("value:Q", title=t("overview.trend.share", lang), axis=alt.Axis(format=".0%"),
                     scale=alt.Scale(zero=False)),
-            color=alt.Color("label:N", sort=order, title=t("overview.trend.kpi", lang)),
+            color=coded_colour("kpi", OVERVIEW_SERVICE_COLOURS, names, t("overview.trend.kpi", lang)),
             tooltip=[
                 alt.Tooltip("month:O", title=t("overview.trend.month", lang)),
                 alt.Tooltip("label:N", title=t("overview.trend.kpi", lang)),

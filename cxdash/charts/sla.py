@@ -10,11 +10,17 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.theme import SERVICE_COLOURS, SLA_STATE_COLOURS, coded_colour, labels_for
 from cxdash.i18n import t
 
 PICK = "pick"
 RATE_AXIS = alt.Axis(format="%")
-SERIES_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+
+
+def _series_colour(series: dict[str, str], lang: str) -> alt.Color:
+    """Colour by the rate's code (``measure``), the same for a rate on every chart and in every language."""
+    colours = {code: SERVICE_COLOURS[code] for code in series}
+    return coded_colour("measure", colours, series, t("sla.axis.series", lang))
 
 
 def _fold(df: pd.DataFrame, x: str, series: dict[str, str]) -> pd.DataFrame:
@@ -36,7 +42,7 @@ def _rate_lines(df: pd.DataFrame, lang: str, x: str, series: dict[str, str], tit
         .encode(
             x=alt.X(f"{x}:O", title=t(f"sla.axis.{x}", lang)),
             y=alt.Y("rate:Q", title=t("sla.axis.rate", lang), axis=RATE_AXIS),
-            color=alt.Color("series:N", title=t("sla.axis.series", lang), scale=alt.Scale(range=SERIES_COLOURS)),
+            color=_series_colour(series, lang),
             tooltip=[
                 alt.Tooltip(f"{x}:O", title=t(f"sla.axis.{x}", lang)),
                 alt.Tooltip("series:N", title=t("sla.axis.series", lang)),
@@ -79,9 +85,9 @@ def breakdown_chart(df: pd.DataFrame, lang: str, rates: tuple[str, ...] = ("firs
         .mark_bar()
         .encode(
             y=alt.Y("name:N", sort=head["name"].tolist(), title=None, axis=alt.Axis(labelLimit=220)),
-            yOffset="series:N",
+            yOffset=alt.YOffset("measure:N", sort=list(rates)),
             x=alt.X("rate:Q", title=t("sla.axis.rate", lang), axis=RATE_AXIS, scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("series:N", title=t("sla.axis.series", lang), scale=alt.Scale(range=SERIES_COLOURS)),
+            color=_series_colour({r: t(labels[r], lang) for r in rates}, lang),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)),
             tooltip=[
                 alt.Tooltip("name:N", title=t("sla.col.group", lang)),
@@ -100,9 +106,11 @@ def backlog_chart(df: pd.DataFrame, lang: str) -> alt.Chart:
     rows = []
     for r in df.itertuples(index=False):
         label = t(f"sla.backlog.{r.bucket}", lang)
-        rows.append({"bucket": label, "code": r.bucket, "state": t("sla.state.breached", lang), "n": int(r.breached)})
-        rows.append({"bucket": label, "code": r.bucket, "state": t("sla.state.in_time", lang), "n": int(r.n - r.breached)})
-    data = pd.DataFrame(rows, columns=["bucket", "code", "state", "n"])
+        rows.append({"bucket": label, "code": r.bucket, "state_code": "breached",
+                     "state": t("sla.state.breached", lang), "n": int(r.breached)})
+        rows.append({"bucket": label, "code": r.bucket, "state_code": "in_time",
+                     "state": t("sla.state.in_time", lang), "n": int(r.n - r.breached)})
+    data = pd.DataFrame(rows, columns=["bucket", "code", "state_code", "state", "n"])
     order = [t(f"sla.backlog.{b}", lang) for b in df["bucket"]]
     pick = alt.selection_point(name=PICK, fields=["code"])
     return (
@@ -111,8 +119,8 @@ def backlog_chart(df: pd.DataFrame, lang: str) -> alt.Chart:
         .encode(
             x=alt.X("bucket:N", sort=order, title=t("sla.axis.age", lang)),
             y=alt.Y("n:Q", title=t("sla.axis.open_tickets", lang)),
-            color=alt.Color("state:N", title=t("sla.axis.state", lang),
-                            scale=alt.Scale(range=["#d62728", "#9ecae1"])),
+            color=coded_colour("state_code", SLA_STATE_COLOURS, labels_for("sla.state", SLA_STATE_COLOURS, lang),
+                               t("sla.axis.state", lang)),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.6)),
             tooltip=[alt.Tooltip("bucket:N", title=t("sla.axis.age", lang)),
                      alt.Tooltip("state:N", title=t("sla.axis.state", lang)),

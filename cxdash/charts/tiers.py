@@ -1,7 +1,8 @@
 """Charts of the satisfaction-tiers page: stacked tier trend, tier mix per unit, value of each tier.
 
 Tiers always appear in the same order and colours (disappointed red, basic grey-blue, delighted green, no tier
-light grey); labels come from the shared ``tier.*`` catalog keys, titles and axes from ``experience``.
+light grey) in every language: the colour is keyed by the tier's code (:mod:`cxdash.charts.theme`); labels come
+from the shared ``tier.*`` catalog keys, titles and axes from ``experience``.
 """
 
 from __future__ import annotations
@@ -9,15 +10,15 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.theme import TIER_COLOURS, TIERS, coded_colour, labels_for
 from cxdash.i18n import t
 
 PICK = "pick"
-TIERS = ("disappointed", "basic", "delighted", "none")
-TIER_COLOURS = {"disappointed": "#c0392b", "basic": "#7f8c9b", "delighted": "#1e8449", "none": "#d5d8dc"}
 
 
-def _tier_scale(lang: str) -> alt.Scale:
-    return alt.Scale(domain=[t(f"tier.{x}", lang) for x in TIERS], range=[TIER_COLOURS[x] for x in TIERS])
+def _tier_colour(lang: str, legend: bool = True) -> alt.Color:
+    return coded_colour("tier", TIER_COLOURS, labels_for("tier", TIERS, lang), t("experience.axis.tier", lang),
+                        legend=legend)
 
 
 def _with_labels(df: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -36,7 +37,7 @@ def tier_trend_chart(trend: pd.DataFrame, lang: str) -> alt.Chart:
         .encode(
             x=alt.X("period:O", title=t("experience.axis.period", lang)),
             y=alt.Y("share:Q", stack="normalize", title=t("experience.axis.share", lang), axis=alt.Axis(format="%")),
-            color=alt.Color("tier_label:N", title=t("experience.axis.tier", lang), scale=_tier_scale(lang)),
+            color=_tier_colour(lang),
             order=alt.Order("tier_order:Q"),
             tooltip=[alt.Tooltip("period:O", title=t("experience.axis.period", lang)),
                      alt.Tooltip("tier_label:N", title=t("experience.axis.tier", lang)),
@@ -67,7 +68,7 @@ def tier_breakdown_chart(wide: pd.DataFrame, by_label: str, lang: str, limit: in
         .encode(
             y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
             x=alt.X("share:Q", stack="normalize", title=t("experience.axis.share", lang), axis=alt.Axis(format="%")),
-            color=alt.Color("tier_label:N", title=t("experience.axis.tier", lang), scale=_tier_scale(lang)),
+            color=_tier_colour(lang),
             order=alt.Order("tier_order:Q"),
             tooltip=[alt.Tooltip("name:N", title=by_label),
                      alt.Tooltip("tier_label:N", title=t("experience.axis.tier", lang)),
@@ -88,7 +89,7 @@ def tier_value_chart(value: pd.DataFrame, lang: str) -> alt.HConcatChart:
         )
         bars = base.mark_bar().encode(
             y=alt.Y(f"{col}:Q", title=None, axis=alt.Axis(format=fmt)),
-            color=alt.Color("tier_label:N", scale=_tier_scale(lang), legend=None),
+            color=_tier_colour(lang, legend=False),
             tooltip=[alt.Tooltip("tier_label:N", title=t("experience.axis.tier", lang)),
                      alt.Tooltip(f"{col}:Q", title=t(f"experience.col.{col}", lang), format=fmt),
                      alt.Tooltip("n:Q", title=t("experience.col.n", lang))],

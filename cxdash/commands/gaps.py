@@ -1,8 +1,9 @@
 """``python -m cxdash report tiers|touchpoints``: tier shares and the touchpoint gap table, as CSV or JSON.
 
-``report tiers`` prints the responses and share per tier for the selection (``--by region|site|team|channel|
-segment`` per unit, ``--by month|week`` per period; ``--view value`` what each tier is worth). ``report
-touchpoints`` prints the gap table (mean P and E, gap with its 95 % CI, p and BH q-value, Wilcoxon p, n, share
+``report tiers`` prints the responses and share per tier for the selection with the share's Wilson 95 % interval
+(``--by region|site|team|channel|segment`` per unit, ``--by month|week`` per period; ``--view value`` what each
+tier is worth). ``report touchpoints`` (also ``report gaps``) prints the gap table (mean P and E, gap with its
+95 % CI on the 0-1 scale and in points of the touchpoint's scale, p and BH q-value, Wilcoxon p, n, share
 disappointed, importance) from the same functions the pages use.
 """
 
@@ -22,21 +23,23 @@ from cxdash.i18n import normalise_language
 
 TIER_BY = ("region", "site", "team", "channel", "segment", "month", "week")
 GAP_REPORT_COLUMNS = [
-    "stage_code", "stage_name", "touchpoint_code", "touchpoint_name", "n", "mean_p", "mean_e", "gap", "ci_low",
-    "ci_high", "p_value", "q_value", "wilcoxon_p", "share_disappointed", "importance", "importance_source",
-    "low_sample", "significant",
+    "stage_code", "stage_name", "touchpoint_code", "touchpoint_name", "n", "n_pairs", "mean_p", "mean_e", "gap",
+    "ci_low", "ci_high", "gap_points", "ci_low_points", "ci_high_points", "scale", "p_value", "q_value",
+    "wilcoxon_p", "share_disappointed", "importance", "importance_source", "low_sample", "significant",
 ]
 
 
 def register(sub: Any, reports: Any) -> None:
     """Add ``report tiers`` and ``report touchpoints``."""
-    tiers = reports.add_parser("tiers", help="satisfaction tier shares (overall, by unit or by period)")
+    tiers = reports.add_parser("tiers", help="satisfaction tier shares with 95 % intervals (overall, by unit or by "
+                                              "period)")
     add_filter_options(tiers)
     tiers.add_argument("--by", choices=TIER_BY, default=None, help="grouping (default: one overall row)")
     tiers.add_argument("--view", choices=["shares", "value"], default="shares",
                        help="shares per tier, or NPS/CSAT/revisit/churn per tier")
     tiers.set_defaults(handler=run_tiers)
-    tps = reports.add_parser("touchpoints", help="the touchpoint gap table with CI, q-value, n and importance")
+    tps = reports.add_parser("touchpoints", aliases=["gaps"],
+                             help="the touchpoint gap table with CI, q-value, n and importance")
     add_filter_options(tps)
     tps.add_argument("--no-importance", action="store_true", help="skip importance (faster)")
     tps.set_defaults(handler=run_touchpoints)
@@ -46,19 +49,27 @@ def tier_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows ``report tiers`` prints."""
     from cxdash.metrics.tier_analysis import TIERS, tier_breakdown, tier_counts, tier_trend
     from cxdash.metrics.tier_value import VALUE_COLUMNS, tier_value
+    from cxdash.metrics.tiers import share_intervals, tiers_from_counts
 
     engine, filters, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
     if args.view == "value":
         return frame_rows(tier_value(engine, filters), VALUE_COLUMNS)
     if args.by in ("month", "week"):
-        trend = tier_trend(engine, filters, args.by)
-        return frame_rows(trend, ["period", "tier", "n", "total", "share"])
+        trend = share_intervals(tier_trend(engine, filters, args.by), "n", "total", "share")
+        return frame_rows(trend, ["period", "tier", "n", "total", "share", "share_ci_low", "share_ci_high"])
     if args.by:
         wide = tier_breakdown(engine, filters, args.by, lang)
-        return frame_rows(wide, ["key", "name", *TIERS, "n", *[f"share_{x}" for x in TIERS], "low_sample"])
-    counts = tier_counts(engine, filters)
-    total = sum(counts.values())
-    return [{"tier": x, "n": counts[x], "share": counts[x] / total if total else None} for x in TIERS]
+        for x in TIERS:
+            wide = share_intervals(wide, x, "n", f"share_{x}")
+        columns = [c for x in TIERS for c in (f"share_{x}", f"share_{x}_ci_low", f"share_{x}_ci_high")]
+        return frame_rows(wide, ["key", "name", *TIERS, "n", *columns, "low_sample"])
+    shares = tiers_from_counts(*(tier_counts(engine, filters)[x] for x in TIERS))
+    rows = []
+    for x in TIERS:
+        share = shares.proportion(x)  # the overview's tier cards: the same Wilson interval
+        rows.append({"tier": x, "n": share.k, "share": share.rate, "share_ci_low": share.ci_low,
+                     "share_ci_high": share.ci_high})
+    return rows
 
 
 def gap_rows(args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -40,6 +40,10 @@ GAP_COLUMNS = [
     "gap",
     "ci_low",
     "ci_high",
+    "gap_points",
+    "ci_low_points",
+    "ci_high_points",
+    "scale",
     "p_value",
     "q_value",
     "wilcoxon_p",
@@ -48,6 +52,7 @@ GAP_COLUMNS = [
     "importance_source",
     "low_sample",
     "significant",
+    "n_pairs",
 ]
 _EPS = 1e-9
 
@@ -201,6 +206,64 @@ def touchpoint_catalog(conn: Connection, lang: str = "en") -> pd.DataFrame:
     return rows_frame(conn.execute(stmt), list(stmt.selected_columns.keys()))
 
 
+def _scale_label(lo: float, hi: float) -> str:
+    return f"{lo:g}-{hi:g}"
+
+
+def touchpoint_scales(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """The survey scale each touchpoint was answered on in the selection: ``touchpoint_id``, ``scale_min``,
+    ``scale_max`` (NaN where its answers mix scales) and ``scale_mixed``.
+
+    One survey uses one touchpoint scale, so the scales of the selected responses are read first; only when the
+    selection mixes scales is each touchpoint's own range read from its scores. A touchpoint not listed had no
+    answer; a touchpoint listed with ``scale_mixed`` has no single scale to express its gap in.
+    """
+    lo, rng = scale_bounds()
+    hi = lo + rng
+    scales = conn.execute(
+        select(lo, hi).where(response_where(filters), rng > 0).group_by(lo, hi).limit(2)
+    ).all()
+    ts = touchpoint_score.c
+    if len(scales) == 1:
+        ids = conn.execute(select(touchpoint.c.id)).scalars().all()
+        s_lo, s_hi = float(scales[0][0]), float(scales[0][1])
+        return _scales_frame([(int(i), s_lo, s_hi, False) for i in ids])
+    if not scales:
+        return _scales_frame([])
+    stmt = (
+        select(ts.touchpoint_id, func.min(lo), func.max(lo), func.min(hi), func.max(hi))
+        .select_from(touchpoint_score.join(survey_response, survey_response.c.id == ts.response_id))
+        .where(response_where(filters), rng > 0, ts.p.isnot(None))
+        .group_by(ts.touchpoint_id)
+    )
+    rows = []
+    for tp_id, lo_min, lo_max, hi_min, hi_max in conn.execute(stmt):
+        one = lo_min == lo_max and hi_min == hi_max
+        rows.append((int(tp_id), float(lo_min) if one else math.nan, float(hi_min) if one else math.nan, not one))
+    return _scales_frame(rows)
+
+
+def _scales_frame(rows: list[tuple[int, float, float, bool]]) -> pd.DataFrame:
+    ids, lows, highs, mixed = (list(col) for col in zip(*rows, strict=True)) if rows else ([], [], [], [])
+    return pd.DataFrame({"touchpoint_id": pd.Series(ids, dtype="int64"), "scale_min": pd.Series(lows, dtype=float),
+                         "scale_max": pd.Series(highs, dtype=float), "scale_mixed": pd.Series(mixed, dtype=bool)})
+
+
+def add_gap_points(table: pd.DataFrame, scales: pd.DataFrame) -> pd.DataFrame:
+    """``gap_points``, ``ci_low_points``, ``ci_high_points`` (the gap and its interval in points of the
+    touchpoint's own scale: the 0-1 figure times the scale's range), ``scale`` ("1-7") and ``scale_mixed``."""
+    out = table.drop(columns=[c for c in ("scale_min", "scale_max", "scale_mixed") if c in table]).merge(
+        scales, on="touchpoint_id", how="left")
+    points = (out["scale_max"] - out["scale_min"]).astype(float)
+    for col in ("gap", "ci_low", "ci_high"):
+        out[f"{col}_points"] = out[col].astype(float) * points
+    answered = out["n"] > 0 if "n" in out else pd.Series(True, index=out.index)
+    out["scale"] = [_scale_label(a, b) if a == a and b == b and has else None
+                    for a, b, has in zip(out["scale_min"], out["scale_max"], answered, strict=True)]
+    out["scale_mixed"] = out["scale_mixed"].astype("boolean").fillna(False).astype(bool)
+    return out
+
+
 def touchpoint_differences(
     conn: Connection, filters: Filters, touchpoint_ids: list[int], limit: int = stats.WILCOXON_MAX_PAIRS
 ) -> dict[int, np.ndarray]:
@@ -263,12 +326,15 @@ def _importance(conn: Connection, filters: Filters, sums: pd.DataFrame) -> pd.Da
 def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importance: bool = True) -> pd.DataFrame:
     """The gap table of the selection: one row per touchpoint of the catalog, in journey order.
 
-    Columns (``GAP_COLUMNS``): stage and touchpoint codes and names, n (pairs with both P and E), mean P, mean E
-    and gap (mean P - E) on the 0-1 scale, the 95 % t-interval of the gap, the one-sample t-test p-value, the
+    Columns (``GAP_COLUMNS``): stage and touchpoint codes and names, n (pairs with both P and E; for a touchpoint
+    answered with P only, the answers behind its mean P), mean P, mean E and gap (mean P - E) on the 0-1 scale,
+    the 95 % t-interval of the gap, the gap and its interval in points of the touchpoint's own scale
+    (``gap_points`` = gap x (max - min); empty where the selection mixes scales, see ``scale_mixed``) with the
+    ``scale`` ("1-7"), the one-sample t-test p-value, the
     Benjamini-Hochberg q-value across the touchpoints with a p-value, the Wilcoxon signed-rank p-value (only
     where n <= 5,000), the share of pairs that are disappointed, importance as a share (stated or derived, see
-    :mod:`cxdash.metrics.importance`), ``low_sample`` (n < 30) and ``significant`` (q < 0.05).
-    Touchpoints without data keep their row with n = 0 and empty figures.
+    :mod:`cxdash.metrics.importance`), ``low_sample`` (n < 30), ``significant`` (q < 0.05) and ``n_pairs``
+    (the pairs alone). Touchpoints without data keep their row with n = 0 and empty figures.
     """
     with engine.connect() as conn:
         tolerance = get_tolerance(conn)
@@ -279,9 +345,14 @@ def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importanc
         small = figures.loc[(figures["n"] > 0) & (figures["n"] <= stats.WILCOXON_MAX_PAIRS), "touchpoint_id"]
         diffs = touchpoint_differences(conn, filters, [int(v) for v in small])
         imp = _importance(conn, filters, sums) if with_importance else None
+        scales = touchpoint_scales(conn, filters)
     table = cat.merge(figures, on="touchpoint_id", how="left")
-    table["n"] = table["n"].fillna(0).astype(int)
+    table["n_pairs"] = table["n"].fillna(0).astype(int)
     table["n_p"] = table["n_p"].fillna(0).astype(int)
+    # A touchpoint answered with P only shows a mean P over its answers: its n is those answers (#19.9), not the
+    # zero pairs, which flagged a mean over 25,000 answers as a low sample.
+    table["n"] = table["n_pairs"].where(table["n_pairs"] > 0, table["n_p"])
+    table = add_gap_points(table, scales)
     table["q_value"] = stats.bh_qvalues(table["p_value"].to_numpy(dtype=float))
     table["wilcoxon_p"] = [stats.wilcoxon_p(diffs.get(int(t), [])) for t in table["touchpoint_id"]]
     table["low_sample"] = table["n"] < stats.LOW_SAMPLE

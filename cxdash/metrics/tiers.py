@@ -16,7 +16,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.filters import Filters, response_where
-from cxdash.metrics.significance import Proportion, proportion
+from cxdash.metrics.significance import Proportion, proportion, wilson
 from cxdash.schema import survey_response
 
 DISAPPOINTED, BASIC, DELIGHTED = 0, 1, 2
@@ -128,3 +128,14 @@ def tier_shares(engine: Engine, filters: Filters) -> TierShares:
     stmt = select(*tier_columns()).where(response_where(filters))
     with engine.connect() as conn:
         return tiers_from_row(conn.execute(stmt).one()._mapping)
+
+
+def share_intervals(frame: pd.DataFrame, k: str, n: str, share: str) -> pd.DataFrame:
+    """``frame`` with ``<share>_ci_low`` and ``<share>_ci_high``: the Wilson 95 % interval of ``k`` of ``n`` per row,
+    the interval the overview's tier cards show (:meth:`TierShares.proportion`); empty where n = 0."""
+    out = frame.copy()
+    bounds = [wilson(int(a), int(b)) if b == b and a == a else (None, None)
+              for a, b in zip(out[k].fillna(0), out[n].fillna(0), strict=True)]
+    out[f"{share}_ci_low"] = pd.Series([lo for lo, _ in bounds], index=out.index, dtype=float)
+    out[f"{share}_ci_high"] = pd.Series([hi for _, hi in bounds], index=out.index, dtype=float)
+    return out

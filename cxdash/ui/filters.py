@@ -13,13 +13,13 @@ values equal to their default are left out, as ``bind`` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
 from cxdash.auth import User, visible_units
-from cxdash.filters import Filters, parse_ids
+from cxdash.filters import Filters, default_date_range, parse_ids
 from cxdash.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, normalise_language
 from cxdash.organisation import (
     channel_options,
@@ -32,7 +32,6 @@ from cxdash.organisation import (
 from cxdash.ui.cache import cached
 from cxdash.ui.context import tr
 
-DEFAULT_DAYS = 90
 LANG_KEY = "ui_lang"
 # URL parameter -> session-state key of its widget.
 KEYS = {"from": "flt_from", "to": "flt_to", "region": "flt_region", "site": "flt_site", "team": "flt_team",
@@ -60,9 +59,8 @@ def language_switch() -> str:
 
 
 def default_range(latest: date | None) -> tuple[date, date]:
-    """The default date range: the last 90 days up to the latest data day (today on an empty database)."""
-    end = latest or date.today()
-    return end - timedelta(days=DEFAULT_DAYS - 1), end
+    """The default date range, ending today (:func:`cxdash.filters.default_date_range`)."""
+    return default_date_range(latest)
 
 
 def _parse_date(values: Sequence[str]) -> date | None:
