@@ -27,7 +27,7 @@ from helpers import make_app, no_errors
 from cxdash.audit import audit_entries
 from cxdash.db import make_engine
 from cxdash.i18n import t
-from cxdash.ui.frame import REFUSE_LOCAL_ENV, existing_pages, local_mode_refused
+from cxdash.ui.frame import ALLOW_LOCAL_ENV, existing_pages, local_mode_refused
 from cxdash.ui.navigation import PageSpec
 
 ROLES = tuple(ROLE_USERS)
@@ -187,18 +187,22 @@ def test_local_mode_is_one_admin_with_a_banner(db: str) -> None:
 
 @pytest.mark.parametrize(
     ("flag", "address", "refused"),
-    [("", "0.0.0.0", False), ("1", "0.0.0.0", True), ("true", "", True), ("1", "127.0.0.1", False),
-     ("yes", "localhost", False), ("1", "::1", False), ("1", "192.168.1.20", True)],
+    [("", "0.0.0.0", True), ("1", "0.0.0.0", False), ("", "", True), ("true", "", False), ("", "127.0.0.1", False),
+     ("", "localhost", False), ("", "::1", False), ("", "127.0.0.2", False), ("", "192.168.1.20", True),
+     ("yes", "192.168.1.20", False), ("0", "192.168.1.20", True)],
 )
-def test_local_mode_refusal_setting(monkeypatch: pytest.MonkeyPatch, flag: str, address: str, refused: bool) -> None:
-    monkeypatch.setenv(REFUSE_LOCAL_ENV, flag)
+def test_local_mode_on_a_network_address_is_refused_unless_allowed(
+        monkeypatch: pytest.MonkeyPatch, flag: str, address: str, refused: bool) -> None:
+    monkeypatch.setenv(ALLOW_LOCAL_ENV, flag)
     assert local_mode_refused(address) is refused
 
 
-def test_local_mode_refuses_to_serve_on_a_network_address(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("allowed", [False, True])
+def test_local_mode_refuses_to_serve_on_a_network_address(db: str, monkeypatch: pytest.MonkeyPatch,
+                                                         allowed: bool) -> None:
     from streamlit import config
 
-    monkeypatch.setenv(REFUSE_LOCAL_ENV, "1")
+    monkeypatch.setenv(ALLOW_LOCAL_ENV, "1" if allowed else "")
     old = config.get_option("server.address")
     config._set_option("server.address", "0.0.0.0", "test")
     try:
@@ -206,7 +210,11 @@ def test_local_mode_refuses_to_serve_on_a_network_address(db: str, monkeypatch: 
         at.run()
     finally:
         config._set_option("server.address", old, "test")
-    assert [e.value for e in at.error] == [t("auth.local.refused", "en", env=REFUSE_LOCAL_ENV)]
+    if allowed:
+        no_errors(at)
+        assert t("auth.local.badge", "en") in at.markdown[0].value
+        return
+    assert [e.value for e in at.error] == [t("auth.local.refused", "en", env=ALLOW_LOCAL_ENV)]
     assert not at.metric and not at.dataframe and not at.title
 
 
