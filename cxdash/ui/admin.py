@@ -6,16 +6,9 @@ import streamlit as st
 
 from cxdash.auth import ACTIONS
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 
-# Markdown would turn these into links, emphasis, code, HTML-looking text or icons; escaped, they show as typed.
-_MARKDOWN = frozenset("\\`*_{}[]()<>#+-.!|~:$=")
-
-
-def plain(text: object, limit: int = 300) -> str:
-    """``text`` escaped for Markdown so it shows literally (user input, e-mails, error messages); cut at ``limit``."""
-    value = str(text)
-    cut = value[:limit] + ("…" if len(value) > limit else "")
-    return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in cut)
+__all__ = ["plain", "require_action", "role_label"]  # plain lives in cxdash.ui.text; kept here for old imports
 
 
 def require_action(action: str) -> None:
