@@ -10,16 +10,23 @@ that reaches one of those places goes through :func:`plain` first. Where no Mark
 
 from __future__ import annotations
 
+import re
+
 # Every ASCII punctuation character Markdown, GFM autolinks, Streamlit's directives or LaTeX could act on;
 # CommonMark shows a backslash-escaped punctuation character literally.
 _MARKDOWN = frozenset("\\`*_{}[]()<>#+-.!|~:$=&")
+# GFM turns bare URLs and e-mail addresses into links after escapes are resolved, so escaping cannot stop it; an
+# invisible WORD JOINER (U+2060) inside "://", after "www" and after "@" does, and changes nothing on screen.
+_JOIN = "\u2060"
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=@)|(?i:(?<=www))(?=\\\.)")
 
 
 def plain(text: object, limit: int = 300) -> str:
     """``text`` escaped for any Markdown context so it shows literally; cut at ``limit`` characters.
 
-    Line breaks become spaces (a label or caption is one line; a break could start a heading or a list).
+    Line breaks become spaces (a label or caption is one line; a break could start a heading or a list). URLs and
+    e-mail addresses get an invisible word joiner so they are not turned into links.
     """
     value = " ".join(str(text).splitlines()) if text is not None else ""
     cut = value[:limit] + ("…" if len(value) > limit else "")
-    return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in cut)
+    return _AUTOLINK.sub(_JOIN, "".join("\\" + ch if ch in _MARKDOWN else ch for ch in cut))
