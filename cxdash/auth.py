@@ -156,6 +156,12 @@ def trusted_issuers(conn: Connection) -> set[str]:
     return {str(i).strip().rstrip("/") for i in [*stored, *env.split(",")] if str(i).strip()}
 
 
+def stored_trusted_issuers(engine: Engine) -> list[str]:
+    """The issuers an admin stored as allowed without an ``email_verified`` claim (the setting alone)."""
+    with engine.connect() as conn:
+        return [str(i) for i in get_setting(conn, TRUSTED_ISSUERS_SETTING, []) or []]
+
+
 def save_trusted_issuers(conn: Connection, actor: str, issuers: Iterable[str]) -> list[str]:
     """Store the issuers whose missing ``email_verified`` claim is accepted; audited. Returns them, cleaned."""
     clean = sorted({i.strip().rstrip("/") for i in issuers if i.strip()})
@@ -306,7 +312,8 @@ def save_user(
 
 
 def list_users(engine: Engine) -> list[dict]:
-    """Every user with role, active flag and scope (site and team codes)."""
+    """Every user with role, active flag, scope (site and team codes) and bound provider account (issuer · subject,
+    empty until their first sign-in)."""
     with engine.connect() as conn:
         users = conn.execute(select(app_user).order_by(app_user.c.email)).mappings().all()
         scopes = conn.execute(
@@ -319,7 +326,8 @@ def list_users(engine: Engine) -> list[dict]:
         by_user.setdefault(uid, []).append(s or f"team:{t}")
     return [
         {"email": u["email"], "name": u["name"], "role": u["role"], "active": u["active"],
-         "scope": ", ".join(sorted(by_user.get(u["id"], [])))}
+         "scope": ", ".join(sorted(by_user.get(u["id"], []))),
+         "identity": f"{u['issuer']} · {u['subject']}" if u["subject"] is not None else ""}
         for u in users
     ]
 
