@@ -60,6 +60,7 @@ DOCS_URL_ENV = "CXDASH_DOCS_URL"  # where the local-mode banner links to (defaul
 _SIGNED_IN = "_cxdash_signed_in"  # the e-mail whose sign-in this session already recorded in the audit log
 _REFUSED = "_cxdash_refused"  # the refusal this session already recorded in the audit log
 _LOG = logging.getLogger("cxdash.ui")
+_WARNED_OPEN: list[bool] = []  # local mode allowed on a network address: said once per process in the log
 
 
 @st.cache_resource(show_spinner=False)
@@ -273,6 +274,11 @@ def _run_frame() -> None:
         _gate(lang)
         st.error(tr("auth.local.refused", env=ALLOW_LOCAL_ENV), icon=":material/block:")
         return
+    if not signin and not _WARNED_OPEN and not local_mode_refused(None) and _truthy(os.environ.get(ALLOW_LOCAL_ENV)) \
+            and not is_loopback(str(st.get_option("server.address") or "")):
+        _LOG.warning("local mode (no sign-in) serves on a network address because %s is set: everyone who reaches "
+                     "this server is an admin", ALLOW_LOCAL_ENV)
+        _WARNED_OPEN.append(True)
     try:
         engine = _engine(url)
     except Exception as exc:  # the database is unreachable: say so, in the user's language
