@@ -41,5 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except (ValueError, LookupError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from cxdash.commands.common import strip_controls
+
+        print(f"error: {strip_controls(str(exc))}", file=sys.stderr)
         return 2

@@ -32,6 +32,7 @@ from cxdash.metrics.weak_items import weak_items
 from cxdash.ui import closedloop as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 
 VIEWS = ("board", "create", "detail", "effects")
 CARDS_PER_STAGE = 25  # the table below lists every plan; cards are for a glance
@@ -76,10 +77,10 @@ def _open_detail(plan_id: int) -> None:
 
 def _card(plan: pd.Series) -> None:
     with st.container(border=True):
-        st.markdown(f"**#{plan['id']} {plan['title']}**")
-        st.caption(f"{plan['touchpoint_code']} · {plan['touchpoint_name']} · "
-                   f"{ui.text_or(plan['site_name'], tr('improve.all_sites'))}")
-        st.caption(f"{tr('improve.col.owner')}: {plan['owner']} · {tr('improve.col.due')}: {plan['due_date']}")
+        st.markdown(f"**#{plan['id']} {plain(plan['title'])}**")
+        st.caption(f"{plain(plan['touchpoint_code'])} · {plain(plan['touchpoint_name'])} · "
+                   f"{plain(ui.text_or(plan['site_name'], tr('improve.all_sites')))}")
+        st.caption(f"{tr('improve.col.owner')}: {plain(plan['owner'])} · {tr('improve.col.due')}: {plan['due_date']}")
         if plan["overdue"]:
             st.badge(tr("improve.board.overdue", days=int(plan["days_overdue"])), icon=":material/alarm:", color="red")
         st.button(tr("improve.board.details"), key=f"card_{plan['id']}", on_click=_open_detail,
@@ -93,7 +94,7 @@ def _finished(plans: pd.DataFrame) -> None:
             verdict = plan["verdict"] if plan["status"] == "done" else plan["status"]
             colour = VERDICT_COLOURS.get(verdict, "gray")
             label = tr(f"improve.verdict.{verdict}") if plan["status"] == "done" else tr("improve.status.cancelled")
-            st.button(f"#{plan['id']} {plan['touchpoint_code']} · {ui.text_or(plan['site_name'], '')}",
+            st.button(f"#{plan['id']} {plain(plan['touchpoint_code'])} · {plain(ui.text_or(plan['site_name'], ''))}",
                       key=f"card_{plan['id']}", on_click=_open_detail, args=(int(plan["id"]),), type="tertiary")
             st.badge(label, color=colour)
 
@@ -307,7 +308,8 @@ def _plan_facts(plan: pd.Series) -> None:
         tr("improve.col.start"): str(plan["start_date"]), tr("improve.col.due"): str(plan["due_date"]),
         tr("improve.col.closed_on"): "–" if pd.isna(plan["closed_on"]) else str(plan["closed_on"]),
     }
-    st.table(pd.DataFrame({tr("improve.col.field"): list(facts), tr("improve.col.value"): list(facts.values())})
+    # st.table reads Markdown in its cells: every value (names, action, owner) is escaped.
+    st.table(pd.DataFrame({tr("improve.col.field"): list(facts), tr("improve.col.value"): [plain(v) for v in facts.values()]})
              .astype("string"))
 
 

@@ -17,6 +17,7 @@ from cxdash.metrics.drivers import OUTCOMES, key_drivers
 from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 from cxdash.ui.widgets import download_buttons, show_error
 
 GROUP_DIMENSIONS = ("tier", "nps_group", "ces", "contacts", "transfers", "repeated", "sla_breach", "reopened",
@@ -46,7 +47,7 @@ def _drivers() -> None:
         return
     st.altair_chart(drivers_chart(model.table, lang), width="stretch")
     top = model.table.head(5)
-    names = [f"{i}. {r.code + ' ' if r.kind == 'touchpoint' else ''}{r.name} ({r.share:.0%})"
+    names = [f"{i}\\. {plain(r.code) + ' ' if r.kind == 'touchpoint' else ''}{plain(r.name)} ({r.share:.0%})"
              for i, r in enumerate(top.itertuples(), start=1)]
     st.markdown(tr("loyalty.drivers.top", drivers=" · ".join(names)))
     st.caption(tr("loyalty.drivers.model", r2=f"{model.r2:.2f}", n=f"{model.n:,}"))
@@ -68,7 +69,7 @@ def _definition_form(d: ChurnDefinition) -> None:
                 set_definition(ctx.engine, ChurnDefinition(str(mode), int(window)), actor=ctx.user)
                 st.success(tr("loyalty.churn.saved"))
             except ValueError as exc:
-                st.error(tr("loyalty.churn.invalid", error=str(exc)))
+                st.error(tr("loyalty.churn.invalid", error=plain(exc, 1000)))
 
 
 def _churn() -> None:

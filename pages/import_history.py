@@ -15,6 +15,7 @@ from cxdash.imports.errors import UploadError
 from cxdash.imports.kinds import KINDS
 from cxdash.ui import imports as ui
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 
 ctx = get_context()
 lang, engine = ctx.lang, ctx.engine
@@ -50,13 +51,13 @@ if st.button(tr("imports.hist.delete"), key="hist_delete"):
     st.session_state["hist_confirm_for"] = int(pick)
 if st.session_state.get("hist_confirm_for") == int(pick):
     row = batches.loc[pick]
-    st.warning(tr("imports.hist.confirm", batch=pick, file=row["file_name"], rows=f"{int(row['rows_loaded']):,}"))
+    st.warning(tr("imports.hist.confirm", batch=pick, file=plain(row["file_name"]), rows=f"{int(row['rows_loaded']):,}"))
     yes, no = st.columns(2)
     if yes.button(tr("imports.hist.confirm_yes", batch=pick), type="primary", key="hist_confirm"):
         try:
             counts = delete_batch(engine, int(pick), actor=ctx.user)
         except (UploadError, LookupError) as exc:
-            st.error(exc.message(lang) if isinstance(exc, UploadError) else str(exc))
+            st.error(plain(exc.message(lang) if isinstance(exc, UploadError) else str(exc), 1000))
         else:
             detail = ui.deleted_detail(counts, lang)
             st.session_state["hist_done"] = tr("imports.hist.deleted", batch=pick, detail=detail)

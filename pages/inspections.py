@@ -21,6 +21,7 @@ from cxdash.metrics.weak_items import site_correlation, weak_items
 from cxdash.ui import closedloop as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 
 VIEWS = ("weak", "heatmap", "record", "results", "checklist")
 ctx = get_context()
@@ -43,7 +44,7 @@ def _weak_view() -> None:
     ui.downloads(weak, "weak_items")
     rows = picked.selection.rows if picked is not None and hasattr(picked, "selection") else []
     chosen = weak.iloc[rows[0] if rows else 0]
-    st.caption(tr("improve.weak.pick", item=f"{chosen['touchpoint_code']} · {chosen['pain_point']}"))
+    st.caption(tr("improve.weak.pick", item=plain(f"{chosen['touchpoint_code']} · {chosen['pain_point']}")))
     if ui.can(ui.EDIT_PLANS) and st.button(tr("improve.weak.make_plan"), icon=":material/add_task:", type="primary",
                                            key="weak_make_plan"):
         ui.go("pages/action_plans.py", {"plan_view": "create", "create_source": "weak_item",
@@ -124,11 +125,11 @@ def _record_view() -> None:
         inspector = c3.text_input(tr("improve.col.inspector"), key="rec_inspector")
         scores: dict[int, float | None] = {}
         for tp_name, group in items[items["touchpoint_name"].isin(chosen)].groupby("touchpoint_name", sort=False):
-            st.markdown(f"**{tp_name}**")
+            st.markdown(f"**{plain(tp_name)}**")
             for row in group.itertuples():
                 scores[int(row.id)] = st.number_input(
-                    f"{row.code} · {row.pain_point}", min_value=0.0, max_value=10.0, value=None, step=0.5,
-                    help=f"{tr('improve.col.standard')}: {row.standard}", key=f"rec_score_{row.id}",
+                    plain(f"{row.code} · {row.pain_point}"), min_value=0.0, max_value=10.0, value=None, step=0.5,
+                    help=f"{tr('improve.col.standard')}: {plain(row.standard, 1000)}", key=f"rec_score_{row.id}",
                 )
         note = st.text_area(tr("improve.col.note"), key="rec_note")
         submitted = st.form_submit_button(tr("improve.record.submit"), type="primary")
@@ -136,7 +137,7 @@ def _record_view() -> None:
         ids = ui.write(record_inspection, site_id=int(site_id), inspected_on=day, scores=scores,
                        inspector=inspector, note=note)
         if ids:
-            ui.done(tr("improve.record.saved", n=len(ids), site=site_names[site_id]))
+            ui.done(tr("improve.record.saved", n=len(ids), site=plain(site_names[site_id])))
 
 
 def _results_view() -> None:

@@ -22,6 +22,7 @@ from cxdash.metrics.sla_percentiles import time_percentiles
 from cxdash.ui import sla as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 
 VIEWS = ("compliance", "warning", "ftf", "recurring")
 PAGE_SIZE = 50
@@ -192,7 +193,7 @@ def _drill_down() -> None:
     try:
         page = cached(ticket_list, ctx.filters, ui.drill_from_state(), now, PAGE_SIZE, (int(page_no) - 1) * PAGE_SIZE)
     except ValueError as exc:
-        st.error(tr("sla.err.drill", error=str(exc)))
+        st.error(tr("sla.err.drill", error=plain(exc, 1000)))
         return
     st.caption(tr("sla.drill.count", total=page.total, page=int(page_no),
                   pages=max(1, -(-page.total // PAGE_SIZE))))
@@ -212,4 +213,4 @@ try:
     _drill_down()
     ui.to_url({k: v[1] for k, v in URL_STATE.items()})
 except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
-    st.error(tr("sla.err.load", error=str(exc)))
+    st.error(tr("sla.err.load", error=plain(exc, 1000)))

@@ -20,6 +20,7 @@ from cxdash.sla.holidays import holiday_csv, parse_holiday_csv
 from cxdash.sla.policies import PRIORITIES, save_calendar, save_policy
 from cxdash.ui import sla as ui
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 
 ctx = get_context()
 lang = ctx.lang
@@ -35,7 +36,7 @@ def _save_and_recompute(write: Write) -> None:
                                                                                text=tr("sla.settings.recomputing")))
     except ValueError as exc:
         bar.empty()
-        st.error(tr("sla.err.invalid", error=str(exc)))
+        st.error(tr("sla.err.invalid", error=plain(exc, 1000)))
         return
     after = sla_summary(ctx.engine, ctx.filters)
     bar.progress(1.0, text=tr("sla.settings.done"))
@@ -122,7 +123,7 @@ def _special_days(cid: int, name: str, cal: Calendar, stored: dict) -> None:
     try:
         holidays, workdays = parse_holiday_csv(upload.getvalue())
     except ValueError as exc:
-        st.error(tr("sla.err.invalid", error=str(exc)))
+        st.error(tr("sla.err.invalid", error=plain(exc, 1000)))
         return
     st.info(tr("sla.calendar.preview", holidays=len(holidays), workdays=len(workdays)))
     if st.button(tr("sla.calendar.apply_days"), type="primary", key=f"apply_days_{cid}"):

@@ -17,6 +17,7 @@ from cxdash.metrics.tier_analysis import tier_breakdown
 from cxdash.ui import experience as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 
 VIEWS = ("map", "matrix", "compare", "drill")
 VIEW_KEY = "tp_view"
@@ -135,7 +136,7 @@ def _compare_view() -> None:
     if st.session_state.get("cmp_key") not in keys:
         st.session_state["cmp_key"] = keys[0]
     key = st.selectbox(tr("experience.compare.unit"), keys, key="cmp_key", format_func=lambda k: names[k])
-    st.subheader(tr("experience.compare.vs_rest", name=names[key]))
+    st.subheader(tr("experience.compare.vs_rest", name=plain(names[key])))
     st.caption(tr("experience.help.compare"))
     cmp = cached(group_vs_rest, ctx.filters, by, int(key), lang)
     chart_data = cmp.dropna(subset=["diff"]).rename(columns={"touchpoint_name": "name"})

@@ -23,6 +23,7 @@ from cxdash.imports.workbooks import sheet_names
 from cxdash.ui import imports as ui
 from cxdash.ui import near_matches
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 
 ctx = get_context()
 lang, engine = ctx.lang, ctx.engine
@@ -46,7 +47,7 @@ if kind == "catalog" and "edit_catalog" in ACTIONS.get(ctx.role, frozenset()):
                 done = save_catalog(engine, edited, actor=ctx.user)
                 st.success(tr("imports.ui.catalog_saved", inserted=done["inserted"], updated=done["updated"]))
             except ValueError as exc:
-                st.error(str(exc))
+                st.error(plain(exc, 1000))
 
 # 2. The file
 st.subheader(tr("imports.ui.step2"))
@@ -80,14 +81,14 @@ try:
     saved = get_mapping(engine, kind, saved_name) if saved_name else None
     prepared = ui.prepared_upload(engine, data, upload.name, kind, enc, delim, sheet, saved, token)
 except UploadError as exc:
-    st.error(exc.message(lang))
+    st.error(plain(exc.message(lang), 1000))
     st.stop()
 table = prepared.table
 if table.kind == "xlsx":
-    st.caption(tr("imports.ui.detected_xlsx", sheet=table.sheet, layout=tr(f"imports.layout.{table.layout.name}"),
+    st.caption(tr("imports.ui.detected_xlsx", sheet=plain(table.sheet), layout=tr(f"imports.layout.{table.layout.name}"),
                   rows=f"{table.estimated_rows():,}"))
 else:
-    st.caption(tr("imports.ui.detected", encoding=table.encoding, delimiter=repr(table.delimiter),
+    st.caption(tr("imports.ui.detected", encoding=plain(table.encoding), delimiter=plain(repr(table.delimiter)),
                   layout=tr(f"imports.layout.{table.layout.name}"), rows=f"{table.estimated_rows():,}"))
 
 # 3. Mapping
@@ -111,7 +112,7 @@ s1, s2 = st.columns([3, 1])
 name = s1.text_input(tr("imports.ui.save_mapping"), value=saved_name, key=f"imp_save_name_{token}")
 if s2.button(tr("imports.ui.save_button"), key="imp_save_mapping") and name.strip():
     save_mapping(engine, name, mapping, ctx.user)
-    st.success(tr("imports.ui.saved_ok", name=name.strip()))
+    st.success(tr("imports.ui.saved_ok", name=plain(name.strip())))
 
 # 4. Check and preview
 st.subheader(tr("imports.ui.step4"))
@@ -134,7 +135,7 @@ if st.button(tr("imports.ui.check"), type="primary", key="imp_check"):
             st.rerun()  # show their "create anyway" boxes under the create-missing box
     except UploadError as exc:
         st.session_state.pop("imp_preview", None)
-        st.error(exc.message(lang))
+        st.error(plain(exc.message(lang), 1000))
     finally:
         options.dry_run = False
         bar.empty()
@@ -147,7 +148,7 @@ if checked[0] != state:
 result = checked[1]
 st.write(result.message(lang))
 for what, names in result.unknown.items():
-    st.caption(tr("imports.ui.unknown_list", what=tr(f"imports.ui.unknown.{what}"), names=", ".join(names[:20])))
+    st.caption(tr("imports.ui.unknown_list", what=tr(f"imports.ui.unknown.{what}"), names=plain(", ".join(names[:20]), 2000)))
 ui.preview(result, lang)
 
 # 5. Load
@@ -158,7 +159,7 @@ if st.button(tr("imports.ui.load"), type="primary", disabled=blocked, key="imp_l
     try:
         done = run_import(engine, current, options, step)
     except UploadError as exc:
-        st.error(exc.message(lang))
+        st.error(plain(exc.message(lang), 1000))
         st.stop()
     bar.empty()
     st.session_state.pop("imp_preview", None)

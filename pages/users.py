@@ -12,7 +12,7 @@ import streamlit as st
 from cxdash.audit import record_audit
 from cxdash.auth import ROLES, import_users_csv, list_users, save_user, user_record
 from cxdash.organisation import site_options, team_options
-from cxdash.ui.admin import plain, require_action, role_label
+from cxdash.ui.admin import identity_settings, plain, require_action, role_label
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 
@@ -105,3 +105,5 @@ if upload is not None and st.button(tr("auth.users.import"), icon=":material/gro
         else:
             st.session_state[_FLASH] = tr("auth.users.imported", n=n)
             st.rerun()
+
+identity_settings()  # who may sign in without a verified e-mail; resetting a bound provider account

@@ -12,6 +12,7 @@ from cxdash.i18n import t
 from cxdash.metrics.themes import theme_comments, voice
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.text import plain
 from cxdash.ui.widgets import download_buttons, show_error
 
 TERM_KEY = "voc_term"
@@ -69,7 +70,7 @@ def _comments() -> None:
     if not term:
         return
     rows = cached(theme_comments, ctx.filters, term, 100)
-    st.subheader(tr("loyalty.voice.comments_of", term=term, n=len(rows)))
+    st.subheader(tr("loyalty.voice.comments_of", term=plain(term), n=len(rows)))
     # Customers' words are data, never markup: a dataframe shows them as plain text.
     shown = rows.assign(tier=[t(f"loyalty.group.{g}", lang) for g in rows["tier"]])
     st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})

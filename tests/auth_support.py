@@ -107,6 +107,22 @@ def _plant(conn: Any, site_a: int, site_b: int, team_t: int) -> None:
     conn.execute(update(inspection).values(note=itag + " note", inspector=itag + " inspector"))
 
 
+ISSUER = "https://id.example.test"
+
+
+def provider_claims(email: str, subject: str | None = None, verified: bool | None = True,
+                    issued_at: float | None = None) -> dict[str, Any]:
+    """The ID-token claims a provider sends besides e-mail and name: issuer, subject (default: derived from the
+    e-mail), ``email_verified`` (None: not sent) and ``iat`` (default: now)."""
+    import time
+
+    claims: dict[str, Any] = {"iss": ISSUER, "sub": subject or f"sub-{email.strip().lower()}",
+                              "iat": int(time.time() if issued_at is None else issued_at)}
+    if verified is not None:
+        claims["email_verified"] = verified
+    return claims
+
+
 def signed_in_app(url: str, email: str | None, name: str = "Test User", lang: str = "en",
                   params: dict[str, str] | None = None, logged_in: bool = True, clear: bool = True) -> AppTest:
     """An AppTest of ``app.py`` with sign-in configured and ``email`` signed in (``None``: nobody).
@@ -119,7 +135,8 @@ def signed_in_app(url: str, email: str | None, name: str = "Test User", lang: st
         clear_caches()
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.secrets = dict(AUTH_SECRETS)
-    at.user = {"is_logged_in": logged_in and email is not None, "email": email or "", "name": name}
+    at.user = {"is_logged_in": logged_in and email is not None, "email": email or "", "name": name,
+               **provider_claims(email or "")}
     at.query_params["lang"] = lang
     for key, value in (params or {}).items():
         at.query_params[key] = value

@@ -3,12 +3,14 @@
 import pytest
 from sqlalchemy import func, select
 
-from cxdash.audit import audit_entries
+from cxdash.audit import audit_entries, now_utc
 from cxdash.auth import (
     AuthError,
+    SignIn,
     User,
     apply_scope,
     can,
+    check_sign_in,
     import_users_csv,
     list_users,
     local_user,
@@ -83,7 +85,9 @@ def test_save_user_refuses_bad_input(engine, email, role, sites, message):
 
 def test_configured_admin_is_created_on_first_sign_in(engine, monkeypatch):
     monkeypatch.setenv("CXDASH_ADMIN_EMAILS", "boss@x.org, other@x.org")
-    assert resolve_user(engine, "Boss@x.org", "Boss").role == "admin"
+    assert resolve_user(engine, "Boss@x.org", "Boss").role is None  # a lookup alone creates nobody (#21)
+    sign_in = SignIn("boss@x.org", "Boss", "https://id.example.test", "sub-boss", True, now_utc())
+    assert check_sign_in(engine, sign_in).role == "admin"
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(app_user)).scalar_one() == 1
 

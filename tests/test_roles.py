@@ -27,8 +27,9 @@ from helpers import make_app, no_errors
 from cxdash.audit import audit_entries
 from cxdash.db import make_engine
 from cxdash.i18n import t
-from cxdash.ui.frame import REFUSE_LOCAL_ENV, existing_pages, local_mode_refused
+from cxdash.ui.frame import ALLOW_LOCAL_ENV, existing_pages, local_mode_refused
 from cxdash.ui.navigation import PageSpec
+from cxdash.ui.text import plain
 
 ROLES = tuple(ROLE_USERS)
 PAGES = existing_pages()
@@ -139,7 +140,7 @@ def test_user_without_role_is_told_to_ask_an_admin(db: str, lang: str) -> None:
     at.run()
     assert not at.exception
     assert at.title[0].value == t("auth.norole.title", lang)
-    assert at.warning[0].value == t("auth.norole.body", lang, email="newcomer@x\\.org")
+    assert at.warning[0].value == t("auth.norole.body", lang, email=plain("newcomer@x.org"))
     assert at.button(key="auth_sign_out")
     assert not at.dataframe and not at.metric and not at.error
 
@@ -187,18 +188,22 @@ def test_local_mode_is_one_admin_with_a_banner(db: str) -> None:
 
 @pytest.mark.parametrize(
     ("flag", "address", "refused"),
-    [("", "0.0.0.0", False), ("1", "0.0.0.0", True), ("true", "", True), ("1", "127.0.0.1", False),
-     ("yes", "localhost", False), ("1", "::1", False), ("1", "192.168.1.20", True)],
+    [("", "0.0.0.0", True), ("1", "0.0.0.0", False), ("", "", True), ("true", "", False), ("", "127.0.0.1", False),
+     ("", "localhost", False), ("", "::1", False), ("", "127.0.0.2", False), ("", "192.168.1.20", True),
+     ("yes", "192.168.1.20", False), ("0", "192.168.1.20", True)],
 )
-def test_local_mode_refusal_setting(monkeypatch: pytest.MonkeyPatch, flag: str, address: str, refused: bool) -> None:
-    monkeypatch.setenv(REFUSE_LOCAL_ENV, flag)
+def test_local_mode_on_a_network_address_is_refused_unless_allowed(
+        monkeypatch: pytest.MonkeyPatch, flag: str, address: str, refused: bool) -> None:
+    monkeypatch.setenv(ALLOW_LOCAL_ENV, flag)
     assert local_mode_refused(address) is refused
 
 
-def test_local_mode_refuses_to_serve_on_a_network_address(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("allowed", [False, True])
+def test_local_mode_refuses_to_serve_on_a_network_address(db: str, monkeypatch: pytest.MonkeyPatch,
+                                                         allowed: bool) -> None:
     from streamlit import config
 
-    monkeypatch.setenv(REFUSE_LOCAL_ENV, "1")
+    monkeypatch.setenv(ALLOW_LOCAL_ENV, "1" if allowed else "")
     old = config.get_option("server.address")
     config._set_option("server.address", "0.0.0.0", "test")
     try:
@@ -206,7 +211,11 @@ def test_local_mode_refuses_to_serve_on_a_network_address(db: str, monkeypatch: 
         at.run()
     finally:
         config._set_option("server.address", old, "test")
-    assert [e.value for e in at.error] == [t("auth.local.refused", "en", env=REFUSE_LOCAL_ENV)]
+    if allowed:
+        no_errors(at)
+        assert t("auth.local.badge", "en") in at.markdown[0].value
+        return
+    assert [e.value for e in at.error] == [t("auth.local.refused", "en", env=ALLOW_LOCAL_ENV)]
     assert not at.metric and not at.dataframe and not at.title
 
 
@@ -219,7 +228,7 @@ def test_admin_page_saves_users_and_audits_every_change(db: str, interactive: No
     at.selectbox(key="users_role").set_value("executive")
     next(b for b in at.button if b.label == t("auth.users.save", "en")).click().run()
     no_errors(at)
-    assert at.success[0].value == t("auth.users.saved", "en", email="new\\.exec@x\\.org")
+    assert at.success[0].value == t("auth.users.saved", "en", email=plain("new.exec@x.org"))
     engine = make_engine(db)
     assert "new.exec@x.org" in audit_entries(engine, action="user.save")["entity_id"].tolist()
     # An admin may not take away their own admin role.

@@ -1,4 +1,9 @@
-"""Options and output shared by every report command: the global filters and CSV/JSON printing."""
+"""Options and output shared by every report command: the global filters and CSV/JSON printing.
+
+Text printed to a terminal comes from users and files (names, titles, comments, file names): terminal control
+sequences in it could recolour the screen, move the cursor, rewrite earlier lines, set the window title or, on
+some terminals, write to the clipboard. Every print helper here strips them (:func:`strip_controls`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import argparse
 import csv
 import json
 import math
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -111,17 +117,47 @@ def escape_formula(value: Any) -> Any:
     return value
 
 
-def print_rows(rows: Iterable[Mapping[str, Any]], fmt: str, out: Any = None) -> None:
-    """Print rows as JSON (a list of objects) or CSV (header + rows, formula-escaped)."""
+# ANSI escape sequences (CSI, OSC up to BEL or ST, other two-character escapes), then any C0/C1 control except
+# tab and newline, DEL, and the Unicode bidirectional overrides (which reorder what a terminal shows).
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without terminal control sequences and control characters (newline and tab are kept)."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def clean_output(value: Any) -> Any:
+    """``value`` with :func:`strip_controls` applied to every string in it (dict keys and nested lists too)."""
+    if isinstance(value, str):
+        return strip_controls(value)
+    if isinstance(value, Mapping):
+        return {clean_output(k): clean_output(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_output(v) for v in value]
+    return value
+
+
+def print_json(value: Any, out: Any = None) -> None:
+    """Print ``value`` as indented JSON (non-ASCII as is), its text stripped of terminal controls."""
     out = out or sys.stdout
-    rows = [dict(r) for r in rows]
+    json.dump(clean_output(value), out, ensure_ascii=False, default=lambda v: strip_controls(str(_plain(v))),
+              indent=2)
+    out.write("\n")
+
+
+def print_rows(rows: Iterable[Mapping[str, Any]], fmt: str, out: Any = None) -> None:
+    """Print rows as JSON (a list of objects) or CSV (header + rows, formula-escaped); terminal controls are
+    stripped from their text."""
+    out = out or sys.stdout
+    rows = [clean_output(dict(r)) for r in rows]
     if fmt == "json":
-        json.dump(rows, out, ensure_ascii=False, default=_plain, indent=2)
-        out.write("\n")
+        print_json(rows, out)
         return
     if not rows:
         return
     writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()))
     writer.writeheader()
     for r in rows:
-        writer.writerow({k: escape_formula(_plain(v)) for k, v in r.items()})
+        writer.writerow({k: escape_formula(clean_output(_plain(v))) for k, v in r.items()})

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cxdash.commands.common import engine_from_args, print_rows
+from cxdash.commands.common import engine_from_args, print_json, print_rows
 from cxdash.imports.errors import error_report_csv
 from cxdash.imports.kinds import KINDS
 from cxdash.imports.mapping import DATE_ORDERS, ON_DUPLICATE
@@ -124,8 +124,7 @@ def run(args: argparse.Namespace) -> int:
         summary["error_report"] = str(path)
     if args.save_mapping:
         save_mapping(engine, args.save_mapping, prepared.mapping, actor)
-    json.dump(summary, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    print()
+    print_json(summary)
     return 0 if result.rows_valid > 0 and result.status in ("loaded", "dry_run") else 1
 
 

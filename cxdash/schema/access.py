@@ -28,6 +28,11 @@ app_user = Table(
     Column("role", String(32), nullable=False),  # admin | executive | cx_lead | team_lead
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
+    # The provider account this e-mail belongs to: the issuer and subject of its first verified sign-in.
+    Column("issuer", String(500)),
+    Column("subject", String(255)),
+    # Sessions signed in before this moment are over (sign-out, deactivation, role change).
+    Column("sessions_valid_after", DateTime),
 )
 
 user_scope = Table(

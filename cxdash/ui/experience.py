@@ -18,6 +18,7 @@ import streamlit as st
 
 from cxdash.metrics.drilldown import PARAM_PREFIX, DrillState
 from cxdash.ui.context import tr
+from cxdash.ui.text import plain
 from cxdash.ui.url_state import from_url, to_url  # noqa: F401 - the pages call them as ui.from_url / ui.to_url
 
 SEARCH_KEY, PAGE_KEY = "d_q", "d_page"
@@ -76,7 +77,7 @@ def breadcrumb(crumbs: list[tuple[str, DrillState]], view_key: str) -> None:
     row = st.container(horizontal=True, wrap=True, gap="small")
     for i, (label, state) in enumerate(crumbs):
         last = i == len(crumbs) - 1
-        row.button(f"{label} ›" if not last else label, key=f"crumb_{i}", disabled=last,
+        row.button(f"{plain(label)} ›" if not last else plain(label), key=f"crumb_{i}", disabled=last,
                    on_click=go, args=(state, view_key, "drill"))
 
 

@@ -24,7 +24,17 @@ from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from cxdash.audit import record_audit
-from cxdash.auth import User, allowed_pages, apply_scope, local_user, resolve_user
+from cxdash.auth import (
+    SignIn,
+    SignInRefused,
+    User,
+    allowed_pages,
+    apply_scope,
+    check_sign_in,
+    end_sessions,
+    local_user,
+    record_refusal,
+)
 from cxdash.db import database_url, make_engine
 from cxdash.filters import Filters
 from cxdash.i18n import t
@@ -43,12 +53,14 @@ PAGES_DIR = ROOT / "pages"
 DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
 APP_ICON = ":material/insights:"
 DEMO_COMMAND = ".venv/bin/python -m cxdash demo --if-empty"
-# Set to 1/true/yes to refuse to serve in local mode (no sign-in) unless bound to a loopback address.
-REFUSE_LOCAL_ENV = "CXDASH_REFUSE_LOCAL_MODE_ON_NETWORK"
-LOCAL_ADDRESSES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+# Local mode (no sign-in) serves only on a loopback address unless this is 1/true/yes: everyone is an admin there.
+ALLOW_LOCAL_ENV = "CXDASH_ALLOW_LOCAL_MODE_ON_NETWORK"
+LOCAL_ADDRESSES = frozenset({"localhost", "::1", "[::1]"})
 DOCS_URL_ENV = "CXDASH_DOCS_URL"  # where the local-mode banner links to (default: the doc shown in place)
 _SIGNED_IN = "_cxdash_signed_in"  # the e-mail whose sign-in this session already recorded in the audit log
+_REFUSED = "_cxdash_refused"  # the refusal this session already recorded in the audit log
 _LOG = logging.getLogger("cxdash.ui")
+_WARNED_OPEN: list[bool] = []  # local mode allowed on a network address: said once per process in the log
 
 
 @st.cache_resource(show_spinner=False)
@@ -74,31 +86,47 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def local_mode_refused(address: str | None = None) -> bool:
-    """True when local mode must not serve: the refusal setting is on and the server listens beyond loopback.
+def is_loopback(address: str) -> bool:
+    """True for an address only this computer reaches (``localhost``, 127.0.0.0/8, ``::1``)."""
+    value = address.strip().lower()
+    return value in LOCAL_ADDRESSES or value.startswith("127.")
 
-    ``server.address`` empty means every interface, which is not local.
+
+def local_mode_refused(address: str | None = None) -> bool:
+    """True when local mode must not serve: the server listens beyond loopback and nobody allowed it
+    (``CXDASH_ALLOW_LOCAL_MODE_ON_NETWORK``).
+
+    ``server.address`` unset means every interface, which is not local; in AppTest (no server listens) an unset
+    address counts as local.
     """
-    if not _truthy(os.environ.get(REFUSE_LOCAL_ENV)):
+    if _truthy(os.environ.get(ALLOW_LOCAL_ENV)):
         return False
     if address is None:
-        address = str(st.get_option("server.address") or "")
-    return address.strip().lower() not in LOCAL_ADDRESSES
+        option = st.get_option("server.address")
+        if not option and st.get_option("global.appTest"):
+            return False
+        address = str(option or "")
+    return not is_loopback(address)
 
 
 def signed_in_user(engine: Engine) -> User | None:
     """The signed-in user with role and scope from the database, or None when nobody is signed in.
 
-    The first sign-in of a session is written to the audit log (also for users without a role, so an admin
-    can see who is waiting for one).
+    Checked on every rerun (:func:`cxdash.auth.check_sign_in`): a refused sign-in raises
+    :class:`SignInRefused`, audited once per browser session. The first accepted sign-in of a session is written
+    to the audit log (also for users without a role, so an admin can see who is waiting for one).
     """
     if not st.user.get("is_logged_in"):
         return None
-    email = str(st.user.get("email") or "").strip()
-    name = st.user.get("name")
-    if not email:  # a provider that sends no e-mail claim: nobody can give this account a role
-        return User(email=str(st.user.get("sub") or "?"), name=str(name or "?"), role=None)
-    user = resolve_user(engine, email, str(name) if name else None)
+    sign_in = SignIn.from_claims(st.user.to_dict())
+    try:
+        user = check_sign_in(engine, sign_in)
+    except SignInRefused as exc:
+        seen = (sign_in.issuer, sign_in.subject, sign_in.issued_at, exc.reason)
+        if st.session_state.get(_REFUSED) != seen:
+            record_refusal(engine, sign_in, exc.reason)
+            st.session_state[_REFUSED] = seen
+        raise
     if st.session_state.get(_SIGNED_IN) != user.email:
         with engine.begin() as conn:
             record_audit(conn, user.email, "user.sign_in", "user", user.email, {"role": user.role})
@@ -155,6 +183,18 @@ def _sign_in_page() -> None:
         st.login()
 
 
+def _refused_page(reason: str) -> None:
+    """A sign-in this app does not accept: why, and the way on (sign in again, or sign out of that account)."""
+    st.title(tr("auth.signin.title"))
+    st.warning(tr(f"auth.refused.{reason}"), icon=":material/gpp_bad:")
+    if reason in ("expired", "ended"):
+        if st.button(tr("auth.signin.again"), icon=":material/login:", type="primary", key="auth_sign_in"):
+            st.login()
+    elif st.button(tr("auth.sign_out"), icon=":material/logout:", key="auth_sign_out"):
+        st.session_state.pop(_SIGNED_IN, None)
+        st.logout()  # only this browser's cookie: the account it belongs to is not one of ours to sign out
+
+
 def _no_role_page(engine: Engine, user: User) -> None:
     st.title(tr("auth.norole.title"))
     st.warning(tr("auth.norole.body", email=plain(user.email)), icon=":material/person_off:")
@@ -164,6 +204,7 @@ def _no_role_page(engine: Engine, user: User) -> None:
 def _sign_out_button(engine: Engine, user: User, where: object = st) -> None:
     if where.button(tr("auth.sign_out"), icon=":material/logout:", key="auth_sign_out"):  # type: ignore[attr-defined]
         with engine.begin() as conn:
+            end_sessions(conn, user.email)  # every copy of this sign-in's cookie, on any browser, stops working
             record_audit(conn, user.email, "user.sign_out", "user", user.email, {})
         st.session_state.pop(_SIGNED_IN, None)
         st.logout()
@@ -228,10 +269,16 @@ def _run_frame() -> None:
     signin = auth_configured()
     set_context(PageContext(None, db_key(url), lang, Filters(), role="", user=""))  # type: ignore[arg-type]
     if not signin and local_mode_refused():
-        _LOG.error("local mode refused on a non-local address; configure [auth] or bind to localhost")
+        _LOG.error("local mode (no sign-in) refused on a network address; configure [auth], bind to localhost "
+                   "or set %s=1", ALLOW_LOCAL_ENV)
         _gate(lang)
-        st.error(tr("auth.local.refused", env=REFUSE_LOCAL_ENV), icon=":material/block:")
+        st.error(tr("auth.local.refused", env=ALLOW_LOCAL_ENV), icon=":material/block:")
         return
+    if not signin and not _WARNED_OPEN and not local_mode_refused(None) and _truthy(os.environ.get(ALLOW_LOCAL_ENV)) \
+            and not is_loopback(str(st.get_option("server.address") or "")):
+        _LOG.warning("local mode (no sign-in) serves on a network address because %s is set: everyone who reaches "
+                     "this server is an admin", ALLOW_LOCAL_ENV)
+        _WARNED_OPEN.append(True)
     try:
         engine = _engine(url)
     except Exception as exc:  # the database is unreachable: say so, in the user's language
@@ -241,6 +288,10 @@ def _run_frame() -> None:
     if signin:
         try:
             user = signed_in_user(engine)
+        except SignInRefused as exc:
+            _gate(lang)
+            _refused_page(exc.reason)
+            return
         except Exception as exc:
             show_error(exc)
             return

@@ -24,6 +24,7 @@ from cxdash.imports.pipeline import ImportResult, Prepared, prepare
 from cxdash.imports.reading import FileInput
 from cxdash.imports.templates import LANGS, template_bytes, template_name
 from cxdash.imports.timezones import COMMON_ZONES, has_times, zone_offset
+from cxdash.ui.text import plain
 
 ENCODINGS = ["utf-8", "utf-8-sig", "gb18030", "cp950", "utf-16", "cp1252"]
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -96,11 +97,11 @@ def touchpoint_selects(engine: Engine, prepared: Prepared, lang: str, token: str
             tp = found.get(code, TouchpointColumns(code))
             c1, c2, c3 = st.columns(3)
             with c1:
-                p = _column_select(t("imports.ui.tp_p", lang, name=name), options, tp.p, f"imp_tp_p_{code}_{token}")
+                p = _column_select(t("imports.ui.tp_p", lang, name=plain(name)), options, tp.p, f"imp_tp_p_{code}_{token}")
             with c2:
-                e = _column_select(t("imports.ui.tp_e", lang, name=name), options, tp.e, f"imp_tp_e_{code}_{token}")
+                e = _column_select(t("imports.ui.tp_e", lang, name=plain(name)), options, tp.e, f"imp_tp_e_{code}_{token}")
             with c3:
-                i = _column_select(t("imports.ui.tp_i", lang, name=name), options, tp.importance,
+                i = _column_select(t("imports.ui.tp_i", lang, name=plain(name)), options, tp.importance,
                                    f"imp_tp_i_{code}_{token}")
             if p or e or i:
                 out.append(TouchpointColumns(code, p, e, i))
@@ -117,7 +118,8 @@ def new_touchpoint_controls(engine: Engine, prepared: Prepared, lang: str, token
     out = []
     st.markdown(f"**{t('imports.ui.unknown_tps', lang)}**")
     for n, (stem, cols) in enumerate(prepared.unknown_touchpoints.items()):
-        if not st.checkbox(t("imports.ui.add_tp", lang, stem=stem, columns=", ".join(cols)), key=f"imp_new_{n}_{token}"):
+        if not st.checkbox(t("imports.ui.add_tp", lang, stem=plain(stem), columns=plain(", ".join(cols), 1000)),
+                           key=f"imp_new_{n}_{token}"):
             continue
         c1, c2, c3, c4 = st.columns(4)
         name = c1.text_input(t("imports.ui.tp_name", lang), value=stem, key=f"imp_new_name_{n}_{token}")
