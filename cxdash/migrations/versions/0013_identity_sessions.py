@@ -1,7 +1,7 @@
 """identity binding and session epoch of users
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-07 02:20:00
 
 A user was known by the e-mail claim alone, so any provider account sending that address (verified or not) was
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

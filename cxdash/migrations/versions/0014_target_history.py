@@ -1,7 +1,7 @@
 """KPI target notes and history
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07 02:30:00
 
 Targets become editable (the Targets page and ``python -m cxdash targets``): each target keeps the note of its
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

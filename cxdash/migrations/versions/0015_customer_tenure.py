@@ -1,7 +1,7 @@
 """customer tenure in months
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-07 02:30:00
 
 A customer list such as a telecom CRM export often holds only "tenure" (months as a customer) and a churn flag,
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
