@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from cxdash.audit import now_utc, record_audit
@@ -40,6 +40,7 @@ from cxdash.schema import kpi_target, kpi_target_history, region, site, team
 
 SCOPE_KINDS = ("all", "region", "site", "team")
 NOTE_MAX = 500
+TARGET_LOCK = 0x7A6E7  # pg_advisory_xact_lock key of target edits: two at once must not both miss an overlap
 OPEN = "…"  # an open start or end in messages (no language of its own)
 ACTIONS = ("set", "replace", "close", "end")
 LIST_COLUMNS = ["id", "kpi", "scope", "value", "valid_from", "valid_to", "status", "note"]
@@ -213,6 +214,12 @@ def _history(conn: Connection, actor: str | None, action: str, target_id: int, k
     record_audit(conn, actor, f"target.{action}", "kpi_target", target_id, detail)
 
 
+def _lock(conn: Connection) -> None:
+    """Serialise target edits on PostgreSQL (SQLite allows one writer anyway) until the transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": TARGET_LOCK})
+
+
 def _clean_note(note: str | None) -> str | None:
     text = (note or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in text
     if len(text) > NOTE_MAX:
@@ -243,6 +250,7 @@ def set_target(conn: Connection, actor: str | None, kpi: str, scope: Scope, valu
         scope = Scope(scope.kind, scope.id, scope_texts(conn).get((scope.kind, scope.id), ""))
         if not scope.text:
             raise TargetError("unknown_scope", scope=f"{scope.kind}:{scope.id}")
+    _lock(conn)
     c = kpi_target.c
     start, end = valid_from or date.min, valid_to or date.max
     rows = conn.execute(
@@ -299,6 +307,7 @@ def end_target(conn: Connection, actor: str | None, target_id: int, last_day: da
         TargetError: no such target, ``last_day`` before its start, or after the end it already has.
     """
     note = _clean_note(note)
+    _lock(conn)
     c = kpi_target.c
     row = conn.execute(select(kpi_target).where(c.id == target_id)).mappings().first()
     if row is None:

@@ -63,6 +63,11 @@ def shown(kpi: str, entered: object) -> str:
     return format_entry(kpi, stored_value(kpi, float(entered))) if kpi in KPI_CODES else str(entered)
 
 
+def day_text(day: object) -> str:
+    """A validity day as text; an open start or end says so instead of an empty cell."""
+    return t("targets.open", lang) if day is None or pd.isna(day) else str(day)  # type: ignore[call-overload]
+
+
 def error(exc: TargetError) -> None:
     """Show a refused edit in the current language, its parameters escaped so they show as typed."""
     params = {k: plain(v) for k, v in exc.params.items()}
@@ -89,6 +94,8 @@ else:
         kpi=targets["kpi"].map(kpi_name),
         scope=targets["scope"].map(lambda s: labels.get(s, s)),
         status=targets["status"].map(lambda s: tr(f"targets.status.{s}")),
+        valid_from=targets["valid_from"].map(day_text),
+        valid_to=targets["valid_to"].map(day_text),
     )
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={c: tr(f"targets.col.{c}") for c in table.columns})
@@ -146,10 +153,8 @@ else:
 
     def describe(target_id: int) -> str:
         r = by_id[target_id]
-        start = "…" if pd.isna(r.valid_from) else str(r.valid_from)
-        end = "…" if pd.isna(r.valid_to) else str(r.valid_to)
         return f"{kpi_name(r.kpi)} · {labels.get(str(r.scope), str(r.scope))} · {shown(str(r.kpi), r.value)} " \
-               f"· {start} – {end}"
+               f"· {day_text(r.valid_from)} – {day_text(r.valid_to)}"
 
     with st.form("targets_end_form"):
         pick = st.selectbox(tr("targets.end.pick"), list(by_id), format_func=describe, key="targets_end_pick")
@@ -171,13 +176,17 @@ history = target_history(ctx.engine, only or None)
 if history.empty:
     st.info(tr("targets.history.none"), icon=":material/history:")
 else:
-    kpis = history["kpi"]
+    kpis, actions = history["kpi"], history["action"]
     history = history.assign(
         old_value=[shown(k, v) for k, v in zip(kpis, history["old_value"], strict=True)],
         new_value=[shown(k, v) for k, v in zip(kpis, history["new_value"], strict=True)],
         action=history["action"].map(lambda a: tr(f"targets.action.{a}")),
         kpi=kpis.map(kpi_name),
         scope=history["scope"].map(lambda s: labels.get(s, s)),
+        # A first "set" had no period before it: its old days stay empty rather than read "open".
+        **{c: [day_text(d) if c.startswith("new") or a != "set" else "" for a, d in zip(actions, history[c],
+                                                                                      strict=True)]
+           for c in ("old_from", "old_to", "new_from", "new_to")},
     )
     st.dataframe(history, hide_index=True, width="stretch",
                  column_config={c: tr(f"targets.col.{c}") for c in history.columns})

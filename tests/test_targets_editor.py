@@ -283,6 +283,7 @@ def test_page_sets_and_ends_a_target_in_every_language(engine: Engine, lang: str
     table = at.dataframe[0].value
     assert table["note"].tolist() == [NOTE]  # a dataframe cell: shown as typed, never Markdown
     assert table["value"].tolist() == ["88%"] and table["kpi"].tolist() == [t("overview.kpi.csat.title", lang)]
+    assert table[["valid_from", "valid_to"]].values.tolist() == [["2026-01-01", t("targets.open", lang)]]
     assert NOTE not in " ".join(m.value for m in at.markdown)
     history = at.dataframe[1].value
     assert history["action"].tolist() == [t("targets.action.set", lang)] and history["note"].tolist() == [NOTE]
