@@ -1,4 +1,4 @@
-"""Editing the names of organisation units (the ``org`` CLI; an admin page can call the same functions).
+"""Editing the names of organisation units (the Organisation names page and the ``org`` CLI).
 
 A unit is named ``kind:CODE``: ``region:NORTH``, ``site:S01``, ``team:S01/T1`` (team codes repeat across sites),
 ``person:P00012``. Changes are audited and bump the data version, so no page shows a stale name.
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, select, update
+import pandas as pd
+from sqlalchemy import Engine, Table, literal, select, update
 from sqlalchemy.engine import Connection
 
 from cxdash.audit import record_audit
@@ -94,3 +95,52 @@ def set_unit_name(conn: Connection, actor: str | None, ref: str, lang: str, name
                  {"ref": ref, "lang": lang, "before": before.get(column), "after": text or None})
     bump_data_version(conn)
     return unit_names(conn, kind, unit_id)
+
+
+def unit_name_rows(engine: Engine, kind: str) -> pd.DataFrame:
+    """Every unit of ``kind`` with its reference (``kind:CODE``, teams ``team:SITE/TEAM``), code, names in the
+    three languages and the old single name (empty for regions), sorted by reference: the names editor's table.
+
+    Raises:
+        ValueError: unknown kind.
+    """
+    if kind not in TABLES:
+        raise ValueError(f"unknown kind {kind!r}")
+    table = TABLES[kind]
+    old = table.c.name if "name" in table.c else literal(None).label("name")
+    if kind == "team":
+        ref = literal("team:") + site.c.code + "/" + team.c.code
+        stmt = select(ref.label("ref"), team.c.code, *(team.c[c] for c in NAME_COLUMNS), old).join(
+            site, site.c.id == team.c.site_id)
+    else:
+        ref = literal(f"{kind}:") + table.c.code
+        stmt = select(ref.label("ref"), table.c.code, *(table.c[c] for c in NAME_COLUMNS), old)
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt.order_by("ref")).all(), columns=["ref", "code", *NAME_COLUMNS, "name"])
+    return frame
+
+
+def save_unit_names(engine: Engine, actor: str | None, before: pd.DataFrame, after: pd.DataFrame) -> int:
+    """Apply the names changed between two copies of :func:`unit_name_rows` (same rows, same order) in one
+    transaction; return how many names changed.
+
+    Raises:
+        ValueError: as :func:`set_unit_name` (nothing is saved then), or the rows differ.
+    """
+    if list(before["ref"]) != list(after["ref"]):
+        raise ValueError("the table's rows changed; reload the page")
+    changes = []
+    for (_, b), (_, a) in zip(before.iterrows(), after.iterrows(), strict=True):
+        for lang, column in LANG_COLUMNS.items():
+            old, new = _text(b[column]), _text(a[column])
+            if old != new:
+                changes.append((str(a["ref"]), lang, new))
+    if changes:
+        with engine.begin() as conn:
+            for ref, lang, name in changes:
+                set_unit_name(conn, actor, ref, lang, name)
+    return len(changes)
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else " ".join(str(value).split())

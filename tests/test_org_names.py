@@ -255,3 +255,25 @@ def test_migration_splits_old_combined_names(engine: Engine) -> None:
     result = load(engine, _survey(["m1,苏州工业园区汽车服务站,2026-11-02,8", "m2,suzhou industrial park auto service,2026-11-02,8",
                                    "m3,Suzhou Industrial Park Auto Service 苏州工业园区汽车服务站,2026-11-02,8"]))
     assert result.errors.empty and {r[0] for r in rows(engine, select(survey_response.c.site_id))} == {1}
+
+
+def test_the_names_editor_saves_changed_cells_in_one_transaction(engine: Engine) -> None:
+    from cxdash.org_admin import save_unit_names, unit_name_rows
+
+    ids = _org(engine)
+    before = unit_name_rows(engine, "team")
+    assert list(before["ref"]) == ["team:BJ01/T1", "team:SH01/T1", "team:SH01/T2"]
+    after = before.copy()
+    after.loc[1, "name_zh_hans"] = "服务一组"
+    after.loc[2, "name_zh_hant"] = "快修組"
+    assert save_unit_names(engine, "admin", before, after) == 2
+    with engine.connect() as conn:
+        assert org_names(conn, "team", [ids["t_sh"]], "zh-Hant") == {ids["t_sh"]: "上海浦东汽车服务店 / 服务一组"}
+    # A clash anywhere refuses the whole save.
+    again = unit_name_rows(engine, "site")
+    edited = again.copy()
+    edited.loc[0, "name_zh_hant"] = "北京朝陽服務中心 新"
+    edited.loc[1, "name_en"] = "Beijing Chaoyang Service Centre"
+    with pytest.raises(ValueError, match="already names site BJ01"):
+        save_unit_names(engine, "admin", again, edited)
+    assert unit_name_rows(engine, "site").equals(again)

@@ -29,7 +29,7 @@ from cxdash.imports.loading import LoadContext, now, write_transaction
 from cxdash.imports.mapping import Mapping, auto_map, detect_scales, unknown_touchpoints
 from cxdash.imports.prefetch import Prefetch
 from cxdash.imports.reading import FileInput, TableFile, limits, open_table
-from cxdash.imports.refs import NearMatch, inserted_id, load_refs, near_matches
+from cxdash.imports.refs import NearMatch, confirm_key, inserted_id, load_refs, near_matches
 from cxdash.imports.timezones import default_timezone, has_times
 from cxdash.imports.validation import Options, Validator, check_mapping
 from cxdash.memory import release_free_memory
@@ -206,7 +206,7 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
                       bulk=bulk)
     create_new_touchpoints(ctx)
     validator = Validator(mapping, refs, Options(options.create_missing, options.now,
-                                                 confirmed_new=frozenset(options.confirmed_new)))
+                                                 confirmed_new=frozenset(map(confirm_key, options.confirmed_new))))
     loader = LOADERS[mapping.kind](ctx)
     errors = []
     chunks = Prefetch(table.frames(options.chunk_rows, mapping.used_columns(), _text_columns(mapping)),
@@ -235,7 +235,7 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
     result.inserted, result.updated, result.skipped = ctx.counts.inserted, ctx.counts.updated, ctx.counts.skipped
     result.created = dict(ctx.counts.created)
     result.unknown = {k: sorted(map(str, v)) for k, v in vars(validator.unknown).items() if v and k != "near"}
-    result.near_matches = near_matches(validator.unknown.near, options.confirmed_new)
+    result.near_matches = near_matches(validator.unknown.near, validator.options.confirmed_new)
     if result.rows_valid == 0:
         result.status = "nothing_loaded"
     elif options.all_or_nothing and result.rows_rejected:

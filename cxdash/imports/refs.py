@@ -135,6 +135,13 @@ def near_key(kind: str, name: object, site_name: object = None) -> str:
     return f"{kind}:{where}{key(name)}"
 
 
+def confirm_key(text: str) -> str:
+    """A confirmation as typed (``site:Beijing Chaoyang``, ``team:SH01 / Express Desk 2``) in :func:`near_key` form."""
+    kind, _, rest = text.partition(":")
+    where, slash, name = rest.partition("/") if kind.strip().lower() == "team" else ("", "", rest)
+    return near_key(kind.strip().lower(), name, where if slash else None)
+
+
 def near_match(refs: Refs, kind: str, name: str, site_name: str | None = None) -> NearMatch | None:
     """The existing units a new ``name`` nearly matches (teams: at the row's site), or None."""
     if kind == "team":

@@ -40,5 +40,6 @@ PAGES: list[PageSpec] = [
     PageSpec("import_history.py", "import-history", "data", "imports.page.history", ":material/history:",
              ("admin", "cx_lead")),
     PageSpec("users.py", "users", "admin", "auth.page.users", ":material/manage_accounts:", ("admin",)),
+    PageSpec("organisation.py", "organisation", "admin", "org.page.names", ":material/translate:", ("admin",)),
     PageSpec("audit.py", "audit", "admin", "auth.page.audit", ":material/policy:", ("admin",)),
 ]
