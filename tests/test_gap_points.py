@@ -83,6 +83,9 @@ def test_mixed_scales_leave_points_empty_only_where_they_mix(engine) -> None:
     # A filter that keeps one scale at CON02 (team one: 0-10 only) gives it its points back.
     one = gap_table(engine, Filters(team_ids=(1,)), with_importance=False).set_index("touchpoint_code")
     assert one.loc["CON02", "scale"] == "0-10" and one.loc["CON02", "gap_points"] == pytest.approx(-2.5)
+    # A selection on one scale (team two: CON02 on 1-7) in a database of several.
+    two = gap_table(engine, Filters(team_ids=(2,)), with_importance=False).set_index("touchpoint_code")
+    assert two.loc["CON02", "scale"] == "1-7" and two.loc["CON02", "gap_points"] == pytest.approx(-1.0)
 
 
 def test_export_and_cli_carry_the_gap_in_points(engine, capsys) -> None:

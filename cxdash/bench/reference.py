@@ -202,7 +202,7 @@ def touchpoints_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figur
     from cxdash.metrics.gaps import gap_table
 
     out: Figures = {}
-    for row in gap_table(engine, filters, with_importance=False).to_dict("records"):
+    for row in gap_table(engine, filters, with_importance=False, with_points=False).to_dict("records"):
         code = row["touchpoint_code"]
         out[f"{code}.n"] = float(row["n_pairs"])  # the reference counts pairs
         if row["n_pairs"] > 0:

@@ -58,7 +58,7 @@ def _counts(engine: Engine, filters: Filters) -> dict[str, int]:
 
     return {"overview_n": response_figures(engine, filters).tiers.n,
             "overview_n_all": response_figures(engine, Filters()).tiers.n,
-            "touchpoint_pairs": int(gap_table(engine, filters, with_importance=False)["n_pairs"].sum()),
+            "touchpoint_pairs": int(gap_table(engine, filters, with_importance=False, with_points=False)["n_pairs"].sum()),
             "data_version": data_version(engine)}
 
 

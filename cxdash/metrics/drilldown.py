@@ -142,7 +142,7 @@ def level_table(engine: Engine, filters: Filters, state: DrillState, lang: str =
     if level == "stage":
         return _stage_table(engine, filters, lang)
     if level == "touchpoint":
-        table = gap_table(engine, drill_filters(filters, state), lang, with_importance=False)
+        table = gap_table(engine, drill_filters(filters, state), lang, with_importance=False, with_points=False)
         table = table[table["stage_code"] == state.stage]
         table = table.rename(columns={"touchpoint_id": "key", "touchpoint_name": "name", "gap": "gap"})
         return _finish(table.drop(columns=["q_value", "significant", "low_sample"]))

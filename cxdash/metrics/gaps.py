@@ -214,33 +214,44 @@ def touchpoint_scales(conn: Connection, filters: Filters) -> pd.DataFrame:
     """The survey scale each touchpoint was answered on in the selection: ``touchpoint_id``, ``scale_min``,
     ``scale_max`` (NaN where its answers mix scales) and ``scale_mixed``.
 
-    One survey uses one touchpoint scale, so the scales of the selected responses are read first; only when the
-    selection mixes scales is each touchpoint's own range read from its scores. A touchpoint not listed had no
-    answer; a touchpoint listed with ``scale_mixed`` has no single scale to express its gap in.
+    One survey uses one touchpoint scale, and most databases hold one scale only: the bounds of every response are
+    read first as one plain aggregate (a sequential pass, no sort and no join; a GROUP BY over the selection, which
+    took the date index and a sorter, cost seconds at a million responses). When they differ, the selection's
+    bounds are read, and only when those differ too is each touchpoint's own range read from its scores. A
+    touchpoint not listed had no answer; one listed with ``scale_mixed`` has no single scale to express its gap in.
     """
     lo, rng = scale_bounds()
     hi = lo + rng
-    scales = conn.execute(
-        select(lo, hi).where(response_where(filters), rng > 0).group_by(lo, hi).limit(2)
-    ).all()
-    ts = touchpoint_score.c
-    if len(scales) == 1:
-        ids = conn.execute(select(touchpoint.c.id)).scalars().all()
-        s_lo, s_hi = float(scales[0][0]), float(scales[0][1])
-        return _scales_frame([(int(i), s_lo, s_hi, False) for i in ids])
-    if not scales:
+    bounds = (func.min(lo), func.max(lo), func.min(hi), func.max(hi))
+    everywhere = conn.execute(select(*bounds).where(rng > 0)).one()
+    if everywhere[0] is None:
         return _scales_frame([])
+    single = _single(everywhere)
+    if single is None:
+        single = _single(conn.execute(select(*bounds).where(response_where(filters), rng > 0)).one())
+    if single is not None:
+        ids = conn.execute(select(touchpoint.c.id)).scalars().all()
+        return _scales_frame([(int(i), single[0], single[1], False) for i in ids])
+    ts = touchpoint_score.c
     stmt = (
-        select(ts.touchpoint_id, func.min(lo), func.max(lo), func.min(hi), func.max(hi))
+        select(ts.touchpoint_id, *bounds)
         .select_from(touchpoint_score.join(survey_response, survey_response.c.id == ts.response_id))
         .where(response_where(filters), rng > 0, ts.p.isnot(None))
         .group_by(ts.touchpoint_id)
     )
     rows = []
-    for tp_id, lo_min, lo_max, hi_min, hi_max in conn.execute(stmt):
-        one = lo_min == lo_max and hi_min == hi_max
-        rows.append((int(tp_id), float(lo_min) if one else math.nan, float(hi_min) if one else math.nan, not one))
+    for tp_id, *tp_bounds in conn.execute(stmt):
+        one = _single(tp_bounds)
+        rows.append((int(tp_id), one[0] if one else math.nan, one[1] if one else math.nan, one is None))
     return _scales_frame(rows)
+
+
+def _single(bounds: Sequence[Any]) -> tuple[float, float] | None:
+    """``(min, max)`` of the scale when (min lo, max lo, min hi, max hi) describe one scale, else None."""
+    lo_min, lo_max, hi_min, hi_max = bounds
+    if lo_min is None or lo_min != lo_max or hi_min != hi_max:
+        return None
+    return float(lo_min), float(hi_min)
 
 
 def _scales_frame(rows: list[tuple[int, float, float, bool]]) -> pd.DataFrame:
@@ -323,7 +334,8 @@ def _importance(conn: Connection, filters: Filters, sums: pd.DataFrame) -> pd.Da
     return importance_frame(conn, filters, sums=sums)
 
 
-def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importance: bool = True) -> pd.DataFrame:
+def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importance: bool = True,
+              with_points: bool = True) -> pd.DataFrame:
     """The gap table of the selection: one row per touchpoint of the catalog, in journey order.
 
     Columns (``GAP_COLUMNS``): stage and touchpoint codes and names, n (pairs with both P and E; for a touchpoint
@@ -334,7 +346,9 @@ def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importanc
     Benjamini-Hochberg q-value across the touchpoints with a p-value, the Wilcoxon signed-rank p-value (only
     where n <= 5,000), the share of pairs that are disappointed, importance as a share (stated or derived, see
     :mod:`cxdash.metrics.importance`), ``low_sample`` (n < 30), ``significant`` (q < 0.05) and ``n_pairs``
-    (the pairs alone). Touchpoints without data keep their row with n = 0 and empty figures.
+    (the pairs alone). Touchpoints without data keep their row with n = 0 and empty figures. ``with_points=False``
+    skips the scale query (one pass over the selected responses) and leaves the points empty, for callers that
+    show only the 0-1 gap.
     """
     with engine.connect() as conn:
         tolerance = get_tolerance(conn)
@@ -345,7 +359,7 @@ def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importanc
         small = figures.loc[(figures["n"] > 0) & (figures["n"] <= stats.WILCOXON_MAX_PAIRS), "touchpoint_id"]
         diffs = touchpoint_differences(conn, filters, [int(v) for v in small])
         imp = _importance(conn, filters, sums) if with_importance else None
-        scales = touchpoint_scales(conn, filters)
+        scales = touchpoint_scales(conn, filters) if with_points else _scales_frame([])
     table = cat.merge(figures, on="touchpoint_id", how="left")
     table["n_pairs"] = table["n"].fillna(0).astype(int)
     table["n_p"] = table["n_p"].fillna(0).astype(int)

@@ -171,6 +171,6 @@ def worst_touchpoints(engine: Engine, filters: Filters, lang: str = "en", k: int
     """
     from cxdash.metrics.gaps import gap_table
 
-    table = gap_table(engine, filters, lang, with_importance=False)
+    table = gap_table(engine, filters, lang, with_importance=False, with_points=False)
     short = table[table["significant"] & (table["gap"] < 0)]
     return short.nsmallest(k, "gap")[WORST_COLUMNS].reset_index(drop=True)

@@ -80,7 +80,7 @@ def weak_items(engine: Engine, filters: Filters, lang: str = "en") -> pd.DataFra
     if items.empty:
         return pd.DataFrame(columns=WEAK_COLUMNS)
     # The gap's n is its pairs (a P-only touchpoint's n counts answers, but it has no gap).
-    gaps = gap_table(engine, filters, lang).drop(columns="n").rename(
+    gaps = gap_table(engine, filters, lang, with_points=False).drop(columns="n").rename(
         columns={"n_pairs": "gap_n", "ci_low": "gap_ci_low", "ci_high": "gap_ci_high", "significant": "gap_significant"}
     )
     gaps["importance_norm"], source = normalise_importance(gaps["importance"])
