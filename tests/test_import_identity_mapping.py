@@ -282,3 +282,42 @@ def test_row_estimate_is_right_for_files_larger_than_the_head(tmp_path: Path) ->
     small = tmp_path / "small.csv"
     small.write_text("response_id,visit_date,nps\n" + "".join(f"r{i},2026-11-02,9\n" for i in range(7043)))
     assert open_table(FileInput.from_path(small)).estimated_rows() == 7043  # fits in the head: exact
+
+
+def _key(widgets: object, prefix: str) -> str:
+    return next(w.key for w in widgets if w.key and w.key.startswith(prefix))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
+def test_page_unmaps_a_column_and_sets_a_fixed_visit_date(sqlite_engine: Engine, lang: str) -> None:
+    from datetime import date
+
+    from cxdash.i18n import t
+    from tests.test_imports_pages import app, count, no_errors
+
+    seed(sqlite_engine)
+    text = "response_id,satisfaction,nps,segment,remarks\np1,satisfied,9,fleet,ok\np2,dissatisfied,3,retail,slow\n"
+    at = app(sqlite_engine, "upload.py", lang)
+    at.run()
+    at.file_uploader(key="imp_file").set_value(("wave.csv", text.encode(), "text/csv")).run()
+    no_errors(at)
+    assert any("satisfaction" in i.value for i in at.info)  # the suggestion, not applied
+    assert at.selectbox(key=_key(at.selectbox, "imp_col_csat_")).value == ""  # "—": not mapped
+    assert at.selectbox(key=_key(at.selectbox, "imp_col_ltr_")).value == "nps"
+    assert at.selectbox(key=_key(at.selectbox, "imp_col_visit_date_")).label.endswith(" *")
+    at.button(key="imp_check").click().run()
+    assert any(t("imports.field.visit_date", lang) in e.value for e in at.error)  # no date: refused, named
+    at.date_input(key=_key(at.date_input, "imp_visit_date_")).set_value(date(2026, 10, 15)).run()
+    at.multiselect(key=_key(at.multiselect, "imp_ignore_")).set_value(["nps"]).run()
+    at.button(key="imp_check").click().run()
+    no_errors(at)
+    at.button(key="imp_load").click().run()
+    no_errors(at)
+    assert at.success and count(sqlite_engine, survey_response) == 2
+    got = rows(sqlite_engine, select(survey_response.c.external_id, survey_response.c.ltr,
+                                     survey_response.c.comment, survey_response.c.visit_date)
+               .order_by(survey_response.c.external_id))
+    assert [(r[0], r[1], r[2], str(r[3])[:10]) for r in got] == [("p1", None, "ok", "2026-10-15"),
+                                                                  ("p2", None, "slow", "2026-10-15")]
+    mapping = scalar(sqlite_engine, select(import_batch.c.mapping))
+    assert mapping["visit_date"] == "2026-10-15" and "ltr" not in mapping["columns"]
