@@ -1,4 +1,4 @@
-"""Row-level validation: every rejected cell with its row number, column, value and reason; nothing half-loaded."""
+"""Row-level validation: every rejected cell with its row number, column, value and reason; a bad answer drops only its cell."""
 
 from __future__ import annotations
 
