@@ -117,7 +117,7 @@ class ImportResult:
             return None
         from cxdash.imports.errors import reason_text
 
-        reason = reason_text(top["reason"], "", lang).split(" (")[0]
+        reason = reason_text(top["reason"], "", lang).split(" (")[0].split("（")[0]  # without its detail
         if top["reason"] in MAPPING_REASONS:
             fix = t("imports.result.fix_unmap_cli" if cli else "imports.result.fix_unmap", lang, column=top["column"])
         elif top["reason"].startswith("unknown_") and top["reason"] not in ("unknown_touchpoint", "unknown_item"):

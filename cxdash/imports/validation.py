@@ -109,7 +109,7 @@ class Validator:
         self._errs: list[pd.DataFrame] = []
         self._bad = pd.Series(dtype=bool)
         self._cell: pd.Series | None = None  # while an answer is checked: its bad cells (rejected alone)
-        self.cells_rejected = 0
+        self._cells: list[pd.Series] = []  # the bad cells of each answer of the current chunk
         self.errors_kept = 0
 
     # -- helpers --------------------------------------------------------------------------------------
@@ -137,8 +137,10 @@ class Validator:
             values = check(*args)
         finally:
             cells, self._cell = self._cell, None
-        self.cells_rejected += int(cells.sum())
-        return values.mask(cells) if cells.any() else values
+        if cells.any():
+            self._cells.append(cells)
+            return values.mask(cells)
+        return values
 
     def is_answer(self, name: str) -> bool:
         """Whether a bad value of field ``name`` rejects only its cell (optional survey answers)."""
@@ -252,7 +254,7 @@ class Validator:
             return Checked(pd.DataFrame(), empty_errors(), 0, 0)
         self._errs = []
         self._bad = pd.Series(False, index=chunk.index)
-        self.cells_rejected = 0
+        self._cells = []
         out = pd.DataFrame(index=chunk.index)
         order = sorted(self.mapping.columns.items(), key=lambda kv: kv[0] not in ("region", "site"))
         for name, col in order:
@@ -266,12 +268,12 @@ class Validator:
         rules.check_kind(self, chunk, out)
         self.check_ids(chunk, out)
         errors = combine(self._errs)
-        if self.cells_rejected:
-            # A cell of a row rejected anyway counts with the row, not as a cell loaded without its value.
-            bad_rows = set(self._bad.index[self._bad])
+        cells = sum(int((mask & ~self._bad).sum()) for mask in self._cells)
+        if self._cells and len(errors):
+            # A cell of a row rejected anyway counts with the row, not as a value left out of a loaded row.
+            bad_rows = self._bad.index[self._bad]
             errors.loc[(errors["scope"] == "cell") & errors["row"].isin(bad_rows), "scope"] = "row"
         valid = out.loc[~self._bad]
-        cells = int((errors["scope"] == "cell").sum()) if self.cells_rejected else 0
         return Checked(valid, errors, len(chunk), int(self._bad.sum()), cells)
 
     def check_ids(self, chunk: pd.DataFrame, out: pd.DataFrame) -> None:
