@@ -95,12 +95,18 @@ else:
 st.subheader(tr("imports.ui.step3"))
 with st.expander(tr("imports.ui.sample")):
     st.dataframe(ui.sample_table(prepared), width="stretch")
+ui.mapping_notes(prepared, lang)
 st.caption(tr("imports.ui.map_help"))
 columns = ui.field_selects(prepared, lang, token)
 mapping = Mapping(kind=kind, columns=columns, scales=dict(prepared.mapping.scales))
 if kind == "surveys" and "touchpoint" not in columns:
     mapping.touchpoints = ui.touchpoint_selects(engine, prepared, lang, token)
     mapping.new_touchpoints = ui.new_touchpoint_controls(engine, prepared, lang, token)
+for ignored in ui.ignore_select(prepared, lang, token):
+    mapping.unmap(ignored)
+mapping.visit_date = ui.fixed_visit_date(saved or prepared.mapping, lang, token)
+if mapping.identified_by_content():
+    st.caption(tr("imports.ui.by_content"))
 current = Prepared(table, prepared.sample, mapping, prepared.unknown_touchpoints)
 # Scales follow the columns chosen above; a declared (saved) scale wins over the detected one.
 detected = detect_scales(mapping, prepared.sample)

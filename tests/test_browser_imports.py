@@ -156,9 +156,15 @@ def _number(page: Any, label: str, value: float) -> None:
     _settle(page)
 
 
-def _check(page: Any, lang: str, **counts: int) -> None:
+def _result(key: str, lang: str, cells: int = 0, **counts: int) -> str:
+    """The result sentence with these counts, and the sentence about answers left out of loaded rows."""
+    text = t(f"imports.result.{key}", lang, **{k: f"{v:,}" for k, v in counts.items()})
+    return text + (" " + t("imports.result.cells", lang, cells=f"{cells:,}") if cells else "")
+
+
+def _check(page: Any, lang: str, cells: int = 0, **counts: int) -> None:
     """Press "Check the file" and wait for the dry run's sentence with exactly these counts."""
-    expect = t("imports.result.dry_run", lang, **{k: f"{v:,}" for k, v in counts.items()})
+    expect = _result("dry_run", lang, cells, **counts)
     # A rerun the scale inputs started may still redraw the form and swallow the click; checking writes
     # nothing, so pressing again is harmless.
     for attempt in range(3):
@@ -180,14 +186,14 @@ def _error_report(page: Any, lang: str) -> list[tuple[int, str, str, str]]:
         page.get_by_role("button", name=t("imports.ui.download_errors", lang)).click()
     with open(dl.value.path(), encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == [t(f"imports.report.{c}", lang) for c in ("row", "column", "value", "reason")]
+    assert rows[0] == [t(f"imports.report.{c}", lang) for c in ("row", "column", "value", "reason", "scope")]
     return [(int(r[0]), r[1], r[2], r[3]) for r in rows[1:]]
 
 
-def _load(page: Any, lang: str, **counts: int) -> int:
+def _load(page: Any, lang: str, cells: int = 0, **counts: int) -> int:
     """Press "Load" and wait for the result with exactly these counts; return the batch id it names."""
     page.get_by_role("button", name=t("imports.ui.load", lang)).click()
-    message = t("imports.result.loaded", lang, **{k: f"{v:,}" for k, v in counts.items()})
+    message = _result("loaded", lang, cells, **counts)
     pattern = re.escape(t("imports.ui.loaded", lang, batch="<B>", message=message)).replace("<B>", r"(\d+)")
     alert = page.locator('[data-testid="stAlert"]', has_text=message)
     alert.wait_for(timeout=120_000)
@@ -209,16 +215,17 @@ def _nps_n(page: Any, base: str) -> int:
 
 
 def check_qualtrics(page: Any, base: str) -> None:
-    """Open the upload page, upload :func:`qualtrics_csv`, declare NPS as 0-10 and check it: 10 new, 3 rejected."""
+    """Open the upload page, upload :func:`qualtrics_csv`, declare NPS as 0-10 and check it: 11 new (one without its
+    NPS of 11), 2 rejected."""
     _open(page, f"{base}/upload?lang=en")
     _upload(page, "qualtrics_export.csv", qualtrics_csv(), "text/csv")
     page.get_by_text(t("imports.ui.detected", "en", encoding="utf-8", delimiter="','",
-                       layout=t("imports.layout.qualtrics", "en"), rows="16")).wait_for(timeout=120_000)
+                       layout=t("imports.layout.qualtrics", "en"), rows="13")).wait_for(timeout=120_000)
     _settle(page)
     group = t("imports.ui.group.ltr", "en")
     _number(page, t("imports.ui.scale_min", "en", group=group), 0)
     _number(page, t("imports.ui.scale_max", "en", group=group), 10)
-    _check(page, "en", read=13, inserted=10, updated=0, skipped=0, rejected=3)
+    _check(page, "en", cells=1, read=13, inserted=11, updated=0, skipped=0, rejected=2)
 
 
 # ---------------------------------------------------------------- the test
@@ -263,7 +270,8 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
         assert before == _overview_n(url) > 0
 
         # 1. Qualtrics CSV (English). The NPS column reads 7-11 in the sample, so the page proposes 1-11 (as
-        # statistics packages export NPS); the lead declares 0-10 instead, which makes the 11 a rejected cell.
+        # statistics packages export NPS); the lead declares 0-10 instead, which makes the 11 a rejected cell: that
+        # response loads with its other answers and without the NPS.
         check_qualtrics(page, base)
         assert _error_report(page, "en") == [
             (14, "Q1", "11", reason_text("out_of_scale", "0-10", "en")),
@@ -271,22 +279,22 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
             (16, "Store", "S999", reason_text("unknown_site", "", "en")),
         ]
         screenshot(page, "imports_qualtrics_preview")
-        qualtrics_batch = _load(page, "en", inserted=10, updated=0, skipped=0, rejected=3)
+        qualtrics_batch = _load(page, "en", cells=1, inserted=11, updated=0, skipped=0, rejected=2)
 
         # 2. 问卷星 export in GB18030, on the Chinese page: encoding and layout detected, Chinese headers mapped.
         zh = "zh-Hans"
         _open(page, f"{base}/upload?lang={zh}")
         _upload(page, "问卷星导出.csv", wenjuanxing_csv(), "text/csv")
         page.get_by_text(t("imports.ui.detected", zh, encoding="gb18030", delimiter="','",
-                           layout=t("imports.layout.wenjuanxing", zh), rows="11")).wait_for(timeout=120_000)
+                           layout=t("imports.layout.wenjuanxing", zh), rows="10")).wait_for(timeout=120_000)
         _settle(page)
-        _check(page, zh, read=10, inserted=8, updated=0, skipped=0, rejected=2)
+        _check(page, zh, cells=1, read=10, inserted=9, updated=0, skipped=0, rejected=1)
         assert _error_report(page, zh) == [
             (10, "2、您向亲友推荐我们的可能性有多大？", "12", reason_text("out_of_scale", "0-10", zh)),
             (11, "1、门店", "不存在的门店", reason_text("unknown_site", "", zh)),
         ]
         screenshot(page, "imports_wenjuanxing_preview")
-        _load(page, zh, inserted=8, updated=0, skipped=0, rejected=2)
+        _load(page, zh, cells=1, inserted=9, updated=0, skipped=0, rejected=1)
 
         # 3. The dealer's XLSX: choose the sheet, map the comment column by hand.
         _open(page, f"{base}/upload?lang=en")
@@ -298,29 +306,35 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
         page.get_by_text(t("imports.ui.detected_xlsx", "en", sheet="Responses", layout=t("imports.layout.plain", "en"),
                            rows="8")).wait_for(timeout=120_000)
         _select(page, t("imports.field.comment", "en"), "Bemerkung")
-        _check(page, "en", read=8, inserted=6, updated=0, skipped=0, rejected=2)
+        _check(page, "en", cells=1, read=8, inserted=7, updated=0, skipped=0, rejected=1)
         report = _error_report(page, "en")
         assert [(r[0], r[1], r[2]) for r in report] == [(8, "csat", "9"), (9, "response_id", "X000")]
         assert report[1][3] == reason_text("duplicate_id", "2", "en")
         screenshot(page, "imports_xlsx_preview")
-        xlsx_batch = _load(page, "en", inserted=6, updated=0, skipped=0, rejected=2)
+        xlsx_batch = _load(page, "en", cells=1, inserted=7, updated=0, skipped=0, rejected=1)
 
-        # The overview counts the 24 new NPS answers (all dated inside its window), as cxdash computes them.
+        # The overview counts the 25 new NPS answers (all dated inside its window), as cxdash computes them: the
+        # out-of-scale NPS answers were left out, the CSAT of 9 too (its response and NPS loaded).
         after = _nps_n(page, base)
-        assert after == before + 10 + 8 + 6 == _overview_n(url)
+        assert after == before + 10 + 8 + 7 == _overview_n(url)
         screenshot(page, "imports_overview_after")
 
-        # 4. The 问卷星 file again: every valid row is already there, skipped by default, nothing doubled.
+        # 4. The 问卷星 file again: named as already loaded before the check; every valid row is already there,
+        # skipped by default, nothing doubled, and no empty batch.
         _open(page, f"{base}/upload?lang=en")
         _upload(page, "问卷星导出.csv", wenjuanxing_csv(), "text/csv")
         page.get_by_text(t("imports.layout.wenjuanxing", "en"), exact=False).first.wait_for(timeout=120_000)
         _settle(page)
-        _check(page, "en", read=10, inserted=0, updated=0, skipped=8, rejected=2)
-        _load(page, "en", inserted=0, updated=0, skipped=8, rejected=2)
+        assert "This file was already loaded as batch" in page.inner_text('[data-testid="stMain"]')
+        _check(page, "en", cells=1, read=10, inserted=0, updated=0, skipped=9, rejected=1)
+        page.get_by_role("button", name=t("imports.ui.load", "en")).click()
+        nothing_new = _result("nothing_new", "en", 1, skipped=9, rejected=1)
+        page.locator('[data-testid="stAlert"]', has_text=nothing_new).wait_for(timeout=120_000)
+        _settle(page)
         skipped_label = t("imports.ui.metric.skipped", "en")
         assert skipped_label in page.inner_text('[data-testid="stMain"]')
         screenshot(page, "imports_reupload_skipped")
-        assert _responses(url, "wenjuanxing") == 8
+        assert _responses(url, "wenjuanxing") == 9
         assert _nps_n(page, base) == after
 
         # 5. Import history: delete the XLSX batch (with the confirmation); only its rows go.
@@ -331,13 +345,13 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
         confirm.wait_for(timeout=120_000)
         _settle(page)
         confirm.click()
-        deleted = t("imports.hist.deleted", "en", batch=xlsx_batch, detail=deleted_detail({"touchpoint_score": 12, "survey_response": 6}, "en"))
+        deleted = t("imports.hist.deleted", "en", batch=xlsx_batch, detail=deleted_detail({"touchpoint_score": 14, "survey_response": 7}, "en"))
         page.get_by_text(deleted, exact=True).wait_for(timeout=120_000)
         _settle(page)
         screenshot(page, "imports_history_deleted")
         assert _responses(url, "file") == 0
-        assert _responses(url, "qualtrics") == 10 and _responses(url, "wenjuanxing") == 8
-        assert _nps_n(page, base) == after - 6 == _overview_n(url)
+        assert _responses(url, "qualtrics") == 11 and _responses(url, "wenjuanxing") == 9
+        assert _nps_n(page, base) == after - 7 == _overview_n(url)
 
     engine = make_engine(url)
     with engine.connect() as conn:

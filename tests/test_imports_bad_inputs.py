@@ -117,13 +117,14 @@ CASES = [
          "cannot be read as gb18030"),
     Case("UTF-16 cut in the middle of a character", (HEAD + OK_ROW).encode("utf-16")[:-1], "character was cut"),
     Case("NUL bytes", (HEAD + "r1,S01,2026-11-02,5,6,9,fi\x00ne\n").encode(), "NUL (zero) bytes, first on line 2"),
+    # A bad answer rejects only its cell (the rest of the row loads); all or nothing refuses the file for it.
     Case("11 on a 0-10 scale", (HEAD + OK_ROW.replace("r1", "r0") + "r1,S01,2026-11-02,5,6,11,x\n").encode(),
          "outside the scale 0-10", options={"all_or_nothing": True}),
-    Case("negative score", (HEAD + "r1,S01,2026-11-02,-3,6,9,x\n").encode(), "outside the scale"),
+    Case("negative score", (HEAD + "r1,S01,2026-11-02,-3,6,9,x\n").encode(), "outside the scale", options={"all_or_nothing": True}),
     Case("decimal where whole numbers are declared", (HEAD + "r1,S01,2026-11-02,5,6,9,x\nr2,S01,2026-11-02,4.5,6,8,y\n"
          "r3,S01,2026-11-02,6,6,7,z\n").encode(), "a decimal where whole numbers are expected",
          options={"all_or_nothing": True}),
-    Case("text where numbers belong", (HEAD + "r1,S01,2026-11-02,good,6,9,x\n").encode(), "not a number"),
+    Case("text where numbers belong", (HEAD + "r1,S01,2026-11-02,good,6,9,x\n").encode(), "not a number", options={"all_or_nothing": True}),
     Case("impossible date", (HEAD + "r1,S01,2026-02-30,5,6,9,x\n").encode(), "impossible date"),
     Case("future date", (HEAD + "r1,S01,2031-01-01,5,6,9,x\n").encode(), "date in the future"),
     Case("unreadable date", (HEAD + "r1,S01,next tuesday,5,6,9,x\n").encode(), "not a date cxdash can read"),
@@ -134,7 +135,7 @@ CASES = [
     Case("file over the size limit", (HEAD + OK_ROW * 3000).encode(), "uploads are limited to 0 MB",
          env={"CXDASH_MAX_UPLOAD_MB": "0.01"}),
     Case("comment of 100,000 characters", (HEAD + "r1,S01,2026-11-02,5,6,9," + "x" * 100_000 + "\n").encode(),
-         "text too long (at most 20,000 characters)"),
+         "text too long (at most 20,000 characters)", options={"all_or_nothing": True}),
     Case("formula, script and SQL comments (dry run)", (HEAD + 'r1,S01,2026-11-02,5,6,9,"=HYPERLINK(""http://x"")"\n'
          "r2,S01,2026-11-02,5,6,9,<script>alert(1)</script>\nr3,S01,2026-11-02,5,6,9,'; DROP TABLE customer; --\n")
          .encode(), "3 would be loaded as new", options={"dry_run": True}),

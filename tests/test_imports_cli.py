@@ -32,13 +32,15 @@ def test_import_prints_summary_writes_escaped_error_report_and_saves_mapping(
     code, summary = run(engine, capsys, "import", "surveys", str(path), "--error-report", str(report),
                         "--save-mapping", "dealer", "--quiet")
     assert code == 0
-    assert (summary["inserted"], summary["rows_rejected"], summary["layout"]) == (1, 1, "plain")
+    # The out-of-scale NPS is rejected alone: row 3 loads with its other answers.
+    assert (summary["inserted"], summary["rows_rejected"], summary["cells_rejected"], summary["layout"]) == (
+        2, 0, 1, "plain")
     text = report.read_text(encoding="utf-8-sig")
     assert "outside the scale 0-10" in text and text.splitlines()[1].startswith("3,nps,13")
     assert list_mappings(engine, "surveys") == ["dealer"]
     code, summary = run(engine, capsys, "import", "surveys", str(path), "--mapping", "dealer", "--quiet",
                         "--error-report", str(report))
-    assert (code, summary["inserted"], summary["skipped"]) == (0, 0, 1)
+    assert (code, summary["inserted"], summary["skipped"], summary["status"]) == (0, 0, 2, "nothing_new")
 
 
 def test_exit_codes(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""Row-level validation: every rejected cell with its row number, column, value and reason; nothing half-loaded."""
+"""Row-level validation: every rejected cell with its row number, column, value and reason; a bad answer drops only its cell."""
 
 from __future__ import annotations
 
@@ -131,5 +131,5 @@ def test_no_expectation_columns_means_no_tier() -> None:
 def test_error_report_is_translated_and_formula_escaped() -> None:
     errs = errors_of([["r1", "S01", "=cmd|' /C calc'!A0", "9", "", "", ""]])
     text = error_report_csv(errs, "zh-Hans").decode("utf-8-sig")
-    assert text.splitlines()[0] == "行号,列,值,原因"
+    assert text.splitlines()[0] == "行号,列,值,原因,拒绝范围"  # the last column says whether the row or one value went
     assert "'=cmd" in text and "无法识别的日期" in text

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from cxdash.commands.common import engine_from_args, print_json, print_rows
+from cxdash.i18n import t
 from cxdash.imports.errors import error_report_csv
 from cxdash.imports.kinds import KINDS
-from cxdash.imports.mapping import DATE_ORDERS, ON_DUPLICATE
-from cxdash.imports.pipeline import ImportOptions, prepare, run_import
+from cxdash.imports.mapping import DATE_ORDERS, ON_DUPLICATE, apply_choices
+from cxdash.imports.pipeline import ImportOptions, prepare, proposal_text, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.saved import get_mapping, save_mapping
 
@@ -47,6 +48,12 @@ def register(sub: Any, reports: Any) -> None:
     p.add_argument("--timezone", metavar="ZONE",
                    help="time zone of date-times written without an offset, e.g. Asia/Shanghai or UTC (default: the "
                         "saved mapping's, else the default SLA policy's calendar zone, else UTC)")
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help="map a column of the file to a field (repeatable), e.g. --map 'Q7=comment' --map 'Score=csat'")
+    p.add_argument("--ignore", action="append", default=[], metavar="COLUMN",
+                   help="do not read this column, whatever it was matched to (repeatable)")
+    p.add_argument("--visit-date", metavar="YYYY-MM-DD",
+                   help="visit date of every row without its own (a survey wave whose file has no dates)")
     p.add_argument("--actor", default=None, help="who imports (default: the OS user)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--progress", action="store_true", help="print progress lines on stderr even without a terminal")
@@ -109,6 +116,13 @@ def run(args: argparse.Namespace) -> int:
         prepared.mapping.date_order = args.date_order
     if args.timezone:
         prepared.mapping.timezone = args.timezone
+    apply_choices(prepared.mapping, prepared.table.columns, args.map, args.ignore, args.visit_date)
+    chosen = set(args.map) | set(args.ignore)
+    for loaded_id, when in prepared.loaded_as:
+        print(t("imports.cli.already_loaded", "en", batch=loaded_id, when=f"{when:%Y-%m-%d %H:%M}"), file=sys.stderr)
+    for prop in prepared.proposals:
+        if prop.column not in chosen and not args.quiet:
+            print(proposal_text(prop, "en", cli=True), file=sys.stderr)
     actor = args.actor or getpass.getuser()
     options = ImportOptions(args.on_duplicate, args.create_missing, args.all_or_nothing, args.dry_run, actor,
                             chunk_rows=args.chunk_rows, confirmed_new=frozenset(args.confirm_new))
@@ -117,7 +131,12 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     summary = result.summary() | {"encoding": prepared.table.encoding, "layout": prepared.table.layout.name,
                                   "timezone": prepared.mapping.timezone, "unknown": result.unknown,
-                                  "near_matches": {m.key: m.candidate_text() for m in result.near_matches}}
+                                  "near_matches": {m.key: m.candidate_text() for m in result.near_matches},
+                                  "columns": prepared.mapping.columns, "visit_date": prepared.mapping.visit_date,
+                                  "already_loaded_as": [i for i, _ in prepared.loaded_as]}
+    problem = result.main_problem("en", cli=True)
+    if problem:
+        summary["main_problem"] = problem
     if len(result.errors):
         path = args.error_report or Path(f"{args.file.name}.errors.csv")
         path.write_bytes(error_report_csv(result.errors))
@@ -125,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     if args.save_mapping:
         save_mapping(engine, args.save_mapping, prepared.mapping, actor)
     print_json(summary)
-    return 0 if result.rows_valid > 0 and result.status in ("loaded", "dry_run") else 1
+    return 0 if result.rows_valid > 0 and result.status in ("loaded", "dry_run", "nothing_new") else 1
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -16,7 +16,8 @@ import pandas as pd
 from cxdash.export import escape_frame
 from cxdash.i18n import t
 
-ERROR_COLUMNS = ["row", "column", "value", "reason", "detail"]
+# scope: "row" (the row was not loaded) or "cell" (only this value was not loaded; the rest of the row was)
+ERROR_COLUMNS = ["row", "column", "value", "reason", "detail", "scope"]
 MAX_VALUE_CHARS = 200  # long values (a 100,000-character comment) are cut in the report, not in the data
 
 
@@ -51,9 +52,10 @@ def _as_written(value: Any) -> str:
 
 
 def row_errors(
-    rows: pd.Series, column: str, values: pd.Series, reason: str, detail: str | pd.Series = ""
+    rows: pd.Series, column: str, values: pd.Series, reason: str, detail: str | pd.Series = "", scope: str = "row"
 ) -> pd.DataFrame:
-    """Build row errors for the rows selected in ``rows``/``values`` (aligned Series of the bad cells only)."""
+    """Build row errors for the rows selected in ``rows``/``values`` (aligned Series of the bad cells only);
+    ``scope`` says whether the row ("row") or only the cell ("cell") was rejected."""
     if len(rows) == 0:
         return empty_errors()
     shown = values.astype(object).map(_as_written).str.slice(0, MAX_VALUE_CHARS)
@@ -64,6 +66,7 @@ def row_errors(
             "value": shown.to_numpy(dtype=object),
             "reason": reason,
             "detail": detail.to_numpy(dtype=object) if isinstance(detail, pd.Series) else detail,
+            "scope": scope,
         }
     )
 
@@ -91,8 +94,28 @@ def error_report(errors: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
             t("imports.report.column", lang): errors["column"].to_numpy(),
             t("imports.report.value", lang): errors["value"].to_numpy(),
             t("imports.report.reason", lang): reasons,
+            t("imports.report.scope", lang): [t(f"imports.report.scope.{s}", lang) for s in _scopes(errors)],
         }
     )
+
+
+def _scopes(errors: pd.DataFrame) -> list[str]:
+    """The scope of each error ("row" for frames made before cells could be rejected alone)."""
+    if "scope" not in errors:
+        return ["row"] * len(errors)
+    return ["cell" if s == "cell" else "row" for s in errors["scope"]]
+
+
+def top_problem(errors: pd.DataFrame) -> dict[str, Any] | None:
+    """The column and reason behind most rejections: ``{"column", "reason", "count", "scope"}``, or None."""
+    if not len(errors):
+        return None
+    scopes = pd.Series(_scopes(errors), index=errors.index)
+    counts = errors.assign(scope=scopes).groupby(["column", "reason"], sort=False).agg(
+        count=("row", "size"), cells=("scope", lambda s: int((s == "cell").sum())))
+    (column, reason), top = next(iter(counts.sort_values("count", ascending=False, kind="stable").iterrows()))
+    return {"column": str(column), "reason": str(reason), "count": int(top["count"]),
+            "scope": "cell" if top["cells"] == top["count"] else "row"}
 
 
 def error_report_csv(errors: pd.DataFrame, lang: str = "en") -> bytes:

@@ -42,8 +42,16 @@ SEGMENT = _f("segment", "text", "segment", "customer segment", "customer type", 
              "客戶類型", "客戶分群")
 CHANNEL = _f("channel", "text", "channel", "distribution channel", "渠道", "来源渠道", "通路", "來源渠道")
 COMMENT = _f("comment", "text", "comment", "comments", "feedback", "verbatim", "remarks", "suggestion",
-             "suggestions", "open feedback", "anything else", "tell us", "any comments", "other comments", "评论", "意见", "建议", "留言", "意见建议", "評論", "意見", "建議",
+             "suggestions", "open feedback", "anything else", "tell us", "any comments", "other comments", "review",
+             "reviews", "customer review", "customer feedback", "your feedback", "additional feedback",
+             "additional comments", "open comments", "free text", "open-ended response", "remark", "notes",
+             "评论", "意见", "建议", "留言", "意见建议", "评价", "备注", "反馈", "意见反馈", "其他意见", "客户评价", "客户留言",
+             "評論", "意見", "建議", "評價", "備註", "備注", "反饋", "意見反饋", "其他意見", "客戶評價", "客戶留言",
              max_chars=20000)
+# Comment languages cxdash knows (lower case): a column of other codes ("DE", "FR") is not taken as the language.
+KNOWN_LANGUAGES = frozenset({"en", "en-us", "en-gb", "english", "英文", "英语", "英語", "zh", "zh-cn", "zh-sg",
+                             "zh-hans", "zh-hant", "zh-tw", "zh-hk", "zh-mo", "zh-s", "zh-t", "chinese", "中文",
+                             "简体中文", "繁體中文", "繁体中文"})
 
 FIELDS: dict[str, list[Field]] = {
     "surveys": [

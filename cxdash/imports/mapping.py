@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cxdash.imports.kinds import FIXED_SCALES, SCALE_GROUP, Field, fields
+from cxdash.imports.errors import UploadError
+from cxdash.imports.kinds import CHOICES, FIXED_SCALES, KNOWN_LANGUAGES, SCALE_GROUP, Field, fields
 from cxdash.imports.layouts import PLAIN, Layout
-from cxdash.imports.parsing import parse_numbers
+from cxdash.imports.parsing import as_text, parse_bools, parse_choices, parse_dates, parse_numbers
 
 DATE_ORDERS = ("auto", "mdy", "dmy")
 ON_DUPLICATE = ("skip", "update")
@@ -73,6 +76,8 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=dict)  # field -> file column
     touchpoints: list[TouchpointColumns] = field(default_factory=list)
     new_touchpoints: list[NewTouchpoint] = field(default_factory=list)
+    # One visit date (ISO) for every row without its own: a survey wave whose file has no date column.
+    visit_date: str | None = None
     scales: dict[str, Scale] = field(default_factory=dict)  # overall | touchpoint | ltr | csat | ces | score
     date_order: str = "auto"
     source: str = "file"
@@ -95,6 +100,25 @@ class Mapping:
             cols += [c for c in (tp.p, tp.e, tp.importance) if c]
         return list(dict.fromkeys(cols))
 
+    def unmap(self, column: str) -> None:
+        """Stop reading ``column``: remove it from every field and touchpoint it was mapped to."""
+        self.columns = {name: col for name, col in self.columns.items() if col != column}
+        for tp in self.all_touchpoints():
+            for slot in ("p", "e", "importance"):
+                if getattr(tp, slot) == column:
+                    setattr(tp, slot, None)
+        self.touchpoints = [tp for tp in self.touchpoints if tp.p or tp.e or tp.importance]
+        self.new_touchpoints = [tp for tp in self.new_touchpoints if tp.p or tp.e or tp.importance]
+
+    def assign(self, name: str, column: str) -> None:
+        """Map ``column`` to the field ``name`` (and to nothing else)."""
+        self.unmap(column)
+        self.columns[name] = column
+
+    def identified_by_content(self) -> bool:
+        """Whether rows are identified by their whole content (a kind with optional ids and no id column)."""
+        return self.kind in ("surveys", "inspections") and "external_id" not in self.columns
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
         return asdict(self)
@@ -107,6 +131,7 @@ class Mapping:
             columns=dict(data.get("columns") or {}),
             touchpoints=[TouchpointColumns(**t) for t in data.get("touchpoints") or []],
             new_touchpoints=[NewTouchpoint(**t) for t in data.get("new_touchpoints") or []],
+            visit_date=data.get("visit_date"),
             scales={k: Scale(**v) for k, v in (data.get("scales") or {}).items()},
             date_order=data.get("date_order", "auto"),
             source=data.get("source", "file"),
@@ -205,7 +230,20 @@ def match_touchpoint_columns(
     return list(found.values()), {k: v for k, v in unknown.items() if v}
 
 
-def _assign_fields(kind: str, columns: list[str], labels: dict[str, str], long_ok: bool) -> dict[str, str]:
+def _assign_fields(
+    kind: str,
+    columns: list[str],
+    labels: dict[str, str],
+    long_ok: bool,
+    fits: Callable[[Field, str, bool], bool] | None = None,
+    misfits: list[tuple[str, str]] | None = None,
+) -> dict[str, str]:
+    """Give each field its best-matching column (best matches first, one column per field).
+
+    With ``fits`` (called with the field, the column and whether the whole header matched), a match whose values
+    do not fit the field (a text column on a score) is not applied: the next best column gets the field, and the
+    pair goes to ``misfits`` (to be shown as a suggestion).
+    """
     candidates = []
     for f in fields(kind):
         if f.name in LONG_FIELDS and f.name != "touchpoint" and not long_ok:
@@ -213,14 +251,90 @@ def _assign_fields(kind: str, columns: list[str], labels: dict[str, str], long_o
         for col in columns:
             score = _field_score(f, [norm(col), norm(labels.get(col) or "")])
             if score:
-                candidates.append((score, f.name, col))
+                candidates.append((score, f, col))
     assigned: dict[str, str] = {}
     used: set[str] = set()
-    for _, name, col in sorted(candidates, key=lambda x: -x[0]):
-        if name not in assigned and col not in used:
-            assigned[name] = col
-            used.add(col)
+    for score, f, col in sorted(candidates, key=lambda x: -x[0]):
+        if f.name in assigned or col in used:
+            continue
+        if fits is not None and not fits(f, col, score >= 1000):
+            if misfits is not None:
+                misfits.append((f.name, col))
+            continue
+        assigned[f.name] = col
+        used.add(col)
     return assigned
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A match the mapping step shows: a suggestion not applied (values do not fit) or a guess from the values."""
+
+    field: str
+    column: str
+    reason: str  # not_numbers | not_dates | not_choices | not_yes_no | unknown_language | free_text
+    applied: bool = False
+
+
+FIT_SHARE = 0.5  # a column fits a field when at least half of its sampled values can be read as that field
+_MISFIT_REASON = {"score": "not_numbers", "count": "not_numbers", "number": "not_numbers", "date": "not_dates",
+                  "datetime": "not_dates", "bool": "not_yes_no", "choice": "not_choices"}
+
+
+def value_fit(f: Field, values: pd.Series) -> float:
+    """Share of the non-empty ``values`` that can be read as field ``f`` (1.0 when there are none)."""
+    text = as_text(values)
+    filled = int(text.notna().sum())
+    if filled == 0:
+        return 1.0
+    if f.type in ("score", "count", "number"):
+        _, bad = parse_numbers(values)
+    elif f.type in ("date", "datetime"):
+        _, reason = parse_dates(values)
+        bad = reason == "unparseable_date"  # an impossible or future date is still a date (refused on its own)
+    elif f.type == "bool":
+        _, bad = parse_bools(values)
+    elif f.type == "choice":
+        _, bad = parse_choices(values, CHOICES[f.name])
+    elif f.name == "comment_lang":
+        bad = text.notna() & ~text.str.lower().isin(KNOWN_LANGUAGES)
+    else:
+        return 1.0
+    return 1.0 - int(bad.sum()) / filled
+
+
+def misfit_reason(f: Field) -> str:
+    """Why a column was not applied to ``f``: the kind of value it lacks."""
+    return "unknown_language" if f.name == "comment_lang" else _MISFIT_REASON.get(f.type, "not_choices")
+
+
+_CJK_RE = r"[\u3400-\u9fff]"
+
+
+def free_text_column(columns: list[str], sample: pd.DataFrame) -> str | None:
+    """The column that looks like open comments: long, varied text in words (not numbers, dates, codes)."""
+    best: tuple[float, str] | None = None
+    for col in columns:
+        if col not in sample:
+            continue
+        text = as_text(sample[col]).dropna()
+        if len(text) < 2:
+            continue
+        nums, bad = parse_numbers(text)
+        if nums.notna().mean() > 0.2:
+            continue
+        cjk = text.str.contains(_CJK_RE).mean() > 0.5
+        length = float(text.str.len().mean())
+        wordy = float((text.str.contains(r"\s") | text.str.contains(_CJK_RE)).mean())
+        varied = text.nunique() / len(text)
+        if length < (6 if cjk else 15) or wordy < 0.5 or varied < 0.5:
+            continue
+        _, reason = parse_dates(text)
+        if (reason.isna() | (reason == "future_date")).mean() > 0.5:  # timestamps have spaces and vary too
+            continue
+        if best is None or length > best[0]:
+            best = (length, col)
+    return best[1] if best else None
 
 
 def detect_scale(values: pd.Series, fixed: tuple[float, float] | None = None) -> Scale | None:
@@ -266,8 +380,19 @@ def detect_scales(mapping: Mapping, sample: pd.DataFrame) -> dict[str, Scale]:
     return scales
 
 
-def auto_map(kind: str, layout: Layout, sample: pd.DataFrame, catalog: list[CatalogEntry]) -> Mapping:
-    """Propose a mapping for a file from its header layout, a sample of its rows and the touchpoint catalog."""
+def auto_map(
+    kind: str,
+    layout: Layout,
+    sample: pd.DataFrame,
+    catalog: list[CatalogEntry],
+    proposals: list[Proposal] | None = None,
+) -> Mapping:
+    """Propose a mapping for a file from its header layout, a sample of its rows and the touchpoint catalog.
+
+    A header match whose sampled values do not fit the field (a text column named "satisfaction" on CSAT, a
+    language column of codes cxdash does not know) is not applied; it is added to ``proposals`` as a suggestion.
+    A survey file without a comment header gets its column of long, varied text as the comment (also listed).
+    """
     columns, labels = layout.columns, layout.labels
     mapping = Mapping(kind=kind, source=layout.name if layout.name != PLAIN else "file")
     free = columns
@@ -275,14 +400,75 @@ def auto_map(kind: str, layout: Layout, sample: pd.DataFrame, catalog: list[Cata
         mapping.touchpoints, _ = match_touchpoint_columns(columns, labels, catalog)
         taken = set(mapping.used_columns())
         free = [c for c in columns if c not in taken]
-    assigned = _assign_fields(kind, free, labels, long_ok=True)
+
+    def fits(f: Field, col: str, whole_header: bool) -> bool:
+        # Low confidence: a partial header match, a number field (a text column named "satisfaction"), or a
+        # language column (Qualtrics' UserLanguage "DE"). Those are applied only when the values fit.
+        checked = not whole_header or f.type in ("score", "count", "number") or f.name == "comment_lang"
+        return not checked or col not in sample or value_fit(f, sample[col]) >= FIT_SHARE
+
+    misfits: list[tuple[str, str]] = []
+    assigned = _assign_fields(kind, free, labels, long_ok=True, fits=fits, misfits=misfits)
     if kind == "surveys" and "touchpoint" not in assigned:
         assigned = {k: v for k, v in assigned.items() if k not in LONG_FIELDS}
     if kind == "surveys" and "touchpoint" in assigned:
         mapping.touchpoints = []
     mapping.columns = assigned
+    found: list[Proposal] = []
+    used = set(mapping.used_columns())
+    for name, col in misfits:
+        if name not in assigned and col not in used and all(p.field != name for p in found):
+            found.append(Proposal(name, col, misfit_reason(next(f for f in fields(kind) if f.name == name))))
+    if kind == "surveys" and "comment" not in assigned:
+        text_col = free_text_column([c for c in columns if c not in used], sample)
+        if text_col is not None:
+            mapping.columns["comment"] = text_col
+            found = [p for p in found if p.column != text_col]
+            found.append(Proposal("comment", text_col, "free_text", applied=True))
     mapping.scales = detect_scales(mapping, sample)
+    if proposals is not None:
+        proposals.extend(found)
     return mapping
+
+
+def apply_choices(
+    mapping: Mapping, columns: list[str], maps: list[str] | None = None, ignore: list[str] | None = None,
+    visit_date: str | None = None,
+) -> None:
+    """Apply the user's own choices to a mapping: ``COLUMN=FIELD`` pairs, columns to ignore, a fixed visit date.
+
+    Raises:
+        UploadError: an unknown column or field, a pair without ``=``, or a visit date that is not YYYY-MM-DD.
+    """
+    names = [f.name for f in fields(mapping.kind)]
+    for column in ignore or []:
+        if column not in columns:
+            raise UploadError("imports.error.no_such_column", column=column, columns=", ".join(columns))
+        mapping.unmap(column)
+    for pair in maps or []:
+        column, sep, name = pair.rpartition("=")
+        column, name = column.strip(), name.strip()
+        if not sep or not column:
+            raise UploadError("imports.error.bad_map", pair=pair)
+        if column not in columns:
+            raise UploadError("imports.error.no_such_column", column=column, columns=", ".join(columns))
+        if name not in names:
+            raise UploadError("imports.error.no_such_field", field=name, fields_list=", ".join(names))
+        mapping.assign(name, column)
+    if visit_date is not None:
+        mapping.visit_date = fixed_visit_date(visit_date)
+
+
+def fixed_visit_date(text: str) -> str:
+    """A fixed visit date as ISO text.
+
+    Raises:
+        UploadError: not a YYYY-MM-DD date.
+    """
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError as exc:
+        raise UploadError("imports.error.bad_visit_date", value=text) from exc
 
 
 def unknown_touchpoints(

@@ -14,19 +14,19 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
 from cxdash.audit import record_audit
 from cxdash.db import bump_data_version, get_setting, refresh_statistics
 from cxdash.i18n import t
 from cxdash.imports.catalog_upload import CatalogLoader, create_new_touchpoints
-from cxdash.imports.errors import UploadError, combine, empty_errors
+from cxdash.imports.errors import UploadError, combine, empty_errors, top_problem
 from cxdash.imports.kinds import KINDS, fields
 from cxdash.imports.load_records import CustomerLoader, InspectionLoader, TicketLoader
 from cxdash.imports.load_surveys import SurveyLoader, is_bulk_load
 from cxdash.imports.loading import LoadContext, now, write_transaction
-from cxdash.imports.mapping import Mapping, auto_map, detect_scales, unknown_touchpoints
+from cxdash.imports.mapping import Mapping, Proposal, auto_map, detect_scales, unknown_touchpoints
 from cxdash.imports.prefetch import Prefetch
 from cxdash.imports.reading import FileInput, TableFile, limits, open_table
 from cxdash.imports.refs import NearMatch, confirm_key, inserted_id, load_refs, near_matches
@@ -49,6 +49,10 @@ class Prepared:
     sample: pd.DataFrame
     mapping: Mapping
     unknown_touchpoints: dict[str, list[str]] = field(default_factory=dict)
+    # Matches shown on the mapping step: suggestions not applied (values do not fit), guesses from the values.
+    proposals: list[Proposal] = field(default_factory=list)
+    # Batches that already loaded this very file (same kind and SHA-256), oldest first: (id, when).
+    loaded_as: list[tuple[int, datetime]] = field(default_factory=list)
 
 
 @dataclass
@@ -73,12 +77,13 @@ class ImportResult:
 
     kind: str
     file_name: str
-    status: str  # loaded | dry_run | nothing_loaded | refused
+    status: str  # loaded | dry_run | nothing_loaded | nothing_new | refused
     batch_id: int | None = None
     sha256: str = ""
     rows_read: int = 0
     rows_valid: int = 0
     rows_rejected: int = 0
+    cells_rejected: int = 0  # answers not loaded while the rest of their rows was
     inserted: int = 0
     updated: int = 0
     skipped: int = 0
@@ -96,16 +101,46 @@ class ImportResult:
 
     def message(self, lang: str = "en") -> str:
         """What happened, in one sentence (the rejected rows are in :attr:`errors`)."""
-        key = {"loaded": "loaded", "dry_run": "dry_run", "refused": "refused"}.get(self.status)
+        key = {"loaded": "loaded", "dry_run": "dry_run", "refused": "refused", "nothing_new": "nothing_new"}.get(
+            self.status)
         if key is None:
             key = "no_rows" if self.rows_read == 0 else "none_valid"
-        return t(f"imports.result.{key}", lang, read=f"{self.rows_read:,}", inserted=f"{self.inserted:,}",
-                 updated=f"{self.updated:,}", skipped=f"{self.skipped:,}", rejected=f"{self.rows_rejected:,}")
+        if key == "refused" and self.cells_rejected:
+            key = "refused_cells"
+        text = t(f"imports.result.{key}", lang, read=f"{self.rows_read:,}", inserted=f"{self.inserted:,}",
+                 updated=f"{self.updated:,}", skipped=f"{self.skipped:,}", rejected=f"{self.rows_rejected:,}",
+                 cells=f"{self.cells_rejected:,}")
+        if self.cells_rejected and key != "refused_cells":
+            text += " " + t("imports.result.cells", lang, cells=f"{self.cells_rejected:,}")
+        return text
+
+    def main_problem(self, lang: str = "en", cli: bool = False) -> str | None:
+        """Which column caused most rejections, and a one-line fix (None when nothing was rejected)."""
+        top = top_problem(self.errors)
+        if top is None or not top["column"]:
+            return None
+        from cxdash.imports.errors import reason_text
+
+        reason = reason_text(top["reason"], "", lang).split(" (")[0].split("（")[0]  # without its detail
+        if top["reason"] in MAPPING_REASONS:
+            fix = t("imports.result.fix_unmap_cli" if cli else "imports.result.fix_unmap", lang, column=top["column"])
+        elif top["reason"].startswith("unknown_") and top["reason"] not in ("unknown_touchpoint", "unknown_item"):
+            fix = t("imports.result.fix_create_cli" if cli else "imports.result.fix_create", lang)
+        else:
+            fix = ""
+        return t("imports.result.top_problem", lang, column=top["column"], count=f"{top['count']:,}",
+                 reason=reason, fix=fix).strip()
 
     def summary(self) -> dict[str, Any]:
         """The counts as a plain dict (CLI output, audit log)."""
         return {k: getattr(self, k) for k in ("kind", "file_name", "status", "batch_id", "rows_read", "rows_valid",
-                                              "rows_rejected", "inserted", "updated", "skipped", "created")}
+                                              "rows_rejected", "cells_rejected", "inserted", "updated", "skipped",
+                                              "created")}
+
+
+# Reasons that mean the column holds something else than the field it is mapped to.
+MAPPING_REASONS = {"not_a_number", "out_of_scale", "not_whole", "unknown_choice", "not_yes_no", "unparseable_date",
+                   "impossible_date", "negative", "too_large"}
 
 
 def upload_limits(engine: Engine) -> Any:
@@ -133,17 +168,38 @@ def prepare(
         raise ValueError(f"unknown import kind {kind!r}")
     table = open_table(file, encoding, delimiter, sheet, upload_limits(engine))
     sample = table.sample(2000)
+    proposals: list[Proposal] = []
     with engine.connect() as conn:
         refs = load_refs(conn)
+        loaded_as = loaded_batches(conn, kind, file.sha256())
         if mapping is None:
-            mapping = auto_map(kind, table.layout, sample, refs.catalog)
+            mapping = auto_map(kind, table.layout, sample, refs.catalog, proposals)
         else:
             mapping = Mapping.from_dict(mapping.to_dict())
             mapping.scales = {**detect_scales(mapping, sample), **mapping.scales}
         if mapping.timezone is None and has_times(kind):
             mapping.timezone = default_timezone(conn)
     unknown = unknown_touchpoints(table.layout, mapping, refs.catalog, sample) if kind == "surveys" else {}
-    return Prepared(table, sample, mapping, unknown)
+    return Prepared(table, sample, mapping, unknown, proposals, loaded_as)
+
+
+def proposal_text(prop: Proposal, lang: str = "en", cli: bool = False) -> str:
+    """One line about a proposed match: a suggestion not applied and why, or a match guessed from the values."""
+    name = t(f"imports.field.{prop.field}", lang)
+    if prop.applied:
+        return t("imports.proposal.free_text", lang, column=prop.column, field=name)
+    how = t("imports.proposal.how_cli" if cli else "imports.proposal.how_page", lang, column=prop.column,
+            field=prop.field)
+    return t("imports.proposal.not_applied", lang, column=prop.column, field=name,
+             why=t(f"imports.proposal.why.{prop.reason}", lang), how=how)
+
+
+def loaded_batches(conn: Connection, kind: str, sha256: str) -> list[tuple[int, datetime]]:
+    """The batches (not deleted) that loaded a file with this content, oldest first: ``(id, created_at)``."""
+    stmt = (select(import_batch.c.id, import_batch.c.created_at)
+            .where(import_batch.c.kind == kind, import_batch.c.sha256 == sha256, import_batch.c.status == "loaded")
+            .order_by(import_batch.c.id))
+    return [(int(i), when) for i, when in conn.execute(stmt).all()]
 
 
 def _text_columns(mapping: Mapping) -> set[str]:
@@ -209,8 +265,12 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
                                                  confirmed_new=frozenset(map(confirm_key, options.confirmed_new))))
     loader = LOADERS[mapping.kind](ctx)
     errors = []
-    chunks = Prefetch(table.frames(options.chunk_rows, mapping.used_columns(), _text_columns(mapping)),
-                      validator.check)
+    if mapping.identified_by_content():
+        # Row identity is the whole raw row: read every column (as text, so the same file gives the same ids).
+        frames = table.frames(options.chunk_rows, None, set(table.columns))
+    else:
+        frames = table.frames(options.chunk_rows, mapping.used_columns(), _text_columns(mapping))
+    chunks = Prefetch(frames, validator.check)
     ctx.references_settled = chunks.references_settled
     try:
         clock = time.perf_counter()
@@ -218,6 +278,7 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
             clock = result.timed("wait", clock)  # for the next chunk's reading and validation
             result.rows_read += checked.rows
             result.rows_rejected += checked.rejected
+            result.cells_rejected += checked.cells
             errors.append(checked.errors)
             loader.add(checked.frame)
             chunks.references_settled()  # loaders that do not say so earlier
@@ -238,10 +299,12 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
     result.near_matches = near_matches(validator.unknown.near, validator.options.confirmed_new)
     if result.rows_valid == 0:
         result.status = "nothing_loaded"
-    elif options.all_or_nothing and result.rows_rejected:
+    elif options.all_or_nothing and (result.rows_rejected or result.cells_rejected):
         result.status = "refused"
     elif options.dry_run:
         result.status = "dry_run"
+    elif ctx.counts.inserted + ctx.counts.updated == 0:
+        result.status = "nothing_new"  # every valid row was loaded before: no empty batch
     else:
         _after_load(ctx, loader, result)
         _close_batch(conn, result, ctx, options)

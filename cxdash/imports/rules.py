@@ -153,8 +153,11 @@ def _surveys(v: Validator, chunk: pd.DataFrame, out: pd.DataFrame) -> None:
     if "responded_at" in out:
         # The visit date of a response without one is the local calendar date it was submitted on.
         visit = visit.fillna(utc_to_local(out["responded_at"], m.timezone or UTC))
-    col = m.columns.get("visit_date") or m.columns["responded_at"]
-    v.flag(visit.isna() & chunk[col].isna(), col, chunk[col], "missing")
+    if m.visit_date:
+        visit = visit.fillna(pd.Timestamp(m.visit_date))  # the file's fixed date (a survey wave)
+    col = m.columns.get("visit_date") or m.columns.get("responded_at")
+    if col:
+        v.flag(visit.isna() & chunk[col].isna(), col, chunk[col], "missing")
     out["visit_date"] = visit.dt.normalize()
     if "comment" in out and "comment_lang" not in m.columns:
         cjk = out["comment"].str.contains(_CJK, na=False).astype(bool)
@@ -165,9 +168,9 @@ def _surveys(v: Validator, chunk: pd.DataFrame, out: pd.DataFrame) -> None:
     for tp in m.all_touchpoints():
         for role, column in (("p", tp.p), ("e", tp.e)):
             if column:
-                out[f"{role}:{tp.code}"] = v.score(f"tp_{role}", column, chunk[column])
+                out[f"{role}:{tp.code}"] = v.answer(v.score, f"tp_{role}", column, chunk[column])
         if tp.importance:
-            out[f"i:{tp.code}"] = v.number(tp.importance, chunk[tp.importance])
+            out[f"i:{tp.code}"] = v.answer(v.number, tp.importance, chunk[tp.importance])
         if tp.p and tp.e and tp_scale:
             gaps.append((out[f"p:{tp.code}"] - out[f"e:{tp.code}"]) / (tp_scale.max - tp_scale.min))
     _scale_columns(v, out)

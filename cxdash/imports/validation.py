@@ -2,14 +2,19 @@
 
 A :class:`Validator` checks one chunk of a file at a time, vectorised over columns, and returns the rows that
 passed as typed values under field names, plus one row error per bad cell (row number, column, value, reason).
-A row with any error is rejected as a whole, so a response is never loaded with half its answers. Duplicate ids
-are tracked across chunks: the first occurrence wins, later ones are rejected with a pointer to it.
+A bad id, required value or reference rejects the row as a whole. A bad optional answer of a survey response
+(a score, a count, a yes/no, a coded answer, a comment) rejects only that cell: the answer is not loaded, the
+row's other answers are, and the cell is listed with scope "cell". Duplicate ids are tracked across chunks: the
+first occurrence wins, later ones are rejected with a pointer to it. A file without an id column identifies each
+row by its whole content (every column as read), so identical rows are reported as identical, by row number.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +65,7 @@ class Checked:
     errors: pd.DataFrame
     rows: int
     rejected: int
+    cells: int = 0  # answers rejected on their own (their rows were loaded without them)
 
 
 def check_mapping(mapping: Mapping) -> None:
@@ -69,7 +75,13 @@ def check_mapping(mapping: Mapping) -> None:
         UploadError: a required column is not mapped, or a fixed score is declared on an incompatible scale.
     """
     missing = [f.name for f in fields(mapping.kind) if f.required and f.name not in mapping.columns]
-    if mapping.kind == "surveys" and not ({"visit_date", "responded_at"} & set(mapping.columns)):
+    if mapping.visit_date is not None:
+        try:
+            date.fromisoformat(mapping.visit_date)
+        except ValueError as exc:
+            raise UploadError("imports.error.bad_visit_date", value=mapping.visit_date) from exc
+    dated = {"visit_date", "responded_at"} & set(mapping.columns) or mapping.visit_date
+    if mapping.kind == "surveys" and not dated:
         missing.append("visit_date")
     if mapping.layout == "long" and "external_id" not in mapping.columns:
         missing.append("external_id")
@@ -91,11 +103,15 @@ class Validator:
         self.mapping = mapping
         self.refs = refs
         self.options = options or Options()
+        if mapping.visit_date and pd.Timestamp(mapping.visit_date) > pd.Timestamp(self.options.now or datetime.now()):
+            raise UploadError("imports.error.future_visit_date", value=mapping.visit_date)
         self.unknown = Unknown()
         self.seen: dict[str, int] = {}
         self.fields = {f.name: f for f in fields(mapping.kind)}
         self._errs: list[pd.DataFrame] = []
         self._bad = pd.Series(dtype=bool)
+        self._cell: pd.Series | None = None  # while an answer is checked: its bad cells (rejected alone)
+        self._cells: list[pd.Series] = []  # the bad cells of each answer of the current chunk
         self.errors_kept = 0
 
     # -- helpers --------------------------------------------------------------------------------------
@@ -104,13 +120,33 @@ class Validator:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
-        self._bad |= mask
+        if self._cell is not None:
+            self._cell |= mask
+        else:
+            self._bad |= mask
         if self.errors_kept < self.options.max_errors:
             rows = pd.Series(mask.index[mask], index=mask.index[mask])
             det = detail[mask] if isinstance(detail, pd.Series) else str(detail)
-            frame = row_errors(rows, column, values[mask], reason, det)
+            frame = row_errors(rows, column, values[mask], reason, det, "cell" if self._cell is not None else "row")
             self._errs.append(frame)
             self.errors_kept += len(frame)
+
+    def answer(self, check: Callable[..., pd.Series], *args: Any) -> pd.Series:
+        """Run ``check(*args)`` for an optional answer: its bad cells are rejected alone (the value is dropped,
+        the row stays), unless the row is rejected for another reason anyway."""
+        self._cell = pd.Series(False, index=self._bad.index)
+        try:
+            values = check(*args)
+        finally:
+            cells, self._cell = self._cell, None
+        if cells.any():
+            self._cells.append(cells)
+            return values.mask(cells)
+        return values
+
+    def is_answer(self, name: str) -> bool:
+        """Whether a bad value of field ``name`` rejects only its cell (optional survey answers)."""
+        return self.mapping.kind == "surveys" and name in rules.ANSWERS
 
     def bad_rows(self) -> pd.Series:
         """Rows already rejected in the current chunk."""
@@ -220,21 +256,37 @@ class Validator:
             return Checked(pd.DataFrame(), empty_errors(), 0, 0)
         self._errs = []
         self._bad = pd.Series(False, index=chunk.index)
+        self._cells = []
         out = pd.DataFrame(index=chunk.index)
         order = sorted(self.mapping.columns.items(), key=lambda kv: kv[0] not in ("region", "site"))
         for name, col in order:
             if col not in chunk.columns:
                 raise UploadError("imports.error.column_gone", column=col)
-            out[name] = self.one(self.fields[name], col, chunk[col], out)
+            f = self.fields[name]
+            if self.is_answer(name):
+                out[name] = self.answer(self.one, f, col, chunk[col], out)
+            else:
+                out[name] = self.one(f, col, chunk[col], out)
         rules.check_kind(self, chunk, out)
         self.check_ids(chunk, out)
         errors = combine(self._errs)
+        cells = sum(int((mask & ~self._bad).sum()) for mask in self._cells)
+        if self._cells and len(errors):
+            # A cell of a row rejected anyway counts with the row, not as a value left out of a loaded row.
+            bad_rows = self._bad.index[self._bad]
+            errors.loc[(errors["scope"] == "cell") & errors["row"].isin(bad_rows), "scope"] = "row"
         valid = out.loc[~self._bad]
-        return Checked(valid, errors, len(chunk), int(self._bad.sum()))
+        return Checked(valid, errors, len(chunk), int(self._bad.sum()), cells)
 
     def check_ids(self, chunk: pd.DataFrame, out: pd.DataFrame) -> None:
-        """Fill missing ids (a hash of the row, so the same file maps to the same ids) and refuse duplicates."""
-        if "external_id" not in out:
+        """Fill missing ids and refuse duplicates.
+
+        Without an id column the id is a hash of the whole row as read (every column of the file, mapped or
+        not), so distinct respondents who share a date, a score and a segment stay distinct, and the same file
+        uploaded again maps to the same ids. Rows identical in every column are reported as identical rows.
+        """
+        by_content = "external_id" not in out
+        if by_content:
             if self.mapping.kind in ("tickets", "customers", "catalog"):
                 return
             out["external_id"] = _row_hash(chunk)
@@ -252,8 +304,12 @@ class Validator:
             firsts = pd.Series(keys.index, index=keys.index).groupby(keys.to_numpy()).transform("min")
             first = first.where(~within, firsts)
         dup = ids.notna() & first.notna()
-        shown = chunk[col] if col else ids
-        self.flag(dup, col or "external_id", shown, "duplicate_id", first.map(lambda r: f"{r}"))
+        rows = first.map(lambda r: f"{r}")
+        if by_content:
+            # The user never saw the hash: name the rows, as their spreadsheet numbers them.
+            self.flag(dup, "", pd.Series("", index=ids.index, dtype=object), "identical_row", rows)
+        else:
+            self.flag(dup, col, chunk[col], "duplicate_id", rows)
         # The rows kept are each the first of their key and not seen before, so a plain update keeps the first.
         kept = ids.notna() & ~dup
         self.seen.update(zip(keys[kept].tolist(), keys.index[kept].tolist(), strict=True))
@@ -264,6 +320,7 @@ class Validator:
 
 
 def _row_hash(chunk: pd.DataFrame) -> pd.Series:
+    """A 64-bit hash of each row's cells as text (the same cells give the same id in any chunk and upload)."""
     text = pd.DataFrame({c: as_text(chunk[c]) for c in chunk.columns}, index=chunk.index)
     hashed = pd.util.hash_pandas_object(text, index=False).to_numpy(dtype=np.uint64)
     return pd.Series([f"h{h:016x}" for h in hashed], index=chunk.index, dtype=object)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -20,7 +21,7 @@ from cxdash.imports.catalog_upload import stage_choices, touchpoint_labels
 from cxdash.imports.errors import error_report, error_report_csv
 from cxdash.imports.kinds import FIXED_SCALES, fields
 from cxdash.imports.mapping import DATE_ORDERS, Mapping, NewTouchpoint, Scale, TouchpointColumns, suggest_code
-from cxdash.imports.pipeline import ImportResult, Prepared, prepare
+from cxdash.imports.pipeline import ImportResult, Prepared, prepare, proposal_text
 from cxdash.imports.reading import FileInput
 from cxdash.imports.templates import LANGS, template_bytes, template_name
 from cxdash.imports.timezones import COMMON_ZONES, has_times, zone_offset
@@ -77,13 +78,42 @@ def field_selects(prepared: Prepared, lang: str, token: str) -> dict[str, str]:
     current = prepared.mapping.columns
     out: dict[str, str] = {}
     grid = st.columns(3)
-    for i, f in enumerate(fields(prepared.mapping.kind)):
-        label = t(f"imports.field.{f.name}", lang) + (" *" if f.required else "")
+    kind = prepared.mapping.kind
+    for i, f in enumerate(fields(kind)):
+        # A survey needs a visit date: its column, a response time's date, or one date for the whole file.
+        required = f.required or (kind == "surveys" and f.name == "visit_date")
+        label = t(f"imports.field.{f.name}", lang) + (" *" if required else "")
         with grid[i % 3]:
             col = _column_select(label, options, current.get(f.name), f"imp_col_{f.name}_{token}")
         if col:
             out[f.name] = col
     return out
+
+
+def mapping_notes(prepared: Prepared, lang: str) -> None:
+    """The file's earlier loads and the matches not applied or guessed from the values (as plain text)."""
+    for batch, when in prepared.loaded_as:
+        st.warning(plain(t("imports.ui.already_loaded", lang, batch=batch, when=f"{when:%Y-%m-%d %H:%M}"), 1000),
+                   icon=":material/content_copy:")
+    for prop in prepared.proposals:
+        st.info(plain(proposal_text(prop, lang), 1000), icon=":material/lightbulb:")
+
+
+def ignore_select(prepared: Prepared, lang: str, token: str) -> list[str]:
+    """Columns the user unmaps, whatever they were matched to (a field or a touchpoint)."""
+    return list(st.multiselect(t("imports.ui.ignore", lang), prepared.table.columns, default=[],
+                               key=f"imp_ignore_{token}", help=t("imports.ui.ignore_help", lang)))
+
+
+def fixed_visit_date(mapping: Mapping, lang: str, token: str) -> str | None:
+    """One visit date for every row without its own (surveys only); None when not set."""
+    if mapping.kind != "surveys":
+        return None
+    current = date.fromisoformat(mapping.visit_date) if mapping.visit_date else None
+    chosen = st.date_input(t("imports.ui.visit_date_fixed", lang), value=current, key=f"imp_visit_date_{token}",
+                           help=t("imports.ui.visit_date_fixed_help", lang), format="YYYY-MM-DD")
+    st.caption(t("imports.ui.visit_date_star", lang))
+    return chosen.isoformat() if isinstance(chosen, date) else None
 
 
 def touchpoint_selects(engine: Engine, prepared: Prepared, lang: str, token: str) -> list[TouchpointColumns]:
@@ -206,6 +236,9 @@ def preview(result: ImportResult, lang: str) -> None:
               ("new", result.inserted), ("skipped", result.skipped), ("updated", result.updated)]
     for col, (key, value) in zip(cols, values, strict=True):
         col.metric(t(f"imports.ui.metric.{key}", lang), f"{value:,}", help=t(f"imports.ui.metric_help.{key}", lang))
+    problem = result.main_problem(lang)
+    if problem:
+        st.warning(plain(problem, 1000), icon=":material/report:")
     if len(result.errors):
         shown = result.errors.head(SHOWN_ERRORS)
         st.markdown(f"**{t('imports.ui.rejected_rows', lang, n=f'{len(shown):,}', total=f'{len(result.errors):,}')}**")
