@@ -135,7 +135,7 @@ def test_a_near_duplicate_team_at_the_rows_site_asks(engine: Engine) -> None:
     result = load(engine, _survey(["q1,SH01,Express Desk 2,2026-11-02,8", "q2,SH01,Body Shop,2026-11-02,8"], header),
                   create_missing=True)
     assert list(result.errors["reason"]) == ["near_duplicate_team"]
-    assert result.errors["detail"][0] == "SH01/T2 (T2 Express Desk)"
+    assert result.errors["detail"][0] == "SH01/T2 (Express Desk)"
     assert result.created == {"teams": 1}
     (m,) = result.near_matches
     assert m.kind == "team" and m.site == "SH01" and m.key == "team:sh01/express desk 2"
@@ -277,3 +277,21 @@ def test_the_names_editor_saves_changed_cells_in_one_transaction(engine: Engine)
     with pytest.raises(ValueError, match="already names site BJ01"):
         save_unit_names(engine, "admin", again, edited)
     assert unit_name_rows(engine, "site").equals(again)
+
+
+def test_the_import_cli_lists_near_matches_and_takes_confirmations(
+        engine: Engine, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    import json
+
+    _org(engine)
+    path = tmp_path / "near.csv"
+    path.write_text(_survey(["c1,Beijing  Chaoyang,2026-11-02,8"]), encoding="utf-8")
+    url = engine.url.render_as_string(hide_password=False)
+    base = ["--database-url", url, "import", "surveys", str(path), "--create-missing", "--quiet",
+            "--error-report", str(tmp_path / "errors.csv")]
+    assert main(base) == 1  # nothing valid: the only row names a near-duplicate
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["near_matches"] == {"site:beijing chaoyang": "BJ01 Beijing Chaoyang Service Centre"}
+    assert main([*base, "--confirm-new", "site:Beijing Chaoyang"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["created"] == {"sites": 1} and summary["near_matches"] == {}

@@ -126,7 +126,7 @@ class NearMatch:
 
     def candidate_text(self) -> str:
         """The candidates as one line for the row error: ``ref (name)``."""
-        return ", ".join(c.ref if c.label == c.ref else f"{c.ref} ({c.label})" for c in self.candidates)
+        return ", ".join(c.label if c.label.startswith(c.ref) else f"{c.ref} ({c.label})" for c in self.candidates)
 
 
 def near_key(kind: str, name: object, site_name: object = None) -> str:
@@ -149,7 +149,8 @@ def near_match(refs: Refs, kind: str, name: str, site_name: str | None = None) -
         if sid is None:
             return None  # a new site's first teams have nothing to duplicate
         units = [u for tid, u in refs.team_units.items() if refs.team_site.get(tid) == sid]
-        hits = [(Candidate(u.id, refs.team_ref(u.id), u.label, reason)) for u, reason in near_units(name, units)]
+        hits = [Candidate(u.id, refs.team_ref(u.id), u.names[0] if u.names else u.code, reason)
+                for u, reason in near_units(name, units)]
     else:
         pool = refs.site_units if kind == "site" else refs.region_units
         hits = [Candidate(u.id, u.code, u.label, reason) for u, reason in near_units(name, pool.values())]

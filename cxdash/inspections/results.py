@@ -28,6 +28,7 @@ from cxdash.filters import Filters
 from cxdash.i18n import localized, name_column
 from cxdash.schema import checklist_item, inspection, site, stage, team, touchpoint
 from cxdash.sqlfuncs import month_bucket
+from cxdash.unit_names import display_expr
 
 SCORE_MIN, SCORE_MAX = 0.0, 10.0
 
@@ -136,7 +137,7 @@ def inspection_results(
     i = inspection.c
     stmt = (
         select(
-            i.id, i.inspected_on, i.site_id, site.c.name.label("site_name"), i.item_id,
+            i.id, i.inspected_on, i.site_id, display_expr(site, lang).label("site_name"), i.item_id,
             checklist_item.c.code.label("item_code"), touchpoint.c.code.label("touchpoint_code"),
             _tp_name(lang).label("touchpoint_name"), checklist_item.c.pain_point, i.score, i.inspector, i.note,
         )
@@ -178,9 +179,10 @@ def latest_scores(filters: Filters):  # noqa: ANN201 - a SQL subquery
 def heatmap(engine: Engine, filters: Filters, lang: str = "en") -> pd.DataFrame:
     """Sites x touchpoints: the mean of each item's latest score, the date of the latest visit, items scored."""
     latest = latest_scores(filters)
+    site_name = display_expr(site, lang)
     stmt = (
         select(
-            latest.c.site_id, site.c.name.label("site_name"), touchpoint.c.id.label("touchpoint_id"),
+            latest.c.site_id, site_name.label("site_name"), touchpoint.c.id.label("touchpoint_id"),
             touchpoint.c.code.label("touchpoint_code"), _tp_name(lang).label("touchpoint_name"),
             func.avg(latest.c.score).label("score"), func.max(latest.c.day).label("last_inspected"),
             func.count().label("items"),
@@ -189,9 +191,9 @@ def heatmap(engine: Engine, filters: Filters, lang: str = "en") -> pd.DataFrame:
         .join(checklist_item, checklist_item.c.id == latest.c.item_id)
         .join(touchpoint, touchpoint.c.id == checklist_item.c.touchpoint_id)
         .join(stage, stage.c.id == touchpoint.c.stage_id)
-        .group_by(latest.c.site_id, site.c.name, touchpoint.c.id, touchpoint.c.code, _tp_name(lang),
+        .group_by(latest.c.site_id, site_name, touchpoint.c.id, touchpoint.c.code, _tp_name(lang),
                   stage.c.sort_order, touchpoint.c.sort_order)
-        .order_by(site.c.name, stage.c.sort_order, touchpoint.c.sort_order)
+        .order_by(site_name, stage.c.sort_order, touchpoint.c.sort_order)
     )
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(stmt).all(), columns=[c.name for c in stmt.selected_columns])

@@ -40,6 +40,7 @@ from cxdash.metrics.logit import LogitFit, fit_logit
 from cxdash.metrics.significance import proportion
 from cxdash.metrics.survival import curves_by_tier
 from cxdash.schema import customer, site
+from cxdash.unit_names import display_expr
 
 TERMS = ("tier_disappointed", "tier_delighted", "tier_none", "nps_detractor", "nps_passive", "ces",
          "sla_breach", "reopened", "repeat_contact")
@@ -270,16 +271,17 @@ def _scored(conn: Connection, model: ChurnModel, facts: pd.DataFrame, lang: str,
     risk = model.fit.predict(np.column_stack([np.ones(len(x)), x[list(model.terms)].to_numpy()]))
     top = facts.assign(risk=risk).sort_values("risk", ascending=False).head(k)
     top = top.drop(columns=[c for c in OWN_DIMENSIONS if c in top])  # read again with the customer's details
-    info = _customer_info(conn, top["customer_id"].astype(int).tolist())
+    info = _customer_info(conn, top["customer_id"].astype(int).tolist(), lang)
     top = top.assign(factors=_factors(model, x.loc[top.index], lang)).merge(info, on="customer_id", how="left")
     return top[RISK_COLUMNS].reset_index(drop=True), len(facts)
 
 
-def _customer_info(conn, ids: list[int]) -> pd.DataFrame:  # noqa: ANN001 - a Connection
+def _customer_info(conn, ids: list[int], lang: str = "en") -> pd.DataFrame:  # noqa: ANN001 - a Connection
     cols = ["customer_id", "external_id", "segment", "site", "last_event_at"]
     if not ids:
         return pd.DataFrame(columns=cols)
-    stmt = (select(customer.c.id, customer.c.external_id, customer.c.segment, site.c.name, customer.c.last_event_at)
+    stmt = (select(customer.c.id, customer.c.external_id, customer.c.segment, display_expr(site, lang),
+                   customer.c.last_event_at)
             .select_from(customer.outerjoin(site, site.c.id == customer.c.site_id))
             .where(customer.c.id.in_(ids)))
     return rows_frame(conn.execute(stmt), cols)

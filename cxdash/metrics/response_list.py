@@ -22,6 +22,7 @@ from cxdash.i18n import t
 from cxdash.metrics.drilldown import DrillState, drill_filters
 from cxdash.metrics.tier_analysis import tier_name
 from cxdash.schema import person, site, survey_response, touchpoint_score
+from cxdash.unit_names import display_expr
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
@@ -62,12 +63,12 @@ def _base(filters: Filters, state: DrillState, search: str):  # noqa: ANN202 - a
     return source, and_(*where)
 
 
-def _select(filters: Filters, state: DrillState, search: str):  # noqa: ANN202 - a Select
+def _select(filters: Filters, state: DrillState, search: str, lang: str = "en"):  # noqa: ANN202 - a Select
     sr, ts = survey_response.c, touchpoint_score.c
     source, where = _base(filters, state, search)
     with_tp = state.touchpoint is not None
     cols = [
-        sr.id, sr.visit_date, site.c.name, person.c.name,
+        sr.id, sr.visit_date, display_expr(site, lang), display_expr(person, lang),
         ts.p if with_tp else sr.overall_p, ts.e if with_tp else sr.overall_e,
         func.coalesce(sr.tp_scale_min, sr.overall_scale_min) if with_tp else sr.overall_scale_min,
         func.coalesce(sr.tp_scale_max, sr.overall_scale_max) if with_tp else sr.overall_scale_max,
@@ -110,7 +111,7 @@ def response_list(engine: Engine, filters: Filters, state: DrillState, search: s
         total = int(conn.execute(select(func.count()).select_from(source).where(where)).scalar_one())
         pages = max(1, math.ceil(total / page_size))
         page = min(max(1, int(page)), pages)
-        stmt = _select(filters, state, search).limit(page_size).offset((page - 1) * page_size)
+        stmt = _select(filters, state, search, lang).limit(page_size).offset((page - 1) * page_size)
         rows = conn.execute(stmt).all()
     return ResponsePage(_frame(rows, lang), total, page, pages)
 
@@ -119,5 +120,5 @@ def response_export(engine: Engine, filters: Filters, state: DrillState, search:
                     limit: int = EXPORT_LIMIT) -> pd.DataFrame:
     """Every response of the drill-down state for download (newest first, at most ``limit`` rows)."""
     with engine.connect() as conn:
-        rows = conn.execute(_select(filters, state, search).limit(limit)).all()
+        rows = conn.execute(_select(filters, state, search, lang).limit(limit)).all()
     return _frame(rows, lang)
