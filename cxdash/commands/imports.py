@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from cxdash.commands.common import engine_from_args, print_rows
+from cxdash.i18n import t
 from cxdash.imports.errors import error_report_csv
 from cxdash.imports.kinds import KINDS
 from cxdash.imports.mapping import DATE_ORDERS, ON_DUPLICATE
 from cxdash.imports.pipeline import ImportOptions, prepare, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.saved import get_mapping, save_mapping
+from cxdash.imports.scales import decisions_json, declare, open_questions, question_text
 
 KIND_ALIASES = {"survey": "surveys", "ticket": "tickets", "customer": "customers", "inspection": "inspections"}
 
@@ -45,6 +47,12 @@ def register(sub: Any, reports: Any) -> None:
     p.add_argument("--timezone", metavar="ZONE",
                    help="time zone of date-times written without an offset, e.g. Asia/Shanghai or UTC (default: the "
                         "saved mapping's, else the default SLA policy's calendar zone, else UTC)")
+    p.add_argument("--scale", action="append", default=[], metavar="COLUMN=LO-HI",
+                   help="declare the scale of a score column or group, e.g. nps=1-11 or wifi=1-5 (repeatable); "
+                        "needed when the values fit several scales")
+    p.add_argument("--na", action="append", default=[], metavar="[COLUMN=]CODE",
+                   help="a not-applicable code, for every score column (--na 99) or one (--na wifi=0); repeatable. "
+                        "Such answers are stored as missing and counted, never rated")
     p.add_argument("--actor", default=None, help="who imports (default: the OS user)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--progress", action="store_true", help="print progress lines on stderr even without a terminal")
@@ -107,6 +115,19 @@ def run(args: argparse.Namespace) -> int:
         prepared.mapping.date_order = args.date_order
     if args.timezone:
         prepared.mapping.timezone = args.timezone
+    if args.scale or args.na:
+        declare(prepared.mapping, prepared.scales, args.scale, args.na)
+        prepared.decide_scales()
+    questions = open_questions(prepared.scales)
+    if questions:
+        # Nothing is written: print the decisions and say which column needs which flag.
+        json.dump({"kind": kind, "file_name": args.file.name, "status": "scale_question",
+                   "scales": decisions_json(prepared.scales)}, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+        for q in questions:
+            columns, choices = question_text(q)
+            print(t("imports.error.scale_question", "en", columns=columns, choices=choices), file=sys.stderr)
+        return 2
     actor = args.actor or getpass.getuser()
     options = ImportOptions(args.on_duplicate, args.create_missing, args.all_or_nothing, args.dry_run, actor,
                             chunk_rows=args.chunk_rows)
@@ -114,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet and sys.stderr.isatty():
         print(file=sys.stderr)
     summary = result.summary() | {"encoding": prepared.table.encoding, "layout": prepared.table.layout.name,
-                                  "timezone": prepared.mapping.timezone, "unknown": result.unknown}
+                                  "timezone": prepared.mapping.timezone, "unknown": result.unknown,
+                                  "scales": decisions_json(prepared.scales)}
     if len(result.errors):
         path = args.error_report or Path(f"{args.file.name}.errors.csv")
         path.write_bytes(error_report_csv(result.errors))
