@@ -43,7 +43,7 @@ NA_WORDS = ("n/a", "na", "not applicable", "not relevant", "don't know", "dont k
             "不适用", "不適用", "不清楚", "不知道", "无法评价", "無法評價", "不了解", "未使用")
 _NORM_NA = {unicodedata.normalize("NFKC", w).casefold() for w in NA_WORDS}
 _RANGE = re.compile(r"(?<![\w.])([01])\s*(?:-|–|—|~|to|至|到)\s*(4|5|6|7|9|10|11|100)(?![\d.])", re.IGNORECASE)
-_ANCHOR = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:=|:)\s*([^\d=:,;/|()\[\]]+)")
+_ANCHOR = re.compile(r"(?<![\w.])(\d{1,3})\s*(?:=|:)\s*([^\d=:,;|()\[\]]+)")
 
 
 @dataclass
