@@ -26,8 +26,8 @@ from cxdash.imports.reading import FileInput
 from cxdash.imports.saved import get_mapping, save_mapping
 from cxdash.imports.scales import (
     choose,
-    declare,
     decisions_json,
+    declare,
     na_mask,
     open_questions,
     read_header,
@@ -258,9 +258,9 @@ def test_cli_refuses_unknown_columns_and_conflicting_scales(
 @pytest.mark.parametrize("saved", [False, True])
 def test_inspection_scores_use_the_checklist_scale(engine: Engine, saved: bool) -> None:
     seed(engine)
-    data = ("inspection id,checklist item,site,inspection date,score\n"
-            "i1,CL-REC01-1,S01,2026-11-02,4\ni2,CL-REC01-1,S02,2026-11-02,8.5\n"
-            "i3,CL-REC02-1,S01,2026-11-02,11\ni4,CL-REC02-1,S02,2026-11-02,10\n").encode()
+    data = (b"inspection id,checklist item,site,inspection date,score\n"
+            b"i1,CL-REC01-1,S01,2026-11-02,4\ni2,CL-REC01-1,S02,2026-11-02,8.5\n"
+            b"i3,CL-REC02-1,S01,2026-11-02,11\ni4,CL-REC02-1,S02,2026-11-02,10\n")
     # A mapping saved before this fix could hold a scale detected from a file (1-11): it is ignored.
     legacy = Mapping.from_dict({"kind": "inspections", "columns": {
         "external_id": "inspection id", "item": "checklist item", "site": "site", "inspected_on": "inspection date",
@@ -301,3 +301,55 @@ def test_saved_mapping_keeps_scales_and_not_applicable_codes(engine: Engine) -> 
     mean = rows(engine, select(func.avg((touchpoint_score.c.p - 1) / 4.0)).where(touchpoint_score.c.p.is_not(None)))
     answers = [v for r in RATINGS for v in r[1:] if v]
     assert mean[0][0] == pytest.approx(sum((a - 1) / 4 for a in answers) / len(answers))
+
+
+# -- the upload page --------------------------------------------------------------------------------------------
+def _radio(at, prefix: str):  # noqa: ANN001, ANN202 - AppTest element
+    return at.radio(key=next(r.key for r in at.radio if r.key.startswith(prefix)))
+
+
+def test_upload_page_shows_decisions_and_blocks_until_the_question_is_answered(sqlite_engine: Engine) -> None:
+    from tests.test_imports_pages import app, no_errors
+
+    seed(sqlite_engine)
+    at = app(sqlite_engine, "upload.py")
+    at.run()
+    at.file_uploader(key="imp_file").set_value(("nps.csv", nps_file("csv")[1], "text/csv")).run()
+    no_errors(at)
+    table = next(d.value for d in at.dataframe if "Scale used" in d.value.columns)
+    row = table.set_index("Column").loc["recommend"]
+    assert (row["Scale used"], row["Decided by"], row["Min"], row["Max"]) == ("to be chosen", "values", "5", "10")
+    assert row["Distinct values"] == "5, 7, 8, 9, 10"
+    assert any("neither a 0 nor an 11" in w.value and "recommend" in w.value for w in at.warning)
+    question = _radio(at, "imp_scale_q_ltr_")
+    assert question.value is None and question.options[1].startswith("1-11")
+    assert at.button(key="imp_check").disabled and any("Answer the scale questions" in w.value for w in at.warning)
+
+    question.set_value("1-11").run()
+    no_errors(at)
+    table = next(d.value for d in at.dataframe if "Scale used" in d.value.columns)
+    row = table.set_index("Column").loc["recommend"]
+    assert (row["Scale used"], row["Decided by"]) == ("1-11 (whole numbers)", "declared")
+    assert not at.button(key="imp_check").disabled
+    at.button(key="imp_check").click().run()
+    at.button(key="imp_load").click().run()
+    no_errors(at)
+    assert nps(sqlite_engine, Filters()).score == pytest.approx(NPS_HAND)
+
+
+def test_upload_page_reads_zero_as_not_applicable_and_reports_it(sqlite_engine: Engine) -> None:
+    from tests.test_imports_pages import app, no_errors
+
+    seed(sqlite_engine)
+    at = app(sqlite_engine, "upload.py", "zh-Hans")
+    at.run()
+    at.file_uploader(key="imp_file").set_value(("wifi.csv", ratings_file("csv", "wide")[1], "text/csv")).run()
+    no_errors(at)
+    question = _radio(at, "imp_scale_q_touchpoint_")
+    assert question.options == ["0-5", "1-5，0 = 不适用", "0-10"]
+    question.set_value("1-5|0").run()
+    at.button(key="imp_check").click().run()
+    no_errors(at)
+    shown = [c.value.replace("\\", "") for c in at.caption]
+    assert "REC01_P：2 个回答标记为不适用" in shown and "REC02_P：3 个回答标记为不适用" in shown
+    assert [m.value for m in at.metric][:3] == ["8", "8", "0"]

@@ -96,6 +96,9 @@ def test_upload_gb18030_wenjuanxing_export_and_reupload_without_duplicates(sqlit
         at.file_uploader(key="imp_file").set_value(("问卷.csv", data, "text/csv")).run()
         no_errors(at)
         assert "gb18030" in " ".join(c.value for c in at.caption)
+        # Three answers (9, 4, 10) cannot show whether the NPS is 0-10 or coded 1-11: the page asks.
+        assert at.button(key="imp_check").disabled
+        at.radio(key=next(r.key for r in at.radio if r.key.startswith("imp_scale_q_ltr_"))).set_value("0-10").run()
         at.button(key="imp_check").click().run()
         at.button(key="imp_load").click().run()
         no_errors(at)
