@@ -156,6 +156,12 @@ def _number(page: Any, label: str, value: float) -> None:
     _settle(page)
 
 
+def _answer_scale(page: Any, choice: str) -> None:
+    """Answer the mapping step's scale question (a radio) with the choice labelled ``choice``."""
+    page.locator('[data-testid="stRadio"]').get_by_text(choice, exact=True).first.click()
+    _settle(page)
+
+
 def _check(page: Any, lang: str, **counts: int) -> None:
     """Press "Check the file" and wait for the dry run's sentence with exactly these counts."""
     expect = t("imports.result.dry_run", lang, **{k: f"{v:,}" for k, v in counts.items()})
@@ -280,6 +286,7 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
         page.get_by_text(t("imports.ui.detected", zh, encoding="gb18030", delimiter="','",
                            layout=t("imports.layout.wenjuanxing", zh), rows="11")).wait_for(timeout=120_000)
         _settle(page)
+        _answer_scale(page, "0-10")  # NPS answers 6-10 (and a 12): 0-10 or coded 1-11? The page asks.
         _check(page, zh, read=10, inserted=8, updated=0, skipped=0, rejected=2)
         assert _error_report(page, zh) == [
             (10, "2、您向亲友推荐我们的可能性有多大？", "12", reason_text("out_of_scale", "0-10", zh)),
@@ -298,6 +305,7 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
         page.get_by_text(t("imports.ui.detected_xlsx", "en", sheet="Responses", layout=t("imports.layout.plain", "en"),
                            rows="8")).wait_for(timeout=120_000)
         _select(page, t("imports.field.comment", "en"), "Bemerkung")
+        _answer_scale(page, "0-10")
         _check(page, "en", read=8, inserted=6, updated=0, skipped=0, rejected=2)
         report = _error_report(page, "en")
         assert [(r[0], r[1], r[2]) for r in report] == [(8, "csat", "9"), (9, "response_id", "X000")]
@@ -315,6 +323,7 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
         _upload(page, "问卷星导出.csv", wenjuanxing_csv(), "text/csv")
         page.get_by_text(t("imports.layout.wenjuanxing", "en"), exact=False).first.wait_for(timeout=120_000)
         _settle(page)
+        _answer_scale(page, "0-10")
         _check(page, "en", read=10, inserted=0, updated=0, skipped=8, rejected=2)
         _load(page, "en", inserted=0, updated=0, skipped=8, rejected=2)
         skipped_label = t("imports.ui.metric.skipped", "en")

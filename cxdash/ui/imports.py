@@ -239,23 +239,23 @@ def scale_decisions(prepared: Prepared, mapping: Mapping, saved: Mapping | None,
             choose(mapping, d, d.choices[keys.index(picked)])
     declared = {g for g, src in mapping.scale_sources.items() if src in ("saved", "user")}
     decisions = decide_scales(mapping, prepared.sample, labels, keep=declared)
-    with st.expander(t("imports.scale.override", lang)):
-        for d in decisions:
-            if d.scale is None or d.source == "checklist":
-                continue
-            s, label = d.scale, t(f"imports.ui.group.{d.group}", lang)
-            fixed = d.group in FIXED_SCALES
-            c1, c2, c3 = st.columns(3)
-            suffix = f"{d.group}_{s.label()}_{token}"
-            lo = c1.number_input(t("imports.ui.scale_min", lang, group=label), value=float(s.min), step=1.0,
-                                 key=f"imp_scale_min_{suffix}")
-            hi = c2.number_input(t("imports.ui.scale_max", lang, group=label), value=float(s.max), step=1.0,
-                                 key=f"imp_scale_max_{suffix}")
-            whole = c3.checkbox(t("imports.ui.scale_integer", lang, group=label), value=s.integer, disabled=fixed,
-                                key=f"imp_scale_int_{suffix}")
-            typed = Scale(lo, hi, True if fixed else whole)
-            if typed != s:
-                choose(mapping, d, ScaleChoice(typed))
+    # Every decided scale can be overridden (the inputs start from the decision; their keys follow it).
+    for d in decisions:
+        if d.scale is None or d.source == "checklist":
+            continue
+        s, label = d.scale, t(f"imports.ui.group.{d.group}", lang)
+        fixed = d.group in FIXED_SCALES
+        c1, c2, c3 = st.columns(3)
+        suffix = f"{d.group}_{s.label()}_{token}"
+        lo = c1.number_input(t("imports.ui.scale_min", lang, group=label), value=float(s.min), step=1.0,
+                             key=f"imp_scale_min_{suffix}")
+        hi = c2.number_input(t("imports.ui.scale_max", lang, group=label), value=float(s.max), step=1.0,
+                             key=f"imp_scale_max_{suffix}")
+        whole = c3.checkbox(t("imports.ui.scale_integer", lang, group=label), value=s.integer, disabled=fixed,
+                            key=f"imp_scale_int_{suffix}")
+        typed = Scale(lo, hi, True if fixed else whole)
+        if typed != s:
+            choose(mapping, d, ScaleChoice(typed))
     declared = {g for g, src in mapping.scale_sources.items() if src in ("saved", "user")}
     decisions = decide_scales(mapping, prepared.sample, labels, keep=declared)
     apply_decisions(mapping, decisions)
