@@ -139,8 +139,11 @@ def na_mask(values: pd.Series, codes: Iterable[str]) -> pd.Series:
     numbers = {float(c) for c in codes if _is_number(c)}
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.isin(numbers).fillna(False).astype(bool)
-    text = as_text(values)
-    folded = text.map(lambda v: unicodedata.normalize("NFKC", v).casefold() if isinstance(v, str) else v)
+    folded = as_text(values).str.casefold()
+    wide = folded.notna() & ~folded.str.isascii().fillna(True).astype(bool)
+    if wide.any():  # full-width and other non-ASCII text only: NFKC per cell is slow on a million rows
+        folded = folded.copy()
+        folded[wide] = folded[wide].map(lambda v: unicodedata.normalize("NFKC", v).casefold())
     hit = folded.isin(set(codes))
     if numbers:
         hit |= pd.to_numeric(folded, errors="coerce").isin(numbers)
