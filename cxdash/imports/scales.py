@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxdash.i18n import t
 from cxdash.imports.kinds import FIXED_SCALES, SCALE_GROUP, fields
 from cxdash.imports.mapping import Mapping, Scale
 from cxdash.imports.parsing import as_text, parse_numbers
@@ -384,7 +385,12 @@ def question_text(decision: ScaleDecision) -> tuple[str, str]:
     return columns, " | ".join(ch.cli(column) for ch in decision.choices)
 
 
-def decisions_json(decisions: list[ScaleDecision]) -> list[dict[str, Any]]:
+def reason_text(decision: ScaleDecision, lang: str = "en") -> str:
+    """Why a group has its scale (or is a question), in words."""
+    return t(f"imports.scale.why.{decision.reason}", lang, **{"min": "", "max": "", **decision.detail})
+
+
+def decisions_json(decisions: list[ScaleDecision], lang: str = "en") -> list[dict[str, Any]]:
     """One plain dict per score column: scale, source, reason, observed values, n/a codes, choices."""
     out = []
     for d in decisions:
@@ -394,7 +400,7 @@ def decisions_json(decisions: list[ScaleDecision]) -> list[dict[str, Any]]:
                 "column": c.column, "field": c.name, "group": d.group,
                 "scale": d.scale.label() if d.scale else None,
                 "whole_numbers": d.scale.integer if d.scale else None,
-                "source": d.source, "reason": d.reason, **({"detail": d.detail} if d.detail else {}),
+                "source": d.source, "reason": d.reason, "why": reason_text(d, lang),
                 "min": v.min, "max": v.max, "distinct": v.distinct, "distinct_count": v.distinct_count,
                 "values": v.count, "outside_scale": c.outside,
                 "na_codes": c.na_codes, "na_answers": v.na, "text_answers": v.text,

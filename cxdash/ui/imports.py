@@ -31,6 +31,7 @@ from cxdash.imports.scales import (
     choose,
     decide_scales,
     open_questions,
+    reason_text,
     score_columns,
 )
 from cxdash.imports.templates import LANGS, template_bytes, template_name
@@ -183,11 +184,6 @@ def choice_label(decision: ScaleDecision, choice: ScaleChoice, lang: str) -> str
     return t("imports.scale.choice", lang, scale=label)
 
 
-def why(decision: ScaleDecision, lang: str) -> str:
-    """The reason of a decision in words."""
-    return t(f"imports.scale.why.{decision.reason}", lang, **{"min": "", "max": "", **decision.detail})
-
-
 def decisions_frame(decisions: list[ScaleDecision], lang: str) -> pd.DataFrame:
     """One row per score column: the scale used, who decided it and why, and what the first rows show."""
     rows = []
@@ -202,7 +198,7 @@ def decisions_frame(decisions: list[ScaleDecision], lang: str) -> pd.DataFrame:
                 t("imports.scale.col.field", lang): t(f"imports.ui.group.{d.group}", lang),
                 t("imports.scale.col.scale", lang): scale,
                 t("imports.scale.col.source", lang): t(f"imports.scale.source.{d.source}", lang),
-                t("imports.scale.col.why", lang): why(d, lang),
+                t("imports.scale.col.why", lang): reason_text(d, lang),
                 t("imports.scale.col.min", lang): "" if v.min is None else f"{v.min:g}",
                 t("imports.scale.col.max", lang): "" if v.max is None else f"{v.max:g}",
                 t("imports.scale.col.distinct", lang): distinct,
@@ -230,7 +226,7 @@ def scale_decisions(prepared: Prepared, mapping: Mapping, saved: Mapping | None,
             continue
         columns = ", ".join(c.column for c in d.columns)
         st.warning(plain(t("imports.scale.question", lang, group=t(f"imports.ui.group.{d.group}", lang),
-                           columns=columns, why=why(d, lang)), 2000), icon=":material/help:")
+                           columns=columns, why=reason_text(d, lang)), 2000), icon=":material/help:")
         keys = [ch.key() for ch in d.choices]
         names = {ch.key(): choice_label(d, ch, lang) for ch in d.choices}
         picked = st.radio(t("imports.scale.col.scale", lang), keys, index=None, horizontal=True,
