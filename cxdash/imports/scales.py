@@ -33,11 +33,12 @@ from cxdash.i18n import t
 from cxdash.imports.kinds import FIXED_SCALES, SCALE_GROUP, fields
 from cxdash.imports.mapping import Mapping, Scale
 from cxdash.imports.parsing import as_text, parse_numbers
+from cxdash.inspections.results import SCORE_MAX, SCORE_MIN
 
 FILE_WIDE = "*"  # the key of Mapping.na_codes that applies to every score column
 DECLARED = ("saved", "user")
-# The on-screen inspection form's scale (cxdash.inspections.results.SCORE_MIN/MAX, step 0.5): half points allowed.
-CHECKLIST_SCALE = Scale(0.0, 10.0, integer=False)
+# The checklist's scale, as the on-screen inspection form records it (0-10, half points allowed).
+CHECKLIST_SCALE = Scale(SCORE_MIN, SCORE_MAX, integer=False)
 _STANDARD = [(1, 5), (1, 7), (1, 10), (0, 10), (1, 100), (0, 100)]
 SHOWN_DISTINCT = 12
 NA_WORDS = ("n/a", "na", "not applicable", "not relevant", "don't know", "dont know", "do not know", "no opinion",
