@@ -353,3 +353,18 @@ def test_upload_page_reads_zero_as_not_applicable_and_reports_it(sqlite_engine: 
     shown = [c.value.replace("\\", "") for c in at.caption]
     assert "REC01_P：2 个回答标记为不适用" in shown and "REC02_P：3 个回答标记为不适用" in shown
     assert [m.value for m in at.metric][:3] == ["8", "8", "0"]
+
+
+def test_columns_of_one_group_with_different_header_scales_are_a_question(engine: Engine) -> None:
+    seed(engine)
+    data = ("response_id,site,visit_date,REC01_P (1-5),REC02_P (0-10),nps\n"
+            "h1,S01,2026-11-02,4,7,0\nh2,S01,2026-11-02,不适用,9,10\n").encode()
+    prepared = prepare(engine, FileInput("h.csv", data), "surveys")
+    by_group = {d.group: d for d in prepared.scales}
+    question = by_group["touchpoint"]
+    assert question.open and question.reason == "headers_disagree"
+    assert [c.key() for c in question.choices] == ["1-5", "0-10"]
+    assert question.detail["columns"] == "REC01_P (1-5): 1-5; REC02_P (0-10): 0-10"
+    rec01 = next(c for c in question.columns if c.column == "REC01_P (1-5)")
+    assert (rec01.values.min, rec01.values.max, rec01.values.na_words) == (4.0, 4.0, ["不适用"])
+    assert (by_group["ltr"].scale, by_group["ltr"].reason) == (Scale(0, 10), "ltr_zero")
