@@ -15,7 +15,7 @@ from cxdash.i18n import t
 from cxdash.imports.catalog_upload import catalog_frame, save_catalog
 from cxdash.imports.errors import UploadError
 from cxdash.imports.kinds import KINDS
-from cxdash.imports.mapping import Mapping, detect_scales
+from cxdash.imports.mapping import Mapping
 from cxdash.imports.pipeline import ImportOptions, Prepared, run_import, upload_limits
 from cxdash.imports.saved import get_mapping, list_mappings, save_mapping
 from cxdash.imports.timezones import default_zone
@@ -98,7 +98,7 @@ with st.expander(tr("imports.ui.sample")):
 ui.mapping_notes(prepared, lang)
 st.caption(tr("imports.ui.map_help"))
 columns = ui.field_selects(prepared, lang, token)
-mapping = Mapping(kind=kind, columns=columns, scales=dict(prepared.mapping.scales))
+mapping = Mapping(kind=kind, columns=columns)
 if kind == "surveys" and "touchpoint" not in columns:
     mapping.touchpoints = ui.touchpoint_selects(engine, prepared, lang, token)
     mapping.new_touchpoints = ui.new_touchpoint_controls(engine, prepared, lang, token)
@@ -108,10 +108,9 @@ mapping.visit_date = ui.fixed_visit_date(saved or prepared.mapping, lang, token)
 if mapping.identified_by_content():
     st.caption(tr("imports.ui.by_content"))
 current = Prepared(table, prepared.sample, mapping, prepared.unknown_touchpoints)
-# Scales follow the columns chosen above; a declared (saved) scale wins over the detected one.
-detected = detect_scales(mapping, prepared.sample)
-mapping.scales = {g: prepared.mapping.scales.get(g, s) for g, s in detected.items()}
-mapping.scales = ui.scale_controls(mapping, lang, token)
+# Scales follow the columns chosen above: declared (saved, answered) ones stand, the others are decided with reasons.
+current.scales = ui.scale_decisions(prepared, mapping, saved, lang, token)
+questions = ui.unanswered(current.scales, lang)
 mapping.date_order, mapping.source = ui.date_and_source(saved or prepared.mapping, lang, token)
 mapping.timezone = ui.timezone_select(prepared.mapping, default_zone(engine), lang, token)
 s1, s2 = st.columns([3, 1])
@@ -132,7 +131,9 @@ state = ui.file_token(data, json.dumps(mapping.to_dict(), sort_keys=True, defaul
                       sorted(confirmed))
 options = ImportOptions(on_duplicate=on_dup, create_missing=create, all_or_nothing=mode == "nothing", actor=ctx.user,
                         confirmed_new=confirmed)
-if st.button(tr("imports.ui.check"), type="primary", key="imp_check"):
+if questions:
+    st.warning(tr("imports.scale.unanswered", groups=", ".join(questions)))
+if st.button(tr("imports.ui.check"), type="primary", key="imp_check", disabled=bool(questions)):
     bar, step = ui.progress("imports.ui.checking", lang)
     try:
         options.dry_run = True
@@ -156,10 +157,11 @@ st.write(result.message(lang))
 for what, names in result.unknown.items():
     st.caption(tr("imports.ui.unknown_list", what=tr(f"imports.ui.unknown.{what}"), names=plain(", ".join(names[:20]), 2000)))
 ui.preview(result, lang)
+ui.not_applicable(result, lang)
 
 # 5. Load
 st.subheader(tr("imports.ui.step5"))
-blocked = result.rows_valid == 0 or (mode == "nothing" and result.rows_rejected > 0)
+blocked = bool(questions) or result.rows_valid == 0 or (mode == "nothing" and result.rows_rejected > 0)
 if st.button(tr("imports.ui.load"), type="primary", disabled=blocked, key="imp_load"):
     bar, step = ui.progress("imports.ui.loading", lang)
     try:

@@ -10,6 +10,7 @@ from cxdash.catalog import ensure_default_catalog
 from cxdash.imports.mapping import Mapping
 from cxdash.imports.pipeline import ImportOptions, ImportResult, prepare, run_import
 from cxdash.imports.reading import FileInput
+from cxdash.imports.scales import choose, decide_scales, open_questions
 from cxdash.schema import metadata, person, region, site, team
 
 NOW = datetime(2026, 12, 1, 12, 0)
@@ -40,13 +41,23 @@ def load(
     name: str = "upload.csv",
     mapping: Mapping | None = None,
     edit: dict | None = None,
+    usual_scales: bool = True,
     **options: object,
 ) -> ImportResult:
-    """Prepare and import ``content`` as a file called ``name`` (``edit`` changes the proposed mapping)."""
+    """Prepare and import ``content`` as a file called ``name`` (``edit`` changes the proposed mapping).
+
+    The small files of these tests are written on the usual scales (NPS 0-10, ratings 1-10 ...), and a handful of
+    rows rarely shows which: ``usual_scales`` answers the open scale questions with their first choice, as a user
+    would on the mapping step (tests/test_import_scales.py tests the questions themselves).
+    """
     data = content.encode("utf-8") if isinstance(content, str) else content
     prepared = prepare(engine, FileInput(name, data), kind, mapping=mapping)
     for key, value in (edit or {}).items():
         setattr(prepared.mapping, key, value)
+    if usual_scales:
+        m = prepared.mapping
+        for question in open_questions(decide_scales(m, prepared.sample, prepared.table.layout.labels)):
+            choose(m, question, question.choices[0])
     opts = ImportOptions(now=NOW, **options)  # type: ignore[arg-type]
     return run_import(engine, prepared, opts)
 

@@ -162,6 +162,12 @@ def _result(key: str, lang: str, cells: int = 0, **counts: int) -> str:
     return text + (" " + t("imports.result.cells", lang, cells=f"{cells:,}") if cells else "")
 
 
+def _answer_scale(page: Any, choice: str) -> None:
+    """Answer the mapping step's scale question (a radio) with the choice labelled ``choice``."""
+    page.locator('[data-testid="stRadio"]').get_by_text(choice, exact=True).first.click()
+    _settle(page)
+
+
 def _check(page: Any, lang: str, cells: int = 0, **counts: int) -> None:
     """Press "Check the file" and wait for the dry run's sentence with exactly these counts."""
     expect = _result("dry_run", lang, cells, **counts)
@@ -288,6 +294,7 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
         page.get_by_text(t("imports.ui.detected", zh, encoding="gb18030", delimiter="','",
                            layout=t("imports.layout.wenjuanxing", zh), rows="10")).wait_for(timeout=120_000)
         _settle(page)
+        _answer_scale(page, "0-10")  # NPS answers 6-10 (and a 12): 0-10 or coded 1-11? The page asks.
         _check(page, zh, cells=1, read=10, inserted=9, updated=0, skipped=0, rejected=1)
         assert _error_report(page, zh) == [
             (10, "2、您向亲友推荐我们的可能性有多大？", "12", reason_text("out_of_scale", "0-10", zh)),
@@ -306,6 +313,7 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
         page.get_by_text(t("imports.ui.detected_xlsx", "en", sheet="Responses", layout=t("imports.layout.plain", "en"),
                            rows="8")).wait_for(timeout=120_000)
         _select(page, t("imports.field.comment", "en"), "Bemerkung")
+        _answer_scale(page, "0-10")
         _check(page, "en", cells=1, read=8, inserted=7, updated=0, skipped=0, rejected=1)
         report = _error_report(page, "en")
         assert [(r[0], r[1], r[2]) for r in report] == [(8, "csat", "9"), (9, "response_id", "X000")]
@@ -326,6 +334,7 @@ def test_cx_lead_uploads_three_files_reuploads_one_and_deletes_a_batch(served: t
         page.get_by_text(t("imports.layout.wenjuanxing", "en"), exact=False).first.wait_for(timeout=120_000)
         _settle(page)
         assert "This file was already loaded as batch" in page.inner_text('[data-testid="stMain"]')
+        _answer_scale(page, "0-10")
         _check(page, "en", cells=1, read=10, inserted=0, updated=0, skipped=9, rejected=1)
         page.get_by_role("button", name=t("imports.ui.load", "en")).click()
         nothing_new = _result("nothing_new", "en", 1, skipped=9, rejected=1)

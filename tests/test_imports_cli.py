@@ -30,7 +30,7 @@ def test_import_prints_summary_writes_escaped_error_report_and_saves_mapping(
     path.write_text(CSV, encoding="utf-8")
     report = tmp_path / "errors.csv"
     code, summary = run(engine, capsys, "import", "surveys", str(path), "--error-report", str(report),
-                        "--save-mapping", "dealer", "--quiet")
+                        "--save-mapping", "dealer", "--quiet", "--scale", "nps=0-10")
     assert code == 0
     # The out-of-scale NPS is rejected alone: row 3 loads with its other answers.
     assert (summary["inserted"], summary["rows_rejected"], summary["cells_rejected"], summary["layout"]) == (
@@ -48,7 +48,7 @@ def test_exit_codes(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixtur
     bad = tmp_path / "bad.csv"
     bad.write_text("response_id,site,visit_date,nps\nx,S01,2026-02-30,9\n", encoding="utf-8")
     code, summary = run(engine, capsys, "import", "surveys", str(bad), "--quiet", "--error-report",
-                        str(tmp_path / "e.csv"))
+                        str(tmp_path / "e.csv"), "--scale", "nps=0-10")
     assert code == 1 and summary["status"] == "nothing_loaded"
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
@@ -57,7 +57,7 @@ def test_exit_codes(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "The file is empty" in capsys.readouterr().err
     dry = tmp_path / "ok.csv"
     dry.write_text("response_id,site,visit_date,nps\nx,S01,2026-11-02,9\n", encoding="utf-8")
-    code, summary = run(engine, capsys, "import", "surveys", str(dry), "--dry-run", "--quiet")
+    code, summary = run(engine, capsys, "import", "surveys", str(dry), "--dry-run", "--quiet", "--scale", "nps=0-10")
     assert (code, summary["status"], summary["batch_id"]) == (0, "dry_run", None)
 
 

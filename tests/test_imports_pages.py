@@ -98,6 +98,9 @@ def test_upload_gb18030_wenjuanxing_export_and_reupload_without_duplicates(sqlit
         assert "gb18030" in " ".join(c.value for c in at.caption)
         # The second time the page says before loading that this very file was loaded as batch 1.
         assert any("批次 1" in w.value for w in at.warning) == (attempt == 1)
+        # Three answers (9, 4, 10) cannot show whether the NPS is 0-10 or coded 1-11: the page asks.
+        assert at.button(key="imp_check").disabled
+        at.radio(key=next(r.key for r in at.radio if r.key.startswith("imp_scale_q_ltr_"))).set_value("0-10").run()
         at.button(key="imp_check").click().run()
         at.button(key="imp_load").click().run()
         no_errors(at)

@@ -21,6 +21,7 @@ from cxdash.imports.mapping import DATE_ORDERS, ON_DUPLICATE, apply_choices
 from cxdash.imports.pipeline import ImportOptions, prepare, proposal_text, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.saved import get_mapping, save_mapping
+from cxdash.imports.scales import decisions_json, declare, open_questions, question_text
 
 KIND_ALIASES = {"survey": "surveys", "ticket": "tickets", "customer": "customers", "inspection": "inspections"}
 
@@ -54,6 +55,12 @@ def register(sub: Any, reports: Any) -> None:
                    help="do not read this column, whatever it was matched to (repeatable)")
     p.add_argument("--visit-date", metavar="YYYY-MM-DD",
                    help="visit date of every row without its own (a survey wave whose file has no dates)")
+    p.add_argument("--scale", action="append", default=[], metavar="COLUMN=LO-HI",
+                   help="declare the scale of a score column or group, e.g. nps=1-11 or wifi=1-5 (repeatable); "
+                        "needed when the values fit several scales")
+    p.add_argument("--na", action="append", default=[], metavar="[COLUMN=]CODE",
+                   help="a not-applicable code, for every score column (--na 99) or one (--na wifi=0); repeatable. "
+                        "Such answers are stored as missing and counted, never rated")
     p.add_argument("--actor", default=None, help="who imports (default: the OS user)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--progress", action="store_true", help="print progress lines on stderr even without a terminal")
@@ -123,6 +130,20 @@ def run(args: argparse.Namespace) -> int:
     for prop in prepared.proposals:
         if prop.column not in chosen and not args.quiet:
             print(proposal_text(prop, "en", cli=True), file=sys.stderr)
+    if args.scale or args.na:
+        declare(prepared.mapping, prepared.scales, args.scale, args.na)
+    if args.scale or args.na or args.map or args.ignore:
+        prepared.decide_scales()
+    questions = open_questions(prepared.scales)
+    if questions:
+        # Nothing is written: print the decisions and say which column needs which flag.
+        json.dump({"kind": kind, "file_name": args.file.name, "status": "scale_question",
+                   "scales": decisions_json(prepared.scales)}, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+        for q in questions:
+            columns, choices = question_text(q)
+            print(t("imports.error.scale_question", "en", columns=columns, choices=choices), file=sys.stderr)
+        return 2
     actor = args.actor or getpass.getuser()
     options = ImportOptions(args.on_duplicate, args.create_missing, args.all_or_nothing, args.dry_run, actor,
                             chunk_rows=args.chunk_rows, confirmed_new=frozenset(args.confirm_new))
@@ -133,7 +154,8 @@ def run(args: argparse.Namespace) -> int:
                                   "timezone": prepared.mapping.timezone, "unknown": result.unknown,
                                   "near_matches": {m.key: m.candidate_text() for m in result.near_matches},
                                   "columns": prepared.mapping.columns, "visit_date": prepared.mapping.visit_date,
-                                  "already_loaded_as": [i for i, _ in prepared.loaded_as]}
+                                  "already_loaded_as": [i for i, _ in prepared.loaded_as],
+                                  "scales": decisions_json(prepared.scales)}
     problem = result.main_problem("en", cli=True)
     if problem:
         summary["main_problem"] = problem

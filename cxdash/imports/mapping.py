@@ -17,18 +17,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cxdash.imports.errors import UploadError
-from cxdash.imports.kinds import CHOICES, FIXED_SCALES, KNOWN_LANGUAGES, SCALE_GROUP, Field, fields
+from cxdash.imports.kinds import CHOICES, FIXED_SCALES, KNOWN_LANGUAGES, Field, fields
 from cxdash.imports.layouts import PLAIN, Layout
 from cxdash.imports.parsing import as_text, parse_bools, parse_choices, parse_dates, parse_numbers
 
 DATE_ORDERS = ("auto", "mdy", "dmy")
 ON_DUPLICATE = ("skip", "update")
 LONG_FIELDS = {"touchpoint", "tp_p", "tp_e", "tp_importance"}
-_STANDARD_SCALES = [(1, 5), (1, 7), (1, 10), (0, 10), (1, 100), (0, 100)]
 _SEP = r"[\s_\-.:：()（）\[\]【】/|]"
 _MARKERS = {
     "p": re.compile(rf"(?:^|{_SEP})(p|perceived|perception|performance|actual)(?={_SEP}|$)|感知|实际|實際|表现|表現"),
@@ -79,6 +77,10 @@ class Mapping:
     # One visit date (ISO) for every row without its own: a survey wave whose file has no date column.
     visit_date: str | None = None
     scales: dict[str, Scale] = field(default_factory=dict)  # overall | touchpoint | ltr | csat | ces | score
+    # Why each scale is what it is: saved | user | header | values | checklist | fixed (cxdash.imports.scales).
+    scale_sources: dict[str, str] = field(default_factory=dict)
+    # Not-applicable codes per file column ("*": every score column): stored as missing, counted, never rated.
+    na_codes: dict[str, list[str]] = field(default_factory=dict)
     date_order: str = "auto"
     source: str = "file"
     # Zone of date-times written without an offset (None until resolved: see cxdash.imports.timezones).
@@ -133,6 +135,8 @@ class Mapping:
             new_touchpoints=[NewTouchpoint(**t) for t in data.get("new_touchpoints") or []],
             visit_date=data.get("visit_date"),
             scales={k: Scale(**v) for k, v in (data.get("scales") or {}).items()},
+            scale_sources=dict(data.get("scale_sources") or {}),
+            na_codes={k: [str(c) for c in v] for k, v in (data.get("na_codes") or {}).items()},
             date_order=data.get("date_order", "auto"),
             source=data.get("source", "file"),
             timezone=data.get("timezone"),
@@ -338,46 +342,27 @@ def free_text_column(columns: list[str], sample: pd.DataFrame) -> str | None:
 
 
 def detect_scale(values: pd.Series, fixed: tuple[float, float] | None = None) -> Scale | None:
-    """Detect a rating scale from sample values (text or numbers); None when there are no numbers.
+    """The most likely scale of sample values (text or numbers); None when there are no numbers.
 
-    Fine scales are snapped to the usual ones (1-5, 1-7, 0-10, 1-10, 0-100, 1-100); an NPS question exported
-    as 1-11 by statistics packages is recognised when ``fixed`` is the 0-10 scale and no 0 occurs.
+    Values that fit several scales give the first choice of :func:`cxdash.imports.scales.read_values` (which
+    also says that they are a question); an NPS exported as 1-11 is recognised by an 11 without a 0.
     """
+    from cxdash.imports.scales import read_values
+
     nums, _ = parse_numbers(values)
     nums = nums[nums.notna() & (nums >= 0)]
     if nums.empty:
         return None
-    lo, hi = float(nums.min()), float(nums.max())
-    integer = bool(np.mean(nums % 1 == 0) >= 0.5)
-    if fixed is not None:
-        if fixed == (0.0, 10.0) and hi == 11 and lo >= 1:
-            return Scale(1, 11, True)
-        return Scale(fixed[0], fixed[1], True)
-    for a, b in _STANDARD_SCALES:
-        if lo >= a and hi <= b:
-            return Scale(a, b, integer)
-    return Scale(np.floor(lo), np.ceil(hi), integer)
+    group = next((g for g, f in FIXED_SCALES.items() if f == fixed), "ltr") if fixed is not None else "rating"
+    scale, choices, _ = read_values(nums, group)
+    return scale if scale is not None else choices[0].scale
 
 
-def detect_scales(mapping: Mapping, sample: pd.DataFrame) -> dict[str, Scale]:
-    """Detect the scale of every mapped score group from a sample of the file."""
-    groups: dict[str, list[str]] = {}
-    score_fields = {f.name for f in fields(mapping.kind) if f.type == "score"}
-    for name, col in mapping.columns.items():
-        if name in score_fields:
-            groups.setdefault(SCALE_GROUP.get(name, name), []).append(col)
-    for tp in mapping.all_touchpoints():
-        groups.setdefault("touchpoint", []).extend(c for c in (tp.p, tp.e) if c)
-    scales = {}
-    for group, cols in groups.items():
-        cols = [c for c in cols if c in sample.columns]
-        values = pd.concat([sample[c] for c in cols], ignore_index=True) if cols else pd.Series(dtype="str")
-        scale = detect_scale(values, FIXED_SCALES.get(group))
-        if scale is not None:
-            scales[group] = scale
-        elif group in FIXED_SCALES:
-            scales[group] = Scale(*FIXED_SCALES[group])
-    return scales
+def detect_scales(mapping: Mapping, sample: pd.DataFrame, labels: dict[str, str] | None = None) -> dict[str, Scale]:
+    """The scale of every mapped score group whose declaration, header or values decide it (questions left out)."""
+    from cxdash.imports.scales import decide_scales
+
+    return {d.group: d.scale for d in decide_scales(mapping, sample, labels) if d.scale is not None}
 
 
 def auto_map(

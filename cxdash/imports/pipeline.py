@@ -26,10 +26,11 @@ from cxdash.imports.kinds import KINDS, fields
 from cxdash.imports.load_records import CustomerLoader, InspectionLoader, TicketLoader
 from cxdash.imports.load_surveys import SurveyLoader, is_bulk_load
 from cxdash.imports.loading import LoadContext, now, write_transaction
-from cxdash.imports.mapping import Mapping, Proposal, auto_map, detect_scales, unknown_touchpoints
+from cxdash.imports.mapping import Mapping, Proposal, auto_map, unknown_touchpoints
 from cxdash.imports.prefetch import Prefetch
 from cxdash.imports.reading import FileInput, TableFile, limits, open_table
 from cxdash.imports.refs import NearMatch, confirm_key, inserted_id, load_refs, near_matches
+from cxdash.imports.scales import ScaleDecision, apply_decisions, decide_scales, open_questions, question_text
 from cxdash.imports.timezones import default_timezone, has_times
 from cxdash.imports.validation import Options, Validator, check_mapping
 from cxdash.memory import release_free_memory
@@ -53,6 +54,17 @@ class Prepared:
     proposals: list[Proposal] = field(default_factory=list)
     # Batches that already loaded this very file (same kind and SHA-256), oldest first: (id, when).
     loaded_as: list[tuple[int, datetime]] = field(default_factory=list)
+    # The scale of every score group, why, and the questions still open (cxdash.imports.scales).
+    scales: list[ScaleDecision] = field(default_factory=list)
+
+    def decide_scales(self, keep: set[str] | None = None) -> list[ScaleDecision]:
+        """(Re)decide the scales of the mapping; ``keep`` = declared groups (default: saved and user ones)."""
+        m = self.mapping
+        if keep is None:
+            keep = {g for g in m.scales if m.scale_sources.get(g) in ("saved", "user")}
+        self.scales = decide_scales(m, self.sample, self.table.layout.labels, keep)
+        apply_decisions(m, self.scales)
+        return self.scales
 
 
 @dataclass
@@ -91,6 +103,7 @@ class ImportResult:
     unknown: dict[str, list[str]] = field(default_factory=dict)
     errors: pd.DataFrame = field(default_factory=empty_errors)
     near_matches: list[NearMatch] = field(default_factory=list)  # new names that resemble existing units
+    not_applicable: dict[str, int] = field(default_factory=dict)  # column -> answers read as not applicable
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (read, validate, load, ...)
 
     def timed(self, phase: str, since: float) -> float:
@@ -135,7 +148,8 @@ class ImportResult:
         """The counts as a plain dict (CLI output, audit log)."""
         return {k: getattr(self, k) for k in ("kind", "file_name", "status", "batch_id", "rows_read", "rows_valid",
                                               "rows_rejected", "cells_rejected", "inserted", "updated", "skipped",
-                                              "created")}
+                                              "created",
+                                              "not_applicable")}
 
 
 # Reasons that mean the column holds something else than the field it is mapped to.
@@ -174,13 +188,17 @@ def prepare(
         loaded_as = loaded_batches(conn, kind, file.sha256())
         if mapping is None:
             mapping = auto_map(kind, table.layout, sample, refs.catalog, proposals)
+            mapping.scales, mapping.scale_sources = {}, {}  # decided below, with their reasons
         else:
             mapping = Mapping.from_dict(mapping.to_dict())
-            mapping.scales = {**detect_scales(mapping, sample), **mapping.scales}
+            # A saved mapping's scales are declarations (whatever once decided them).
+            mapping.scale_sources = {g: "saved" for g in mapping.scales}
         if mapping.timezone is None and has_times(kind):
             mapping.timezone = default_timezone(conn)
     unknown = unknown_touchpoints(table.layout, mapping, refs.catalog, sample) if kind == "surveys" else {}
-    return Prepared(table, sample, mapping, unknown, proposals, loaded_as)
+    prepared = Prepared(table, sample, mapping, unknown, proposals, loaded_as)
+    prepared.decide_scales()
+    return prepared
 
 
 def proposal_text(prop: Proposal, lang: str = "en", cli: bool = False) -> str:
@@ -221,8 +239,14 @@ def run_import(
     """
     options = options or ImportOptions()
     table, mapping = prepared.table, prepared.mapping
-    # Touchpoints added on the mapping step after the file was opened need their scale too.
-    mapping.scales = {**detect_scales(mapping, prepared.sample), **mapping.scales}
+    # Scales in the mapping stand; groups without one (touchpoints added on the mapping step) are decided now,
+    # and a question nobody answered refuses the upload: a scale is never guessed.
+    decisions = decide_scales(mapping, prepared.sample, table.layout.labels)
+    apply_decisions(mapping, decisions)
+    questions = open_questions(decisions)
+    if questions:
+        columns, choices = question_text(questions[0])
+        raise UploadError("imports.error.scale_question", columns=columns, choices=choices)
     check_mapping(mapping)
     gone = [c for c in mapping.used_columns() if c not in table.columns]
     if gone:
@@ -297,6 +321,7 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
     result.created = dict(ctx.counts.created)
     result.unknown = {k: sorted(map(str, v)) for k, v in vars(validator.unknown).items() if v and k != "near"}
     result.near_matches = near_matches(validator.unknown.near, validator.options.confirmed_new)
+    result.not_applicable = {k: n for k, n in validator.not_applicable.items() if n}
     if result.rows_valid == 0:
         result.status = "nothing_loaded"
     elif options.all_or_nothing and (result.rows_rejected or result.cells_rejected):
@@ -372,7 +397,7 @@ def refresh_response_summaries(conn: Connection, date_from: Any, date_to: Any) -
 
 
 def _close_batch(conn: Connection, result: ImportResult, ctx: LoadContext, options: ImportOptions) -> None:
-    detail = {**ctx.mapping.to_dict(), "created": ctx.created_ids}
+    detail = {**ctx.mapping.to_dict(), "created": ctx.created_ids, "not_applicable": result.not_applicable}
     conn.execute(update(import_batch).where(import_batch.c.id == ctx.batch_id).values(
         rows_read=result.rows_read, rows_loaded=result.inserted, rows_updated=result.updated,
         rows_skipped=result.skipped, rows_rejected=result.rows_rejected, mapping=detail, status="loaded",

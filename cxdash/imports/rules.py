@@ -177,6 +177,7 @@ def _surveys(v: Validator, chunk: pd.DataFrame, out: pd.DataFrame) -> None:
     answers = [c for c in out.columns if c in ANSWERS or c[:2] in ("p:", "e:")]
     if m.layout == "wide":
         empty = out[answers].isna().all(axis=1) if answers else pd.Series(True, index=out.index)
+        empty &= ~v.na_rows()  # "not applicable" is an answer
         first = m.columns.get("external_id") or next(iter(m.columns.values()))
         v.flag(empty & ~v.bad_rows(), first, chunk[first], "no_answers")
         gap_mean = pd.concat(gaps, axis=1).mean(axis=1) if gaps else _nan(out.index)

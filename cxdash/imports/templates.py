@@ -23,7 +23,7 @@ _COLUMNS: dict[str, list[tuple[str, str, object]]] = {
         ("response id", "答卷编号", "R0001"), ("customer id", "客户编号", "C0001"), ("site", "门店", "S01"),
         ("team", "团队", "A"), ("service advisor", "服务顾问", "wang"), ("channel", "渠道", "wechat"),
         ("visit date", "到店日期", "2026-11-22"), ("overall perceived", "总体感知", 6), ("overall expected", "总体期望", 6),
-        ("compared with expectations", "与期望相比", "met"), ("likelihood to recommend", "推荐意愿", 9),
+        ("compared with expectations", "与期望相比", "met"), ("likelihood to recommend (0-10)", "推荐意愿（0-10分）", 9),
         ("csat", "满意度", 5), ("ces", "费力度", 6), ("contacts needed", "联系次数", 1), ("transfers", "转接次数", 0),
         ("repeated story", "重复描述", "no"), ("comment", "评论", "Quick and friendly service."),
     ],

@@ -25,6 +25,7 @@ from cxdash.imports.kinds import CHOICES, FIXED_SCALES, SCALE_GROUP, Field, fiel
 from cxdash.imports.mapping import Mapping, Scale
 from cxdash.imports.parsing import as_text, parse_bools, parse_choices, parse_dates, parse_numbers
 from cxdash.imports.refs import NearMatch, Refs
+from cxdash.imports.scales import CHECKLIST_SCALE, codes_for, na_mask
 from cxdash.imports.timezones import valid_zone
 
 MAX_ID_CHARS = 128
@@ -113,6 +114,9 @@ class Validator:
         self._cell: pd.Series | None = None  # while an answer is checked: its bad cells (rejected alone)
         self._cells: list[pd.Series] = []  # the bad cells of each answer of the current chunk
         self.errors_kept = 0
+        # Not-applicable answers: per column, counted on the rows that pass; the chunk's masks until then.
+        self.not_applicable: dict[str, int] = {}
+        self._na: dict[str, pd.Series] = {}
 
     # -- helpers --------------------------------------------------------------------------------------
     def flag(self, mask: pd.Series, column: str, values: pd.Series, reason: str, detail: object = "") -> None:
@@ -147,6 +151,12 @@ class Validator:
     def is_answer(self, name: str) -> bool:
         """Whether a bad value of field ``name`` rejects only its cell (optional survey answers)."""
         return self.mapping.kind == "surveys" and name in rules.ANSWERS
+    def na_rows(self) -> pd.Series:
+        """Rows of the current chunk with at least one not-applicable answer (an answer, so never "no answers")."""
+        rows = pd.Series(False, index=self._bad.index)
+        for na in self._na.values():
+            rows |= na
+        return rows
 
     def bad_rows(self) -> pd.Series:
         """Rows already rejected in the current chunk."""
@@ -155,6 +165,8 @@ class Validator:
     def scale_for(self, name: str) -> Scale:
         """The declared (or fixed) scale of a score field."""
         group = SCALE_GROUP.get(name, name)
+        if self.mapping.kind == "inspections" and group == "score":
+            return CHECKLIST_SCALE  # the checklist's scale, whatever a mapping says
         if group in self.mapping.scales:
             return self.mapping.scales[group]
         if group in FIXED_SCALES:
@@ -169,7 +181,16 @@ class Validator:
         return text
 
     def score(self, name: str, col: str, values: pd.Series) -> pd.Series:
-        """A rating on its declared scale; fixed scores (NPS as 1-11) are shifted onto their stored scale."""
+        """A rating on its declared scale; fixed scores (NPS as 1-11) are shifted onto their stored scale.
+
+        Answers matching the column's not-applicable codes are missing values (counted, never an error).
+        """
+        codes = codes_for(self.mapping, col) if self.mapping.kind != "inspections" else []
+        if codes:
+            na = na_mask(values, codes)
+            if na.any():
+                self._na[col] = self._na.get(col, na) | na
+                values = values.mask(na)
         nums, bad = parse_numbers(values)
         self.flag(bad, col, values, "not_a_number")
         if nums.isna().all():
@@ -257,6 +278,7 @@ class Validator:
         self._errs = []
         self._bad = pd.Series(False, index=chunk.index)
         self._cells = []
+        self._na = {}
         out = pd.DataFrame(index=chunk.index)
         order = sorted(self.mapping.columns.items(), key=lambda kv: kv[0] not in ("region", "site"))
         for name, col in order:
@@ -275,6 +297,8 @@ class Validator:
             # A cell of a row rejected anyway counts with the row, not as a value left out of a loaded row.
             bad_rows = self._bad.index[self._bad]
             errors.loc[(errors["scope"] == "cell") & errors["row"].isin(bad_rows), "scope"] = "row"
+        for col, na in self._na.items():
+            self.not_applicable[col] = self.not_applicable.get(col, 0) + int((na & ~self._bad).sum())
         valid = out.loc[~self._bad]
         return Checked(valid, errors, len(chunk), int(self._bad.sum()), cells)
 

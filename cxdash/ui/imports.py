@@ -8,6 +8,7 @@ from a fresh proposed mapping.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -23,6 +24,17 @@ from cxdash.imports.kinds import FIXED_SCALES, fields
 from cxdash.imports.mapping import DATE_ORDERS, Mapping, NewTouchpoint, Scale, TouchpointColumns, suggest_code
 from cxdash.imports.pipeline import ImportResult, Prepared, prepare, proposal_text
 from cxdash.imports.reading import FileInput
+from cxdash.imports.scales import (
+    FILE_WIDE,
+    ScaleChoice,
+    ScaleDecision,
+    apply_decisions,
+    choose,
+    decide_scales,
+    open_questions,
+    reason_text,
+    score_columns,
+)
 from cxdash.imports.templates import LANGS, template_bytes, template_name
 from cxdash.imports.timezones import COMMON_ZONES, has_times, zone_offset
 from cxdash.ui.text import plain
@@ -166,26 +178,134 @@ def new_touchpoint_controls(engine: Engine, prepared: Prepared, lang: str, token
     return out
 
 
-def scale_controls(mapping: Mapping, lang: str, token: str) -> dict[str, Scale]:
-    """Declared scale of each score group (detected values as defaults)."""
-    scales: dict[str, Scale] = {}
-    groups = list(mapping.scales)
-    if not groups:
-        return scales
-    st.markdown(f"**{t('imports.ui.scales', lang)}**", help=t("imports.ui.scale_help", lang))
-    for group in groups:
-        s = mapping.scales[group]
-        label = t(f"imports.ui.group.{group}", lang)
+def _codes(text: str) -> list[str]:
+    """Codes typed in a text box, separated by commas or semicolons (either width)."""
+    return [c.strip() for c in re.split(r"[,，;；]", text) if c.strip()]
+
+
+def na_controls(mapping: Mapping, defaults: dict[str, list[str]], lang: str, token: str) -> dict[str, list[str]]:
+    """Not-applicable codes for the whole file and per score column (defaults: a saved mapping's, the headers')."""
+    out: dict[str, list[str]] = {}
+    columns = list(dict.fromkeys(col for _, _, col in score_columns(mapping)))
+    if not columns:
+        return out
+    file_wide = st.text_input(t("imports.scale.na_file", lang), value=", ".join(defaults.get(FILE_WIDE, [])),
+                              key=f"imp_na_file_{token}")
+    if _codes(file_wide):
+        out[FILE_WIDE] = _codes(file_wide)
+    with st.expander(t("imports.scale.na_columns", lang), expanded=any(c in defaults for c in columns)):
+        for col in columns:
+            digest = hashlib.sha256(col.encode()).hexdigest()[:10]
+            typed = st.text_input(t("imports.scale.na_column", lang, column=plain(col)),
+                                  value=", ".join(defaults.get(col, [])), key=f"imp_na_{digest}_{token}")
+            if _codes(typed):
+                out[col] = _codes(typed)
+    return out
+
+
+def choice_label(decision: ScaleDecision, choice: ScaleChoice, lang: str) -> str:
+    """How a choice reads ("1-5, 0 = not applicable", "1-11 (NPS coded 1-11 ...)")."""
+    label = choice.scale.label()
+    if choice.na:
+        return t("imports.scale.choice_na", lang, scale=label, codes=", ".join(choice.na))
+    if decision.group == "ltr" and label == "1-11":
+        return t("imports.scale.choice_1_11", lang)
+    if decision.reason == "zero_question" and decision.group in FIXED_SCALES:
+        return t("imports.scale.choice_reject_zero", lang, scale=label)
+    return t("imports.scale.choice", lang, scale=label)
+
+
+def decisions_frame(decisions: list[ScaleDecision], lang: str) -> pd.DataFrame:
+    """One row per score column: the scale used, who decided it and why, and what the first rows show."""
+    rows = []
+    for d in decisions:
+        for c in d.columns:
+            v = c.values
+            scale = (f"{d.scale.label()} ({t('imports.scale.whole' if d.scale.integer else 'imports.scale.decimals', lang)})"
+                     if d.scale else t("imports.scale.open", lang))
+            distinct = ", ".join(f"{x:g}" for x in v.distinct) + (" …" if v.distinct_count > len(v.distinct) else "")
+            rows.append({
+                t("imports.scale.col.column", lang): c.column,
+                t("imports.scale.col.field", lang): t(f"imports.ui.group.{d.group}", lang),
+                t("imports.scale.col.scale", lang): scale,
+                t("imports.scale.col.source", lang): t(f"imports.scale.source.{d.source}", lang),
+                t("imports.scale.col.why", lang): reason_text(d, lang),
+                t("imports.scale.col.min", lang): "" if v.min is None else f"{v.min:g}",
+                t("imports.scale.col.max", lang): "" if v.max is None else f"{v.max:g}",
+                t("imports.scale.col.distinct", lang): distinct,
+                t("imports.scale.col.na", lang): (f"{', '.join(c.na_codes)} ({v.na:,})" if c.na_codes else ""),
+                t("imports.scale.col.outside", lang): f"{c.outside:,}" if c.outside else "",
+            })
+    return pd.DataFrame(rows, dtype="str")
+
+
+def scale_decisions(prepared: Prepared, mapping: Mapping, saved: Mapping | None, lang: str,
+                    token: str) -> list[ScaleDecision]:
+    """The scale step: n/a codes, every column's decision and its reason, the open questions, overrides.
+
+    Fills ``mapping.scales`` / ``scale_sources`` / ``na_codes``; returns the final decisions (open ones unanswered).
+    """
+    labels = prepared.table.layout.labels
+    st.markdown(f"**{t('imports.scale.title', lang)}**", help=t("imports.scale.help", lang))
+    mapping.na_codes = na_controls(mapping, prepared.mapping.na_codes, lang, token)
+    if saved is not None:
+        mapping.scales = dict(saved.scales)
+        mapping.scale_sources = {g: "saved" for g in saved.scales}
+    decisions = decide_scales(mapping, prepared.sample, labels, keep=set(mapping.scales))
+    for d in decisions:
+        if not d.choices:
+            continue
+        columns = ", ".join(c.column for c in d.columns)
+        st.warning(plain(t("imports.scale.question", lang, group=t(f"imports.ui.group.{d.group}", lang),
+                           columns=columns, why=reason_text(d, lang)), 2000), icon=":material/help:")
+        keys = [ch.key() for ch in d.choices]
+        names = {ch.key(): choice_label(d, ch, lang) for ch in d.choices}
+        picked = st.radio(t("imports.scale.col.scale", lang), keys, index=None, horizontal=True,
+                          format_func=names.__getitem__, key=f"imp_scale_q_{d.group}_{token}")
+        if picked is not None:
+            choose(mapping, d, d.choices[keys.index(picked)])
+    declared = {g for g, src in mapping.scale_sources.items() if src in ("saved", "user")}
+    decisions = decide_scales(mapping, prepared.sample, labels, keep=declared)
+    # Every decided scale can be overridden (the inputs start from the decision; their keys follow it).
+    for d in decisions:
+        if d.scale is None or d.source == "checklist":
+            continue
+        s, label = d.scale, t(f"imports.ui.group.{d.group}", lang)
+        fixed = d.group in FIXED_SCALES
         c1, c2, c3 = st.columns(3)
-        fixed = group in FIXED_SCALES
+        suffix = f"{d.group}_{s.label()}_{token}"
         lo = c1.number_input(t("imports.ui.scale_min", lang, group=label), value=float(s.min), step=1.0,
-                             key=f"imp_scale_min_{group}_{token}")
+                             key=f"imp_scale_min_{suffix}")
         hi = c2.number_input(t("imports.ui.scale_max", lang, group=label), value=float(s.max), step=1.0,
-                             key=f"imp_scale_max_{group}_{token}")
+                             key=f"imp_scale_max_{suffix}")
         whole = c3.checkbox(t("imports.ui.scale_integer", lang, group=label), value=s.integer, disabled=fixed,
-                            key=f"imp_scale_int_{group}_{token}")
-        scales[group] = Scale(lo, hi, True if fixed else whole)
-    return scales
+                            key=f"imp_scale_int_{suffix}")
+        typed = Scale(lo, hi, True if fixed else whole)
+        if typed != s:
+            choose(mapping, d, ScaleChoice(typed))
+    declared = {g for g, src in mapping.scale_sources.items() if src in ("saved", "user")}
+    decisions = decide_scales(mapping, prepared.sample, labels, keep=declared)
+    apply_decisions(mapping, decisions)
+    st.dataframe(decisions_frame(decisions, lang), hide_index=True, width="stretch")
+    for d in decisions:
+        for c in d.columns:
+            if c.values.na_words:
+                st.caption(plain(t("imports.scale.na_hint", lang, column=c.column, words=", ".join(c.values.na_words))))
+            if c.outside and d.scale is not None:
+                st.caption(plain(t("imports.scale.outside_hint", lang, column=c.column, n=f"{c.outside:,}",
+                                   scale=d.scale.label())))
+    return decisions
+
+
+def unanswered(decisions: list[ScaleDecision], lang: str) -> list[str]:
+    """The groups whose scale question is still open (translated names)."""
+    return [t(f"imports.ui.group.{d.group}", lang) for d in open_questions(decisions)]
+
+
+def not_applicable(result: ImportResult, lang: str) -> None:
+    """How many answers of each column were read as not applicable."""
+    for column, n in result.not_applicable.items():
+        st.caption(plain(t("imports.scale.na_result", lang, column=column, n=f"{n:,}")))
 
 
 def date_and_source(mapping: Mapping, lang: str, token: str) -> tuple[str, str]:
