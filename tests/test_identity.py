@@ -3,6 +3,7 @@ PostgreSQL; local mode's start-up refusal on a network address."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -177,20 +178,28 @@ def test_local_mode_start_up_notice(address, signin, allowed, refuse, says):
 
 
 def test_serve_refuses_local_mode_on_a_network_address(tmp_path, monkeypatch, capsys):
+    from streamlit import config
     from streamlit.web import bootstrap
 
     from cxdash import cli
 
     started: list[bool] = []
     monkeypatch.setattr(bootstrap, "run", lambda *a, **k: started.append(True))
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
     monkeypatch.delenv("CXDASH_ALLOW_LOCAL_MODE_ON_NETWORK", raising=False)
+    monkeypatch.setenv("CXDASH_DATABASE_URL", "sqlite:///elsewhere.db")  # serve sets it; restored afterwards
+    saved = {k: config.get_option(k) for k in ("server.address", "server.port", "server.headless")}
     url = f"sqlite:///{tmp_path / 'served.db'}"
-    with pytest.raises(SystemExit) as info:
-        cli.main(["--database-url", url, "serve", "--server.address", "0.0.0.0", "--server.headless", "true",
-                  "--server.port", "8598"])
-    assert info.value.code == 2 and not started
-    assert "REFUSED" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as info:
-        cli.main(["--database-url", url, "serve", "--server.address", "localhost", "--server.headless", "true",
-                  "--server.port", "8598"])
-    assert info.value.code == 0 and started
+    try:
+        with pytest.raises(SystemExit) as info:
+            cli.main(["--database-url", url, "serve", "--server.address", "0.0.0.0", "--server.headless", "true",
+                      "--server.port", "8598"])
+        assert info.value.code == 2 and not started
+        assert "REFUSED" in capsys.readouterr().err
+        with pytest.raises(SystemExit) as info:
+            cli.main(["--database-url", url, "serve", "--server.address", "localhost", "--server.headless", "true",
+                      "--server.port", "8598"])
+        assert info.value.code == 0 and started
+    finally:  # Streamlit's options are process-wide: later AppTests must not inherit these
+        for key, value in saved.items():
+            config._set_option(key, value, "test")
