@@ -202,8 +202,11 @@ def test_trend_shows_only_months_the_history_supports(engine: Engine) -> None:
     churn_months = overview_trends(engine, Filters())
     assert set(churn_months.loc[churn_months["kpi"] == "churn", "month"]) == set(trend["month"])
     early = Filters(date_from=first - timedelta(days=29), date_to=first + timedelta(days=30))
-    card = overview(engine, early).card("churn")
+    early_ov = overview(engine, early)
+    card = early_ov.card("churn")
     assert card.previous is None and card.verdict == "no_comparison"
+    assert early_ov.churn_note is not None and early_ov.churn_note.previous_unsupported is not None
+    assert any(line.startswith("No change shown") for line in early_ov.churn_note.lines("en"))
     note = churn_note(engine, Filters(), as_of=first - timedelta(days=1))
     assert note.censored and t("churn.censored", "en", w=365, start=start.isoformat(), first=first.isoformat(),
                                as_of=(first - timedelta(days=1)).isoformat()) in note.lines("en")

@@ -42,6 +42,7 @@ class ChurnNote:
     selected: int  # customers in the selection
     judged: int  # of them judged as of A
     empty_reason: str | None  # NO_CUSTOMERS, NOT_SEEN, TOO_RECENT or None
+    previous_unsupported: date | None = None  # the previous period's A, left uncompared (before first_day)
 
     @property
     def definition(self) -> ChurnDefinition:
@@ -74,6 +75,9 @@ class ChurnNote:
         elif self.censored:
             out.append(t("churn.censored", lang, w=w, start=_iso(self.data_start), first=_iso(self.first_day),
                          as_of=_iso(self.as_of)))
+        if self.previous_unsupported is not None and not self.censored:
+            out.append(t("churn.previous_unsupported", lang, previous=_iso(self.previous_unsupported),
+                         first=_iso(self.first_day), w=w))
         if self.definition.mode == "flag" and self.rule.flagged_customers == 0:
             out.append(t("churn.no_flags", lang))
         return out

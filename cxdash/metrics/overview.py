@@ -12,7 +12,7 @@ The monthly trends live in :mod:`cxdash.metrics.overview_trends` (re-exported he
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -91,6 +91,8 @@ def churn_card(engine: Engine, filters: Filters, prev: Filters | None, as_of: da
         supported = note.data_start is None or old_a >= first_judgeable(note.data_start, note.definition)
         if supported:
             old = churn_mod.churn_rate(engine, prev, old_a, w, mode)
+        else:
+            note = replace(note, previous_unsupported=old_a)
     return share_card("churn", "loyalty", cur, old, targets), cur, note
 
 
