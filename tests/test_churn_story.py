@@ -271,6 +271,14 @@ def test_overview_page_shows_the_flag_churn_rate_with_its_rule(tmp_path) -> None
     captions = [c.value for c in at.caption]
     rule = next(c for c in captions if c.startswith(t("churn.rule.flag", "en")))
     assert t("churn.rule.source.list_flags", "en", n=f"{n:,}") in rule
+    # The control switches the rule for the session; the figure names the new rule (undated flags: same rate).
+    (control,) = [b for b in at.button_group if b.key == "churn_mode_pick"]
+    assert control.value == "flag"
+    control.set_value("inactivity").run()
+    no_errors(at)
+    rules = [c.value for c in at.caption if c.value.startswith(t("churn.rule.inactivity", "en", w=365))]
+    assert rules and t("churn.rule.source.chosen", "en") in rules[0]
+    assert {m.label: m.value for m in at.metric}[t("overview.kpi.churn.title", "en")] == fmt_value(k / n, "share")
     # The drivers page on the same file: churn by segment and retention curves, no error, the at-risk list says why.
     at.switch_page("pages/drivers.py")
     at.run()
