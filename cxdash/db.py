@@ -131,13 +131,15 @@ def bump_data_version(conn: Connection) -> int:
 
 
 def is_empty(engine: Engine) -> bool:
-    """True when the database holds no survey responses and no tickets (a fresh install)."""
-    from cxdash.schema import survey_response, ticket
+    """True when the database holds no survey responses, no tickets and no customers (a fresh install; a customer
+    list alone already gives churn figures)."""
+    from cxdash.schema import customer, survey_response, ticket
 
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(survey_response)).scalar_one()
         m = conn.execute(select(func.count()).select_from(ticket)).scalar_one()
-    return n == 0 and m == 0
+        c = conn.execute(select(customer.c.id).limit(1)).first()
+    return n == 0 and m == 0 and c is None
 
 
 def get_setting(bind: Connection, key: str, default: Any = None) -> Any:

@@ -22,6 +22,7 @@ from cxdash.ui.widgets import download_buttons, show_error
 
 GROUP_DIMENSIONS = ("tier", "nps_group", "ces", "contacts", "transfers", "repeated", "sla_breach", "reopened",
                     "repeat_contact", *OWN_DIMENSIONS)
+MAX_OWN_GROUPS = 30
 ctx = get_context()
 lang = ctx.lang
 
@@ -86,6 +87,8 @@ def _churn() -> None:
                        format_func=lambda g: t(f"loyalty.churn_dim.{g}", lang))
     res = cached(churn_drivers, ctx.filters, lang, 200, None, d)
     part = res.groups[res.groups["dimension"] == dim]
+    if dim in OWN_DIMENSIONS:
+        part = part.head(MAX_OWN_GROUPS)  # largest first: a brand's 1,000 sites do not fit one chart
     if not part.empty:
         # Segments and sites are the user's own names, shown as given; "none" is ours.
         names = [t(f"loyalty.group.{g}", lang) if dim not in OWN_DIMENSIONS or g == "none" else str(g)

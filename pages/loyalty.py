@@ -8,6 +8,8 @@ import streamlit as st
 
 from cxdash.charts.loyalty import breakdown_chart, effort_chart, failures_chart, trend_chart
 from cxdash.i18n import t
+from cxdash.metrics.churn_definition import load_rule
+from cxdash.metrics.churn_notes import churn_note
 from cxdash.metrics.effort import DIMENSIONS, easy_vs_hard, effort_loyalty
 from cxdash.metrics.failures import service_failures
 from cxdash.metrics.loyalty import (
@@ -20,6 +22,7 @@ from cxdash.metrics.loyalty import (
     loyalty_trend,
 )
 from cxdash.ui.cache import cached
+from cxdash.ui.churn import churn_mode
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.widgets import download_buttons, show_error
 
@@ -116,7 +119,8 @@ def _effort() -> None:
     if diff.delta is not None:
         st.info(tr("loyalty.effort.headline", easy=_fmt("nps", easy.score), hard=_fmt("nps", hard.score),
                    delta=_fmt("nps", diff.delta), low=_fmt("nps", diff.ci_low), high=_fmt("nps", diff.ci_high)))
-    res = cached(effort_loyalty, ctx.filters)
+    res = cached(effort_loyalty, ctx.filters, None, load_rule(ctx.engine, churn_mode()).definition)
+    st.caption(cached(churn_note, ctx.filters, None, churn_mode()).rule_line(lang))  # the rule behind "churn"
     if res.table.empty:
         st.info(tr("loyalty.no_data"))
         return
@@ -133,7 +137,7 @@ def _effort() -> None:
 
 def _failures() -> None:
     st.caption(tr("loyalty.help.failures"))
-    res = cached(service_failures, ctx.filters)
+    res = cached(service_failures, ctx.filters, None, None, load_rule(ctx.engine, churn_mode()).definition)
     table = res.table
     if table["n"].sum() == 0:
         st.info(tr("loyalty.no_data"))

@@ -113,7 +113,7 @@ def _value() -> None:
     hint = cached(revisit_hint, ctx.filters)
     if int(value["revisit_n"].sum()) == 0 and hint is not None:
         st.caption(tr(hint[0], **hint[1]))
-    note = cached(churn_note, ctx.filters, None, churn_mode())
+    note = cached(churn_note, ctx.filters, None, churn_mode(), None, int(value["churn_n"].sum()))
     st.caption(tr("churn.tier_value.note", as_of="-" if note.as_of is None else note.as_of.isoformat()))
     churn_control(note)
     ui.downloads(value, "tier_value")

@@ -1,15 +1,18 @@
 """The usual way for the drivers page: churn from whole tables.
 
-The reference reads ``customer`` (churn flag and date), ``survey_response`` and ``ticket`` whole, takes every
-customer's first and last event from their visits (at 00:00) and tickets (creation time) in pandas — the span
-cxdash stores on the customer at load time — and the churn definition from the ``setting`` table. Compared
+The reference reads ``customer`` (churn flag and date, first seen, segment, site), ``survey_response`` and
+``ticket`` whole, takes every customer's first and last event from their visits (at 00:00), tickets (creation
+time) and own first-seen date (else churn date) in pandas — the span cxdash stores on the customer at load time —
+and the churn rule from the ``setting`` table (else flags when a customer says "no", else inactivity). Compared
 (docs/metrics.md, *Churn*):
 
 - ``churn.n``, ``churn.k``, ``churn.rate``: judged and churned customers as of A (the view's last day capped at the
   latest event) and the rate;
-- ``m<YYYY-MM>.n`` / ``.k`` / ``.rate``: the monthly churn trend, each month judged as of its last day;
+- ``m<YYYY-MM>.n`` / ``.k`` / ``.rate``: the monthly churn trend, each month judged as of its last day, from the
+  first day the history supports (first event + 2W - 1 under inactivity);
 - ``group.<dimension>.<group>.n`` / ``.k``: the churn groups of the page (worst tier, NPS group of the lowest
-  answer, mean CES rounded, most contacts and transfers, repeated story, SLA breach, reopened, repeat contact),
+  answer, mean CES rounded, most contacts and transfers, repeated story, SLA breach, reopened, repeat contact,
+  the customer's segment and home site),
   over cxdash's judged-customer sample reproduced exactly (every k-th customer id, k = judged / 15,000 rounded
   up) with each customer's responses and tickets before the observation end; ``model.n`` and ``model.events``:
   the customers the churn model is fitted on and how many of them churned.
@@ -41,14 +44,15 @@ from cxdash.bench.reference_base import (
 )
 from cxdash.filters import Filters
 from cxdash.metrics.churn import month_ends  # the trend's periods (not a figure), so both use the same months
-from cxdash.schema import customer, setting, survey_response, ticket
+from cxdash.schema import customer, setting, site, survey_response, ticket
 
 SAMPLE_CUSTOMERS = 15_000  # cxdash.metrics.customer_features.SAMPLE_CUSTOMERS (compared in the tests)
 TIERS = {0: "disappointed", 1: "basic", 2: "delighted"}
 
 
 def _definition(read: Reader) -> tuple[str, int]:
-    """(mode, window days) of the stored churn definition; the default when none or an unusable one is stored."""
+    """(mode, window days) of the stored churn definition; without a usable one, "flag" when a customer list says
+    who stayed (a "no" flag), else inactivity over 365 days."""
     rows = read.table(setting)
     raw = rows.loc[rows["key"] == "churn_definition", "value"]
     value = raw.iloc[0] if len(raw) else None
@@ -59,7 +63,9 @@ def _definition(read: Reader) -> tuple[str, int]:
                 return mode, window
         except (TypeError, ValueError):
             pass
-    return "inactivity", 365
+    flags = read.table(customer)["churn_flag"]
+    stayed = bool((flags.notna() & (flags.astype("boolean").fillna(True) == False)).any())  # noqa: E712
+    return ("flag" if stayed else "inactivity"), 365
 
 
 def _has_org_filter(f: Filters) -> bool:
@@ -76,27 +82,49 @@ def customer_spans(cu: pd.DataFrame, sr: pd.DataFrame, tk: pd.DataFrame, filters
         pd.DataFrame({"customer_id": tk.loc[tk["customer_id"].notna(), "customer_id"].astype(np.int64),
                       "at": pd.to_datetime(tk.loc[tk["customer_id"].notna(), "created_at"])}),
     ])
+    own = pd.to_datetime(cu["first_seen"]).fillna(pd.to_datetime(cu["churn_date"]))
+    events = pd.concat([events, pd.DataFrame({"customer_id": cu.loc[own.notna(), "id"].astype(np.int64),
+                                              "at": own[own.notna()]})])
     span = events.groupby("customer_id")["at"].agg(first="min", last="max")
-    out = cu[["id", "churn_flag", "churn_date"]].rename(columns={"id": "customer_id"})
+    out = cu[["id", "churn_flag", "churn_date", "segment", "site"]].rename(columns={"id": "customer_id"})
     out = out.merge(span, left_on="customer_id", right_index=True, how="left")
     if _has_org_filter(filters):
         undated = filters.with_dates(None, None)
         ids = set(filter_responses(sr, undated)["customer_id"].dropna().astype(np.int64)) \
             | set(filter_tickets(tk, undated)["customer_id"].dropna().astype(np.int64))
-        out = out[out["customer_id"].isin(ids)]
+        out = out[out["customer_id"].isin(ids) | _own_match(cu, out, filters)]
+    out["undated"] = out["first"].isna() & out["churn_flag"].notna()
     out["flag"] = out["churn_flag"].astype("boolean").fillna(False).astype(bool)
     out["churn_date"] = pd.to_datetime(out["churn_date"])
     return out
+
+
+def _own_match(cu: pd.DataFrame, out: pd.DataFrame, f: Filters) -> pd.Series:
+    """Customers whose own segment and site meet the filters (none when they ask for team, person or channel)."""
+    if f.team_ids or f.person_ids or f.channels or f.scope_teams is not None:
+        return pd.Series(False, index=out.index)
+    own = cu.set_index("id").loc[out["customer_id"]]
+    ok = pd.Series(True, index=out.index)
+    if f.segments:
+        ok &= own["segment"].isin(f.segments).to_numpy()
+    if f.site_ids:
+        ok &= own["site_id"].isin(f.site_ids).to_numpy()
+    if f.scope_sites is not None:
+        ok &= own["site_id"].isin(f.scope_sites).to_numpy()
+    if f.region_ids:
+        ok &= own["region_id"].isin(f.region_ids).to_numpy()
+    has_own = bool(f.segments or f.site_ids or f.scope_sites is not None or f.region_ids)
+    return ok if has_own else pd.Series(False, index=out.index)
 
 
 def judged_churned(spans: pd.DataFrame, a: date, mode: str, window: int) -> tuple[pd.Series, pd.Series]:
     """Masks of the judged and the churned customers as of ``a`` (docs/metrics.md)."""
     flagged = spans["flag"] & (spans["churn_date"].isna() | (spans["churn_date"] <= pd.Timestamp(a)))
     if mode == "flag":
-        judged = spans["first"] < pd.Timestamp(a + timedelta(days=1))
+        judged = (spans["first"] < pd.Timestamp(a + timedelta(days=1))) | spans["undated"]
         return judged, judged & flagged
     cutoff = pd.Timestamp(a - timedelta(days=window - 1))
-    judged = spans["first"] < cutoff
+    judged = ((spans["first"] < cutoff) & (spans["last"] >= cutoff - pd.Timedelta(days=window))) | spans["undated"]
     return judged, judged & (flagged | (spans["last"] < cutoff))
 
 
@@ -104,7 +132,8 @@ def drivers_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
     """Churn rate, monthly churn trend and the churn groups of the judged sample, the usual way."""
     mode, window = _definition(read)
     sr, tk = read.table(survey_response), read.table(ticket)
-    spans = customer_spans(read.table(customer), sr, tk, filters)
+    sites = read.table(site)[["id", "name", "region_id"]].rename(columns={"id": "site_id", "name": "site"})
+    spans = customer_spans(read.table(customer).merge(sites, on="site_id", how="left"), sr, tk, filters)
     latest = spans["last"].max()
     if pd.isna(latest):
         return {}
@@ -115,7 +144,11 @@ def drivers_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
     out.update({"churn.n": float(judged.sum()), "churn.k": float(churned.sum()),
                 "churn.rate": share(int(churned.sum()), int(judged.sum()))})
     start = filters.date_from or pd.to_datetime(sr["visit_date"]).min().date()
+    history = spans["first"].min().date()
+    supported = history if mode == "flag" else history + timedelta(days=2 * window - 1)
     for m_end in month_ends(start, a) if start <= a else []:
+        if m_end < supported:
+            continue
         j, c = judged_churned(spans, m_end, mode, window)
         if j.sum():
             key = m_end.strftime("%Y-%m")
@@ -175,6 +208,8 @@ def _groups(judged: pd.DataFrame, sr: pd.DataFrame, tk: pd.DataFrame, a: date, m
         "sla_breach": yes_no(f["breached"] > 0, has_t),
         "reopened": yes_no(f["reopened"] > 0, has_t),
         "repeat_contact": yes_no(f["repeats"] > 0, has_t),
+        "segment": f["segment"].where(f["segment"].notna(), "none").astype(str),
+        "site": f["site"].where(f["site"].notna(), "none").astype(str),
     }
     out: Figures = {}
     for dim, groups in dims.items():

@@ -39,9 +39,10 @@ class ChurnNote:
     as_of: date | None
     data_start: date | None
     first_day: date | None  # first as-of day the history supports under the rule
-    selected: int  # customers in the selection
+    selected: int  # customers in the selection (-1: not counted, the figure was not empty)
     judged: int  # of them judged as of A
     empty_reason: str | None  # NO_CUSTOMERS, NOT_SEEN, TOO_RECENT or None
+    previous_unsupported: date | None = None  # the previous period's A, left uncompared (before first_day)
 
     @property
     def definition(self) -> ChurnDefinition:
@@ -74,6 +75,9 @@ class ChurnNote:
         elif self.censored:
             out.append(t("churn.censored", lang, w=w, start=_iso(self.data_start), first=_iso(self.first_day),
                          as_of=_iso(self.as_of)))
+        if self.previous_unsupported is not None and not self.censored:
+            out.append(t("churn.previous_unsupported", lang, previous=_iso(self.previous_unsupported),
+                         first=_iso(self.first_day), w=w))
         if self.definition.mode == "flag" and self.rule.flagged_customers == 0:
             out.append(t("churn.no_flags", lang))
         return out
@@ -84,9 +88,10 @@ def _iso(day: date | None) -> str:
 
 
 def churn_note(engine: Engine, filters: Filters, as_of: date | None = None, mode: str | None = None,
-               window_days: int | None = None) -> ChurnNote:
+               window_days: int | None = None, judged_n: int | None = None) -> ChurnNote:
     """The notes' facts for the filters' customers as of A under the rule in force (``mode`` / ``window_days``
-    override it, as ``--churn-mode`` and the pages' control do).
+    override it, as ``--churn-mode`` and the pages' control do). ``judged_n``: the judged count when the caller
+    has it already (a figure's n); only an empty figure needs the counts that say why (they scan the customers).
 
     Raises:
         ValueError: an unknown ``mode``.
@@ -97,6 +102,8 @@ def churn_note(engine: Engine, filters: Filters, as_of: date | None = None, mode
         a = resolve_as_of(conn, filters, as_of)
         start = data_start(conn)
         first = None if start is None else first_judgeable(start, d)
+        if a is not None and judged_n:
+            return ChurnNote(rule, a, start, first, -1, judged_n, None)
         selection = customer_selection(filters)
         selected = int(conn.execute(select(func.count()).select_from(customer).where(selection)).scalar_one())
         n_judged = 0

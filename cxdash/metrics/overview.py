@@ -12,7 +12,7 @@ The monthly trends live in :mod:`cxdash.metrics.overview_trends` (re-exported he
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from cxdash.filters import Filters
 from cxdash.metrics import churn as churn_mod
 from cxdash.metrics.actions import PlanCounts, plan_counts
-from cxdash.metrics.churn_definition import first_judgeable
+from cxdash.metrics.churn_definition import churn_rule, first_judgeable
 from cxdash.metrics.churn_notes import ChurnNote, churn_note
 from cxdash.metrics.kpi_cards import KpiCard, ces_card, count_card, nps_card, share_card
 from cxdash.metrics.overview_trends import overview_trends
@@ -77,13 +77,14 @@ def churn_card(engine: Engine, filters: Filters, prev: Filters | None, as_of: da
     metrics.churn_definition) and its notes; the previous period's A lies one period length earlier, compared
     only when the history supports it (not left-censored, see
     :func:`cxdash.metrics.churn_definition.judgeable_from`)."""
-    note = churn_note(engine, filters, as_of, churn_mode)
-    a = note.as_of
+    with engine.connect() as conn:
+        definition = churn_rule(conn, churn_mode).definition
+        a = churn_mod.resolve_as_of(conn, filters, as_of)
+    w, mode = definition.window_days, definition.mode
+    cur = proportion(0, 0) if a is None else churn_mod.churn_rate(engine, filters, a, w, mode)
+    note = churn_note(engine, filters, a, mode if churn_mode else None, None, judged_n=cur.n)
     if a is None:
-        empty = proportion(0, 0)
-        return share_card("churn", "loyalty", empty, None, targets), empty, note
-    w, mode = note.definition.window_days, note.definition.mode
-    cur = churn_mod.churn_rate(engine, filters, a, w, mode)
+        return share_card("churn", "loyalty", cur, None, targets), cur, note
     old = None
     if prev is not None and filters.date_from is not None and filters.date_to is not None:
         length = (filters.date_to - filters.date_from).days + 1
@@ -91,6 +92,8 @@ def churn_card(engine: Engine, filters: Filters, prev: Filters | None, as_of: da
         supported = note.data_start is None or old_a >= first_judgeable(note.data_start, note.definition)
         if supported:
             old = churn_mod.churn_rate(engine, prev, old_a, w, mode)
+        else:
+            note = replace(note, previous_unsupported=old_a)
     return share_card("churn", "loyalty", cur, old, targets), cur, note
 
 

@@ -35,7 +35,7 @@ from cxdash.auth import (
     local_user,
     record_refusal,
 )
-from cxdash.db import database_url, make_engine
+from cxdash.db import database_url, is_empty, make_engine
 from cxdash.filters import Filters
 from cxdash.i18n import t
 from cxdash.organisation import data_span
@@ -324,7 +324,8 @@ def _run_frame() -> None:
         st.error(tr("auth.refused", page=t(spec.title_key, lang), role=tr("auth.role." + str(user.role))),
                  icon=":material/lock:")
         return
-    if cached(data_span)[1] is None and spec.section not in ("data", "admin"):
+    # A customer list alone (no responses or tickets, so no date span) still has churn figures to show.
+    if cached(data_span)[1] is None and spec.section not in ("data", "admin") and cached(is_empty):
         _show_empty_database()  # uploads and settings still work on an empty database
         return
     try:
