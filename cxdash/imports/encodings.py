@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import IO
+from typing import IO, Any
 
 import charset_normalizer
 
@@ -57,7 +57,7 @@ class _Big5Decoder(codecs.IncrementalDecoder):
         self._inner.setstate(state)
 
 
-def _big5_decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+def _big5_decode(data: Any, errors: str = "strict", /) -> tuple[str, int]:
     return _Big5Decoder().decode(bytes(data), final=True), len(data)
 
 

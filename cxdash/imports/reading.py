@@ -401,11 +401,14 @@ class TableFile:
         if not texts:
             frame = pd.DataFrame({c: pd.Series(dtype="str") for c in wanted})
         else:
-            frame = pd.read_csv(
-                io.StringIO(body), sep=self.delimiter, header=None, names=self.columns, dtype=dtype,
-                na_values=NA_VALUES, keep_default_na=False, skip_blank_lines=False, engine="c", index_col=False,
-                quotechar='"',
-            )[wanted]
+            try:
+                frame = pd.read_csv(
+                    io.StringIO(body), sep=self.delimiter, header=None, names=self.columns, dtype=dtype,
+                    na_values=NA_VALUES, keep_default_na=False, skip_blank_lines=False, engine="c",
+                    index_col=False, quotechar='"',
+                )[wanted]
+            except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+                raise UploadError("imports.error.ragged", detail=str(exc).strip()[:200]) from exc
             if len(frame) != len(numbers):  # the two parsers disagree on a record: refuse rather than misalign
                 raise UploadError("imports.error.ragged", detail=f"{len(frame)} / {len(numbers)}")
             if INVISIBLE.search(body):
