@@ -12,12 +12,13 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import pandas as pd
 
@@ -210,6 +211,17 @@ def _strip_invisible(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+class Record(NamedTuple):
+    """One record of a delimited file: row number, first physical line, raw text, field count, and its fields
+    when a parser was needed to find them (quoted cells)."""
+
+    row: int
+    line: int
+    text: str
+    n_fields: int
+    fields: list[str] | None
+
+
 @dataclass(frozen=True)
 class BadRecord:
     """A record that cannot be loaded as it stands: its row number, physical line, reason key and detail."""
@@ -287,54 +299,49 @@ class TableFile:
         codec = text_codec(self.encoding or "utf-8")
         return io.TextIOWrapper(binary, encoding=codec, errors="strict", newline=None), cut > 0
 
-    def _records(self) -> Iterator[tuple[int, list[str], str, int]]:
-        """Yield ``(row number, fields, raw text, first line)`` of every data record, then one ``(-1, [], "", 0)``
-        when the file ended inside a character.
+    def _records(self) -> Iterator[Record]:
+        """Yield every data record, then one with row -1 when the file ended inside a character.
+
+        A line without a quote is a whole record whose fields are its delimiters plus one (no parser needed:
+        most lines of an export); a line with a quote starts a record the csv module reads, over as many lines as
+        its quoted cells span.
 
         Raises:
             UploadError: undecodable bytes, or a quote opened and never closed that swallows the file.
         """
         stream, cut = self._text_stream()
+        delim = self.delimiter or ","
         raw: list[str] = []
-        line = 0
+        lines = iter(stream)
 
-        def lines() -> Iterator[str]:
-            for text in stream:
-                raw.append(text)
-                yield text
+        def pulled() -> Iterator[str]:
+            for more in lines:
+                raw.append(more)
+                yield more
 
-        reader = _csv_reader(lines(), self.delimiter or ",")
-        row = 0
+        row = line = 0
         with stream:
             try:
-                for fields in reader:
+                for text in lines:
                     row += 1
-                    text = "".join(raw)
-                    raw.clear()
                     first = line + 1
-                    line = reader.line_num
+                    if '"' not in text:
+                        line += 1
+                        if row > self.layout.top_rows:
+                            yield Record(row, first, text, text.count(delim) + 1, None)
+                        continue
+                    raw[:] = [text]
+                    fields = next(_csv_reader(itertools.chain([text], pulled()), delim))
+                    text = "".join(raw)
+                    line += len(raw)
                     if row > self.layout.top_rows:
-                        yield row, fields, text, first
+                        yield Record(row, first, text, len(fields), fields)
             except csv.Error as exc:
                 raise UploadError("imports.error.unclosed_quote", line=line + 1) from exc
             except UnicodeDecodeError as exc:
                 raise self._decode_error() from exc
         if cut:
-            yield -1, [], "", 0
-
-    def _check_record(self, fields: list[str], width: int, optional: int) -> tuple[list[str] | None, str, str]:
-        """The record's fields fitted to the header, or None with the reason (too many / too few fields)."""
-        n = len(fields)
-        if n == width:
-            return fields, "", ""
-        # Trailing delimiters (an empty field past the last column) and a header whose last names are blank
-        # (rows that stop before them) lose nothing; anything else could shift values into the wrong columns.
-        if n > width and not any(f.strip() for f in fields[width:]):
-            return fields[:width], "", ""
-        if width - optional <= n < width:
-            return fields + [""] * (width - n), "", ""
-        reason = "too_many_fields" if n > width else "too_few_fields"
-        return None, reason, f"{n} / {width}"
+            yield Record(-1, 0, "", 0, None)
 
     def _csv_frames(self, chunk_rows: int, usecols: list[str] | None, text_columns: set[str]) -> Iterator[pd.DataFrame]:
         """Parse the file record by record: every record's field count is checked against the header.
@@ -354,45 +361,55 @@ class TableFile:
         texts: list[str] = []
         numbers: list[int] = []
         bad: list[BadRecord] = []
-        pending: tuple[int, list[str], str, int] | None = None
+        pending: Record | None = None
         for record in self._records():
             if pending is not None:
-                last = record[0] == -1
-                if last and pending[1]:
-                    bad.append(BadRecord(pending[0], pending[3], "truncated", str(pending[3]), pending[2]))
+                if record.row == -1 and not self._blank(pending):
+                    bad.append(BadRecord(pending.row, pending.line, "truncated", str(pending.line), pending.text))
                 else:
                     self._take(pending, width, optional, texts, numbers, bad)
                 if len(numbers) + len(bad) >= chunk_rows:
                     yield self._frame(texts, numbers, bad, wanted, dtype)
                     texts, numbers, bad = [], [], []
-            pending = record if record[0] != -1 else None
+            pending = record if record.row != -1 else None
         if pending is not None:
-            row, fields, text, first = pending
-            short = 0 < len(fields) < width - optional and any(f.strip() for f in fields)
-            if short or _unclosed_quote(text, self.delimiter or ","):
-                bad.append(BadRecord(row, first, "truncated", str(first), text))
+            short = pending.n_fields < width - optional and not self._blank(pending)
+            if short or _unclosed_quote(pending.text, self.delimiter or ","):
+                bad.append(BadRecord(pending.row, pending.line, "truncated", str(pending.line), pending.text))
             else:
                 self._take(pending, width, optional, texts, numbers, bad)
         if numbers or bad:
             yield self._frame(texts, numbers, bad, wanted, dtype)
 
-    def _take(self, record: tuple[int, list[str], str, int], width: int, optional: int, texts: list[str],
-              numbers: list[int], bad: list[BadRecord]) -> None:
-        row, fields, text, first = record
-        if not any(f.strip() for f in fields):
+    def _blank(self, record: Record) -> bool:
+        """A record with nothing in it (an empty line, or only delimiters and spaces)."""
+        return not record.text.strip((self.delimiter or ",") + ' \t\r\n"')
+
+    def _take(self, record: Record, width: int, optional: int, texts: list[str], numbers: list[int],
+              bad: list[BadRecord]) -> None:
+        """Keep a record for the parser (fitted to the header's columns) or list it as a bad record."""
+        if self._blank(record):
             return  # a blank line: keeps its row number, holds nothing
-        fitted, reason, detail = self._check_record(fields, width, optional)
-        if fitted is None:
-            bad.append(BadRecord(row, first, reason, detail, text))
-            return
-        if fitted is not fields:  # re-written so the parser sees exactly the header's columns
-            buf = io.StringIO()
+        text, n = record.text, record.n_fields
+        if n != width:
+            fields = record.fields if record.fields is not None else text.rstrip("\r\n").split(self.delimiter or ",")
+            # Trailing delimiters (empty fields past the last column) and a header whose last names are blank
+            # (rows that stop before them) lose nothing; anything else could shift values into the wrong columns.
+            if n > width and not any(f.strip() for f in fields[width:]):
+                fitted = fields[:width]
+            elif width - optional <= n < width:
+                fitted = fields + [""] * (width - n)
+            else:
+                reason = "too_many_fields" if n > width else "too_few_fields"
+                bad.append(BadRecord(record.row, record.line, reason, f"{n} / {width}", text))
+                return
+            buf = io.StringIO()  # re-written so the parser sees exactly the header's columns
             csv.writer(buf, delimiter=self.delimiter or ",", lineterminator="\n").writerow(fitted)
             text = buf.getvalue()
         elif not text.endswith("\n"):
             text += "\n"
         texts.append(text)
-        numbers.append(row)
+        numbers.append(record.row)
 
     def _frame(self, texts: list[str], numbers: list[int], bad: list[BadRecord], wanted: list[str],
                dtype: dict[str, str]) -> pd.DataFrame:
@@ -402,12 +419,12 @@ class TableFile:
             frame = pd.DataFrame({c: pd.Series(dtype="str") for c in wanted})
         else:
             try:
-                frame = pd.read_csv(
-                    io.StringIO(body), sep=self.delimiter, header=None, names=self.columns, dtype=dtype,
-                    na_values=NA_VALUES, keep_default_na=False, skip_blank_lines=False, engine="c",
+                frame = pd.read_csv(  # bytes: the C parser reads them without a round trip through Python text
+                    io.BytesIO(body.encode("utf-8")), encoding="utf-8", sep=self.delimiter, header=None,
+                    names=self.columns, dtype=dtype, na_values=NA_VALUES, keep_default_na=False, skip_blank_lines=False, engine="c",
                     index_col=False, quotechar='"',
                 )[wanted]
-            except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
                 raise UploadError("imports.error.ragged", detail=str(exc).strip()[:200]) from exc
             if len(frame) != len(numbers):  # the two parsers disagree on a record: refuse rather than misalign
                 raise UploadError("imports.error.ragged", detail=f"{len(frame)} / {len(numbers)}")
