@@ -327,3 +327,29 @@ def test_cli_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
         main(["import", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "1 = nothing loaded" in text and "2 = bad input" in text
+
+
+def test_upload_page_shows_file_problems_as_messages(sqlite_engine: Engine) -> None:
+    """The page never shows "This view could not be shown" for a file: each problem is a message or a warning."""
+    from tests.test_imports_pages import app
+
+    seed(sqlite_engine)
+    at = app(sqlite_engine, "upload.py")
+    at.run()
+    uploads = [
+        ("c.xlsx", _chart_only(), "error", "only chart sheets"),
+        ("cr.csv", (HEAD + ok(1) + ok(2)).replace("\n", "\r").encode(), None, ""),
+        ("long.csv", (HEAD + "r1,S01,2026-11-02,5,6,9," + "x" * 140_000 + "\n" + ok(2)).encode(), None, ""),
+        ("dup.csv", (HEAD.replace("comment\n", "comment,nps\n") + ok(1).replace("\n", ",3\n")).encode(), "warning",
+         'The header repeats "nps"'),
+        ("cut.csv", (HEAD + ok(1) + "r2,S01,2026-11-02,5").encode(), None, ""),
+    ]
+    for name, data, where, text in uploads:
+        at.file_uploader(key="imp_file").set_value((name, data, "text/csv")).run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+        if where:
+            assert any(text in e.value for e in getattr(at, where)), (name, [e.value for e in getattr(at, where)])
+    at.button(key="imp_check").click().run()  # the truncated file: its preview lists the cut record
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(str(df.value.to_dict()) for df in at.dataframe)
+    assert "the file looks truncated at line 3" in shown, shown[:2000]

@@ -264,7 +264,10 @@ class TableFile:
     def sample(self, n: int = 2000) -> pd.DataFrame:
         """The first ``n`` data rows, every column as text."""
         frames = list(self.frames(n, text_columns=set(self.columns), max_chunks=1))
-        return frames[0] if frames else pd.DataFrame(columns=self.columns, dtype="str")
+        if not frames:
+            return pd.DataFrame(columns=self.columns, dtype="str")
+        frames[0].attrs.clear()  # the bad records belong to the import's row errors, not to the sample shown
+        return frames[0]
 
     def frames(
         self,
