@@ -69,6 +69,18 @@ def _with_chart() -> bytes:
     return buf.getvalue()
 
 
+def _dates_xlsx() -> bytes:
+    from datetime import datetime
+
+    book = openpyxl.Workbook()
+    for row in [["response_id", "site", "visit_date", "nps"], ["x1", "S01", datetime(9999, 12, 31), 9],
+                ["x2", "S01", -1, 9], ["x3", "S01", datetime(2026, 11, 2), 0]]:
+        book.active.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
 @dataclass
 class Case:
     """A bad file, how it is imported, what a person must read, the exit code and the rows it may load."""
@@ -108,6 +120,7 @@ CASES = [
     # #21.8 one impossible date rejects its row only
     Case("out-of-range dates", (HEAD + ok(1) + "".join(f"d{i},S01,{d},5,6,9,x\n" for i, d in enumerate(
          ["9999-12-31", "3026-11-20", "0001-01-01", "-1", "2026-02-30"]))).encode(), "impossible date", 0, loaded=1),
+    Case("out-of-range dates in a workbook", _dates_xlsx(), "impossible date", 0, loaded=1, file_name="d.xlsx"),
     # #21.9 text longer than its column (segment is 64 characters in the schema)
     Case("text longer than its column", ("response_id,site,visit_date,nps,segment\nr1,S01,2026-11-02,9,"
          + "S" * 65 + "\nr2,S01,2026-11-02,8,fleet\n").encode(), "text too long (at most 64 characters)", 0, loaded=1),

@@ -46,6 +46,8 @@ def _load(stream: IO[bytes], data_only: bool, read_only: bool) -> Any:
         return openpyxl.load_workbook(stream, read_only=read_only, data_only=data_only)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise UploadError("imports.error.bad_xlsx") from exc
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises what its XML parser meets (TypeError, AttributeError)
+        raise UploadError("imports.error.bad_xlsx") from exc
 
 
 def _pick(book: Any, sheet: str | None) -> Any:
@@ -229,7 +231,7 @@ def to_frame(rows: list[list[Any]], columns: list[str]) -> pd.DataFrame:
         numeric = all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values)
         if numeric:
             data[name] = pd.Series(values, dtype="float64")
-        elif all(v is None or isinstance(v, datetime) for v in values):
+        elif all(v is None or (isinstance(v, datetime) and 1678 <= v.year <= 2261) for v in values):
             data[name] = pd.Series(pd.to_datetime(values), dtype="datetime64[ns]")
         else:
             data[name] = pd.Series(values, dtype=object)
