@@ -105,6 +105,8 @@ CASES = [
          "the file looks truncated at line 3", 0, loaded=1),
     Case("GB18030 character cut at the end", ("序号,门店,到店日期,推荐意愿,评论\n1,S01,2026-11-02,9,服务很好\n"
          "2,S01,2026-11-02,8,等待时间太长").encode("gb18030")[:-1], "the file looks truncated at line 3", 0, loaded=1),
+    Case("stray quote swallowing the rows after it", (HEAD + ok(1) + 'r2,S01,2026-11-02,5,6,9,"oops\n'
+         + "".join(ok(i) for i in range(3, 40))).encode(), "A quote opened near line 3 is never closed", 2),
     Case("only record truncated", (HEAD + "r1,S01,2026-11-02,5").encode(), "the file looks truncated at line 2", 1),
     # #21.7 every row's field count against the header
     Case("first data row with an unquoted comma", (HEAD + "r1,S01,2026-11-02,5,6,9,Great service, thanks a lot\n"

@@ -47,6 +47,8 @@ DELIMITERS = [",", ";", "\t", "|"]
 # Python's csv module refuses fields over 131,072 characters by default; a long comment is a row error (too long),
 # not a crash. Above this a "field" is an unclosed quote swallowing the rest of the file.
 MAX_FIELD_CHARS = 16 * 1024 * 1024
+# A last record open in a quote over more lines than this swallowed rows (a stray quote), it was not cut off.
+MAX_QUOTED_LINES = 20
 # Byte-order marks and zero-width characters inside cells: invisible, but they make "C001" and "\ufeffC001" two ids.
 INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060]")
 MOJIBAKE_WARN_SHARE = 0.02
@@ -377,7 +379,11 @@ class TableFile:
             pending = record if record.row != -1 else None
         if pending is not None:
             short = pending.n_fields < width - optional and not self._blank(pending)
-            if short or _unclosed_quote(pending.text, self.delimiter or ","):
+            unclosed = _unclosed_quote(pending.text, self.delimiter or ",")
+            if unclosed and pending.text.count("\n") > MAX_QUOTED_LINES:
+                # Not a cut-off last cell: a quote opened here swallowed the rows after it.
+                raise UploadError("imports.error.unclosed_quote", line=pending.line)
+            if short or unclosed:
                 bad.append(BadRecord(pending.row, pending.line, "truncated", str(pending.line), pending.text))
             else:
                 self._take(pending, width, optional, texts, numbers, bad)
