@@ -91,6 +91,9 @@ else:
     st.caption(tr("imports.ui.detected", encoding=plain(table.encoding), delimiter=plain(repr(table.delimiter)),
                   layout=tr(f"imports.layout.{table.layout.name}"), rows=f"{table.estimated_rows():,}"))
 
+for key, params in table.warnings:  # a guess about the file (encoding, repeated header names) is never silent
+    st.warning(t(key, lang, **params))
+
 # 3. Mapping
 st.subheader(tr("imports.ui.step3"))
 with st.expander(tr("imports.ui.sample")):

@@ -108,15 +108,19 @@ CASES = [
     Case("XLSX merged cells naming an unknown site", xlsx_bytes(_merged), "unknown site", file_name="b.xlsx"),
     Case("wrong delimiter chosen", (HEAD + OK_ROW).replace(",", ";").encode(), "Choose ';' as the delimiter",
          prepare_args={"delimiter": ","}),
-    Case("ragged rows", (HEAD + OK_ROW + "r2,S01,2026-11-02,5,6,9,a,b,c,d\n").encode(), "same number of columns"),
+    # A row with more fields than the header is rejected (its values could sit in the wrong columns); the other
+    # rows would load, so all or nothing keeps this case a refusal.
+    Case("ragged rows", (HEAD + OK_ROW + "r2,S01,2026-11-02,5,6,9,a,b,c,d\n").encode(),
+         "this row has more fields than the header (10 / 7)", options={"all_or_nothing": True}),
     Case("mixed encodings", (HEAD + "r1,S01,2026-11-02,5,6,9,服务很好\n").encode() + "r2,S01,2026-11-02,5,6,9,等待太长\n"
          .encode("gbk"), "mixes text encodings"),
     Case("multi-byte character cut at the end", (HEAD + "r1,S01,2026-11-02,5,6,9,服务很好").encode()[:-1],
-         "character was cut"),
+         "the file looks truncated at line 2"),
     Case("GB18030 file with a cut character inside", ("序号,门店,到店日期,推荐意愿,评论\n1,S01,2026-11-02,9,服务很好\n"
          "2,S01,2026-11-02,8,").encode("gb18030") + b"\xb7\n3,S01,2026-11-02,7," + "等待时间太长了\n".encode("gb18030"),
          "cannot be read as gb18030"),
-    Case("UTF-16 cut in the middle of a character", (HEAD + OK_ROW).encode("utf-16")[:-1], "character was cut"),
+    Case("UTF-16 cut in the middle of a character", (HEAD + OK_ROW).encode("utf-16")[:-1],
+         "the file looks truncated at line 2"),
     Case("NUL bytes", (HEAD + "r1,S01,2026-11-02,5,6,9,fi\x00ne\n").encode(), "NUL (zero) bytes, first on line 2"),
     # A bad answer rejects only its cell (the rest of the row loads); all or nothing refuses the file for it.
     Case("11 on a 0-10 scale", (HEAD + OK_ROW.replace("r1", "r0") + "r1,S01,2026-11-02,5,6,11,x\n").encode(),

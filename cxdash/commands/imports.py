@@ -1,7 +1,8 @@
 """``python -m cxdash import KIND FILE``, ``python -m cxdash batches list|delete`` and ``bench import``.
 
 The import command runs the same pipeline as the upload page, prints the summary as JSON, writes the error report
-when rows were rejected, and exits with 1 when nothing could be loaded (2 when the file itself was refused).
+when rows were rejected, and exits with 0 when rows were valid, 1 when nothing could be loaded and 2 when the file
+itself was refused (bad input: the message says why).
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ KIND_ALIASES = {"survey": "surveys", "ticket": "tickets", "customer": "customers
 
 def register(sub: Any, reports: Any) -> None:
     """Add ``import``, ``batches`` and ``bench import``."""
-    p = sub.add_parser("import", help="import survey responses, tickets, customers, inspections or the catalog")
+    p = sub.add_parser(
+        "import", help="import survey responses, tickets, customers, inspections or the catalog",
+        description="Import one file (CSV, TSV or XLSX) and print a JSON summary.",
+        epilog="exit codes: 0 = rows were valid (loaded, or skipped as already loaded; a dry run that found valid "
+               "rows); 1 = nothing loaded (no valid row, or --all-or-nothing with rejected rows); 2 = bad input: "
+               "the file itself was refused (unreadable, too big, wrong delimiter or encoding, a required column "
+               "missing), the message on stderr says why. With 1 or 2 nothing was written.")
     p.add_argument("kind", choices=[*KINDS, *KIND_ALIASES])
     p.add_argument("file", type=Path)
     p.add_argument("--mapping", help="use a saved mapping by name")
@@ -159,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
     problem = result.main_problem("en", cli=True)
     if problem:
         summary["main_problem"] = problem
+    if prepared.table.warnings:
+        summary["warnings"] = [t(key, "en", **params) for key, params in prepared.table.warnings]
     if len(result.errors):
         path = args.error_report or Path(f"{args.file.name}.errors.csv")
         path.write_bytes(error_report_csv(result.errors))

@@ -10,7 +10,7 @@ answer options), Wenjuanxing / 问卷星 (Chinese question texts with 序号 and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 PLAIN, QUALTRICS, QUALTRICS_LEGACY, SURVEYMONKEY, WENJUANXING = (
@@ -36,6 +36,8 @@ class Layout:
     top_rows: int
     columns: list[str]
     labels: dict[str, str] = field(default_factory=dict)
+    # Header names the file repeats: (name, 1-based column positions, the names the copies got).
+    repeated: list[tuple[str, list[int], list[str]]] = field(default_factory=list)
 
 
 def _cells(row: list[Any]) -> list[str]:
@@ -110,8 +112,33 @@ def _surveymonkey(rows: list[list[str]], skip: int) -> Layout:
     return Layout(SURVEYMONKEY, skip + 2, cols, dict(zip(cols, names, strict=True)))
 
 
+def repeated_names(columns: list[str]) -> list[tuple[str, list[int], list[str]]]:
+    """The names :func:`unique_names` had to tell apart: each with its column positions and the copies' names."""
+    positions: dict[str, list[int]] = {}
+    renamed: dict[str, list[str]] = {}
+    for i, col in enumerate(columns, start=1):
+        base = re.fullmatch(r"(.+) \((\d+)\)", col)
+        if base and base.group(1) in positions:
+            positions[base.group(1)].append(i)
+            renamed[base.group(1)].append(col)
+        else:
+            positions.setdefault(col, [i])
+            renamed.setdefault(col, [])
+    return [(name, pos, renamed[name]) for name, pos in positions.items() if len(pos) > 1]
+
+
 def detect_layout(raw_rows: list[list[Any]]) -> Layout:
-    """Recognise the header layout from the first rows of a file (as parsed cells)."""
+    """Recognise the header layout from the first rows of a file (as parsed cells).
+
+    A name the header repeats is kept for every copy, the later ones as "name (2)", "name (3)": the layout's
+    ``repeated`` lists them so the upload says so (rather than mapping the first copy silently).
+    """
+    layout = _detect(raw_rows)
+    repeated = repeated_names(layout.columns)
+    return replace(layout, repeated=repeated) if repeated else layout
+
+
+def _detect(raw_rows: list[list[Any]]) -> Layout:
     rows = [_cells(r) for r in raw_rows]
     if not rows or not any(any(r) for r in rows):
         return Layout(PLAIN, 0, [])

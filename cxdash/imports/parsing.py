@@ -18,7 +18,9 @@ import pandas as pd
 from cxdash.imports.timezones import local_to_utc
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (it counts 1900-02-29, so day 60 is off by one)
-EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
+EXCEL_MAX_SERIAL = 2958465  # 9999-12-31 (Excel's last day; later than a timestamp holds: refused as impossible)
+# What a nanosecond timestamp can hold: a year outside this is an impossible date, not a crash.
+_YEARS = (1678, 2261)
 EARLIEST = pd.Timestamp("1900-01-01")
 DATE_ORDERS = ("auto", "mdy", "dmy")
 
@@ -66,14 +68,25 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(values):
         return values.astype("float64"), pd.Series(False, index=values.index)
     text = _normalise_width(as_text(values))
-    # A decimal comma (4,5 from a semicolon-separated European file) is a decimal point.
-    text = text.where(~text.str.fullmatch(r"-?\d+,\d+").fillna(False).astype(bool), text.str.replace(",", "."))
+    # "1,000" and "12,500.5" group thousands; "4,5" (a European file) is a decimal comma. A column that writes
+    # decimal commas makes "1,000" ambiguous: such cells are refused rather than guessed.
+    thousands = _matches(text, r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+    decimal = _matches(text, r"-?\d+,\d+") & ~thousands
+    ambiguous = thousands & ~text.str.contains(".", regex=False).fillna(False).astype(bool) if decimal.any() else None
+    text = text.where(~thousands, text.str.replace(",", "", regex=False))
+    text = text.where(~decimal, text.str.replace(",", ".", regex=False))
     parsed = pd.to_numeric(text, errors="coerce")
     parsed = pd.Series(np.asarray(parsed, dtype="float64"), index=values.index)
+    if ambiguous is not None:
+        parsed = parsed.where(~ambiguous)
     bad = text.notna() & parsed.isna()
     # "inf" and "nan" parse as floats but are not scores anyone typed on purpose.
     inf = ~np.isfinite(parsed.fillna(0))
     return parsed.where(~inf), bad | inf
+
+
+def _matches(text: pd.Series, pattern: str) -> pd.Series:
+    return text.str.fullmatch(pattern).fillna(False).astype(bool)
 
 
 def _components_to_datetime(parts: pd.DataFrame) -> pd.Series:
@@ -91,12 +104,14 @@ def _components_to_datetime(parts: pd.DataFrame) -> pd.Series:
         index=parts.index,
     )
     ok = frame["hour"].between(0, 23) & frame["minute"].between(0, 59) & frame["second"].between(0, 59)
+    ok &= frame["year"].between(*_YEARS)
     out = pd.to_datetime(frame.where(ok), errors="coerce")
     return pd.Series(out, index=parts.index)
 
 
 def _from_serial(serial: pd.Series) -> pd.Series:
-    ok = serial.between(1, EXCEL_MAX_SERIAL)
+    limit = (pd.Timestamp(f"{_YEARS[1]}-12-31") - EXCEL_EPOCH).days
+    ok = serial.between(1, limit)
     days = serial.where(ok)
     return EXCEL_EPOCH + pd.to_timedelta(days, unit="D").dt.round("s")
 
@@ -156,8 +171,12 @@ def parse_dates(
         result = pd.Series(values.dt.tz_convert("UTC").dt.tz_localize(None) if tz_aware else values, index=index)
         offset[:] = tz_aware
     elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        result = _from_serial(values.astype("float64"))
+        serial = values.astype("float64")
+        result = _from_serial(serial)
+        # A whole number is an Excel day; one outside what a date can be (-1, 9,999,999) is an impossible date.
+        whole = serial.notna() & (serial % 1 == 0)
         reason[values.notna() & result.isna()] = "unparseable_date"
+        reason[whole & result.isna()] = "impossible_date"
     else:
         result, reason, found = _parse_text_dates(values, order, with_offsets=bool(timezone) and timezone != "UTC")
         if found is not None:
@@ -188,10 +207,14 @@ def _parse_text_dates(
     offset = text.str.contains(_OFFSET, regex=True).fillna(False).astype(bool) if with_offsets else None
     # Fast path: one C call reads a clean ISO column; only the rest goes through the patterns. Offsets are
     # applied here (utc=True) and times without one are taken as written; the caller localises those.
-    result = pd.Series(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True), index=index)
+    year = pd.to_numeric(text.str.extract(r"^\s*(-?\d{1,})[-/.年]", expand=False), errors="coerce")
+    out_of_range = year.notna() & ~year.between(*_YEARS)
+    fast = text.where(~out_of_range & ~text.str.match(r"^\s*-").fillna(False).astype(bool))
+    result = pd.Series(pd.to_datetime(fast, format="ISO8601", errors="coerce", utc=True), index=index)
     result = result.dt.tz_localize(None)
     if real.any():
-        result[real] = pd.to_datetime(objs[real].astype("datetime64[ns]"))
+        result[real] = objs[real].map(_real_date)
+        reason[real & result.isna()] = "impossible_date"
     rest = text.notna() & result.isna()
     if rest.any():
         sub = text[rest]
@@ -201,10 +224,18 @@ def _parse_text_dates(
         serial_text = sub.where(sub.str.fullmatch(_SERIAL).fillna(False).astype(bool))
         serial = _from_serial(pd.to_numeric(serial_text, errors="coerce"))
         parsed = iso.fillna(numeric).fillna(serial)
-        matched = iso_parts["y"].notna() | sub.str.extract(_NUMERIC_DATE)["y"].notna() | serial_text.notna()
+        negative = sub.str.fullmatch(r"-\d+(?:\.\d+)?").fillna(False).astype(bool)  # Excel day -1
+        matched = iso_parts["y"].notna() | sub.str.extract(_NUMERIC_DATE)["y"].notna() | serial_text.notna() | negative
         result[rest] = parsed
         reason[rest & result.isna()] = np.where(matched[result[rest].isna()], "impossible_date", "unparseable_date")
     return result, reason, offset
+
+
+def _real_date(value: datetime) -> pd.Timestamp:
+    """A date from a workbook cell, or NaT when no timestamp can hold it (year 1 or 9999)."""
+    if not _YEARS[0] <= value.year <= _YEARS[1]:
+        return pd.NaT
+    return pd.Timestamp(value.replace(tzinfo=None))
 
 
 def _offset_delta(tz: pd.Series) -> pd.Series:

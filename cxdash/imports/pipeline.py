@@ -21,7 +21,7 @@ from cxdash.audit import record_audit
 from cxdash.db import bump_data_version, get_setting, refresh_statistics
 from cxdash.i18n import t
 from cxdash.imports.catalog_upload import CatalogLoader, create_new_touchpoints
-from cxdash.imports.errors import UploadError, combine, empty_errors, top_problem
+from cxdash.imports.errors import UploadError, combine, empty_errors, row_errors, top_problem
 from cxdash.imports.kinds import KINDS, fields
 from cxdash.imports.load_records import CustomerLoader, InspectionLoader, TicketLoader
 from cxdash.imports.load_surveys import SurveyLoader, is_bulk_load
@@ -32,7 +32,7 @@ from cxdash.imports.reading import FileInput, TableFile, limits, open_table
 from cxdash.imports.refs import NearMatch, confirm_key, inserted_id, load_refs, near_matches
 from cxdash.imports.scales import ScaleDecision, apply_decisions, decide_scales, open_questions, question_text
 from cxdash.imports.timezones import default_timezone, has_times
-from cxdash.imports.validation import Options, Validator, check_mapping
+from cxdash.imports.validation import Checked, Options, Validator, check_mapping
 from cxdash.memory import release_free_memory
 from cxdash.schema import import_batch, survey_response
 
@@ -294,7 +294,7 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
         frames = table.frames(options.chunk_rows, None, set(table.columns))
     else:
         frames = table.frames(options.chunk_rows, mapping.used_columns(), _text_columns(mapping))
-    chunks = Prefetch(frames, validator.check)
+    chunks = Prefetch(frames, lambda chunk: with_bad_records(validator.check(chunk), chunk))
     ctx.references_settled = chunks.references_settled
     try:
         clock = time.perf_counter()
@@ -333,6 +333,20 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
     else:
         _after_load(ctx, loader, result)
         _close_batch(conn, result, ctx, options)
+
+
+def with_bad_records(checked: Checked, chunk: pd.DataFrame) -> Checked:
+    """Add the records the reader could not load (wrong field count, truncated end) to a chunk's row errors."""
+    bad = chunk.attrs.get("bad_records") or []
+    if not bad:
+        return checked
+    rows = pd.Series([b.row for b in bad])
+    frames = [
+        row_errors(rows[[i]], "", pd.Series([b.text.rstrip("\r\n")], index=[i]), b.reason, b.detail)
+        for i, b in enumerate(bad)
+    ]
+    errors = combine([checked.errors, *frames])
+    return Checked(checked.frame, errors, checked.rows + len(bad), checked.rejected + len(bad), checked.cells)
 
 
 def _open_batch(conn: Connection, result: ImportResult, mapping: Mapping, options: ImportOptions) -> int:

@@ -230,7 +230,17 @@ def _tickets(v: Validator, chunk: pd.DataFrame, out: pd.DataFrame) -> None:
 def _customers(v: Validator, chunk: pd.DataFrame, out: pd.DataFrame) -> None:
     if "churn_date" in out:
         flag = out["churn_flag"] if "churn_flag" in out else pd.Series(pd.NA, index=out.index, dtype="boolean")
-        out["churn_flag"] = flag.mask(flag.isna() & out["churn_date"].notna(), True)
+        # A churn date with churned "no", or before the customer was first seen, contradicts itself: neither is
+        # guessed away.
+        dated = out["churn_date"].notna()
+        col = v.mapping.columns["churn_date"]
+        if "churn_flag" in out:
+            v.flag(dated & (flag == False).fillna(False), col, chunk[col], "churn_not_churned")  # noqa: E712
+        if "first_seen" in out:
+            first = out["first_seen"]
+            v.flag(dated & first.notna() & (out["churn_date"] < first), col, chunk[col], "churn_before_first_seen",
+                   first.dt.strftime("%Y-%m-%d"))
+        out["churn_flag"] = flag.mask(flag.isna() & dated, True)
 
 
 def _inspections(v: Validator, chunk: pd.DataFrame, out: pd.DataFrame) -> None:

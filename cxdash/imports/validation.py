@@ -247,13 +247,14 @@ class Validator:
 
     def ref(self, name: str, col: str, values: pd.Series, out: pd.DataFrame) -> pd.Series:
         """A code or name of a region, site, team, person, touchpoint or checklist item."""
-        text = self.text(col, values, 200)
+        text = self.text(col, values, MAX_ID_CHARS if name == "customer" else 200)  # a customer is an external id
         return rules.check_ref(self, name, col, values, text, out)
 
     def one(self, f: Field, col: str, values: pd.Series, out: pd.DataFrame) -> pd.Series:
         """Validate one mapped column by its field type."""
         if f.type in ("id", "text"):
-            return self.text(col, values, MAX_ID_CHARS if f.type == "id" else f.max_chars)
+            limit = MAX_ID_CHARS if f.type == "id" else f.max_chars
+            return self.text(col, values, min(limit, column_length(self.mapping.kind, f.name) or limit))
         if f.type == "ref":
             return self.ref(f.name, col, values, out)
         if f.type in ("date", "datetime"):
@@ -341,6 +342,22 @@ class Validator:
     def all_errors(self, checked: list[Checked]) -> pd.DataFrame:
         """Every row error of the chunks, in row order."""
         return combine([c.errors for c in checked]) if checked else empty_errors()
+
+
+def column_length(kind: str, name: str) -> int | None:
+    """The declared length of the database column a field is stored in (PostgreSQL refuses longer text, SQLite
+    would store it silently), or None when it has none."""
+    from cxdash import schema
+
+    tables = {"surveys": ["survey_response", "customer"], "tickets": ["ticket", "customer"],
+              "customers": ["customer"], "inspections": ["inspection"]}.get(kind, [])
+    lengths = []
+    for table in tables:
+        column = getattr(schema, table).c.get(name)
+        length = getattr(getattr(column, "type", None), "length", None)
+        if isinstance(length, int):
+            lengths.append(length)
+    return min(lengths) if lengths else None
 
 
 def _row_hash(chunk: pd.DataFrame) -> pd.Series:

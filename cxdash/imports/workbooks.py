@@ -7,6 +7,7 @@ are that site). A formula contributes the result Excel saved with the file; a fo
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,14 @@ from openpyxl.utils.exceptions import InvalidFileException
 from cxdash.imports.errors import UploadError
 
 FULL_LOAD_MAX_BYTES = 30 * 1024 * 1024  # above this, read-only streaming (no merged-cell information)
+# A full load (merged cells, formula checks) costs about 400 bytes a cell in openpyxl: above this many cells the
+# sheet is streamed instead.
+FULL_LOAD_MAX_CELLS = 250_000
+# Uncompressed XML a workbook may hold: a few hundred KB can unpack to gigabytes (a "zip bomb").
+MAX_XML_BYTES = 1024 * 1024 * 1024
+MAX_SHARED_STRINGS_BYTES = 256 * 1024 * 1024
 MAX_CELLS_LISTED = 5
+_INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060]")
 
 
 @dataclass
@@ -38,21 +46,108 @@ def _load(stream: IO[bytes], data_only: bool, read_only: bool) -> Any:
         return openpyxl.load_workbook(stream, read_only=read_only, data_only=data_only)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise UploadError("imports.error.bad_xlsx") from exc
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises what its XML parser meets (TypeError, AttributeError)
+        raise UploadError("imports.error.bad_xlsx") from exc
 
 
 def _pick(book: Any, sheet: str | None) -> Any:
+    """The sheet asked for (else the first worksheet); chart sheets hold no cells."""
+    data = [ws.title for ws in book.worksheets]
+    if not data:
+        raise UploadError("imports.error.only_charts", sheets=", ".join(book.sheetnames))
     if sheet is None:
         return book.worksheets[0]
     if sheet not in book.sheetnames:
         raise UploadError("imports.error.no_sheet", sheet=sheet, sheets=", ".join(book.sheetnames))
+    if sheet not in data:
+        raise UploadError("imports.error.chart_sheet", sheet=sheet, sheets=", ".join(data))
     return book[sheet]
+
+
+def _check_zip(stream: IO[bytes], max_rows: int, max_cells: int) -> None:
+    """Refuse a workbook whose parts unpack to more than cxdash will read, before openpyxl unpacks anything.
+
+    Raises:
+        UploadError: not a zip, its declared uncompressed sizes are too large, or a worksheet holds more rows or
+        cells than the limits.
+    """
+    try:
+        stream.seek(0)
+        with zipfile.ZipFile(stream) as archive:
+            infos = archive.infolist()
+            total = sum(i.file_size for i in infos)
+            strings = sum(i.file_size for i in infos if i.filename.lower().endswith("sharedstrings.xml"))
+            if total > MAX_XML_BYTES or strings > MAX_SHARED_STRINGS_BYTES:
+                raise UploadError("imports.error.xlsx_unpacked", size=f"{total / 1048576:,.0f}",
+                                  limit=f"{MAX_XML_BYTES / 1048576:,.0f}")
+            for info in infos:
+                if info.filename.lower().startswith("xl/worksheets/") and info.filename.lower().endswith(".xml"):
+                    with archive.open(info) as xml:
+                        _count_tags(xml, max_rows, max_cells)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        if isinstance(exc, UploadError):
+            raise
+        raise UploadError("imports.error.bad_xlsx") from exc
+
+
+def _too_many(rows: int, cols: int, max_rows: int, max_cells: int, declared: bool) -> None:
+    if rows > max_rows + 50 or rows * cols > max_cells:
+        raise UploadError("imports.error.xlsx_cells", rows=f"{rows:,}", cols=f"{cols:,}",
+                          cells=f"{rows * cols:,}", max_cells=f"{max_cells:,}", max_rows=f"{max_rows:,}",
+                          how="declared" if declared else "read")
+
+
+def _count_tags(xml: IO[bytes], max_rows: int, max_cells: int) -> None:
+    """Count a sheet's row and cell tags in its raw XML (a byte scan, far faster than parsing it) so a sheet
+    that does not declare its size is refused before openpyxl parses it (it does, to look for the size).
+
+    Raises:
+        UploadError: more row or cell tags than the limits.
+    """
+    rows = cells = 0
+    tail = b""
+    for block in iter(lambda: xml.read(1 << 20), b""):
+        data = tail + block
+        cells += data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/>")
+        rows += data.count(b"<row ") + data.count(b"<row>")
+        tail = block[-5:]  # a tag split across blocks is counted with the next block: only whole ones come off
+        cells -= tail.count(b"<c ") + tail.count(b"<c>") + tail.count(b"<c/>")
+        rows -= tail.count(b"<row ") + tail.count(b"<row>")
+        if cells > max_cells or rows > max_rows + 50:
+            _too_many(rows, max(1, cells // max(1, rows)), max_rows, max_cells, declared=False)
+
+
+def _stream_rows(ws: Any, max_rows: int, max_cells: int) -> tuple[list[list[Any]], int]:
+    """The sheet's rows, streamed, stopping as soon as the row or cell limit is passed; also the cell count.
+
+    Raises:
+        UploadError: the sheet declares or holds more rows or cells than the limits.
+    """
+    declared_rows, declared_cols = ws.max_row, ws.max_column
+    if isinstance(declared_rows, int) and isinstance(declared_cols, int):
+        _too_many(declared_rows, declared_cols, max_rows, max_cells, declared=True)
+    # Rows are padded to the declared width otherwise: a sheet declaring 16,384 columns would fill memory.
+    ws.reset_dimensions()
+    rows: list[list[Any]] = []
+    cells = 0
+    width = 0
+    for values in ws.iter_rows(values_only=True):
+        row = list(values)
+        while row and row[-1] is None:
+            row.pop()
+        cells += len(row)
+        width = max(width, len(row))
+        if cells > max_cells or len(rows) > max_rows + 50:
+            _too_many(len(rows) + 1, max(width, 1), max_rows, min(max_cells, cells - 1), declared=False)
+        rows.append([_plain(v) for v in row])
+    return rows, cells
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        return value.strip() or None
+        return _INVISIBLE.sub("", value).strip() or None
     return value
 
 
@@ -76,32 +171,43 @@ def _formula_cells(ws: Any) -> list[tuple[int, int, str]]:
     ]
 
 
-def read_workbook(stream: IO[bytes], sheet: str | None = None) -> Workbook:
+def read_workbook(
+    stream: IO[bytes], sheet: str | None = None, max_rows: int = 2_000_000, max_cells: int = 2_000_000
+) -> Workbook:
     """Read one sheet (the first unless ``sheet`` names another) as rows of plain values.
 
+    The zip's declared sizes and the sheet's declared dimensions are checked first, then the rows are streamed
+    (openpyxl read-only) and reading stops at the row or cell limit, so a workbook that unpacks to millions of
+    cells is refused at a few MB of memory. A small sheet is then loaded fully for its merged cells and formulas.
+
     Raises:
-        UploadError: not an XLSX, no such sheet, or formulas without saved results.
+        UploadError: not an XLSX, too many cells or rows, no such sheet, a chart sheet, or formulas without
+        saved results.
     """
+    _check_zip(stream, max_rows, max_cells)
     stream.seek(0, 2)
     size = stream.tell()
-    read_only = size > FULL_LOAD_MAX_BYTES
-    book = _load(stream, data_only=read_only, read_only=read_only)
-    ws = _pick(book, sheet)
+    book = _load(stream, data_only=True, read_only=True)
+    try:
+        ws = _pick(book, sheet)
+        names, title = list(book.sheetnames), ws.title
+        rows, cells = _stream_rows(ws, max_rows, max_cells)
+    finally:
+        book.close()
     notes: list[str] = []
-    if not read_only:
+    if size <= FULL_LOAD_MAX_BYTES and cells <= FULL_LOAD_MAX_CELLS:
+        full = _load(stream, data_only=False, read_only=False)
+        ws = full[title]
         if _fill_merged(ws):
             notes.append("merged_cells")
         formulas = _formula_cells(ws)
         if formulas:
             _apply_cached_results(stream, ws, formulas)
             notes.append("formulas")
-    rows = [[_plain(v) for v in r] for r in ws.iter_rows(values_only=True)]
+        rows = [[_plain(v) for v in r] for r in ws.iter_rows(values_only=True)]
     while rows and not any(v is not None for v in rows[-1]):
         rows.pop()
-    names = list(book.sheetnames)
-    if read_only:
-        book.close()
-    return Workbook(names, ws.title, rows, notes)
+    return Workbook(names, title, rows, notes)
 
 
 def _apply_cached_results(stream: IO[bytes], ws: Any, formulas: list[tuple[int, int, str]]) -> None:
@@ -125,7 +231,7 @@ def to_frame(rows: list[list[Any]], columns: list[str]) -> pd.DataFrame:
         numeric = all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values)
         if numeric:
             data[name] = pd.Series(values, dtype="float64")
-        elif all(v is None or isinstance(v, datetime) for v in values):
+        elif all(v is None or (isinstance(v, datetime) and 1678 <= v.year <= 2261) for v in values):
             data[name] = pd.Series(pd.to_datetime(values), dtype="datetime64[ns]")
         else:
             data[name] = pd.Series(values, dtype=object)
