@@ -135,3 +135,14 @@ def test_pages_show_no_english_codes_in_chinese(page: str, state: dict[str, str]
     if expect is not None:
         name = code_label(*expect, lang)
         assert any(name in set(map(str, f.value.stack().unique())) for f in at.dataframe), name
+
+
+@pytest.mark.parametrize("lang", ["en", *CHINESE])
+def test_uploader_drop_zone_text_is_replaced_in_the_users_language(lang: str) -> None:
+    from cxdash.ui.uploader import _css_string, dropzone_css
+
+    css = dropzone_css(lang)
+    assert _css_string(t("imports.ui.dropzone.button", lang)) in css
+    assert _css_string(t("imports.ui.dropzone.hint", lang)) in css
+    assert "stFileUploaderDropzoneInstructions" in css
+    assert _css_string('a"b\\c</style>') == '"a\\"b\\\\c\\3c /style>"'  # nothing can end the string or the sheet
