@@ -3,13 +3,16 @@
 Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would run as a formula in Excel or
 LibreOffice (CSV injection), so such text cells and headers get a leading apostrophe. Numbers, dates and
 booleans are written as they are. CSV is UTF-8 with a byte-order mark so Excel shows Chinese text correctly.
-Used by the pages' download buttons and usable from the CLI; Streamlit-free.
+Used by the pages' download buttons and usable from the CLI; Streamlit-free. A page's download carries the same
+translated headers as its table (:func:`translated_headers`): someone who reads the page in Chinese gets a file
+with Chinese headers; the cells keep the stored values and codes so a file re-imports and sorts the same.
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,8 +20,39 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from cxdash.i18n import catalog, t
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MAX_COLUMN_WIDTH = 60
+# Where the pages' table headers live, most specific areas first; a column found in none keeps its name.
+HEADER_PREFIXES = ("loyalty.col", "experience.col", "improve.col", "sla.col", "overview.col", "targets.col",
+                   "imports.hist.col", "auth.audit.col", "auth.users.col", "org.names.col")
+
+
+def header_label(column: str, lang: str, prefixes: Sequence[str] = HEADER_PREFIXES) -> str:
+    """The translated header of ``column``: the first ``<prefix>.<column>`` key the catalogs hold, else the name."""
+    texts = catalog()
+    for prefix in prefixes:
+        key = f"{prefix}.{column}"
+        if key in texts:
+            return t(key, lang)
+    return str(column)
+
+
+def translated_headers(df: pd.DataFrame, lang: str, labels: Mapping[str, str] | None = None,
+                       prefixes: Sequence[str] = HEADER_PREFIXES) -> pd.DataFrame:
+    """``df`` with headers in ``lang``: ``labels`` (a page's own headers) first, then :func:`header_label`.
+
+    Two columns that would get the same header keep it apart with their stored name in brackets, so no column of
+    the file is ambiguous.
+    """
+    given = labels or {}
+    names = [given.get(str(c)) or header_label(str(c), lang, prefixes) for c in df.columns]
+    seen = [n for n in names if names.count(n) > 1]
+    final = [f"{n} ({c})" if n in seen else n for n, c in zip(names, df.columns, strict=True)]
+    out = df.copy()
+    out.columns = final
+    return out
 
 
 def escape_cell(value: Any) -> Any:

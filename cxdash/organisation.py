@@ -8,7 +8,8 @@ URL and the CLI carry language-independent ids while the widgets show names in t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, Select, select, union
 
@@ -81,14 +82,30 @@ def _as_date(value: date | datetime | str | None) -> date | None:
     return date.fromisoformat(str(value)[:10])  # SQLite may hand back text for aggregates of dates
 
 
-def data_span(engine: Engine) -> tuple[date | None, date | None]:
+def _local_day(value: date | datetime | str | None, zone: str) -> date | None:
+    """The day in ``zone`` of a stored naive-UTC time (SQLite may hand it back as text)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(str(value)) if isinstance(value, str) else value
+    if not isinstance(moment, datetime):
+        return moment
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
+
+
+def data_span(engine: Engine, zone: str | None = None) -> tuple[date | None, date | None]:
     """The first and the latest day holding a survey visit or a ticket (``(None, None)`` on an empty database).
 
-    Each end is read at one end of an index (:func:`cxdash.sqlfuncs.min_max`), so this stays instant at any size.
+    Visit dates are calendar dates already; tickets' times are stored in UTC and counted on their day in ``zone``
+    (default: the deployment's zone, :func:`cxdash.imports.timezones.deployment_zone`), so a ticket created at
+    00:30 on 1 January in Shanghai starts the span on 1 January, not on 31 December. Each end is read at one end
+    of an index (:func:`cxdash.sqlfuncs.min_max`), so this stays instant at any size.
     """
+    from cxdash.imports.timezones import deployment_zone
+
     with engine.connect() as conn:
         r_min, r_max = min_max(conn, survey_response.c.visit_date)
         t_min, t_max = min_max(conn, ticket.c.created_at)
-    firsts = [d for d in (_as_date(r_min), _as_date(t_min)) if d is not None]
-    lasts = [d for d in (_as_date(r_max), _as_date(t_max)) if d is not None]
+        local = zone or deployment_zone(conn)[0]
+    firsts = [d for d in (_as_date(r_min), _local_day(t_min, local)) if d is not None]
+    lasts = [d for d in (_as_date(r_max), _local_day(t_max, local)) if d is not None]
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)

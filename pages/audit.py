@@ -39,4 +39,4 @@ if entries.empty:
 st.caption(tr("auth.audit.shown", n=f"{len(entries):,}"))
 st.dataframe(entries, hide_index=True, width="stretch",
              column_config={c: tr(f"auth.audit.col.{c}") for c in entries.columns})
-download_buttons(entries, "audit-log")
+download_buttons(entries, "audit-log", "auth.audit.col")

@@ -55,7 +55,7 @@ def _drivers() -> None:
     shown = model.table.drop(columns=["driver"])
     shown = shown.assign(kind=[t(f"loyalty.driver_kind.{k}", lang) for k in shown["kind"]])
     st.dataframe(shown, hide_index=True, column_config=_columns(shown))
-    download_buttons(model.table, f"drivers_{outcome}")
+    download_buttons(model.table, f"drivers_{outcome}", _columns(model.table))
 
 
 def _definition_form(d: ChurnDefinition) -> None:
@@ -136,7 +136,7 @@ def _model(res: ChurnDrivers) -> None:
         return
     st.caption(tr("loyalty.risk.caption", shown=len(risk), scored=f"{scored:,}"))
     st.dataframe(risk, hide_index=True, column_config=_columns(risk))
-    download_buttons(risk, "churn_risk")
+    download_buttons(risk, "churn_risk", _columns(risk))
 
 
 st.title(tr("loyalty.page.drivers"))

@@ -17,6 +17,10 @@ from cxdash.ui import imports as ui
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
 
+SHOWN_COLUMNS = ["id", "status", "created_by", "created_at", "kind", "file_name", "rows_read", "rows_loaded",
+                 "rows_updated", "rows_skipped", "rows_rejected", "source", "sha256"]
+HASH_SHOWN = 10
+
 ctx = get_context()
 lang, engine = ctx.lang, ctx.engine
 st.title(tr("imports.page.history"))
@@ -34,7 +38,10 @@ history = list_batches(engine, kind or None)
 if history.empty:
     st.info(tr("imports.hist.empty"))
     st.stop()
-shown = history.drop(columns=["mapping"]).copy()
+# Status and who/when first; the 64-character hash only identifies a file, so a short prefix here and the whole
+# hash in the batch's details (it used to push status and who/when off the screen).
+shown = history[[c for c in SHOWN_COLUMNS if c in history.columns]].copy()
+shown["sha256"] = shown["sha256"].map(lambda h: f"{h[:HASH_SHOWN]}…" if isinstance(h, str) and h else h)
 shown["kind"] = shown["kind"].map(lambda k: t(f"imports.kind.{k}", lang))
 shown["status"] = shown["status"].map(lambda s: t(f"imports.status.{s}", lang))
 st.dataframe(shown, hide_index=True, width="stretch",
@@ -44,6 +51,7 @@ batches = history.set_index("id")
 pick = st.selectbox(tr("imports.hist.pick"), list(batches.index), key="hist_batch",
                     format_func=lambda b: f"{b} · {batches.loc[b, 'file_name']}")
 with st.expander(tr("imports.hist.details", batch=pick)):
+    st.caption(tr("imports.hist.sha256", sha=batches.loc[pick, "sha256"]))
     st.json(batches.loc[pick, "mapping"] or {})
 if "delete_batch" not in allowed or batches.loc[pick, "status"] == "deleted":
     st.stop()

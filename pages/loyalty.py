@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.charts.loyalty import breakdown_chart, effort_chart, failures_chart, trend_chart
+from cxdash.code_labels import code_label
 from cxdash.i18n import t
 from cxdash.metrics.churn_definition import load_rule
 from cxdash.metrics.churn_notes import churn_note
@@ -131,7 +132,9 @@ def _effort() -> None:
         col.altair_chart(effort_chart(res.table, dim or "ces", measure, lang), width="stretch")
     st.caption(tr("loyalty.sizes", responses=f"{res.responses:,}", customers=f"{res.customers:,}")
                + (" " + tr("loyalty.sampled_of", total=f"{res.total:,}") if res.sampled else ""))
-    st.dataframe(res.table, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in res.table.columns})
+    shown = res.table.assign(dimension=[code_label("measure", d, lang) for d in res.table["dimension"]],
+                             level=[t(f"loyalty.level.{v}", lang) if v in ("yes", "no") else v for v in res.table["level"]])
+    st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
     download_buttons(res.table, "loyalty_effort")
 
 

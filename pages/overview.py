@@ -137,7 +137,7 @@ def _worst() -> None:
 def _download(ov: Overview) -> None:
     table = pd.DataFrame(ov.records())
     table.insert(1, "title", [tr(f"overview.kpi.{k}.title") for k in table["key"]])
-    download_buttons(table, "cxdash_overview")
+    download_buttons(table, "cxdash_overview", "export.overview")
 
 
 ov = cached(overview, ctx.filters, churn_mode=churn_mode())

@@ -14,6 +14,7 @@ from cxdash.charts.sla import (
     ftf_trend_chart,
     pareto_chart,
 )
+from cxdash.code_labels import PREFIXES, code_label
 from cxdash.i18n import t
 from cxdash.metrics.sla import backlog_by_age, sla_summary, sla_trend
 from cxdash.metrics.sla_breakdown import GROUPINGS, category_pareto, sla_breakdown
@@ -74,14 +75,14 @@ def _breakdown_section(by: str, rates: tuple[str, ...], prefix: str) -> None:
     if bd.empty:
         st.info(tr("app.no_data"))
         return
+    if by in PREFIXES:  # uploaded codes (priority, category, channel): their names in the user's language
+        bd = bd.assign(name=[code_label(by, k, lang) if isinstance(k, str) else n for k, n in zip(bd["key"], bd["name"], strict=True)])
     chart_key = f"{prefix}_chart"
     st.altair_chart(breakdown_chart(bd, lang, rates), key=chart_key, on_select=partial(_drill_breakdown, chart_key, by),
                     selection_mode="pick", width="stretch")
     cols = ["name", "n", *rates, "frt_n", "res_n", "frt_median", "frt_p90", "res_median", "res_p90", "resolved",
             "chased_rate", "merged"]
     shown = bd[cols].copy()
-    if by == "priority":
-        shown["name"] = ui.translate_codes(bd[["key"]].rename(columns={"key": "priority"}))["priority"]
     table_key = f"{prefix}_table"
     st.dataframe(shown, hide_index=True, key=table_key, on_select=partial(_drill_table, table_key, bd["key"].tolist(), by),
                  selection_mode="single-row",

@@ -18,7 +18,7 @@ from cxdash.imports.kinds import KINDS
 from cxdash.imports.mapping import Mapping
 from cxdash.imports.pipeline import ImportOptions, Prepared, run_import, upload_limits
 from cxdash.imports.saved import get_mapping, list_mappings, save_mapping
-from cxdash.imports.timezones import default_zone
+from cxdash.imports.timezones import default_zone_reason
 from cxdash.imports.workbooks import sheet_names
 from cxdash.ui import imports as ui
 from cxdash.ui import near_matches
@@ -53,7 +53,7 @@ if kind == "catalog" and "edit_catalog" in ACTIONS.get(ctx.role, frozenset()):
 st.subheader(tr("imports.ui.step2"))
 limit = upload_limits(engine)
 st.caption(tr("imports.ui.limit", mb=f"{limit.max_bytes / 1048576:g}", rows=f"{limit.max_rows:,}"))
-upload = st.file_uploader(tr("imports.ui.uploader"), type=["csv", "tsv", "txt", "xlsx", "xlsm"], key="imp_file",
+upload = st.file_uploader(tr("imports.ui.uploader"), type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls"], key="imp_file",
                           help=tr("imports.ui.uploader_help"))
 if upload is None:
     st.stop()
@@ -115,7 +115,8 @@ current = Prepared(table, prepared.sample, mapping, prepared.unknown_touchpoints
 current.scales = ui.scale_decisions(prepared, mapping, saved, lang, token)
 questions = ui.unanswered(current.scales, lang)
 mapping.date_order, mapping.source = ui.date_and_source(saved or prepared.mapping, lang, token)
-mapping.timezone = ui.timezone_select(prepared.mapping, default_zone(engine), lang, token)
+zone, zone_reason = default_zone_reason(engine)
+mapping.timezone = ui.timezone_select(prepared.mapping, zone, lang, token, zone_reason)
 s1, s2 = st.columns([3, 1])
 name = s1.text_input(tr("imports.ui.save_mapping"), value=saved_name, key=f"imp_save_name_{token}")
 if s2.button(tr("imports.ui.save_button"), key="imp_save_mapping") and name.strip():

@@ -10,7 +10,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from cxdash.charts.theme import SERVICE_COLOURS, SLA_STATE_COLOURS, coded_colour, labels_for
+from cxdash.charts.theme import SERVICE_COLOURS, SLA_STATE_COLOURS, coded_colour, label_expr, labels_for
+from cxdash.code_labels import code_label
 from cxdash.i18n import t
 
 PICK = "pick"
@@ -134,22 +135,26 @@ def pareto_chart(df: pd.DataFrame, lang: str, measure: str = "volume") -> alt.La
     """Categories as bars of the measure (largest first) with the cumulative share as a line; click a bar to
     list the category's tickets."""
     data = df.assign(category=df["category"].fillna(t("sla.value.none", lang)))
+    # The stored code stays the data (a click drills by it); the axis and tooltip show its name in ``lang``.
+    data["category_name"] = [code_label("category", c, lang) for c in data["category"]]
+    names = dict(zip(data["category"].astype(str), data["category_name"], strict=True))
     order = data["category"].tolist()
     value_title = t(f"sla.pareto.{measure}", lang)
     pick = alt.selection_point(name=PICK, fields=["category"])
     base = alt.Chart(data, title=t("sla.chart.pareto", lang)).encode(
-        x=alt.X("category:N", sort=order, title=t("sla.col.category", lang), axis=alt.Axis(labelAngle=-30))
+        x=alt.X("category:N", sort=order, title=t("sla.col.category", lang),
+                axis=alt.Axis(labelAngle=-30, labelExpr=label_expr(names)))
     )
     bars = base.mark_bar().encode(
         y=alt.Y("value:Q", title=value_title),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.5)),
-        tooltip=[alt.Tooltip("category:N", title=t("sla.col.category", lang)),
+        tooltip=[alt.Tooltip("category_name:N", title=t("sla.col.category", lang)),
                  alt.Tooltip("value:Q", title=value_title),
                  alt.Tooltip("share:Q", title=t("sla.col.share", lang), format=".1%")],
     ).add_params(pick)
     line = base.mark_line(point=True, color="#d62728").encode(
         y=alt.Y("cum_share:Q", title=t("sla.col.cum_share", lang), axis=RATE_AXIS, scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("category:N", title=t("sla.col.category", lang)),
+        tooltip=[alt.Tooltip("category_name:N", title=t("sla.col.category", lang)),
                  alt.Tooltip("cum_share:Q", title=t("sla.col.cum_share", lang), format=".1%")],
     )
     return alt.layer(bars, line).resolve_scale(y="independent")

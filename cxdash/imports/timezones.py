@@ -2,8 +2,10 @@
 
 The store keeps timestamps as naive UTC (:mod:`cxdash.sla.calendar`). Helpdesk and survey exports usually write
 local wall-clock times ("2026-11-20 09:15") with no offset, so an upload says which zone those times are in:
-by default the zone of the default SLA policy's business calendar (the desk the tickets are measured against),
-else UTC. Values that carry an offset or ``Z`` are already absolute and ignore the choice.
+by default the deployment's zone (:func:`deployment_zone`): the ``imports.default_timezone`` setting when an admin
+set one, else the zone of the default SLA policy's business calendar (the desk the tickets are measured against),
+else UTC. Values that carry an offset or ``Z`` are already absolute and ignore the choice. The same zone names the
+local day of a stored UTC time (the sidebar's data span).
 """
 
 from __future__ import annotations
@@ -44,26 +46,66 @@ def valid_zone(name: str | None) -> bool:
     return True
 
 
-def default_timezone(conn: Connection) -> str:
-    """The zone of the default SLA policy's calendar: the active priority-only "normal" policy, else the first
-    active policy in the SLA module's order; UTC when there is no policy (or its zone is unknown)."""
+ZONE_SETTING = "imports.default_timezone"
+# Why the default zone is what it is (``imports.tz_reason.<reason>`` on the mapping step).
+REASONS = ("setting", "sla", "utc")
+
+
+def deployment_zone(conn: Connection) -> tuple[str, str]:
+    """The deployment's local zone and why: ``(zone, reason)`` with ``reason`` one of :data:`REASONS`.
+
+    The ``imports.default_timezone`` setting wins when it names a known zone; else the zone of the default SLA
+    policy's calendar (the active priority-only "normal" policy, else the first active policy in the SLA module's
+    order); else UTC, so a deployment without SLA policies (no demo) never guesses a zone.
+    """
+    from cxdash.db import get_setting
     from cxdash.schema import business_calendar
     from cxdash.sla.policies import DEFAULT_PRIORITY, list_policies
 
+    configured = get_setting(conn, ZONE_SETTING)
+    if isinstance(configured, str) and valid_zone(configured):
+        return configured, "setting"
     policies = list_policies(conn, active_only=True)
     if not policies:
-        return UTC
+        return UTC, "utc"
     chosen = next((p for p in policies if p.priority == DEFAULT_PRIORITY and p.specificity == 0), policies[0])
     zone = conn.execute(
         select(business_calendar.c.timezone).where(business_calendar.c.id == chosen.calendar_id)
     ).scalar()
-    return str(zone) if valid_zone(zone) else UTC
+    return (str(zone), "sla") if valid_zone(zone) else (UTC, "utc")
+
+
+def default_timezone(conn: Connection) -> str:
+    """The zone of times without an offset when an upload does not say: :func:`deployment_zone`'s zone."""
+    return deployment_zone(conn)[0]
 
 
 def default_zone(engine: Engine) -> str:
     """:func:`default_timezone` on a connection of its own (for the upload page)."""
     with engine.connect() as conn:
         return default_timezone(conn)
+
+
+def default_zone_reason(engine: Engine) -> tuple[str, str]:
+    """:func:`deployment_zone` on a connection of its own (the upload page shows the reason)."""
+    with engine.connect() as conn:
+        return deployment_zone(conn)
+
+
+def set_default_zone(engine: Engine, zone: str | None, actor: str | None = None) -> None:
+    """Set the deployment's zone (``None`` or "" forgets it, back to the SLA calendar's zone or UTC), audited.
+
+    Raises:
+        ValueError: ``zone`` is not a time zone the system knows.
+    """
+    from cxdash.audit import record_audit
+    from cxdash.db import put_setting
+
+    if zone and not valid_zone(zone):
+        raise ValueError(f"unknown time zone: {zone!r} (use an IANA name such as Asia/Shanghai, or UTC)")
+    with engine.begin() as conn:
+        put_setting(conn, ZONE_SETTING, zone or None)
+        record_audit(conn, actor, "edit_settings", "setting", ZONE_SETTING, {"timezone": zone or None})
 
 
 def zone_offset(name: str, at: datetime | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Display names of organisation units (and the plain values of channels and segments) for tables and charts."""
+"""Display names of organisation units (and of channel and segment codes) for tables and charts."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from cxdash.code_labels import PREFIXES, code_label
 from cxdash.schema import person, region, site, team
 from cxdash.unit_names import display_expr, distinct_labels
 
@@ -15,14 +16,15 @@ _TABLES = {"region": region, "site": site, "team": team, "person": person}
 
 
 def org_names(conn: Connection, by: str, keys: Sequence[Any], lang: str = "en") -> dict[Any, str]:
-    """Map ids of ``by`` ("region", "site", "team", "person") to names; channels and segments map to themselves.
+    """Map ids of ``by`` ("region", "site", "team", "person") to names; channels and segments to their display
+    names (:func:`cxdash.code_labels.code_label`: a code the catalogs know in ``lang``, else as uploaded).
 
     Names are in ``lang`` with the fallbacks of :func:`cxdash.unit_names.display_expr`. Teams are shown with
     their site ("Site one / Team two") since team names repeat across sites; two units whose names would read
     alike get their codes added (:func:`cxdash.unit_names.distinct_labels`).
     """
-    if by not in _TABLES:
-        return {k: str(k) for k in keys}
+    if by not in _TABLES:  # uploaded codes: a known code's name in ``lang``, else the code as uploaded
+        return {k: code_label(by, k, lang) if by in PREFIXES else str(k) for k in keys}
     ids = [int(k) for k in keys if k is not None]
     if not ids:
         return {}

@@ -124,7 +124,7 @@ def downloads(df: pd.DataFrame, name: str) -> None:
     """CSV and XLSX download buttons (formula-escaped) through the frame's shared widget."""
     from cxdash.ui.widgets import download_buttons
 
-    download_buttons(df, name)
+    download_buttons(df, name, "improve.col")
 
 
 def text_or(value: object, fallback: str) -> str:

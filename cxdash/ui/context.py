@@ -54,3 +54,9 @@ def tr(key: str, **kwargs: object) -> str:
     """Translate ``key`` into the current language."""
     ctx = st.session_state.get(_KEY)
     return t(key, ctx.lang if ctx else "en", **kwargs)
+
+
+def current_lang() -> str:
+    """The current page's language (English before the frame has run)."""
+    ctx = st.session_state.get(_KEY)
+    return ctx.lang if ctx else "en"

@@ -85,7 +85,7 @@ def downloads(df: pd.DataFrame, name: str) -> None:
     """CSV and XLSX downloads (formula-escaped) through the frame's shared widget."""
     from cxdash.ui.widgets import download_buttons
 
-    download_buttons(df, name)
+    download_buttons(df, name, "experience.col")
 
 
 def show_error(exc: Exception) -> None:

@@ -45,6 +45,7 @@ from cxdash.ui.context import _KEY as CONTEXT_KEY
 from cxdash.ui.context import PageContext, set_context, tr
 from cxdash.ui.filters import current_language, language_switch, sidebar_filters
 from cxdash.ui.navigation import PAGES, SECTIONS, PageSpec
+from cxdash.ui.uploader import translate_dropzones
 from cxdash.ui.widgets import show_error
 from cxdash.warmup import prepare_process
 
@@ -328,6 +329,7 @@ def _run_frame() -> None:
     if cached(data_span)[1] is None and spec.section not in ("data", "admin") and cached(is_empty):
         _show_empty_database()  # uploads and settings still work on an empty database
         return
+    translate_dropzones(lang)  # Streamlit's uploader text is English whatever the page's language
     try:
         page.run()
     except Exception as exc:

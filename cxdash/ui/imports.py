@@ -325,18 +325,22 @@ def zone_label(zone: str, lang: str) -> str:
     return t("imports.ui.tz_label", lang, name=name, zone=zone, offset=zone_offset(zone))
 
 
-def timezone_select(mapping: Mapping, default: str, lang: str, token: str) -> str | None:
+def timezone_select(mapping: Mapping, default: str, lang: str, token: str, reason: str | None = None) -> str | None:
     """The time zone of times written without an offset (kinds with date-times only; None for the others).
 
-    Starts from the mapping's zone (a saved mapping's, else the SLA default) and offers the common zones.
+    Starts from the mapping's zone (a saved mapping's, else the deployment's default) and offers the common zones;
+    a caption says which zone is the default and why (``reason``: setting, SLA calendar or UTC).
     """
     if not has_times(mapping.kind):
         return None
     current = mapping.timezone or default
     zones = list(COMMON_ZONES) if current in COMMON_ZONES else [current, *COMMON_ZONES]
-    return str(st.selectbox(t("imports.ui.timezone", lang), zones, index=zones.index(current),
-                            format_func=lambda z: zone_label(z, lang), key=f"imp_timezone_{token}",
-                            help=t("imports.ui.timezone_help", lang, default=default)))
+    chosen = str(st.selectbox(t("imports.ui.timezone", lang), zones, index=zones.index(current),
+                              format_func=lambda z: zone_label(z, lang), key=f"imp_timezone_{token}",
+                              help=t("imports.ui.timezone_help", lang, default=default)))
+    if reason:
+        st.caption(t(f"imports.tz_reason.{reason}", lang, zone=zone_label(default, lang)))
+    return chosen
 
 
 def progress(label_key: str, lang: str) -> tuple[Any, Callable[[int, int], None]]:

@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from cxdash.code_labels import label_codes
 from cxdash.metrics.sla import SlaSummary
 from cxdash.metrics.sla_lists import Drill
 from cxdash.metrics.sla_sql import utcnow
-from cxdash.ui.context import tr
+from cxdash.ui.context import current_lang, tr
 from cxdash.ui.experience import picked  # noqa: F401 - the service page calls it as ui.picked
 from cxdash.ui.url_state import from_url, to_url  # noqa: F401 - the pages call them as ui.from_url / ui.to_url
 
@@ -108,12 +109,13 @@ def column_config(columns: tuple[str, ...]) -> dict[str, Any]:
 
 
 def translate_codes(df: pd.DataFrame) -> pd.DataFrame:
-    """Status, priority and target codes in the current language (the stored codes stay in downloads)."""
+    """Status, priority, target, category and channel codes in the current language (the stored codes stay in
+    downloads); a category or channel the catalogs do not know is shown as uploaded."""
     out = df.copy()
     for col, prefix in (("status", "sla.status"), ("priority", "sla.priority"), ("target", "sla.target")):
         if col in out.columns:
             out[col] = [tr(f"{prefix}.{v}") if isinstance(v, str) and v in _KNOWN[col] else v for v in out[col]]
-    return out
+    return label_codes(out, {"category": "category", "channel": "channel"}, current_lang())
 
 
 _KNOWN = {
@@ -127,4 +129,4 @@ def downloads(df: pd.DataFrame, name: str) -> None:
     """CSV and XLSX downloads (formula-escaped) through the frame's shared widget."""
     from cxdash.ui.widgets import download_buttons
 
-    download_buttons(df, name)
+    download_buttons(df, name, "sla.col")

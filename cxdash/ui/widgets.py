@@ -7,14 +7,16 @@ once so every page shows a share, a score or a count the same way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from cxdash.export import to_csv_bytes, to_xlsx_bytes
+from cxdash.export import HEADER_PREFIXES, to_csv_bytes, to_xlsx_bytes, translated_headers
 from cxdash.metrics.kpi_cards import COUNT, POINTS, SCALE, SHARE, SIGNIFICANT, WITHIN_NOISE, KpiCard
-from cxdash.ui.context import tr
+from cxdash.ui.context import current_lang, tr
 
 _LOG = logging.getLogger("cxdash.ui")
 LOW_SAMPLE = 30
@@ -112,8 +114,18 @@ def low_sample_note(n: int) -> None:
     st.caption(f":orange[:material/warning: {tr('shell.low_sample', n=n)}]")
 
 
-def download_buttons(df: pd.DataFrame, name: str) -> None:
-    """CSV and Excel download buttons side by side; text that could run as a formula is escaped."""
+def download_buttons(df: pd.DataFrame, name: str, headers: Mapping[str, Any] | str | None = None) -> None:
+    """CSV and Excel download buttons side by side; text that could run as a formula is escaped.
+
+    Headers are in the page's language: ``headers`` is the table's ``column_config`` (its labels are used) or the
+    catalog prefix of the page's headers (``"sla.col"``); other columns are looked up in every area's headers.
+    """
+    lang = current_lang()
+    if isinstance(headers, str):
+        df = translated_headers(df, lang, prefixes=(headers, *HEADER_PREFIXES))
+    else:
+        labels = {str(c): _config_label(v) for c, v in (headers or {}).items()}
+        df = translated_headers(df, lang, {c: v for c, v in labels.items() if v})
     row = st.container(horizontal=True)
     # Callables: the files are built only when someone clicks, not on every rerun.
     row.download_button(tr("shell.download.csv"), lambda: to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
@@ -121,6 +133,16 @@ def download_buttons(df: pd.DataFrame, name: str) -> None:
     row.download_button(tr("shell.download.xlsx"), lambda: to_xlsx_bytes(df), file_name=f"{name}.xlsx",
                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"dl_{name}_xlsx", icon=":material/table_view:", on_click="ignore")
+
+
+def _config_label(value: Any) -> str | None:
+    """The header a ``column_config`` entry gives (a plain string or a column type's ``label``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        label = value.get("label")
+        return str(label) if label else None
+    return None
 
 
 def show_error(exc: BaseException) -> None:
