@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
 from cxdash.filters import Filters
+from cxdash.metrics.significance import wilson
 from cxdash.metrics.sla_sql import (
     base_where,
     breached_open,
@@ -40,6 +41,11 @@ class Rate:
     def of(cls, k: int | None, n: int | None) -> Rate:
         """Build from counts (None counts as 0)."""
         return cls(int(n or 0), int(k or 0), ratio(k, n))
+
+    @property
+    def ci(self) -> tuple[float | None, float | None]:
+        """The Wilson 95 % interval of the share (``(None, None)`` when n = 0), as the overview's share cards."""
+        return wilson(self.k, self.n)
 
 
 @dataclass(frozen=True)
