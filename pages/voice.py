@@ -9,7 +9,7 @@ import streamlit as st
 
 from cxdash.charts.loyalty import themes_chart
 from cxdash.i18n import t
-from cxdash.metrics.themes import theme_comments, voice
+from cxdash.metrics.themes import MIN_COUNT, theme_comments, voice
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
@@ -32,25 +32,51 @@ def _pick_from_table(table_key: str, terms: list[str]) -> None:
         st.session_state[TERM_KEY] = terms[rows[0]]
 
 
+# Lifts and shares carry their definition as column help, one click away; simple local formats (the shared
+# number formatter is another branch's work).
+_NUMBER_COLUMNS = {"lift": "%.2f", "lift_low": "%.2f", "lift_high": "%.2f", "group_lift": "%.2f",
+                   "group_share": "percent", "detractor_share": "percent", "promoter_share": "percent"}
+_HELP_COLUMNS = ("lift", "lift_low", "lift_high", "group_lift", "group_share")
+
+
+def _columns(columns) -> dict:  # noqa: ANN001 - a pandas Index
+    cfg: dict = {}
+    for c in columns:
+        label = tr(f"loyalty.col.{c}")
+        if c in _NUMBER_COLUMNS:
+            cfg[c] = st.column_config.NumberColumn(
+                label, format=_NUMBER_COLUMNS[c], help=tr(f"loyalty.help.col.{c}") if c in _HELP_COLUMNS else None)
+        else:
+            cfg[c] = label
+    return cfg
+
+
 def _themes(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
     st.caption(tr("loyalty.voice.sizes", comments=f"{v.comments:,}", sampled=f"{v.sampled:,}",
                   detractors=f"{v.detractors:,}", promoters=f"{v.promoters:,}"))
     if v.themes.empty:
         st.info(tr("loyalty.no_data"))
         return
+    st.caption(tr("loyalty.voice.complaint_rule", min=MIN_COUNT))
     complaints, praise = st.tabs([tr("loyalty.voice.complaints"), tr("loyalty.voice.praise")])
     with complaints:
-        st.altair_chart(themes_chart(v.themes, lang), key="voc_chart", on_select=partial(_pick_from_chart, "voc_chart"),
-                        selection_mode="theme", width="stretch")
-        st.caption(tr("loyalty.voice.click"))
-        st.dataframe(v.themes, hide_index=True, key="voc_table", selection_mode="single-row",
-                     on_select=partial(_pick_from_table, "voc_table", v.themes["term"].tolist()),
-                     column_config={c: tr(f"loyalty.col.{c}") for c in v.themes.columns})
+        if v.complaints.empty:
+            st.info(tr("loyalty.voice.no_complaints", n=f"{v.detractors:,}", min=MIN_COUNT))
+        else:
+            st.altair_chart(themes_chart(v.complaints, lang), key="voc_chart",
+                            on_select=partial(_pick_from_chart, "voc_chart"), selection_mode="theme", width="stretch")
+            st.caption(tr("loyalty.voice.click"))
+            st.dataframe(v.complaints, hide_index=True, key="voc_table", selection_mode="single-row",
+                         on_select=partial(_pick_from_table, "voc_table", v.complaints["term"].tolist()),
+                         column_config=_columns(v.complaints.columns))
     with praise:
-        praise_rows = v.themes.sort_values("lift").head(20)
-        st.dataframe(praise_rows, hide_index=True, key="voc_praise", selection_mode="single-row",
-                     on_select=partial(_pick_from_table, "voc_praise", praise_rows["term"].tolist()),
-                     column_config={c: tr(f"loyalty.col.{c}") for c in v.themes.columns})
+        if v.praise.empty:
+            st.info(tr("loyalty.voice.no_praise", n=f"{v.promoters:,}", min=MIN_COUNT))
+        else:
+            praise_rows = v.praise.head(20)
+            st.dataframe(praise_rows, hide_index=True, key="voc_praise", selection_mode="single-row",
+                         on_select=partial(_pick_from_table, "voc_praise", praise_rows["term"].tolist()),
+                         column_config=_columns(praise_rows.columns))
     download_buttons(v.themes, "themes")
 
 
@@ -58,11 +84,10 @@ def _groups(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
     by_tier, by_tp, emerging = st.tabs([tr("loyalty.voice.by_tier"), tr("loyalty.voice.by_touchpoint"),
                                         tr("loyalty.voice.emerging")])
     tier_rows = v.by_tier.assign(group=[t(f"loyalty.group.{g}", lang) for g in v.by_tier["group"]])
-    by_tier.dataframe(tier_rows, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in tier_rows.columns})
-    by_tp.dataframe(v.by_touchpoint, hide_index=True,
-                    column_config={c: tr(f"loyalty.col.{c}") for c in v.by_touchpoint.columns})
+    by_tier.dataframe(tier_rows, hide_index=True, column_config=_columns(tier_rows.columns))
+    by_tp.dataframe(v.by_touchpoint, hide_index=True, column_config=_columns(v.by_touchpoint.columns))
     emerging.caption(tr("loyalty.help.emerging", n=f"{v.previous_sampled:,}"))
-    emerging.dataframe(v.emerging, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in v.emerging.columns})
+    emerging.dataframe(v.emerging, hide_index=True, column_config=_columns(v.emerging.columns))
 
 
 def _comments() -> None:

@@ -166,8 +166,9 @@ def test_theme_list_surfaces_the_demo_complaints(server, browser, lang) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, f"loyalty_voice_{lang}")
 
-    # Clicking the first bar (the surest complaint) lists its comments.
-    first = page.locator('[data-testid="stVegaLiteChart"]').first.locator(".mark-rect path").first
+    # Clicking the first point (the surest complaint; the chart draws each lift as a point on its interval) lists
+    # its comments.
+    first = page.locator('[data-testid="stVegaLiteChart"]').first.locator(".mark-symbol path").first
     first.click()
     heading = t("loyalty.voice.comments_of", lang).split("{")[0]
     page.get_by_text(heading).first.wait_for(timeout=60_000)

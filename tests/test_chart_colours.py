@@ -147,7 +147,8 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "loyalty.forest_plot": lambda lang: loyalty.forest_plot(_forest(), lang),
     "loyalty.km_chart": lambda lang: loyalty.km_chart(_km(), lang),
     "loyalty.themes_chart": lambda lang: loyalty.themes_chart(
-        pd.DataFrame({"term": ["wait"], "lift": [2.0], "lift_low": [1.2], "detractors": [5], "promoters": [1],
+        pd.DataFrame({"term": ["wait"], "lift": [2.0], "lift_low": [1.2], "lift_high": [3.3], "detractors": [5],
+                      "promoters": [1],
                       "comments": [6]}), lang),
     "sla.compliance_trend_chart": lambda lang: sla.compliance_trend_chart(_sla_trend(), lang),
     "sla.ftf_trend_chart": lambda lang: sla.ftf_trend_chart(_sla_trend(), lang),

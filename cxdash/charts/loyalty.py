@@ -185,25 +185,29 @@ def km_chart(curves: pd.DataFrame, lang: str) -> alt.Chart:
 
 
 def themes_chart(themes: pd.DataFrame, lang: str, top: int = 20) -> alt.LayerChart:
-    """The first ``top`` themes in their ranking as lift bars, each with a tick at the lower end of its 95 %
-    interval (the ranking key) and a rule at lift 1 (parity); clickable (a point selection on ``term``).
+    """The first ``top`` themes in their ranking (by ``lift_low``, the lower end of the 95 % interval, as the
+    subtitle says): each term's interval ``lift_low``-``lift_high`` as a rule and its lift as a point, with a
+    dashed rule at lift 1 (parity); clickable (a point selection on ``term``).
 
-    The axis is linear: bars on a log axis have no baseline, and Vega-Lite then draws none of them.
+    The axis is logarithmic: lift is a ratio, so 0.5 and 2 lie equally far from parity and a wide upper end does
+    not squash every other interval.
     """
     data = themes.head(top)
     pick = alt.selection_point(fields=["term"], name="theme")
     y = alt.Y("term:N", sort=data["term"].tolist(), title=t("loyalty.col.term", lang))
-    base = alt.Chart(data, title=t("loyalty.chart.themes", lang))
-    bars = base.mark_bar().encode(
-        y=y, x=alt.X("lift:Q", title=t("loyalty.col.lift", lang)),
-        color=alt.condition(pick, alt.value(BAD), alt.value("#ef9a9a")),
-        tooltip=[alt.Tooltip("term:N", title=t("loyalty.col.term", lang)),
-                 alt.Tooltip("lift:Q", title=t("loyalty.col.lift", lang), format=".1f"),
-                 alt.Tooltip("lift_low:Q", title=t("loyalty.col.lift_low", lang), format=".1f"),
-                 alt.Tooltip("detractors:Q", title=t("loyalty.col.detractors", lang)),
-                 alt.Tooltip("promoters:Q", title=t("loyalty.col.promoters", lang)),
-                 alt.Tooltip("comments:Q", title=t("loyalty.col.comments", lang))],
-    ).add_params(pick)
-    low = base.mark_tick(color="#212121", thickness=2).encode(y=y, x="lift_low:Q")
+    title = alt.TitleParams(t("loyalty.chart.themes", lang), subtitle=t("loyalty.voice.sorted_by_low", lang))
+    base = alt.Chart(data, title=title)
+    x = alt.X("lift_low:Q", title=t("loyalty.col.lift", lang), scale=alt.Scale(type="log"))
+    tooltip = [alt.Tooltip("term:N", title=t("loyalty.col.term", lang)),
+               alt.Tooltip("lift:Q", title=t("loyalty.col.lift", lang), format=".1f"),
+               alt.Tooltip("lift_low:Q", title=t("loyalty.col.lift_low", lang), format=".1f"),
+               alt.Tooltip("lift_high:Q", title=t("loyalty.col.lift_high", lang), format=".1f"),
+               alt.Tooltip("detractors:Q", title=t("loyalty.col.detractors", lang)),
+               alt.Tooltip("promoters:Q", title=t("loyalty.col.promoters", lang)),
+               alt.Tooltip("comments:Q", title=t("loyalty.col.comments", lang))]
+    interval = base.mark_rule(strokeWidth=3).encode(
+        y=y, x=x, x2="lift_high:Q", color=alt.condition(pick, alt.value(BAD), alt.value("#ef9a9a")), tooltip=tooltip)
+    point = base.mark_point(filled=True, size=70, color="#212121").encode(
+        y=y, x=alt.X("lift:Q", scale=alt.Scale(type="log")), tooltip=tooltip).add_params(pick)
     parity = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 3], color=NEUTRAL).encode(x="x:Q")
-    return alt.LayerChart(layer=[bars, low, parity])
+    return alt.LayerChart(layer=[interval, point, parity])

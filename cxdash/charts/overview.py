@@ -84,27 +84,37 @@ def tier_trend_chart(trend: pd.DataFrame, lang: str) -> alt.Chart:
     )
 
 
-def service_trend_chart(trend: pd.DataFrame, lang: str) -> alt.Chart:
-    """SLA first-response and resolution compliance and first-time fix by month, one line each."""
+def service_trend_chart(trend: pd.DataFrame, lang: str) -> alt.LayerChart:
+    """SLA first-response and resolution compliance and first-time fix by month: one line each over its 95 %
+    (Wilson) interval as a band.
+
+    The share axis spans 0-100 %, as on the other share charts: an axis zoomed to the data (86-92 %) makes a
+    one-point wobble look like a collapse, and the bands show what change is noise.
+    """
     data = trend[trend["kpi"].isin(SERVICE_KPIS)].copy()
     data["label"] = data["kpi"].map(lambda k: kpi_title(k, lang))
     names = {k: kpi_title(k, lang) for k in SERVICE_KPIS}
-    return (
-        alt.Chart(data, title=t("overview.trend.service_title", lang))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("month:O", title=t("overview.trend.month", lang)),
-            y=alt.Y("value:Q", title=t("overview.trend.share", lang), axis=alt.Axis(format=".0%"),
-                    scale=alt.Scale(zero=False)),
-            color=coded_colour("kpi", OVERVIEW_SERVICE_COLOURS, names, t("overview.trend.kpi", lang)),
-            tooltip=[
-                alt.Tooltip("month:O", title=t("overview.trend.month", lang)),
-                alt.Tooltip("label:N", title=t("overview.trend.kpi", lang)),
-                alt.Tooltip("value:Q", title=t("overview.trend.share", lang), format=".1%"),
-                alt.Tooltip("n:Q", title=t("overview.trend.n", lang)),
-            ],
-        )
+    month = alt.X("month:O", title=t("overview.trend.month", lang))
+    share = alt.Scale(domain=[0, 1])
+    colour = coded_colour("kpi", OVERVIEW_SERVICE_COLOURS, names, t("overview.trend.kpi", lang))
+    base = alt.Chart(data, title=t("overview.trend.service_title", lang))
+    band = base.mark_area(opacity=0.15).encode(
+        x=month, y=alt.Y("ci_low:Q", title=t("overview.trend.share", lang), axis=alt.Axis(format=".0%"), scale=share),
+        y2="ci_high:Q", color=colour)
+    line = base.mark_line(point=True).encode(
+        x=month,
+        y=alt.Y("value:Q", title=t("overview.trend.share", lang), axis=alt.Axis(format=".0%"), scale=share),
+        color=colour,
+        tooltip=[
+            alt.Tooltip("month:O", title=t("overview.trend.month", lang)),
+            alt.Tooltip("label:N", title=t("overview.trend.kpi", lang)),
+            alt.Tooltip("value:Q", title=t("overview.trend.share", lang), format=".1%"),
+            alt.Tooltip("ci_low:Q", title=t("overview.trend.ci_low", lang), format=".1%"),
+            alt.Tooltip("ci_high:Q", title=t("overview.trend.ci_high", lang), format=".1%"),
+            alt.Tooltip("n:Q", title=t("overview.trend.n", lang)),
+        ],
     )
+    return alt.LayerChart(layer=[band, line])
 
 
 def worst_touchpoints_chart(df: pd.DataFrame, lang: str) -> alt.LayerChart:

@@ -13,6 +13,7 @@ import pandas as pd
 from cxdash.charts.theme import SERVICE_COLOURS, SLA_STATE_COLOURS, coded_colour, label_expr, labels_for
 from cxdash.code_labels import code_label
 from cxdash.i18n import t
+from cxdash.metrics.sla import INTERVAL_RATES
 
 PICK = "pick"
 RATE_AXIS = alt.Axis(format="%")
@@ -25,43 +26,59 @@ def _series_colour(series: dict[str, str], lang: str) -> alt.Color:
 
 
 def _fold(df: pd.DataFrame, x: str, series: dict[str, str]) -> pd.DataFrame:
-    """Long form of the rate columns in ``series`` (column -> translated label) with their n."""
+    """Long form of the rate columns in ``series`` (column -> translated label) with the rate's own n (its
+    denominator, :data:`~cxdash.metrics.sla.INTERVAL_RATES`) and its 95 % interval where the frame has them."""
+    cols = [x, "series", "measure", "rate", "n", "ci_low", "ci_high"]
     parts = []
     for col, label in series.items():
         if col in df.columns:
-            parts.append(pd.DataFrame({x: df[x], "series": label, "measure": col, "rate": df[col], "n": df["n"]}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[x, "series", "measure", "rate", "n"])
+            n_col = INTERVAL_RATES.get(col, "n")
+            nan = pd.Series(float("nan"), index=df.index)
+            parts.append(pd.DataFrame({x: df[x], "series": label, "measure": col, "rate": df[col],
+                                       "n": df[n_col] if n_col in df.columns else df["n"],
+                                       "ci_low": df.get(f"{col}_ci_low", nan), "ci_high": df.get(f"{col}_ci_high", nan)}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
-def _rate_lines(df: pd.DataFrame, lang: str, x: str, series: dict[str, str], title_key: str) -> alt.Chart:
+def _rate_lines(df: pd.DataFrame, lang: str, x: str, series: dict[str, str], title_key: str) -> alt.LayerChart:
+    """Rates per period as lines over their Wilson 95 % interval bands, on a 0-100 % axis (as the overview's
+    service trend: a zoomed share axis makes noise look like change)."""
     data = _fold(df, x, series)
     # The pick carries the period and the rate's code, so a click lists the tickets that missed in that period.
     pick = alt.selection_point(name=PICK, fields=[x, "measure"])
-    return (
-        alt.Chart(data, title=t(title_key, lang))
-        .mark_line(point=alt.OverlayMarkDef(size=80))
+    x_enc = alt.X(f"{x}:O", title=t(f"sla.axis.{x}", lang))
+    share = alt.Scale(domain=[0, 1])
+    base = alt.Chart(data, title=t(title_key, lang))
+    band = base.mark_area(opacity=0.15).encode(
+        x=x_enc, y=alt.Y("ci_low:Q", title=t("sla.axis.rate", lang), axis=RATE_AXIS, scale=share), y2="ci_high:Q",
+        color=_series_colour(series, lang))
+    line = (
+        base.mark_line(point=alt.OverlayMarkDef(size=80))
         .encode(
-            x=alt.X(f"{x}:O", title=t(f"sla.axis.{x}", lang)),
-            y=alt.Y("rate:Q", title=t("sla.axis.rate", lang), axis=RATE_AXIS),
+            x=x_enc,
+            y=alt.Y("rate:Q", title=t("sla.axis.rate", lang), axis=RATE_AXIS, scale=share),
             color=_series_colour(series, lang),
             tooltip=[
                 alt.Tooltip(f"{x}:O", title=t(f"sla.axis.{x}", lang)),
                 alt.Tooltip("series:N", title=t("sla.axis.series", lang)),
                 alt.Tooltip("rate:Q", title=t("sla.axis.rate", lang), format=".1%"),
+                alt.Tooltip("ci_low:Q", title=t("overview.trend.ci_low", lang), format=".1%"),
+                alt.Tooltip("ci_high:Q", title=t("overview.trend.ci_high", lang), format=".1%"),
                 alt.Tooltip("n:Q", title=t("sla.col.n", lang)),
             ],
         )
         .add_params(pick)
     )
+    return alt.LayerChart(layer=[band, line])
 
 
-def compliance_trend_chart(df: pd.DataFrame, lang: str, period: str = "month") -> alt.Chart:
+def compliance_trend_chart(df: pd.DataFrame, lang: str, period: str = "month") -> alt.LayerChart:
     """First-response and resolution compliance per month or week."""
     series = {"first_response_rate": t("sla.kpi.first_response", lang), "resolution_rate": t("sla.kpi.resolution", lang)}
     return _rate_lines(df, lang, period, series, "sla.chart.compliance_trend")
 
 
-def ftf_trend_chart(df: pd.DataFrame, lang: str, period: str = "month") -> alt.Chart:
+def ftf_trend_chart(df: pd.DataFrame, lang: str, period: str = "month") -> alt.LayerChart:
     """First-time-fix, reopen and repeat-contact rates per month or week."""
     series = {"ftf_rate": t("sla.kpi.ftf", lang), "reopen_rate": t("sla.kpi.reopen", lang),
               "repeat_rate": t("sla.kpi.repeat", lang)}

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
 from cxdash.filters import Filters
+from cxdash.metrics.significance import wilson
 from cxdash.metrics.sla_sql import (
     base_where,
     breached_open,
@@ -40,6 +41,11 @@ class Rate:
     def of(cls, k: int | None, n: int | None) -> Rate:
         """Build from counts (None counts as 0)."""
         return cls(int(n or 0), int(k or 0), ratio(k, n))
+
+    @property
+    def ci(self) -> tuple[float | None, float | None]:
+        """The Wilson 95 % interval of the share (``(None, None)`` when n = 0), as the overview's share cards."""
+        return wilson(self.k, self.n)
 
 
 @dataclass(frozen=True)
@@ -139,10 +145,20 @@ def sla_trend(engine: Engine, filters: Filters, now: datetime | None = None, per
     return rates_frame(rows, period)
 
 
+# Rate column -> the column of its denominator, for the trend charts' interval bands and tooltips.
+INTERVAL_RATES = {"first_response_rate": "frt_n", "resolution_rate": "res_n", "ftf_rate": "resolved",
+                  "reopen_rate": "reopen_n", "repeat_rate": "n"}
+
+
 def rates_frame(rows: list[dict], key: str) -> pd.DataFrame:
-    """Turn rows of outcome counts (with a grouping column ``key``) into rates with their n."""
+    """Turn rows of outcome counts (with a grouping column ``key``) into rates with their n.
+
+    Every rate of :data:`INTERVAL_RATES` also gets its Wilson 95 % interval (``<rate>_ci_low`` /
+    ``<rate>_ci_high``), and ``reopen_n`` holds the reopen rate's denominator (tickets resolved at least once).
+    """
     cols = [key, "n", "first_response_rate", "frt_n", "resolution_rate", "res_n", "ftf_rate", "resolved",
-            "reopen_rate", "repeat_rate", "chased_rate", "at_risk", "breached_open", "open"]
+            "reopen_rate", "reopen_n", "repeat_rate", "chased_rate", "at_risk", "breached_open", "open",
+            *[f"{r}_ci_{end}" for r in INTERVAL_RATES for end in ("low", "high")]]
     out = []
     for r in rows:
         s = summary_from_row(r)
@@ -151,9 +167,12 @@ def rates_frame(rows: list[dict], key: str) -> pd.DataFrame:
             "first_response_rate": s.first_response.rate, "frt_n": s.first_response.n,
             "resolution_rate": s.resolution.rate, "res_n": s.resolution.n,
             "ftf_rate": s.ftf.rate, "resolved": s.ftf.n,
-            "reopen_rate": s.reopen.rate, "repeat_rate": s.repeat.rate, "chased_rate": s.chased.rate,
-            "at_risk": s.at_risk, "breached_open": s.breached_open, "open": s.open,
+            "reopen_rate": s.reopen.rate, "reopen_n": s.reopen.n, "repeat_rate": s.repeat.rate,
+            "chased_rate": s.chased.rate, "at_risk": s.at_risk, "breached_open": s.breached_open, "open": s.open,
         })
+        for name, rate in (("first_response_rate", s.first_response), ("resolution_rate", s.resolution),
+                           ("ftf_rate", s.ftf), ("reopen_rate", s.reopen), ("repeat_rate", s.repeat)):
+            out[-1][f"{name}_ci_low"], out[-1][f"{name}_ci_high"] = rate.ci
     return pd.DataFrame(out, columns=cols)
 
 

@@ -7,12 +7,17 @@ comments, not words: a term used twice in one comment counts once.
 
 - **Lift** of a term = share of detractor comments (likelihood to recommend 0-6) that use it / share of promoter
   comments (9-10) that use it, each smoothed by +0.5 / +1 so a term no promoter used still gets a finite value.
-  Lift > 1: a complaint; < 1: praise. Only terms used in at least ``MIN_COUNT`` comments are ranked, and they are
-  ranked by ``lift_low``, the lower end of the lift's 95 % interval (Katz log method on the smoothed counts), so
-  a term six detractors and no promoter used does not outrank one that fifty detractors and five promoters used.
-- **Per tier and per touchpoint**: the terms most typical of a group's comments (lift of the group against all
-  other sampled comments); a comment belongs to the touchpoint the customer scored furthest below expectations
-  (P - E < 0, the first in journey order on a tie).
+  Only terms used in at least :func:`min_count_for` comments are ranked, and they are ranked by ``lift_low``, the
+  lower end of the lift's 95 % interval (Katz log method on the smoothed counts), so a term six detractors and no
+  promoter used does not outrank one that fifty detractors and five promoters used.
+- **Complaint themes** (:func:`complaint_themes`): terms over-represented among detractors, significantly
+  (``lift_low`` > 1) and with support (used in at least ``MIN_COUNT`` detractor comments). A selection with few
+  detractor comments then names no complaint theme instead of listing its least-praised words as complaints.
+  **Praise themes** mirror this: ``lift_high`` < 1 and at least ``MIN_COUNT`` promoter comments.
+- **Per tier and per touchpoint**: the terms most typical of a group's comments: ``group_share`` = share of the
+  group's comments that use the term, ``group_lift`` = that share / the share among all other sampled comments
+  (smoothed as above), with the same minimum count; a comment belongs to the touchpoint the customer scored
+  furthest below expectations (P - E < 0, the first in journey order on a tie).
 - **Emerging**: terms used more often in this period than in the three periods of the same length before it
   (share of comments now / share then, smoothed the same way).
 """
@@ -38,8 +43,8 @@ SAMPLE_COMMENTS = 4000
 MIN_COUNT = 5
 TOP_PER_GROUP = 8
 THEME_COLUMNS = ["term", "comments", "detractors", "passives", "promoters", "detractor_share", "promoter_share",
-                 "lift", "lift_low"]
-GROUP_COLUMNS = ["group", "term", "comments", "share", "lift"]
+                 "lift", "lift_low", "lift_high"]
+GROUP_COLUMNS = ["group", "term", "comments", "group_share", "group_lift"]
 EMERGING_COLUMNS = ["term", "current", "previous", "current_share", "previous_share", "ratio"]
 TIERS = {0: "disappointed", 1: "basic", 2: "delighted"}
 sr, ts = survey_response.c, touchpoint_score.c
@@ -59,6 +64,8 @@ class Voice:
     promoters: int
     previous_sampled: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    complaints: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=THEME_COLUMNS))
+    praise: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=THEME_COLUMNS))
 
 
 def _commented(filters: Filters) -> ColumnElement[bool]:
@@ -99,12 +106,20 @@ def _smoothed_ratio(k1: float, n1: float, k2: float, n2: float) -> float:
     return ((k1 + 0.5) / (n1 + 1)) / ((k2 + 0.5) / (n2 + 1))
 
 
+def _log_se(k1: float, n1: float, k2: float, n2: float) -> float:
+    a, m1, c, m2 = k1 + 0.5, n1 + 1, k2 + 0.5, n2 + 1
+    return math.sqrt(max(1 / a - 1 / m1 + 1 / c - 1 / m2, 0.0))
+
+
 def ratio_low(k1: float, n1: float, k2: float, n2: float, z: float = 1.96) -> float:
     """Lower end of the 95 % interval of :func:`_smoothed_ratio` (Katz: log ratio +/- z x SE on the smoothed
     counts, SE = sqrt(1/a - 1/m1 + 1/c - 1/m2))."""
-    a, m1, c, m2 = k1 + 0.5, n1 + 1, k2 + 0.5, n2 + 1
-    se = math.sqrt(max(1 / a - 1 / m1 + 1 / c - 1 / m2, 0.0))
-    return _smoothed_ratio(k1, n1, k2, n2) * math.exp(-z * se)
+    return _smoothed_ratio(k1, n1, k2, n2) * math.exp(-z * _log_se(k1, n1, k2, n2))
+
+
+def ratio_high(k1: float, n1: float, k2: float, n2: float, z: float = 1.96) -> float:
+    """Upper end of the 95 % interval of :func:`_smoothed_ratio` (see :func:`ratio_low`)."""
+    return _smoothed_ratio(k1, n1, k2, n2) * math.exp(z * _log_se(k1, n1, k2, n2))
 
 
 def min_count_for(sampled: int) -> int:
@@ -148,9 +163,24 @@ def lift_table(term_sets: list[set[str]], ltr: pd.Series, min_count: int | None 
         rows.append({"term": term, "comments": k, "detractors": d, "passives": counts["passives"][term],
                      "promoters": p, "detractor_share": d / n_d if n_d else math.nan,
                      "promoter_share": p / n_p if n_p else math.nan, "lift": _smoothed_ratio(d, n_d, p, n_p),
-                     "lift_low": ratio_low(d, n_d, p, n_p)})
+                     "lift_low": ratio_low(d, n_d, p, n_p), "lift_high": ratio_high(d, n_d, p, n_p)})
     rows = drop_subsumed(rows, ["comments", "detractors", "passives", "promoters"])
     return _ranked(pd.DataFrame(rows, columns=THEME_COLUMNS), ["lift_low", "lift", "comments"])
+
+
+def complaint_themes(themes: pd.DataFrame, min_support: int = MIN_COUNT) -> pd.DataFrame:
+    """The rows of a :func:`lift_table` that are complaints: significantly over-represented among detractors
+    (``lift_low`` > 1) and used in at least ``min_support`` detractor comments; surest first (``lift_low``)."""
+    keep = (themes["lift_low"] > 1) & (themes["detractors"] >= min_support)
+    return themes[keep].reset_index(drop=True)
+
+
+def praise_themes(themes: pd.DataFrame, min_support: int = MIN_COUNT) -> pd.DataFrame:
+    """The rows of a :func:`lift_table` that are praise: significantly over-represented among promoters
+    (``lift_high`` < 1) and used in at least ``min_support`` promoter comments; surest first (lowest
+    ``lift_high``)."""
+    keep = (themes["lift_high"] < 1) & (themes["promoters"] >= min_support)
+    return themes[keep].sort_values(["lift_high", "lift"], kind="stable").reset_index(drop=True)
 
 
 def _ranked(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -164,9 +194,12 @@ def _ranked(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         .drop(columns="_len").reset_index(drop=True)
 
 
-def group_terms(term_sets: list[set[str]], groups: list[str], min_count: int = 3,
+def group_terms(term_sets: list[set[str]], groups: list[str], min_count: int | None = None,
                 top: int = TOP_PER_GROUP) -> pd.DataFrame:
-    """The ``top`` terms most typical of each group (:data:`GROUP_COLUMNS`): lift against all other comments."""
+    """The ``top`` terms most typical of each group (:data:`GROUP_COLUMNS`): ``group_share`` of the group's
+    comments using the term, ``group_lift`` = that share / the share among all other comments (smoothed). A term
+    needs ``min_count`` comments in the group (default :func:`min_count_for` of all comments, as for every lift)."""
+    least = min_count_for(len(term_sets)) if min_count is None else min_count
     total: Counter[str] = Counter()
     per: dict[str, Counter[str]] = {}
     sizes: Counter[str] = Counter(groups)
@@ -179,10 +212,11 @@ def group_terms(term_sets: list[set[str]], groups: list[str], min_count: int = 3
         if g == "":
             continue
         ng = sizes[g]
-        cand = [{"group": g, "term": term, "comments": k, "share": k / ng,
-                 "lift": _smoothed_ratio(k, ng, total[term] - k, n - ng)} for term, k in c.items() if k >= min_count]
+        cand = [{"group": g, "term": term, "comments": k, "group_share": k / ng,
+                 "group_lift": _smoothed_ratio(k, ng, total[term] - k, n - ng)}
+                for term, k in c.items() if k >= least]
         kept = drop_subsumed(cand, ["comments"])
-        kept.sort(key=lambda r: (-r["lift"] * math.log1p(r["comments"]), -len(r["term"]), r["term"]))
+        kept.sort(key=lambda r: (-r["group_lift"] * math.log1p(r["comments"]), -len(r["term"]), r["term"]))
         rows += kept[:top]
     return pd.DataFrame(rows, columns=GROUP_COLUMNS)
 
@@ -245,7 +279,8 @@ def voice(engine: Engine, filters: Filters, lang: str = "en", size: int = SAMPLE
         emerging = emerging_table(sets, tokenise(prev["comment"], exclude))
     ltr = pd.to_numeric(sample["ltr"], errors="coerce")
     return Voice(themes, group_terms(sets, tiers), group_terms(sets, tps), emerging, total, len(sample),
-                 int((ltr <= 6).sum()), int((ltr >= 9).sum()), 0 if prev is None else len(prev))
+                 int((ltr <= 6).sum()), int((ltr >= 9).sum()), 0 if prev is None else len(prev),
+                 complaints=complaint_themes(themes), praise=praise_themes(themes))
 
 
 def theme_comments(engine: Engine, filters: Filters, term: str, limit: int = 50) -> pd.DataFrame:

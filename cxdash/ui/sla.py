@@ -56,19 +56,22 @@ def minutes(value: float) -> str:
 
 
 def kpi_cards(s: SlaSummary) -> None:
-    """Headline cards with their definitions in the help text."""
+    """Headline cards with their definitions in the help text and each share's Wilson 95 % interval and n."""
     cards = [
-        ("sla.kpi.first_response", pct(s.first_response.rate), s.first_response.n),
-        ("sla.kpi.resolution", pct(s.resolution.rate), s.resolution.n),
-        ("sla.kpi.ftf", pct(s.ftf.rate), s.ftf.n),
-        ("sla.kpi.reopen", pct(s.reopen.rate), s.reopen.n),
-        ("sla.kpi.repeat", pct(s.repeat.rate), s.repeat.n),
-        ("sla.kpi.chased", pct(s.chased.rate), s.chased.n),
+        ("sla.kpi.first_response", s.first_response),
+        ("sla.kpi.resolution", s.resolution),
+        ("sla.kpi.ftf", s.ftf),
+        ("sla.kpi.reopen", s.reopen),
+        ("sla.kpi.repeat", s.repeat),
+        ("sla.kpi.chased", s.chased),
     ]
     cols = st.columns(len(cards) + 2)
-    for col, (key, value, n) in zip(cols, cards, strict=False):
-        col.metric(tr(key), value, help=tr(key.replace(".kpi.", ".help.")))
-        col.caption(tr("sla.n", n=n))
+    for col, (key, rate) in zip(cols, cards, strict=False):
+        col.metric(tr(key), pct(rate.rate), help=tr(key.replace(".kpi.", ".help.")) + " " + tr("sla.help.wilson"))
+        low, high = rate.ci
+        # Same caption as the overview's share cards: a share without its interval reads surer than it is.
+        interval = [] if low is None or high is None else [tr("overview.interval", low=pct(low), high=pct(high))]
+        col.caption(" · ".join([*interval, tr("sla.n", n=rate.n)]))
     cols[-2].metric(tr("sla.kpi.at_risk"), s.at_risk, help=tr("sla.help.at_risk"))
     cols[-1].metric(tr("sla.kpi.breached_open"), s.breached_open, help=tr("sla.help.breached_open"))
     st.caption(tr("sla.merged_note", merged=s.merged, n=s.n))
