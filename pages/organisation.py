@@ -19,7 +19,8 @@ from cxdash.ui.admin import plain, require_action
 from cxdash.ui.context import get_context, tr
 
 _FLASH = "org_names_flash"
-_NEW_KEYS = ("org_new_code", "org_new_en", "org_new_zh-Hans", "org_new_zh-Hant", "org_new_confirm")
+_NEW_KEYS = ("org_new_code", "org_new_en", "org_new_zh-Hans", "org_new_zh-Hant")
+_RESET = "org_new_reset"
 
 ctx = get_context()
 st.title(tr("org.page.names"))
@@ -29,7 +30,11 @@ flash = st.session_state.pop(_FLASH, None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
 
-with st.expander(tr("org.create.title"), icon=":material/add_business:", expanded=unit_name_rows(ctx.engine, "site").empty):
+st.subheader(tr("org.create.title"))
+if st.session_state.pop(_RESET, False):
+    # Emptied before the widgets are drawn: deleting their state instead leaves the browser's values in place.
+    st.session_state.update({key: "" for key in _NEW_KEYS} | {"org_new_confirm": False})
+with st.container(border=True, key="org_new"):
     kinds = {k: tr(f"org.create.kind.{k}") for k in CREATABLE}  # a plain dict: AppTest replays format_func
     new_kind = st.radio(tr("org.create.kind"), CREATABLE, horizontal=True, key="org_new_kind", format_func=kinds.get)
     parent: int | None = None
@@ -58,8 +63,7 @@ with st.expander(tr("org.create.title"), icon=":material/add_business:", expande
             else:
                 st.session_state[_FLASH] = tr("org.create.saved", kind=kinds[new_kind],
                                               code=" ".join(code.split()))
-                for key in _NEW_KEYS:
-                    st.session_state.pop(key, None)
+                st.session_state[_RESET] = True
                 st.rerun()
 
 kind = st.segmented_control(tr("org.names.kind"), list(TABLES), default="site", key="org_kind",
