@@ -2,9 +2,12 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# The app as a deployment runs it: requirements.txt only. The browser tests serve the app from here, so a
+# runtime dependency that only a test tool pulls into .venv cannot hide (#20). pip's cache makes it cheap.
+APP_VENV := .venv-app
 PORT ?= 8501
 
-.PHONY: run test setup setup-dev demo lint bench clean
+.PHONY: run test setup setup-dev setup-app demo lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +21,16 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+$(APP_VENV)/.installed: requirements.txt
+	rm -rf $(APP_VENV)
+	$(PYTHON) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
 setup: $(VENV)/.installed
+
+## setup-app: the runtime-only environment the browser tests serve the app from
+setup-app: $(APP_VENV)/.installed
 
 setup-dev: $(VENV)/.installed-dev
 	@bash scripts/ensure-chromium
@@ -29,8 +41,8 @@ run: setup
 	$(BIN)/python -m cxdash serve --server.address localhost --server.port $(PORT) --server.headless true
 
 ## test: set up and run the whole test suite (SQLite, PostgreSQL when reachable, AppTest, headless Chromium)
-test: setup-dev
-	$(BIN)/python -m pytest
+test: setup-dev setup-app
+	CXDASH_APP_PYTHON=$(CURDIR)/$(APP_VENV)/bin/python $(BIN)/python -m pytest
 
 lint: setup-dev
 	$(BIN)/ruff check .
@@ -40,4 +52,4 @@ bench: setup
 	$(BIN)/python -m cxdash bench --responses 200000 --tickets 200000
 
 clean:
-	rm -rf $(VENV) data/cxdash.db data/cxdash.db-* test-artifacts
+	rm -rf $(VENV) $(APP_VENV) data/cxdash.db data/cxdash.db-* test-artifacts

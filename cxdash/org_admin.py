@@ -1,7 +1,8 @@
 """Editing the names of organisation units (the Organisation names page and the ``org`` CLI).
 
 A unit is named ``kind:CODE``: ``region:NORTH``, ``site:S01``, ``team:S01/T1`` (team codes repeat across sites),
-``person:P00012``. Changes are audited and bump the data version, so no page shows a stale name.
+``person:P00012``. Changes are audited and bump the data version, so no page shows a stale name. Sites and
+teams can also be created here (:func:`create_unit`), after the user confirmed any near-duplicate.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from cxdash.audit import record_audit
 from cxdash.db import bump_data_version
 from cxdash.i18n import LANGUAGES
 from cxdash.schema import person, region, site, team
-from cxdash.unit_names import LANG_COLUMNS, NAME_COLUMNS, norm_key
+from cxdash.unit_names import LANG_COLUMNS, NAME_COLUMNS, Unit, near_units, norm_key, unit_label
 
 TABLES: dict[str, Table] = {"region": region, "site": site, "team": team, "person": person}
 MAX_NAME = 200
@@ -144,3 +145,77 @@ def save_unit_names(engine: Engine, actor: str | None, before: pd.DataFrame, aft
 
 def _text(value: object) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else " ".join(str(value).split())
+
+
+CREATABLE = ("site", "team")
+
+
+def _unit_pool(conn: Connection, kind: str, site_id: int | None) -> list[Unit]:
+    """The existing sites (or teams of ``site_id``) as :class:`~cxdash.unit_names.Unit` s."""
+    table = TABLES[kind]
+    cols = [table.c.id, table.c.code, *(table.c[c] for c in NAME_COLUMNS), table.c.name]
+    stmt = select(*cols)
+    if kind == "team":
+        stmt = stmt.where(team.c.site_id == site_id)
+    return [Unit(int(i), str(code), tuple(n for n in names if n), unit_label(code, names))
+            for i, code, *names in conn.execute(stmt)]
+
+
+def near_duplicates(engine: Engine, kind: str, names: dict[str, str], site_id: int | None = None) -> list[str]:
+    """Existing units (``CODE name``; teams: of the same site) that a new unit's names nearly match (the same
+    letters once spaces, punctuation and character forms are ignored, or one name inside the other): what the
+    user confirms before a likely duplicate is created."""
+    with engine.connect() as conn:
+        pool = _unit_pool(conn, kind, site_id)
+    found: dict[str, None] = {}
+    for name in names.values():
+        if _text(name):
+            for unit, _reason in near_units(_text(name), pool):
+                found.setdefault(unit.label)
+    return list(found)
+
+
+def create_unit(engine: Engine, actor: str | None, kind: str, code: str, names: dict[str, str],
+                site_id: int | None = None) -> int:
+    """Create a site (or a team of site ``site_id``) with its code and names by language (``LANG_COLUMNS`` keys;
+    at least one); audited, bumps the data version; return its id.
+
+    Near-duplicates are the caller's to confirm (:func:`near_duplicates`); an exact clash is refused here.
+
+    Raises:
+        ValueError: unknown kind, no code or no name, a code or name longer than allowed, a team without an
+            existing site, or a code or name another unit (teams: of the same site) already answers to.
+    """
+    if kind not in CREATABLE:
+        raise ValueError(f"only {' and '.join(CREATABLE)} can be created here, not {kind!r}")
+    code = _text(code)
+    if not code:
+        raise ValueError("a code is required")
+    if len(code) > 64:
+        raise ValueError("the code is longer than 64 characters")
+    given = {LANG_COLUMNS[lang]: _text(n) for lang, n in names.items() if lang in LANG_COLUMNS and _text(n)}
+    if not given:
+        raise ValueError("give the unit a name in at least one language")
+    if any(len(n) > MAX_NAME for n in given.values()):
+        raise ValueError(f"a name is longer than {MAX_NAME} characters")
+    table = TABLES[kind]
+    with engine.begin() as conn:
+        if kind == "team" and (site_id is None or conn.execute(
+                select(site.c.id).where(site.c.id == site_id)).first() is None):
+            raise ValueError("a team belongs to an existing site")
+        for unit in _unit_pool(conn, kind, site_id):
+            keys = {norm_key(unit.code), *(norm_key(n) for n in unit.names)}
+            clash = [v for v in (code, *given.values()) if norm_key(v) in keys]
+            if clash:
+                raise ValueError(f"{clash[0]!r} already names {kind} {unit.label}")
+        first = next(given[c] for c in NAME_COLUMNS if c in given)
+        values: dict[str, Any] = {"code": code, "name": first, **given}
+        if kind == "team":
+            values["site_id"] = site_id
+        result = conn.execute(table.insert().values(values))
+        pk = result.inserted_primary_key
+        assert pk is not None
+        unit_id = int(pk[0])
+        record_audit(conn, actor, "org.create", kind, unit_id, {"code": code, **given, "site_id": site_id})
+        bump_data_version(conn)
+    return unit_id

@@ -182,10 +182,14 @@ def _checklist_view() -> None:
 
     tps = cached(touchpoint_options, lang)
     tp_names = dict(zip(tps["id"], tps["code"] + " · " + tps["name"], strict=True))
-    with st.expander(tr("improve.checklist.edit")):
-        labels = dict(zip(items["id"], items["code"] + " · " + items["pain_point"], strict=True))
-        item_id = st.selectbox(tr("improve.col.item"), list(labels), format_func=labels.get, key="cl_edit_item")
-        _item_form(items.set_index("id").loc[item_id], tp_names, int(item_id))
+    if not items.empty:  # a new installation has none to edit yet
+        with st.expander(tr("improve.checklist.edit")):
+            labels = dict(zip(items["id"], items["code"] + " · " + items["pain_point"], strict=True))
+            item_id = st.selectbox(tr("improve.col.item"), list(labels), format_func=labels.get, key="cl_edit_item")
+            _item_form(items.set_index("id").loc[item_id], tp_names, int(item_id))
+    if not tp_names:  # every item checks a touchpoint: the catalog comes first
+        st.info(tr("improve.checklist.no_touchpoints"), icon=":material/info:")
+        return
     with st.expander(tr("improve.checklist.add")):
         _item_form(None, tp_names, None)
 

@@ -3,12 +3,18 @@
 Chromium is Debian's ``/usr/bin/chromium`` (Playwright's own browser downloads are never used). Without it the
 browser tests skip, except with ``CI=true`` where a missing Chromium fails the run. Screenshots go to
 ``test-artifacts/``.
+
+The app is served by the Python of an environment that holds only ``requirements.txt`` (``make setup-app``
+builds ``.venv-app``; ``CXDASH_APP_PYTHON`` names another one), as a deployment runs it: the test tools live in
+the development environment, and a runtime dependency that only they pull in must not hide there (#20).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +31,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
 _SERVERS = itertools.count()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def app_python() -> str:
+    """The interpreter the app is served with: ``CXDASH_APP_PYTHON``, else ``.venv-app/bin/python``.
+
+    Without either, ``CI=true`` fails (the suite would silently serve from the development environment, where
+    test tools install packages the app may wrongly rely on); elsewhere it falls back to this interpreter with
+    a warning.
+    """
+    named = os.environ.get("CXDASH_APP_PYTHON", "").strip()
+    if named:
+        if not Path(named).exists():
+            pytest.fail(f"CXDASH_APP_PYTHON={named} does not exist")
+        return named
+    local = ROOT / ".venv-app" / "bin" / "python"
+    if local.exists():
+        return str(local)
+    message = ("no runtime-only environment to serve the app from: run `make setup-app` (builds .venv-app from "
+               "requirements.txt) or set CXDASH_APP_PYTHON")
+    if IN_CI:
+        pytest.fail(message)
+    warnings.warn(message + "; serving from the development environment instead", stacklevel=2)
+    return sys.executable
 
 
 def require_chromium() -> None:
@@ -47,11 +76,11 @@ def require_chromium() -> None:
 def serve_app(database_url: str, timeout: float = 90.0) -> Iterator[str]:
     """Serve the app (``python -m cxdash serve``) headless on a free port against ``database_url``; yield the base URL.
 
-    The benchmark's launcher (:func:`cxdash.bench.browser.serve_app`); the server's output goes to
-    ``test-artifacts/streamlit-<pid>-<n>.log``.
+    The benchmark's launcher (:func:`cxdash.bench.browser.serve_app`) with :func:`app_python`; the server's
+    output goes to ``test-artifacts/streamlit-<pid>-<n>.log``.
     """
     log = ARTIFACTS / f"streamlit-{os.getpid()}-{next(_SERVERS)}.log"
-    with bench_browser.serve_app(database_url, log, timeout) as (base, _proc):
+    with bench_browser.serve_app(database_url, log, timeout, python=app_python()) as (base, _proc):
         yield base
 
 

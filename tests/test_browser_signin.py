@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from browser_support import (
     ARTIFACTS,
+    app_python,
     chromium_page,
     require_chromium,
     screenshot,
@@ -47,7 +48,7 @@ def serve_with_sign_in(database_url: str, secrets: Path, port: int) -> Iterator[
     """``streamlit run app.py`` on ``port`` with the secrets file that holds ``[auth]``."""
     with bench_browser.serve_app(database_url, ARTIFACTS / f"streamlit-signin-{port}.log", 90,
                                  env={"CXDASH_ADMIN_EMAILS": EMAIL}, port=port,
-                                 extra_args=["--secrets.files", str(secrets)]):
+                                 extra_args=["--secrets.files", str(secrets)], python=app_python()):
         yield f"http://localhost:{port}"
 
 

@@ -55,18 +55,20 @@ def free_port() -> int:
 @contextmanager
 def serve_app(database_url: str, log_path: Path, timeout: float = 120.0,
               env: dict[str, str] | None = None, port: int | None = None,
-              extra_args: list[str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+              extra_args: list[str] | None = None,
+              python: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Serve the app headless against ``database_url`` as ``make run`` does (``python -m cxdash serve``, i.e.
     ``streamlit run app.py`` in a process prepared beforehand); yield (base URL, process).
 
     ``port`` defaults to a free one (sign-in needs a known port for its redirect URI); ``extra_args`` go to
     ``streamlit run`` (e.g. ``--secrets.files``). The server's output goes to ``log_path``; the process is
-    terminated at the end.
+    terminated at the end. ``python`` is the interpreter to serve with (default: this one); the browser tests
+    pass one from an environment holding only ``requirements.txt``.
     """
     port = port or free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, **(env or {}), "CXDASH_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "cxdash", "serve", "--server.headless", "true",
+    cmd = [python or sys.executable, "-m", "cxdash", "serve", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none", *(extra_args or [])]
     base = f"http://127.0.0.1:{port}"
