@@ -69,7 +69,7 @@ def _comments() -> None:
     term = st.text_input(tr("loyalty.voice.term"), key=TERM_KEY, help=tr("loyalty.help.term"))
     if not term:
         return
-    rows = cached(theme_comments, ctx.filters, term, 100)
+    rows = cached(theme_comments, ctx.filters, term, 100, ctx.lang)
     st.subheader(tr("loyalty.voice.comments_of", term=plain(term), n=len(rows)))
     # Customers' words are data, never markup: a dataframe shows them as plain text.
     shown = rows.assign(tier=[t(f"loyalty.group.{g}", lang) for g in rows["tier"]])
