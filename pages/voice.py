@@ -13,6 +13,7 @@ from cxdash.metrics.themes import theme_comments, voice
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
+from cxdash.ui.url_state import from_url, to_url
 from cxdash.ui.widgets import download_buttons, show_error
 
 TERM_KEY = "voc_term"
@@ -77,6 +78,7 @@ def _comments() -> None:
     download_buttons(rows, "theme_comments")
 
 
+from_url(TERM_KEY, None, "")  # the chosen theme is in the URL, so a copied link lists the same comments
 st.title(tr("loyalty.page.voice"))
 try:
     result = cached(voice, ctx.filters, lang)
@@ -86,3 +88,4 @@ try:
     _comments()
 except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
     show_error(exc)
+to_url({TERM_KEY: ""})
