@@ -54,7 +54,7 @@ def _counts() -> None:
 
 def _board_filters() -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...], list[str]]:
     tps = cached(touchpoint_options, lang)
-    sites = cached(site_options, ctx.filters)
+    sites = cached(site_options, ctx.filters, ctx.lang)
     tp_names = dict(zip(tps["id"], tps["code"] + " · " + tps["name"], strict=True))
     site_names = dict(zip(sites["id"], sites["name"], strict=True))
     c1, c2, c3, c4 = st.columns(4)
@@ -191,13 +191,13 @@ def _source() -> dict[str, Any] | None:
         st.caption(tr("improve.help.service_problems"))
         tp = st.selectbox(tr("improve.create.service_tp"), list(labels), format_func=labels.get, key="create_svc")
         out.update(touchpoint_id=int(tp), label=names[int(tp)])
-    sites = cached(site_options, ctx.filters)
+    sites = cached(site_options, ctx.filters, ctx.lang)
     site_names = dict(zip(sites["id"], sites["name"], strict=True))
     c1, c2 = st.columns(2)
     # A team lead's plan must lie in their scope: no brand-wide plan, and a team unless the whole site is theirs.
     site = c1.selectbox(tr("improve.col.site"), [*([] if ui.scoped() else [None]), *site_names], key="create_site",
                         format_func=lambda v: tr("improve.all_sites") if v is None else site_names[v])
-    teams = cached(team_options, ctx.filters, None if site is None else int(site))
+    teams = cached(team_options, ctx.filters, None if site is None else int(site), ctx.lang)
     team_names = dict(zip(teams["id"], teams["name"], strict=True)) if site is not None else {}
     whole_site = not ui.scoped() or site in (ctx.filters.scope_sites or ())
     team = c2.selectbox(tr("improve.col.team"), [*([None] if whole_site else []), *team_names], key="create_team",

@@ -18,6 +18,7 @@ from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
+from cxdash.ui.url_state import from_url, to_url
 from cxdash.ui.widgets import download_buttons, show_error
 
 GROUP_DIMENSIONS = ("tier", "nps_group", "ces", "contacts", "transfers", "repeated", "sla_breach", "reopened",
@@ -40,7 +41,7 @@ def _columns(df: pd.DataFrame) -> dict[str, object]:
 
 def _drivers() -> None:
     st.subheader(tr("loyalty.drivers.title"), help=tr("loyalty.help.drivers"))
-    outcome = st.segmented_control(tr("loyalty.drivers.outcome"), list(OUTCOMES), key="drv_outcome", default="ltr",
+    outcome = st.segmented_control(tr("loyalty.drivers.outcome"), list(OUTCOMES), key="drv_outcome",
                                    required=True, format_func=lambda o: t(f"loyalty.outcome.{o}", lang))
     model = cached(key_drivers, ctx.filters, outcome or "ltr", lang)
     if model.table.empty:
@@ -139,9 +140,14 @@ def _model(res: ChurnDrivers) -> None:
     download_buttons(risk, "churn_risk", _columns(risk))
 
 
+# The chosen outcome and churn grouping live in the URL (as codes), so a copied link opens the same view.
+URL_STATE = {"drv_outcome": (OUTCOMES, "ltr"), "drv_churn_by": (GROUP_DIMENSIONS, "tier")}
+for _key, (_options, _default) in URL_STATE.items():
+    from_url(_key, _options, _default)
 st.title(tr("loyalty.page.drivers"))
 try:
     _drivers()
     _churn()
 except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
     show_error(exc)
+to_url({k: v[1] for k, v in URL_STATE.items()})

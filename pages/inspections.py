@@ -75,7 +75,7 @@ def _correlation(weak: pd.DataFrame) -> None:
     names = dict(zip(tps["touchpoint_id"], tps["touchpoint_name"], strict=True))
     tp = st.selectbox(tr("improve.corr.touchpoint"), [None, *names], key="corr_tp",
                       format_func=lambda v: tr("improve.corr.all") if v is None else names[v])
-    corr = cached(site_correlation, ctx.filters, None if tp is None else int(tp))
+    corr = cached(site_correlation, ctx.filters, None if tp is None else int(tp), ctx.lang)
     c1, c2, c3 = st.columns(3)
     c1.metric(tr("improve.corr.sites"), corr.n_sites)
     c2.metric(tr("improve.corr.pearson"), ui.fmt(corr.pearson_r), help=tr("improve.help.pearson"))
@@ -106,7 +106,7 @@ def _record_view() -> None:
     if not ui.can(ui.RECORD_INSPECTION):
         st.info(tr("improve.err.not_allowed"))
         return
-    sites = cached(site_options, ctx.filters)
+    sites = cached(site_options, ctx.filters, ctx.lang)
     items = cached(list_items, lang)
     if sites.empty or items.empty:
         st.info(tr("improve.record.nothing"))

@@ -25,6 +25,7 @@ from cxdash.metrics.loyalty import (
 from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_mode
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.url_state import from_url, to_url
 from cxdash.ui.widgets import download_buttons, show_error
 
 VIEWS = ("trends", "breakdowns", "effort", "failures")
@@ -82,7 +83,7 @@ def _cards(s: LoyaltySummary) -> None:
 
 def _trends() -> None:
     c1, c2 = st.columns(2)
-    period = c1.segmented_control(tr("loyalty.period.label"), list(PERIODS), key="loy_period", default="month",
+    period = c1.segmented_control(tr("loyalty.period.label"), list(PERIODS), key="loy_period",
                                   required=True, format_func=lambda p: t(f"loyalty.period.{p}", lang))
     kpi = c2.selectbox(tr("loyalty.kpi.label"), list(KPIS), key="loy_kpi", format_func=lambda k: t(f"loyalty.kpi.{k}", lang))
     trend = cached(loyalty_trend, ctx.filters, period or "month")
@@ -101,7 +102,7 @@ def _trends() -> None:
 def _breakdowns() -> None:
     c1, c2 = st.columns(2)
     by = c1.selectbox(tr("loyalty.by.label"), list(BREAKDOWNS), key="loy_by", format_func=lambda b: t(f"loyalty.by.{b}", lang))
-    metric = c2.segmented_control(tr("loyalty.kpi.label"), ["nps", "csat", "ces"], key="loy_metric", default="nps",
+    metric = c2.segmented_control(tr("loyalty.kpi.label"), ["nps", "csat", "ces"], key="loy_metric",
                                   required=True, format_func=lambda k: t(f"loyalty.kpi.{k}", lang))
     bd = cached(loyalty_breakdown, ctx.filters, by, lang)
     if bd.empty:
@@ -125,7 +126,7 @@ def _effort() -> None:
     if res.table.empty:
         st.info(tr("loyalty.no_data"))
         return
-    dim = st.segmented_control(tr("loyalty.effort.label"), list(DIMENSIONS), key="loy_effort", default="ces",
+    dim = st.segmented_control(tr("loyalty.effort.label"), list(DIMENSIONS), key="loy_effort",
                                required=True, format_func=lambda d: t(f"loyalty.effort.{d}", lang))
     cols = st.columns(3)
     for col, measure in zip(cols, ("nps", "detractors", "churn"), strict=True):
@@ -162,11 +163,18 @@ def _failures() -> None:
     download_buttons(table, "loyalty_failures")
 
 
+# The chosen view and its settings live in the URL (as codes), so a copied link opens the same view.
+URL_STATE = {"loy_view": (VIEWS, "trends"), "loy_period": (PERIODS, "month"), "loy_kpi": (KPIS, "nps"),
+             "loy_by": (tuple(BREAKDOWNS), "region"), "loy_metric": (("nps", "csat", "ces"), "nps"),
+             "loy_effort": (DIMENSIONS, "ces")}
+for _key, (_options, _default) in URL_STATE.items():
+    from_url(_key, _options, _default)
 st.title(tr("loyalty.page.loyalty"))
 try:
     _cards(cached(loyalty_summary, ctx.filters))
-    view = st.segmented_control(tr("loyalty.view.label"), list(VIEWS), key="loy_view", default="trends",
+    view = st.segmented_control(tr("loyalty.view.label"), list(VIEWS), key="loy_view",
                                 required=True, format_func=lambda v: t(f"loyalty.view.{v}", lang))
     {"trends": _trends, "breakdowns": _breakdowns, "effort": _effort, "failures": _failures}[view or "trends"]()
 except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
     show_error(exc)
+to_url({k: v[1] for k, v in URL_STATE.items()})

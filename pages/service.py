@@ -71,7 +71,7 @@ def _drill_table(table_key: str, keys: list, by: str) -> None:
 
 
 def _breakdown_section(by: str, rates: tuple[str, ...], prefix: str) -> None:
-    bd = cached(sla_breakdown, ctx.filters, by, now)
+    bd = cached(sla_breakdown, ctx.filters, by, now, ctx.lang)
     if bd.empty:
         st.info(tr("app.no_data"))
         return
@@ -126,7 +126,7 @@ def _compliance() -> None:
 
 
 def _warning_list(kind: str) -> None:
-    page = cached(early_warning, ctx.filters, kind, now, 500)
+    page = cached(early_warning, ctx.filters, kind, now, 500, 0, ctx.lang)
     st.subheader(tr(f"sla.warning.{kind}"), help=tr(f"sla.help.warning.{kind}"))
     if page.rows.empty:
         st.success(tr(f"sla.warning.none_{kind}"))
@@ -192,7 +192,8 @@ def _drill_down() -> None:
     c4.text_input(tr("sla.drill.period"), key="drill_period", help=tr("sla.help.drill_period"))
     page_no = c5.number_input(tr("sla.drill.page"), min_value=1, step=1, key="drill_page")
     try:
-        page = cached(ticket_list, ctx.filters, ui.drill_from_state(), now, PAGE_SIZE, (int(page_no) - 1) * PAGE_SIZE)
+        page = cached(ticket_list, ctx.filters, ui.drill_from_state(), now, PAGE_SIZE,
+                      (int(page_no) - 1) * PAGE_SIZE, ctx.lang)
     except ValueError as exc:
         st.error(tr("sla.err.drill", error=plain(exc, 1000)))
         return

@@ -8,7 +8,7 @@ import streamlit as st
 from cxdash.charts.gaps import gap_trend_chart, interval_chart, ipa_chart, journey_map
 from cxdash.i18n import t
 from cxdash.metrics.comparisons import group_vs_rest, unit_ranking
-from cxdash.metrics.drilldown import DrillState, breadcrumb, level_table
+from cxdash.metrics.drilldown import DrillState, breadcrumb, level_table, outside_scope
 from cxdash.metrics.gap_trend import gap_trend
 from cxdash.metrics.gaps import gap_table
 from cxdash.metrics.ipa import ipa_matrix
@@ -185,6 +185,9 @@ def _drill_pick(names: dict, widget: str) -> None:
 
 def _drill_view() -> None:
     ui.breadcrumb(cached(breadcrumb, state, lang, ctx.filters), VIEW_KEY)
+    if cached(outside_scope, state, ctx.filters):
+        st.warning(tr("experience.drill.outside_scope"), icon=":material/lock:")
+        return
     level = state.level
     st.subheader(tr(f"experience.drill.level.{level}"))
     if level == "responses":

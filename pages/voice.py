@@ -13,6 +13,7 @@ from cxdash.metrics.themes import MIN_COUNT, theme_comments, voice
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
+from cxdash.ui.url_state import from_url, to_url
 from cxdash.ui.widgets import download_buttons, show_error
 
 TERM_KEY = "voc_term"
@@ -94,7 +95,7 @@ def _comments() -> None:
     term = st.text_input(tr("loyalty.voice.term"), key=TERM_KEY, help=tr("loyalty.help.term"))
     if not term:
         return
-    rows = cached(theme_comments, ctx.filters, term, 100)
+    rows = cached(theme_comments, ctx.filters, term, 100, ctx.lang)
     st.subheader(tr("loyalty.voice.comments_of", term=plain(term), n=len(rows)))
     # Customers' words are data, never markup: a dataframe shows them as plain text.
     shown = rows.assign(tier=[t(f"loyalty.group.{g}", lang) for g in rows["tier"]])
@@ -102,6 +103,7 @@ def _comments() -> None:
     download_buttons(rows, "theme_comments")
 
 
+from_url(TERM_KEY, None, "")  # the chosen theme is in the URL, so a copied link lists the same comments
 st.title(tr("loyalty.page.voice"))
 try:
     result = cached(voice, ctx.filters, lang)
@@ -111,3 +113,4 @@ try:
     _comments()
 except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
     show_error(exc)
+to_url({TERM_KEY: ""})

@@ -10,6 +10,7 @@ from cxdash.i18n import name_column
 from cxdash.inspections.results import site_filter, site_options
 from cxdash.metrics.sla_sql import count_if, res_breached, utcnow, where_for
 from cxdash.schema import stage, team, ticket, touchpoint
+from cxdash.unit_names import display_expr
 
 __all__ = ["touchpoint_options", "team_options", "site_options", "service_problems"]
 
@@ -28,15 +29,16 @@ def touchpoint_options(engine: Engine, lang: str = "en") -> pd.DataFrame:
         return pd.DataFrame(conn.execute(stmt).all(), columns=["id", "code", "name"])
 
 
-def team_options(engine: Engine, filters: Filters, site_id: int | None = None) -> pd.DataFrame:
-    """Teams (id, site_id, name) the user may see, optionally of one site."""
-    stmt = select(team.c.id, team.c.site_id, team.c.name).where(and_(true(), *site_filter(filters, team.c.site_id)))
+def team_options(engine: Engine, filters: Filters, site_id: int | None = None, lang: str = "en") -> pd.DataFrame:
+    """Teams (id, site_id, name in ``lang`` with fallbacks) the user may see, optionally of one site."""
+    name = display_expr(team, lang)
+    stmt = select(team.c.id, team.c.site_id, name).where(and_(true(), *site_filter(filters, team.c.site_id)))
     if site_id is not None:
         stmt = stmt.where(team.c.site_id == site_id)
     if filters.scope_teams is not None and not filters.scope_sites:
         stmt = stmt.where(team.c.id.in_(filters.scope_teams))  # a team lead scoped to teams sees only those
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt.order_by(team.c.name)).all(), columns=["id", "site_id", "name"])
+        return pd.DataFrame(conn.execute(stmt.order_by(name, team.c.code)).all(), columns=["id", "site_id", "name"])
 
 
 def service_problems(engine: Engine, filters: Filters, lang: str = "en") -> pd.DataFrame:

@@ -28,7 +28,7 @@ from cxdash.filters import Filters
 from cxdash.i18n import localized, name_column
 from cxdash.schema import checklist_item, inspection, site, stage, team, touchpoint
 from cxdash.sqlfuncs import month_bucket
-from cxdash.unit_names import display_expr
+from cxdash.unit_names import display_expr, distinct_labels
 
 SCORE_MIN, SCORE_MAX = 0.0, 10.0
 
@@ -216,8 +216,11 @@ def score_trend(engine: Engine, filters: Filters, touchpoint_id: int | None = No
         return pd.DataFrame(conn.execute(stmt).all(), columns=["month", "mean_score", "n"])
 
 
-def site_options(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """Sites the user may inspect (id, code, name), for the inspection form."""
-    stmt = select(site.c.id, site.c.code, site.c.name).where(and_(true(), *site_filter(filters, site.c.id)))
+def site_options(engine: Engine, filters: Filters, lang: str = "en") -> pd.DataFrame:
+    """Sites the user may inspect (id, code, name in ``lang`` with fallbacks), for the inspection form."""
+    name = display_expr(site, lang)
+    stmt = select(site.c.id, site.c.code, name).where(and_(true(), *site_filter(filters, site.c.id)))
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt.order_by(site.c.name)).all(), columns=["id", "code", "name"])
+        rows = conn.execute(stmt.order_by(name, site.c.code)).all()
+    labels = distinct_labels([(int(i), str(n), str(c)) for i, c, n in rows])
+    return pd.DataFrame([(i, c, labels[int(i)]) for i, c, _ in rows], columns=["id", "code", "name"])

@@ -29,6 +29,7 @@ from cxdash.metrics.action_effect import (
     plan_effect,
 )
 from cxdash.schema import action_plan, site, team, touchpoint
+from cxdash.unit_names import display_expr
 
 __all__ = ["PlanCounts", "EffectSummary", "Effect", "plan_counts", "plan_board", "effect_summary", "plan_effect"]
 
@@ -162,8 +163,8 @@ def plan_board(
             action_plan,
             touchpoint.c.code.label("touchpoint_code"),
             tp_name.label("touchpoint_name"),
-            site.c.name.label("site_name"),
-            team.c.name.label("team_name"),
+            display_expr(site, lang).label("site_name"),
+            display_expr(team, lang).label("team_name"),
         )
         .join(touchpoint, touchpoint.c.id == c.touchpoint_id)
         .outerjoin(site, site.c.id == c.site_id)

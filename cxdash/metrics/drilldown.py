@@ -156,8 +156,8 @@ def breadcrumb(engine: Engine, state: DrillState, lang: str = "en",
                filters: Filters | None = None) -> list[tuple[str, DrillState]]:
     """Labels and target states of the way back up: "All stages", then every level chosen so far.
 
-    With scoped ``filters`` (a team lead) a unit outside the scope, e.g. from a hand-made URL, shows as its id:
-    its name is not the user's to see (its rows are filtered away anyway).
+    With scoped ``filters`` (a team lead) a unit outside the scope, e.g. from a hand-made URL, shows as "not in
+    your scope", without its name or id: neither is the user's to see (its rows are filtered away anyway).
     """
     allowed = _scope_units(engine, filters)
     crumbs: list[tuple[str, DrillState]] = [(t("experience.drill_all", lang), DrillState())]
@@ -175,10 +175,20 @@ def breadcrumb(engine: Engine, state: DrillState, lang: str = "en",
             if value is None:
                 break
             visible = allowed is None or value in allowed.get(unit, ())
-            label = org_names(conn, unit, [value], lang).get(value, str(value)) if visible else str(value)
+            label = (org_names(conn, unit, [value], lang).get(value, str(value)) if visible
+                     else t("experience.drill.not_in_scope", lang))
             nxt = UNIT_LEVELS[i + 1] if i + 1 < len(UNIT_LEVELS) else "responses"
             crumbs.append((label, state.up_to(nxt) if nxt != "responses" else state))
     return crumbs
+
+
+def outside_scope(engine: Engine, state: DrillState, filters: Filters | None) -> bool:
+    """True when ``state`` names a region, site, team or person outside the scoped user's scope (a hand-made or
+    shared URL): the page then says so instead of showing an empty drill-down."""
+    allowed = _scope_units(engine, filters)
+    if allowed is None:
+        return False
+    return any(getattr(state, u) is not None and getattr(state, u) not in allowed.get(u, ()) for u in UNIT_LEVELS)
 
 
 def _scope_units(engine: Engine, filters: Filters | None) -> dict[str, frozenset[int]] | None:

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from cxdash.filters import Filters
+from cxdash.metrics.org_names import org_names
 from cxdash.metrics.sla import rates_frame
 from cxdash.metrics.sla_counts import GROUPINGS, outcome_counts, raw_sums
 from cxdash.metrics.sla_percentiles import time_percentiles
@@ -34,30 +35,25 @@ def group_column(by: str) -> Any:
         raise ValueError(f"unknown grouping {by!r}; use one of {', '.join(GROUPINGS)}") from None
 
 
-def group_names(engine: Engine, by: str, keys: list[Any]) -> dict[Any, str]:
-    """Display names of organisation keys (site, team, agent); other groupings are their own names."""
-    table = _NAME_TABLES.get(by)
+def group_names(engine: Engine, by: str, keys: list[Any], lang: str = "en") -> dict[Any, str]:
+    """Display names of organisation keys (site, team, agent) in ``lang`` (:func:`cxdash.metrics.org_names.org_names`:
+    fallbacks, teams with their site, look-alikes told apart by code); other groupings are their own names."""
     clean = [k for k in keys if k is not None]
-    if table is None or not clean:
+    if by not in _NAME_TABLES or not clean:
         return {k: ("" if k is None else str(k)) for k in keys}
-    label: Any = table.c.name
-    stmt = select(table.c.id, label).where(table.c.id.in_([int(k) for k in clean]))
-    if by == "team":  # team names repeat across sites ("Team A"): prefix the site
-        stmt = select(table.c.id, (site.c.name + " / " + table.c.name)).join(site, site.c.id == table.c.site_id)
-        stmt = stmt.where(table.c.id.in_([int(k) for k in clean]))
     with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    names = {r[0]: r[1] for r in rows}
-    return {k: names.get(k, str(k)) if k is not None else "" for k in keys}
+        names = org_names(conn, "person" if by == "agent" else by, clean, lang)
+    return {k: names.get(int(k), str(k)) if k is not None else "" for k in keys}
 
 
-def sla_breakdown(engine: Engine, filters: Filters, by: str, now: datetime | None = None) -> pd.DataFrame:
+def sla_breakdown(engine: Engine, filters: Filters, by: str, now: datetime | None = None, lang: str = "en"
+                  ) -> pd.DataFrame:
     """SLA rates per group with their n, median and p90 business minutes, and the merged tickets set aside.
 
     Columns: ``key`` (raw value or id; None = not set), ``name``, ``n``, ``first_response_rate``, ``frt_n``,
     ``resolution_rate``, ``res_n``, ``ftf_rate``, ``resolved``, ``reopen_rate``, ``repeat_rate``,
     ``chased_rate``, ``at_risk``, ``breached_open``, ``open``, ``frt_median``, ``frt_p90``, ``res_median``,
-    ``res_p90``, ``merged``. Sorted by n (priorities in their natural order).
+    ``res_p90``, ``merged``; names in ``lang``. Sorted by n (priorities in their natural order).
     """
     now = now if now is not None else utcnow()
     group_column(by)  # an unknown grouping fails here
@@ -71,7 +67,7 @@ def sla_breakdown(engine: Engine, filters: Filters, by: str, now: datetime | Non
     if merged:  # groups that only hold merged tickets
         extra = pd.DataFrame({"key": list(merged), "n": 0, "merged": list(merged.values())})
         out = pd.concat([out, extra], ignore_index=True)
-    names = group_names(engine, by, out["key"].tolist())
+    names = group_names(engine, by, out["key"].tolist(), lang)
     out.insert(1, "name", [names[k] for k in out["key"]])
     if by == "priority":
         out = out.assign(_o=out["key"].map(PRIORITY_ORDER).fillna(9)).sort_values(["_o", "key"]).drop(columns="_o")

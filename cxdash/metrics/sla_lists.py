@@ -37,6 +37,7 @@ from cxdash.metrics.sla_sql import (
 from cxdash.schema import person, site, sla_policy, team, ticket, ticket_summary
 from cxdash.sla.calendar import business_minutes
 from cxdash.sla.policies import list_calendars
+from cxdash.unit_names import display_expr
 
 t = ticket.c
 OUTCOMES = (
@@ -137,19 +138,21 @@ def drill_where(filters: Filters, drill: Drill, now: datetime) -> ColumnElement[
     return and_(*conds)
 
 
-def _columns() -> list[Any]:
+def _columns(lang: str = "en") -> list[Any]:
+    site_name = display_expr(site, lang)
     return [
         t.id, t.external_id, t.subject, t.status, t.priority, t.category, t.channel,
-        site.c.name.label("site"), (site.c.name + " / " + team.c.name).label("team"), person.c.name.label("agent"),
+        site_name.label("site"), (site_name + " / " + display_expr(team, lang)).label("team"),
+        display_expr(person, lang).label("agent"),
         t.created_at, t.first_response_at, t.resolved_at, t.frt_business_min, t.frt_target_min,
         t.res_business_min, t.res_target_min, t.reopen_count, t.reminder_count, t.is_repeat_7d, t.merged_into,
         t.policy_id, t.frt_due_at, t.res_due_at, next_due().label("due_at"),
     ]
 
 
-def _select(where: ColumnElement[bool]) -> Any:
+def _select(where: ColumnElement[bool], lang: str = "en") -> Any:
     return (
-        select(*_columns())
+        select(*_columns(lang))
         .select_from(ticket.outerjoin(site, site.c.id == t.site_id).outerjoin(team, team.c.id == t.team_id)
                      .outerjoin(person, person.c.id == t.agent_id))
         .where(where)
@@ -157,23 +160,24 @@ def _select(where: ColumnElement[bool]) -> Any:
 
 
 def _page(engine: Engine, where: ColumnElement[bool], order: list[Any], limit: int, offset: int,
-          total: int | None = None) -> TicketPage:
+          total: int | None = None, lang: str = "en") -> TicketPage:
     limit = max(1, min(int(limit), MAX_PAGE))
-    stmt = _select(where).order_by(*order).limit(limit).offset(max(0, int(offset)))
+    stmt = _select(where, lang).order_by(*order).limit(limit).offset(max(0, int(offset)))
     with engine.connect() as conn:
         if total is None:
             total = int(conn.execute(select(func.count()).select_from(ticket).where(where)).scalar_one())
         rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    return TicketPage(total, pd.DataFrame(rows, columns=[c.key for c in _columns()]))
+    return TicketPage(total, pd.DataFrame(rows, columns=[c.key for c in _columns(lang)]))
 
 
 def ticket_list(
-    engine: Engine, filters: Filters, drill: Drill = Drill(), now: datetime | None = None, limit: int = 100, offset: int = 0
+    engine: Engine, filters: Filters, drill: Drill = Drill(), now: datetime | None = None, limit: int = 100, offset: int = 0,
+    lang: str = "en",
 ) -> TicketPage:
-    """The tickets behind a figure, newest first, one page at a time."""
+    """The tickets behind a figure, newest first, one page at a time; sites, teams and agents named in ``lang``."""
     now = now if now is not None else utcnow()
     total = _summary_total(engine, filters, drill, now)
-    return _page(engine, drill_where(filters, drill, now), [t.created_at.desc(), t.id.desc()], limit, offset, total)
+    return _page(engine, drill_where(filters, drill, now), [t.created_at.desc(), t.id.desc()], limit, offset, total, lang)
 
 
 # Outcomes whose count is a stored outcome bit of the summaries (cxdash.summaries.tickets), minus another one,
@@ -231,15 +235,17 @@ def _summary_total(engine: Engine, filters: Filters, drill: Drill, now: datetime
 
 
 def early_warning(
-    engine: Engine, filters: Filters, kind: str = "at_risk", now: datetime | None = None, limit: int = 200, offset: int = 0
+    engine: Engine, filters: Filters, kind: str = "at_risk", now: datetime | None = None, limit: int = 200, offset: int = 0,
+    lang: str = "en",
 ) -> TicketPage:
     """Open tickets at risk (``kind="at_risk"``, least time left first) or already breached (``"breached"``,
-    longest overdue first), with owner (agent), age in hours and business minutes left (negative = overdue)."""
+    longest overdue first), with owner (agent), age in hours and business minutes left (negative = overdue).
+    Sites, teams and agents are named in ``lang``."""
     now = now if now is not None else utcnow()
     if kind not in ("at_risk", "breached"):
         raise ValueError("kind must be 'at_risk' or 'breached'")
     cond = at_risk(now) if kind == "at_risk" else breached_open(now)
-    page = _page(engine, and_(base_where(filters), cond), [next_due().asc(), t.id.asc()], limit, offset)
+    page = _page(engine, and_(base_where(filters), cond), [next_due().asc(), t.id.asc()], limit, offset, lang=lang)
     rows = page.rows
     rows["target"] = np.where(
         rows["frt_business_min"].isna() & (rows["due_at"] == rows["frt_due_at"]), "first_response", "resolution"

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, Table, and_, func, select
 from sqlalchemy.engine import Connection
 
 from cxdash.filters import Filters, response_where
@@ -38,6 +38,7 @@ from cxdash.i18n import name_column
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.tokens import name_exclusions, terms
 from cxdash.schema import person, region, site, stage, survey_response, team, touchpoint, touchpoint_score
+from cxdash.unit_names import NAME_COLUMNS, display_expr
 
 SAMPLE_COMMENTS = 4000
 MIN_COUNT = 5
@@ -83,12 +84,17 @@ def comment_sample(conn: Connection, filters: Filters, size: int = SAMPLE_COMMEN
 
 
 def exclusions(conn: Connection) -> frozenset[str]:
-    """Words that must not become themes: names of people, and the distinctive words of site, team and region names."""
-    places = [r[0] for r in conn.execute(select(site.c.name))] + [r[0] for r in conn.execute(select(team.c.name))]
-    for col in ("name_en", "name_zh_hans", "name_zh_hant"):
-        places += [r[0] for r in conn.execute(select(region.c[col])) if r[0]]
-    people = [r[0] for r in conn.execute(select(person.c.name))]
-    return name_exclusions(places, people)
+    """Words that must not become themes: names of people, and the distinctive words of site, team and region names,
+    in every language a unit is named in (and its old combined name): a comment may use any of them."""
+    places: list[str] = []
+    for table in (site, team, region):
+        places += _all_names(conn, table)
+    return name_exclusions(places, _all_names(conn, person))
+
+
+def _all_names(conn: Connection, table: Table) -> list[str]:
+    cols = [table.c[c] for c in (*NAME_COLUMNS, "name") if c in table.c]
+    return [str(v) for row in conn.execute(select(*cols)) for v in row if v and str(v).strip()]
 
 
 def tokenise(comments: pd.Series, exclude: frozenset[str]) -> list[set[str]]:
@@ -283,8 +289,9 @@ def voice(engine: Engine, filters: Filters, lang: str = "en", size: int = SAMPLE
                  complaints=complaint_themes(themes), praise=praise_themes(themes))
 
 
-def theme_comments(engine: Engine, filters: Filters, term: str, limit: int = 50) -> pd.DataFrame:
-    """The selection's newest comments that contain ``term`` (every word of a phrase), as plain text.
+def theme_comments(engine: Engine, filters: Filters, term: str, limit: int = 50, lang: str = "en") -> pd.DataFrame:
+    """The selection's newest comments that contain ``term`` (every word of a phrase), as plain text, with the
+    site named in ``lang``.
 
     Columns: response_id, visit_date, site, ltr, tier, comment. Matching is case-insensitive substring matching;
     ``%``, ``_`` and ``\\`` in the term are taken literally.
@@ -292,7 +299,7 @@ def theme_comments(engine: Engine, filters: Filters, term: str, limit: int = 50)
     cols = ["response_id", "visit_date", "site", "ltr", "tier", "comment"]
     words = [w for w in term.lower().split() if w] or [term.lower()]
     conds = [func.lower(sr.comment).like(f"%{_escape(w)}%", escape="\\") for w in words]
-    stmt = (select(sr.id, sr.visit_date, site.c.name, sr.ltr, sr.tier, sr.comment)
+    stmt = (select(sr.id, sr.visit_date, display_expr(site, lang), sr.ltr, sr.tier, sr.comment)
             .select_from(survey_response.outerjoin(site, site.c.id == sr.site_id))
             .where(_commented(filters), *conds).order_by(sr.visit_date.desc(), sr.id.desc()).limit(limit))
     with engine.connect() as conn:

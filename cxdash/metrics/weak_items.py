@@ -26,9 +26,10 @@ from cxdash.filters import Filters
 from cxdash.i18n import localized
 from cxdash.inspections.results import inspection_where
 from cxdash.metrics.gaps import gap_table, touchpoint_sums
+from cxdash.metrics.org_names import org_names
 from cxdash.metrics.stats import LOW_SAMPLE
 from cxdash.metrics.tier_settings import get_tolerance
-from cxdash.schema import checklist_item, inspection, site
+from cxdash.schema import checklist_item, inspection
 
 MIN_SITES = 3
 
@@ -152,15 +153,16 @@ def correlate(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]
     return float(pr.statistic), float(pr.pvalue), float(sr.statistic), float(sr.pvalue)
 
 
-def site_correlation(engine: Engine, filters: Filters, touchpoint_id: int | None = None) -> SiteCorrelation:
+def site_correlation(engine: Engine, filters: Filters, touchpoint_id: int | None = None, lang: str = "en"
+                     ) -> SiteCorrelation:
     """Correlation across sites of the mean inspection score and the customers' mean gap (optionally for one
-    touchpoint); only sites with both figures count."""
+    touchpoint); only sites with both figures count. Sites are named in ``lang``."""
     pairs = _site_scores(engine, filters, touchpoint_id).merge(
         _site_gaps(engine, filters, touchpoint_id), on="site_id", how="inner"
     )
     with engine.connect() as conn:
-        names = dict(conn.execute(select(site.c.id, site.c.name)).all())
-    pairs.insert(1, "site_name", [names.get(s, str(s)) for s in pairs["site_id"]])
+        names = org_names(conn, "site", pairs["site_id"].tolist(), lang)
+    pairs.insert(1, "site_name", [names.get(int(s), str(s)) for s in pairs["site_id"]])
     pairs = pairs.astype({"mean_score": float, "gap": float}).sort_values("site_name").reset_index(drop=True)
     r, rp, rho, sp = correlate(pairs["mean_score"].to_numpy(), pairs["gap"].to_numpy())
     return SiteCorrelation(pairs, len(pairs), r, rp, rho, sp)

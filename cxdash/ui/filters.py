@@ -31,6 +31,7 @@ from cxdash.organisation import (
 )
 from cxdash.ui.cache import cached
 from cxdash.ui.context import tr
+from cxdash.ui.text import plain
 
 LANG_KEY = "ui_lang"
 # URL parameter -> session-state key of its widget.
@@ -151,7 +152,14 @@ def sidebar_filters(lang: str, user: User | None = None) -> Filters:
     st.sidebar.subheader(tr("shell.filters.title"), help=tr("shell.filters.help"), divider="gray")
     start, end = _dates(defaults)
     regions = _visible(dict(cached(region_options, lang)), visible, 0)
-    region_ids = _multiselect("region", list(regions), regions.__getitem__)
+    if visible is not None and len(regions) <= 1:
+        # A scoped user's one region (or none, when their sites have no region) is no choice: say it instead.
+        st.session_state[KEYS["region"]] = []
+        st.sidebar.caption(tr("shell.filters.scope_region", region=plain(next(iter(regions.values()))))
+                           if regions else tr("shell.filters.scope_no_region"))
+        region_ids: list[Any] = []
+    else:
+        region_ids = _multiselect("region", list(regions), regions.__getitem__)
     sites = _visible(dict(cached(site_options, tuple(region_ids), lang)), visible, 1)
     site_ids = _multiselect("site", list(sites), sites.__getitem__)
     teams = _visible(dict(cached(team_options, tuple(site_ids), tuple(region_ids), lang)), visible, 2)

@@ -57,7 +57,8 @@ DEMO_COMMAND = ".venv/bin/python -m cxdash demo --if-empty"
 # Local mode (no sign-in) serves only on a loopback address unless this is 1/true/yes: everyone is an admin there.
 ALLOW_LOCAL_ENV = "CXDASH_ALLOW_LOCAL_MODE_ON_NETWORK"
 LOCAL_ADDRESSES = frozenset({"localhost", "::1", "[::1]"})
-DOCS_URL_ENV = "CXDASH_DOCS_URL"  # where the local-mode banner links to (default: the doc shown in place)
+DEFAULT_PATH = "home"  # the spare URL path of the default page (served at "/"; see build_navigation)
+DOCS_URL_ENV = "CXDASH_DOCS_URL"  # where the local-mode line links to (default: the doc shown in a dialog)
 _SIGNED_IN = "_cxdash_signed_in"  # the e-mail whose sign-in this session already recorded in the audit log
 _REFUSED = "_cxdash_refused"  # the refusal this session already recorded in the audit log
 _LOG = logging.getLogger("cxdash.ui")
@@ -161,10 +162,18 @@ def build_navigation(specs: list[PageSpec], lang: str, allowed: list[PageSpec] |
         for p in specs:
             if p.section != section:
                 continue
-            page = st.Page(str(PAGES_DIR / p.script), title=t(p.title_key, lang), icon=p.icon, url_path=p.url_path,
+            # Streamlit serves the default page at "/" only; its own path then answers "page not found". So the
+            # default page gets a spare path and a hidden twin takes the real one ("/overview" opens the overview).
+            page = st.Page(str(PAGES_DIR / p.script), title=t(p.title_key, lang), icon=p.icon,
+                           url_path=DEFAULT_PATH if p is default else p.url_path,
                            default=p is default, visibility="visible" if p in allowed else "hidden")
             spec_of[id(page)] = p
             pages.append(page)
+            if p is default:
+                twin = st.Page(str(PAGES_DIR / p.script), title=t(p.title_key, lang), icon=p.icon,
+                               url_path=p.url_path, visibility="hidden")
+                spec_of[id(twin)] = p
+                pages.append(twin)
         if pages:
             sections[t(f"shell.section.{section}", lang)] = pages
     chosen = st.navigation(sections, position=position, expanded=True)  # type: ignore[arg-type]
@@ -219,13 +228,24 @@ def _user_box(engine: Engine, user: User) -> None:
 
 
 def _local_banner() -> None:
-    """Local mode says so on every page, with the way to configure sign-in."""
+    """Local mode says so on every page in one line; how to configure sign-in is one click away (a link to
+    ``CXDASH_DOCS_URL`` when set, else docs/deployment.md in a dialog) instead of above every page's title."""
     docs = os.environ.get(DOCS_URL_ENV)
-    link = f"[docs/deployment.md]({docs})" if docs else "`docs/deployment.md`"
-    st.markdown(f":orange-badge[:material/lock_open: {tr('auth.local.badge')}] {tr('auth.local.banner', link=link)}")
-    if not docs and DEPLOYMENT_DOC.is_file():
-        with st.expander(tr("auth.local.docs"), icon=":material/menu_book:"):
-            st.markdown(DEPLOYMENT_DOC.read_text(encoding="utf-8"))
+    line = f":orange-badge[:material/lock_open: {tr('auth.local.badge')}] {tr('auth.local.line')}"
+    if docs or not DEPLOYMENT_DOC.is_file():
+        link = f" [{tr('auth.local.setup')}]({docs})" if docs else " `docs/deployment.md`"
+        st.markdown(line + link)
+        return
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.markdown(line, width="content")
+    if row.button(tr("auth.local.setup"), type="tertiary", icon=":material/menu_book:", key="auth_local_docs"):
+        st.dialog(tr("auth.local.docs"), width="large")(_deployment_guide)()
+
+
+def _deployment_guide() -> None:
+    """The deployment guide (docs/deployment.md), shown in a dialog from the local-mode line."""
+    st.markdown(tr("auth.local.banner", link="`docs/deployment.md`"))
+    st.markdown(DEPLOYMENT_DOC.read_text(encoding="utf-8"))
 
 
 def _gate(lang: str) -> None:
