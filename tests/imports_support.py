@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 
 from cxdash.catalog import ensure_default_catalog
 from cxdash.imports.mapping import Mapping
-from cxdash.imports.pipeline import ImportOptions, ImportResult, prepare, run_import
+from cxdash.imports.pipeline import ImportOptions, ImportResult, Prepared, prepare, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.scales import choose, decide_scales, open_questions
 from cxdash.schema import metadata, person, region, site, team
@@ -55,11 +55,16 @@ def load(
     for key, value in (edit or {}).items():
         setattr(prepared.mapping, key, value)
     if usual_scales:
-        m = prepared.mapping
-        for question in open_questions(decide_scales(m, prepared.sample, prepared.table.layout.labels)):
-            choose(m, question, question.choices[0])
+        answer_usual_scales(prepared)
     opts = ImportOptions(now=NOW, **options)  # type: ignore[arg-type]
     return run_import(engine, prepared, opts)
+
+
+def answer_usual_scales(prepared: Prepared) -> None:
+    """Answer every open scale question of ``prepared`` with its first choice (the usual scale)."""
+    m = prepared.mapping
+    for question in open_questions(decide_scales(m, prepared.sample, prepared.table.layout.labels)):
+        choose(m, question, question.choices[0])
 
 
 def counts(engine: Engine) -> dict[str, int]:

@@ -26,7 +26,7 @@ from cxdash.imports.pipeline import ImportOptions, prepare, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.saved import get_mapping
 from cxdash.schema import import_batch, survey_response, touchpoint_score
-from tests.imports_support import NOW, load, rows, scalar, seed
+from tests.imports_support import NOW, answer_usual_scales, load, rows, scalar, seed
 
 CITIES = ["Shanghai", "Beijing", "Shenzhen", "Hangzhou", "Chengdu", "Wuhan", "Xi'an", "Nanjing", "Suzhou", "Tianjin"]
 
@@ -97,6 +97,7 @@ def test_ids_come_from_every_column_not_only_the_mapped_ones(engine: Engine) -> 
     prepared = prepare(engine, FileInput("n.csv", text.encode()), "surveys")
     prepared.mapping.unmap("note")
     assert "note" not in prepared.mapping.used_columns() and prepared.mapping.identified_by_content()
+    answer_usual_scales(prepared)  # two NPS of 9 fit several scales: 0-10, as a user would answer
     result = run_import(engine, prepared, ImportOptions(now=NOW))
     assert (result.inserted, result.rows_rejected) == (2, 0)
 
@@ -144,6 +145,7 @@ def test_main_problem_names_the_column_and_the_fix(engine: Engine) -> None:
     lines = ["response_id,visit_date,Rating,nps"] + [f"m{i},2026-11-02,{'good' if i % 4 else 4},9" for i in range(20)]
     prepared = prepare(engine, FileInput("m.csv", ("\n".join(lines) + "\n").encode()), "surveys")
     prepared.mapping.assign("csat", "Rating")
+    answer_usual_scales(prepared)  # NPS 9 and CSAT 4 fit several scales: the usual ones
     result = run_import(engine, prepared, ImportOptions(now=NOW))
     assert (result.inserted, result.cells_rejected) == (20, 15)
     assert result.main_problem("en", cli=True) == (
@@ -188,7 +190,7 @@ def test_cli_prints_the_suggestion_with_its_map_option(
     path = tmp_path / "s.csv"
     path.write_text("response_id,visit_date,satisfaction,nps\nq1,2026-11-02,satisfied,9\n", encoding="utf-8")
     code = main(["--database-url", engine.url.render_as_string(hide_password=False), "import", "surveys", str(path),
-                 "--dry-run"])
+                 "--dry-run", "--scale", "nps=0-10"])
     err = capsys.readouterr().err
     assert code == 0 and "Suggestion, not applied: column satisfaction could be Satisfaction (CSAT)" in err
     assert "--map \"satisfaction=csat\"" in err
@@ -202,11 +204,12 @@ def test_cli_fixed_visit_date_is_stored_and_saved(
     data, name = as_file("response_id,nps,segment\nw1,9,fleet\nw2,4,retail\n", fmt)
     path = tmp_path / name
     path.write_bytes(data)
-    code, _, err = cli(engine, capsys, str(path))
+    nps = ("--scale", "nps=0-10")  # two answers (9, 4) fit several scales: declared
+    code, _, err = cli(engine, capsys, str(path), *nps)
     assert code == 2 and "Visit date" in err  # a survey needs a date: refused with the missing field named
-    code, _, err = cli(engine, capsys, str(path), "--visit-date", "2026-30-01")
+    code, _, err = cli(engine, capsys, str(path), *nps, "--visit-date", "2026-30-01")
     assert code == 2 and "YYYY-MM-DD" in err
-    code, summary, _ = cli(engine, capsys, str(path), "--visit-date", "2026-10-15", "--save-mapping", "wave 3")
+    code, summary, _ = cli(engine, capsys, str(path), *nps, "--visit-date", "2026-10-15", "--save-mapping", "wave 3")
     assert code == 0 and summary["inserted"] == 2 and summary["visit_date"] == "2026-10-15"
     assert {str(d)[:10] for d in (r[0] for r in rows(engine, select(survey_response.c.visit_date)))} == {"2026-10-15"}
     assert scalar(engine, select(import_batch.c.mapping))["visit_date"] == "2026-10-15"
@@ -234,11 +237,11 @@ def test_already_loaded_file_is_named_before_loading(
     seed(engine)
     path = tmp_path / "same.csv"
     path.write_text(same_answers_file(), encoding="utf-8")
-    code, first, err = cli(engine, capsys, str(path))
+    code, first, err = cli(engine, capsys, str(path), "--scale", "nps=0-10")  # NPS all 9: declared
     assert code == 0 and first["already_loaded_as"] == [] and "already loaded" not in err
     prepared = prepare(engine, FileInput.from_path(path), "surveys")
     assert [b for b, _ in prepared.loaded_as] == [first["batch_id"]]
-    code, again, err = cli(engine, capsys, str(path))
+    code, again, err = cli(engine, capsys, str(path), "--scale", "nps=0-10")
     assert code == 0 and again["already_loaded_as"] == [first["batch_id"]]
     assert f"already loaded as batch {first['batch_id']}" in err
     assert (again["status"], again["skipped"], again["batch_id"]) == ("nothing_new", 30, None)
@@ -305,6 +308,7 @@ def test_page_unmaps_a_column_and_sets_a_fixed_visit_date(sqlite_engine: Engine,
     assert at.selectbox(key=_key(at.selectbox, "imp_col_csat_")).value == ""  # "—": not mapped
     assert at.selectbox(key=_key(at.selectbox, "imp_col_ltr_")).value == "nps"
     assert at.selectbox(key=_key(at.selectbox, "imp_col_visit_date_")).label.endswith(" *")
+    at.radio(key=_key(at.radio, "imp_scale_q_ltr_")).set_value("0-10").run()  # NPS 9 and 3: 0-10 or 1-11
     at.button(key="imp_check").click().run()
     assert any(t("imports.field.visit_date", lang) in e.value for e in at.error)  # no date: refused, named
     at.date_input(key=_key(at.date_input, "imp_visit_date_")).set_value(date(2026, 10, 15)).run()

@@ -288,7 +288,7 @@ def test_the_import_cli_lists_near_matches_and_takes_confirmations(
     path.write_text(_survey(["c1,Beijing  Chaoyang,2026-11-02,8"]), encoding="utf-8")
     url = engine.url.render_as_string(hide_password=False)
     base = ["--database-url", url, "import", "surveys", str(path), "--create-missing", "--quiet",
-            "--error-report", str(tmp_path / "errors.csv")]
+            "--error-report", str(tmp_path / "errors.csv"), "--scale", "nps=0-10"]  # one NPS of 8: declared
     assert main(base) == 1  # nothing valid: the only row names a near-duplicate
     summary = json.loads(capsys.readouterr().out)
     assert summary["near_matches"] == {"site:beijing chaoyang": "BJ01 Beijing Chaoyang Service Centre"}

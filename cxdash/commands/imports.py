@@ -137,9 +137,11 @@ def run(args: argparse.Namespace) -> int:
     for prop in prepared.proposals:
         if prop.column not in chosen and not args.quiet:
             print(proposal_text(prop, "en", cli=True), file=sys.stderr)
+    if args.map or args.ignore:
+        # The columns changed: decide on the final ones, so --scale and --na can name a column just mapped.
+        prepared.decide_scales()
     if args.scale or args.na:
         declare(prepared.mapping, prepared.scales, args.scale, args.na)
-    if args.scale or args.na or args.map or args.ignore:
         prepared.decide_scales()
     questions = open_questions(prepared.scales)
     if questions:

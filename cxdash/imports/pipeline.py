@@ -134,8 +134,12 @@ class ImportResult:
             return None
         from cxdash.imports.errors import reason_text
 
-        reason = reason_text(top["reason"], "", lang).split(" (")[0].split("（")[0]  # without its detail
-        if top["reason"] in MAPPING_REASONS:
+        reason = reason_text(top["reason"], "", lang).split(" (")[0].split("（")[0].strip()  # without its detail
+        if top["reason"] == "out_of_scale":
+            # Numbers outside the scale are usually a scale read wrongly (a 1-5 survey taken for 0-4), not a
+            # column mapped to the wrong field: point at the scale first.
+            fix = t("imports.result.fix_scale_cli" if cli else "imports.result.fix_scale", lang, column=top["column"])
+        elif top["reason"] in MAPPING_REASONS:
             fix = t("imports.result.fix_unmap_cli" if cli else "imports.result.fix_unmap", lang, column=top["column"])
         elif top["reason"].startswith("unknown_") and top["reason"] not in ("unknown_touchpoint", "unknown_item"):
             fix = t("imports.result.fix_create_cli" if cli else "imports.result.fix_create", lang)
