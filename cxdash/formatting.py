@@ -31,10 +31,10 @@ _COUNT_NAMES = {
     "open", "closed", "overdue", "late", "met", "breached", "inspections", "failed", "passed", "items", "sites",
     "teams", "users", "errors", "inserted", "updated", "skipped", "rejected", "revisit_n", "churn_n",
 }
-_PERCENT_PREFIXES = ("share", "pct_", "rate_")
+_PERCENT_PREFIXES = ("share", "pct_", "rate_", "detractor_share", "promoter_share")
 _PERCENT_SUFFIXES = ("_share", "_rate", "_pct", "_percent")
 _PERCENT_NAMES = {"share", "csat", "importance", "top2", "top_2_box", "pass_rate", "fix_rate", "attainment",
-                  "weight", "churn_rate", "revisit_rate", "met_share", "coverage"}
+                  "weight", "churn_rate", "revisit_rate", "met_share", "coverage", "risk"}
 _P_NAMES = {"p", "p_value", "q_value", "wilcoxon_p", "p_adjusted", "chi2_p"}
 _DURATION_SUFFIXES = ("_minutes", "_mins", "_min")
 
@@ -194,11 +194,15 @@ def text(value: Any, lang: str = "en") -> str:
     return str(value)
 
 
+def _score3(value: Any, lang: str = "en") -> str:
+    return score(value, lang, digits=3)
+
+
 FORMATTERS: dict[str, Callable[[Any, str], str]] = {
     "count": count,
     "percent": percent,
     "score": score,
-    "score3": lambda v, lang="en": score(v, lang, digits=3),
+    "score3": _score3,
     "gap": gap,
     "points": points,
     "nps": nps,
@@ -218,7 +222,7 @@ def _name_kind(name: str) -> str | None:
     for suffix in ("_ci_low", "_ci_high", "_low", "_high"):
         if low.endswith(suffix) and low != suffix.lstrip("_"):
             base = low[: -len(suffix)]
-            if base in ("ci", "gap"):
+            if base in ("ci", "gap", "diff"):
                 return "gap"
             if base.endswith("_points") or base == "ci_points":
                 return "points"
@@ -229,19 +233,22 @@ def _name_kind(name: str) -> str | None:
         return "p"
     if low == "direction" or low.endswith("_direction"):
         return "direction"
+    if low.endswith(("_n", "_count")) or low.startswith("n_"):
+        return "count"
     if low.startswith("nps"):
         return "nps"
     if low.endswith("_points") or low == "points":
         return "points"
-    if low == "gap" or low.startswith("gap_") or low.endswith("_gap"):
+    if low in ("gap", "diff") or low.startswith(("gap_", "diff_")) or low.endswith("_gap"):
         return "gap"
-    if low in _PERCENT_NAMES or low.startswith(_PERCENT_PREFIXES) or low.endswith(_PERCENT_SUFFIXES):
+    if low in _PERCENT_NAMES or low.startswith(_PERCENT_PREFIXES) or low.endswith(_PERCENT_SUFFIXES) \
+            or low.startswith(("csat", "churn")):
         return "percent"
-    if low in _COUNT_NAMES or low.startswith("n_") or low.endswith(("_n", "_count")):
+    if low in _COUNT_NAMES:
         return "count"
     if low in ("mean_p", "mean_e"):
         return "score3"
-    if low.startswith("mean") or low.endswith("_mean") or low in ("score", "avg", "average"):
+    if low.startswith(("mean", "ces")) or low.endswith("_mean") or low in ("score", "avg", "average"):
         return "score"
     if low.endswith(_DURATION_SUFFIXES):
         return "duration"
@@ -256,6 +263,10 @@ def kind_of(name: str, series: pd.Series | None = None) -> str | None:
     if series is not None and pd.api.types.is_datetime64_any_dtype(series):
         return "datetime" if _has_time(series) else "date"
     by_name = _name_kind(name)
+    if by_name == "count" and series is not None and pd.api.types.is_float_dtype(series):
+        values = series.dropna()
+        if not bool((values == values.round()).all()):  # "detractors" may hold a share, not a count
+            return "percent" if bool(values.between(0, 1).all()) else "number"
     if by_name is not None:
         if series is None or pd.api.types.is_numeric_dtype(series) or series.map(
                 lambda v: is_missing(v) or isinstance(v, int | float | np.number)).all():

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.charts.loyalty import breakdown_chart, effort_chart, failures_chart, trend_chart
+from cxdash.formatting import display_frame
 from cxdash.i18n import t
 from cxdash.metrics.effort import DIMENSIONS, easy_vs_hard, effort_loyalty
 from cxdash.metrics.failures import service_failures
@@ -90,6 +91,9 @@ def _trends() -> None:
     shown = trend[trend["kpi"] == kpi].drop(columns=["kpi"])
     shown = shown.assign(significant=[None if pd.isna(v) else tr("loyalty.verdict.significant" if v else "loyalty.verdict.within_noise")
                                       for v in shown["significant"]])
+    value_kind = {"nps": "nps", "ces": "score"}.get(kpi, "percent")  # the other KPIs are shares
+    shown = display_frame(shown, lang, kinds=dict.fromkeys(("value", "ci_low", "ci_high", "delta", "threshold"),
+                                                           value_kind))
     st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
     download_buttons(trend, f"loyalty_trend_{period}")
 
@@ -105,7 +109,8 @@ def _breakdowns() -> None:
         return
     st.altair_chart(breakdown_chart(bd, metric or "nps", lang, by), width="stretch")
     st.caption(tr("loyalty.help.breakdown"))
-    st.dataframe(bd.drop(columns=["key"]), hide_index=True,
+    st.dataframe(display_frame(bd.drop(columns=["key"]), lang, kinds={"ces": "score", "ces_ci_low": "score",
+                                                                      "ces_ci_high": "score"}), hide_index=True,
                  column_config={c: tr(f"loyalty.col.{c}") for c in bd.columns if c != "key"})
     download_buttons(bd, f"loyalty_by_{by}")
 
@@ -127,7 +132,8 @@ def _effort() -> None:
         col.altair_chart(effort_chart(res.table, dim or "ces", measure, lang), width="stretch")
     st.caption(tr("loyalty.sizes", responses=f"{res.responses:,}", customers=f"{res.customers:,}")
                + (" " + tr("loyalty.sampled_of", total=f"{res.total:,}") if res.sampled else ""))
-    st.dataframe(res.table, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in res.table.columns})
+    st.dataframe(display_frame(res.table, lang), hide_index=True,
+                 column_config={c: tr(f"loyalty.col.{c}") for c in res.table.columns})
     download_buttons(res.table, "loyalty_effort")
 
 
@@ -151,7 +157,7 @@ def _failures() -> None:
     st.caption(tr("loyalty.sizes", responses=f"{res.responses:,}", customers=f"{res.customers:,}")
                + (" " + tr("loyalty.sampled_of", total=f"{res.total:,}") if res.sampled else ""))
     shown = table.assign(group=[t(f"loyalty.failure.{g}", lang) for g in table["group"]])
-    st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
+    st.dataframe(display_frame(shown, lang), hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
     download_buttons(table, "loyalty_failures")
 
 
