@@ -198,6 +198,14 @@ def _score3(value: Any, lang: str = "en") -> str:
     return score(value, lang, digits=3)
 
 
+def identifier(value: Any, lang: str = "en") -> str:
+    """An id: digits without separators ("12345"), other ids as they are."""
+    x = _number(value)
+    if x is not None and float(x).is_integer():
+        return str(int(x))
+    return MISSING if is_missing(value) else str(value)
+
+
 FORMATTERS: dict[str, Callable[[Any, str], str]] = {
     "count": count,
     "percent": percent,
@@ -214,6 +222,7 @@ FORMATTERS: dict[str, Callable[[Any, str], str]] = {
     "yes_no": yes_no,
     "number": number,
     "text": text,
+    "id": identifier,
 }
 
 
@@ -229,6 +238,8 @@ def _name_kind(name: str) -> str | None:
             kind = _name_kind(base)
             if kind is not None:
                 return kind
+    if low in ("id", "ref") or low.endswith("_id"):
+        return "id"
     if low in _P_NAMES or low.endswith("_p_value"):
         return "p"
     if low == "direction" or low.endswith("_direction"):

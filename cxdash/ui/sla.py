@@ -100,10 +100,11 @@ def column_config(columns: tuple[str, ...]) -> dict[str, Any]:
     """Translated headers (and formats) for ticket tables."""
     cfg: dict[str, Any] = {c: tr(f"sla.col.{c}") for c in columns}
     cfg["link"] = st.column_config.LinkColumn(tr("sla.col.link"), display_text=tr("sla.col.open_ticket"))
+    # the figures come pre-written (cxdash.formatting.display_frame): durations in words, times to the minute
     for c in ("frt_business_min", "res_business_min", "minutes_left", "age_hours"):
-        cfg[c] = st.column_config.NumberColumn(tr(f"sla.col.{c}"), format="%.0f", help=tr(f"sla.help.col.{c}"))
+        cfg[c] = st.column_config.Column(tr(f"sla.col.{c}"), help=tr(f"sla.help.col.{c}"))
     for c in ("created_at", "due_at"):
-        cfg[c] = st.column_config.DatetimeColumn(tr(f"sla.col.{c}"), format="YYYY-MM-DD HH:mm", help=tr("sla.help.utc"))
+        cfg[c] = st.column_config.Column(tr(f"sla.col.{c}"), help=tr("sla.help.utc"))
     return cfg
 
 
