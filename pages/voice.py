@@ -8,6 +8,7 @@ from functools import partial
 import streamlit as st
 
 from cxdash.charts.loyalty import themes_chart
+from cxdash.formatting import display_frame
 from cxdash.i18n import t
 from cxdash.metrics.themes import theme_comments, voice
 from cxdash.ui.cache import cached
@@ -43,12 +44,12 @@ def _themes(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
         st.altair_chart(themes_chart(v.themes, lang), key="voc_chart", on_select=partial(_pick_from_chart, "voc_chart"),
                         selection_mode="theme", width="stretch")
         st.caption(tr("loyalty.voice.click"))
-        st.dataframe(v.themes, hide_index=True, key="voc_table", selection_mode="single-row",
+        st.dataframe(display_frame(v.themes, lang), hide_index=True, key="voc_table", selection_mode="single-row",
                      on_select=partial(_pick_from_table, "voc_table", v.themes["term"].tolist()),
                      column_config={c: tr(f"loyalty.col.{c}") for c in v.themes.columns})
     with praise:
         praise_rows = v.themes.sort_values("lift").head(20)
-        st.dataframe(praise_rows, hide_index=True, key="voc_praise", selection_mode="single-row",
+        st.dataframe(display_frame(praise_rows, lang), hide_index=True, key="voc_praise", selection_mode="single-row",
                      on_select=partial(_pick_from_table, "voc_praise", praise_rows["term"].tolist()),
                      column_config={c: tr(f"loyalty.col.{c}") for c in v.themes.columns})
     download_buttons(v.themes, "themes")
@@ -58,11 +59,11 @@ def _groups(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
     by_tier, by_tp, emerging = st.tabs([tr("loyalty.voice.by_tier"), tr("loyalty.voice.by_touchpoint"),
                                         tr("loyalty.voice.emerging")])
     tier_rows = v.by_tier.assign(group=[t(f"loyalty.group.{g}", lang) for g in v.by_tier["group"]])
-    by_tier.dataframe(tier_rows, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in tier_rows.columns})
-    by_tp.dataframe(v.by_touchpoint, hide_index=True,
+    by_tier.dataframe(display_frame(tier_rows, lang), hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in tier_rows.columns})
+    by_tp.dataframe(display_frame(v.by_touchpoint, lang), hide_index=True,
                     column_config={c: tr(f"loyalty.col.{c}") for c in v.by_touchpoint.columns})
     emerging.caption(tr("loyalty.help.emerging", n=f"{v.previous_sampled:,}"))
-    emerging.dataframe(v.emerging, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in v.emerging.columns})
+    emerging.dataframe(display_frame(v.emerging, lang), hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in v.emerging.columns})
 
 
 def _comments() -> None:
@@ -73,7 +74,7 @@ def _comments() -> None:
     st.subheader(tr("loyalty.voice.comments_of", term=plain(term), n=len(rows)))
     # Customers' words are data, never markup: a dataframe shows them as plain text.
     shown = rows.assign(tier=[t(f"loyalty.group.{g}", lang) for g in rows["tier"]])
-    st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
+    st.dataframe(display_frame(shown, lang), hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
     download_buttons(rows, "theme_comments")
 
 
