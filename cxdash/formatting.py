@@ -142,20 +142,18 @@ def datetime_text(value: Any, lang: str = "en") -> str:
 
 
 def duration(minutes: Any, lang: str = "en") -> str:
-    """A duration in minutes in words: "45 min", "3 h 20 min", "2 d 4 h" (days of 24 hours)."""
+    """A duration in minutes in words: "45 min", "3 h 05 min", "43 h 10 min".
+
+    Never in days: SLA times are business minutes, and a business day is not 24 hours.
+    """
     x = _number(minutes)
     if x is None:
         return MISSING
     sign, total = ("−" if x < 0 else ""), round(abs(x))
-    days, rest = divmod(total, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        parts = [t("format.duration.days", lang, n=days)] + ([t("format.duration.hours", lang, n=hours)] if hours else [])
-    elif hours:
-        parts = [t("format.duration.hours", lang, n=hours)] + ([t("format.duration.minutes", lang, n=mins)] if mins else [])
-    else:
-        parts = [t("format.duration.minutes", lang, n=mins)]
-    return sign + " ".join(parts)
+    hours, mins = divmod(total, 60)
+    if not hours:
+        return sign + t("format.duration.minutes", lang, n=mins)
+    return sign + t("format.duration.hours", lang, n=hours) + " " + t("format.duration.minutes", lang, n=f"{mins:02d}")
 
 
 def direction(value: Any, lang: str = "en") -> str:

@@ -58,7 +58,8 @@ def test_dates_and_times() -> None:
 def test_durations_in_words_in_each_language() -> None:
     assert fmt.duration(45) == "45 min"
     assert fmt.duration(200) == "3 h 20 min"
-    assert fmt.duration(60 * 52) == "2 d 4 h"
+    assert fmt.duration(65) == "1 h 05 min"
+    assert fmt.duration(60 * 52) == "52 h 00 min"  # business minutes: never 24-hour days
     assert fmt.duration(200, "zh-Hans") == "3 小时 20 分钟"
     assert fmt.duration(None) == fmt.MISSING
 

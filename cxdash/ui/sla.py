@@ -48,10 +48,10 @@ def pct(value: float) -> str:
 
 def minutes(value: float) -> str:
     """Business minutes as hours and minutes ("3 h 05 min"); a dash when undefined."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    total = int(round(value))
-    return tr("sla.fmt.hm", h=total // 60, m=f"{total % 60:02d}")
+    from cxdash.formatting import duration  # the one duration formatter of the tables, cards and reports
+    from cxdash.ui.context import get_context
+
+    return duration(value, get_context().lang)
 
 
 def kpi_cards(s: SlaSummary) -> None:
@@ -64,7 +64,8 @@ def kpi_cards(s: SlaSummary) -> None:
         ("sla.kpi.repeat", pct(s.repeat.rate), s.repeat.n),
         ("sla.kpi.chased", pct(s.chased.rate), s.chased.n),
     ]
-    cols = st.columns(len(cards) + 2)
+    # two rows of four: eight cards in one row cut their titles to "First-respon..." at 1440 px
+    cols = [*st.columns(4), *st.columns(4)]
     for col, (key, value, n) in zip(cols, cards, strict=False):
         col.metric(tr(key), value, help=tr(key.replace(".kpi.", ".help.")))
         col.caption(tr("sla.n", n=n))
