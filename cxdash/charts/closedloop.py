@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.labels import middle_ellipsis
 from cxdash.charts.theme import VERDICT_COLOURS, coded_colour, labels_for
 from cxdash.i18n import t
 
@@ -28,7 +29,7 @@ def heatmap_chart(df: pd.DataFrame, lang: str) -> alt.Chart:
             x=alt.X(f"{x_field}:N", sort=order, title=t("improve.col.touchpoint", lang),
                     axis=alt.Axis(labelAngle=-90, labelOverlap=False, labelLimit=120, labelFontSize=10)),
             y=alt.Y("site_name:N", title=t("improve.col.site", lang),
-                    axis=alt.Axis(labelLimit=320, labelOverlap=False)),
+                    axis=alt.Axis(labelLimit=320, labelOverlap=False, labelExpr=middle_ellipsis())),
             color=alt.Color("score:Q", scale=SCORE_SCALE, title=t("improve.col.score", lang)),
             tooltip=[
                 alt.Tooltip("site_name:N", title=t("improve.col.site", lang)),
