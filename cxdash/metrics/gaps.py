@@ -262,8 +262,11 @@ def stored_scale_bounds(conn: Connection) -> tuple[Any, Any, Any, Any]:
     not write to just reads the bounds each time.
     """
     version = data_version(conn)
+    # the highest id (one index end) as well: a loader that forgot to bump the version must not serve old bounds
+    max_id = int(conn.execute(select(func.max(survey_response.c.id))).scalar() or 0)
     saved = conn.execute(select(setting.c.value).where(setting.c.key == SCALES_KEY)).scalar()
-    if isinstance(saved, dict) and saved.get("data_version") == version and len(saved.get("bounds") or ()) == 4:
+    if isinstance(saved, dict) and saved.get("data_version") == version and saved.get("max_id") == max_id \
+            and len(saved.get("bounds") or ()) == 4:
         b = saved["bounds"]
         return b[0], b[1], b[2], b[3]
     lo, rng = scale_bounds()
@@ -274,7 +277,7 @@ def stored_scale_bounds(conn: Connection) -> tuple[Any, Any, Any, Any]:
         with conn.engine.begin() as w:
             if data_version(w) == version:  # a write in between would make the answer stale
                 w.execute(delete(setting).where(setting.c.key == SCALES_KEY))
-                w.execute(insert(setting).values(key=SCALES_KEY, value={"data_version": version,
+                w.execute(insert(setting).values(key=SCALES_KEY, value={"data_version": version, "max_id": max_id,
                                                                         "bounds": list(bounds)}))
     except SQLAlchemyError:
         pass  # read-only or busy: the next reader tries again
