@@ -309,6 +309,8 @@ def display_frame(df: pd.DataFrame, lang: str = "en", kinds: Mapping[str, str | 
                 continue
             out[col] = series.map(lambda v: text(v, lang)).astype(object)
             continue
+        if kind == "id" and pd.api.types.is_integer_dtype(series):
+            continue  # whole ids stay numbers: they show without separators and sort as numbers
         fmt = FORMATTERS[kind]
         out[col] = series.map(lambda v, f=fmt: f(v, lang)).astype(object)
     return out
