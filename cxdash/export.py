@@ -20,6 +20,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from cxdash.formatting import export_frame
 from cxdash.i18n import catalog, t
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -73,13 +74,14 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """The table as CSV bytes (UTF-8 with BOM, no index), formula-escaped."""
-    return escape_frame(df).to_csv(index=False).encode("utf-8-sig")
+    """The table as CSV bytes (UTF-8 with BOM, no index), formula-escaped, counts as integers and dates without
+    a midnight time (:func:`cxdash.formatting.export_frame`)."""
+    return escape_frame(export_frame(df)).to_csv(index=False).encode("utf-8-sig")
 
 
 def _xlsx_value(value: Any) -> Any:
     """A cell value openpyxl can store: plain Python scalars, naive datetimes, empty for missing values."""
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()  # numpy scalars
@@ -99,6 +101,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
 
     openpyxl stores any string starting with ``=`` as a formula; escaping first keeps every text cell text.
     """
+    df = export_frame(df)
     wb = Workbook()
     ws = wb.active
     ws.title = sheet[:31]

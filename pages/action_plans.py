@@ -25,6 +25,7 @@ from cxdash.actions.plans import (
     update_plan,
 )
 from cxdash.charts.closedloop import effects_chart
+from cxdash.formatting import display_frame
 from cxdash.metrics.action_effect import Effect, item_score_effect, plan_effect
 from cxdash.metrics.actions import effect_summary, owners, plan_board, plan_counts
 from cxdash.metrics.gaps import gap_table
@@ -130,6 +131,7 @@ def _board_view() -> None:
         verdict=[tr(f"improve.verdict.{v}") for v in board["verdict"]],
     )
     st.subheader(tr("improve.board.all"))
+    table = display_frame(table, lang, kinds=_PLAN_KINDS)
     st.dataframe(
         table.style.apply(lambda r: ["color: #c62828; font-weight: 600" if r["overdue"] else "" for _ in r], axis=1),
         hide_index=True, key="board_table",
@@ -140,6 +142,11 @@ def _board_view() -> None:
     ui.downloads(board, "action_plans")
 
 
+# plan figures are means of a 0-1 measure: three decimals, the change with its sign (cxdash.formatting)
+_PLAN_KINDS: dict[str, str | None] = {"baseline": "score3", "target": "score3", "before_mean": "score3",
+                                      "after_mean": "score3", "delta": "gap", "overdue": None}
+
+
 def _plan_columns() -> dict[str, Any]:
     return {
         "id": "#", "title": tr("improve.col.title"), "touchpoint_name": tr("improve.col.touchpoint"),
@@ -147,10 +154,10 @@ def _plan_columns() -> dict[str, Any]:
         "root_cause": tr("improve.col.root_cause"), "pdca_stage": tr("improve.col.stage"),
         "status": tr("improve.col.status"), "start_date": tr("improve.col.start"), "due_date": tr("improve.col.due"),
         "overdue": tr("improve.col.overdue"), "days_overdue": tr("improve.col.days_overdue"),
-        "baseline": st.column_config.NumberColumn(tr("improve.col.baseline"), format="%.3f"),
-        "target": st.column_config.NumberColumn(tr("improve.col.target"), format="%.3f"),
+        "baseline": tr("improve.col.baseline"),
+        "target": tr("improve.col.target"),
         "verdict": st.column_config.TextColumn(tr("improve.col.verdict"), help=tr("improve.help.effect")),
-        "delta": st.column_config.NumberColumn(tr("improve.col.delta"), format="%.3f", help=tr("improve.help.effect")),
+        "delta": st.column_config.Column(tr("improve.col.delta"), help=tr("improve.help.effect")),
     }
 
 
@@ -385,7 +392,7 @@ def _effects_view() -> None:
         return
     st.altair_chart(effects_chart(measured, lang), width="stretch")
     table = measured.assign(verdict=[tr(f"improve.verdict.{v}") for v in measured["verdict"]])
-    st.dataframe(table, hide_index=True, key="effects_table",
+    st.dataframe(display_frame(table, lang, kinds=_PLAN_KINDS), hide_index=True, key="effects_table",
                  column_order=["id", "title", "touchpoint_name", "site_name", "status", "verdict", "before_mean",
                                "after_mean", "delta", "ci_low", "ci_high", "p_value", "before_n", "after_n"],
                  column_config={**_plan_columns(), "before_mean": tr("improve.col.before"),

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from cxdash.audit import audit_actions, audit_entries
+from cxdash.formatting import display_frame
 from cxdash.ui.admin import require_action
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.widgets import download_buttons
@@ -37,6 +38,6 @@ if entries.empty:
     st.info(tr("auth.audit.empty"), icon=":material/search_off:")
     st.stop()
 st.caption(tr("auth.audit.shown", n=f"{len(entries):,}"))
-st.dataframe(entries, hide_index=True, width="stretch",
+st.dataframe(display_frame(entries, ctx.lang), hide_index=True, width="stretch",
              column_config={c: tr(f"auth.audit.col.{c}") for c in entries.columns})
 download_buttons(entries, "audit-log", "auth.audit.col")

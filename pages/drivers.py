@@ -8,6 +8,7 @@ import streamlit as st
 
 from cxdash.auth import ACTIONS
 from cxdash.charts.loyalty import bars_with_interval, churn_trend_chart, drivers_chart, forest_plot, km_chart
+from cxdash.formatting import display_frame
 from cxdash.i18n import t
 from cxdash.metrics.churn import churn_trend
 from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_rule, set_definition
@@ -33,10 +34,15 @@ FORMATS = {"weight": "%.3f", "share": "percent", "odds_ratio": "%.2f", "ci_low":
            "p_value": "%.2g", "coef": "%.3f", "se": "%.3f", "risk": "percent"}
 
 
+def _kinds(df: pd.DataFrame) -> dict[str, str | None]:
+    """The formatter of each column with a format in FORMATS (an odds ratio's interval is not a gap's)."""
+    by_format = {"percent": "percent", "%.2f": "score", "%.3f": "score3", "%.2g": "p", "%d": "count", "%.0f": "count"}
+    return {c: by_format.get(FORMATS[c], "number") for c in df.columns if c in FORMATS}
+
+
 def _columns(df: pd.DataFrame) -> dict[str, object]:
-    """Translated headers, with a number format where the column has one."""
-    return {c: st.column_config.NumberColumn(tr(f"loyalty.col.{c}"), format=FORMATS[c]) if c in FORMATS
-            else tr(f"loyalty.col.{c}") for c in df.columns}
+    """Translated headers (the figures are written by cxdash.formatting.display_frame)."""
+    return {c: tr(f"loyalty.col.{c}") for c in df.columns}
 
 
 def _drivers() -> None:
@@ -55,7 +61,7 @@ def _drivers() -> None:
     st.caption(tr("loyalty.drivers.model", r2=f"{model.r2:.2f}", n=f"{model.n:,}"))
     shown = model.table.drop(columns=["driver"])
     shown = shown.assign(kind=[t(f"loyalty.driver_kind.{k}", lang) for k in shown["kind"]])
-    st.dataframe(shown, hide_index=True, column_config=_columns(shown))
+    st.dataframe(display_frame(shown, lang, _kinds(shown)), hide_index=True, column_config=_columns(shown))
     download_buttons(model.table, f"drivers_{outcome}", _columns(model.table))
 
 
@@ -123,7 +129,7 @@ def _model(res: ChurnDrivers) -> None:
                     f"{t(f'loyalty.term.{r.term}', lang)} OR {r.odds_ratio:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})"
                     for r in sig.itertuples())))
         shown = model.table.assign(term=[t(f"loyalty.term.{x}", lang) for x in model.table["term"]])
-        st.dataframe(shown, hide_index=True, column_config=_columns(shown))
+        st.dataframe(display_frame(shown, lang, _kinds(shown)), hide_index=True, column_config=_columns(shown))
     st.subheader(tr("loyalty.km.title"), help=tr("loyalty.help.km"))
     curves = res.curves
     if not curves.empty:
@@ -136,7 +142,7 @@ def _model(res: ChurnDrivers) -> None:
         st.info(tr("churn.risk.no_model", min=MIN_EVENTS, n=model.n, k=model.events))
         return
     st.caption(tr("loyalty.risk.caption", shown=len(risk), scored=f"{scored:,}"))
-    st.dataframe(risk, hide_index=True, column_config=_columns(risk))
+    st.dataframe(display_frame(risk, lang, _kinds(risk)), hide_index=True, column_config=_columns(risk))
     download_buttons(risk, "churn_risk", _columns(risk))
 
 

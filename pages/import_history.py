@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cxdash.auth import ACTIONS
+from cxdash.formatting import display_frame
 from cxdash.i18n import t
 from cxdash.imports.batches import delete_batch, list_batches
 from cxdash.imports.errors import UploadError
@@ -44,7 +45,7 @@ shown = history[[c for c in SHOWN_COLUMNS if c in history.columns]].copy()
 shown["sha256"] = shown["sha256"].map(lambda h: f"{h[:HASH_SHOWN]}…" if isinstance(h, str) and h else h)
 shown["kind"] = shown["kind"].map(lambda k: t(f"imports.kind.{k}", lang))
 shown["status"] = shown["status"].map(lambda s: t(f"imports.status.{s}", lang))
-st.dataframe(shown, hide_index=True, width="stretch",
+st.dataframe(display_frame(shown, lang), hide_index=True, width="stretch",
              column_config={c: tr(f"imports.hist.col.{c}") for c in shown.columns})
 
 batches = history.set_index("id")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.charts.closedloop import correlation_chart, heatmap_chart, trend_chart, weak_items_chart
+from cxdash.formatting import display_frame
 from cxdash.inspections.checklist import create_item, deactivate_item, list_items, update_item
 from cxdash.inspections.defaults import FREQUENCIES, METHODS, ROLES
 from cxdash.inspections.results import (
@@ -39,6 +40,8 @@ def _weak_view() -> None:
     st.altair_chart(weak_items_chart(weak, lang), width="stretch")
     shown = weak[["touchpoint_name", "pain_point", "standard", "n", "sites", "mean_score", "importance_norm",
                   "weakness", "gap", "gap_ci_low", "gap_ci_high", "gap_n"]]
+    # the weakness bar needs its number; every other figure is written by its formatter
+    shown = display_frame(shown, lang, kinds={"weakness": None, "importance_norm": "score"})
     picked = st.dataframe(shown, hide_index=True, key="weak_table", on_select="rerun", selection_mode="single-row",
                           column_config=_weak_columns())
     ui.downloads(weak, "weak_items")
@@ -56,14 +59,13 @@ def _weak_columns() -> dict:
     return {
         "touchpoint_name": tr("improve.col.touchpoint"), "pain_point": tr("improve.col.pain_point"),
         "standard": tr("improve.col.standard"), "n": tr("improve.col.n"), "sites": tr("improve.col.sites"),
-        "mean_score": st.column_config.NumberColumn(tr("improve.col.mean_score"), format="%.2f"),
-        "importance_norm": st.column_config.NumberColumn(tr("improve.col.importance"), format="%.2f",
-                                                         help=tr("improve.help.importance")),
+        "mean_score": tr("improve.col.mean_score"),
+        "importance_norm": st.column_config.Column(tr("improve.col.importance"), help=tr("improve.help.importance")),
         "weakness": st.column_config.ProgressColumn(tr("improve.col.weakness"), format="%.3f", min_value=0.0,
                                                     max_value=1.0, help=tr("improve.help.weakness")),
-        "gap": st.column_config.NumberColumn(tr("improve.col.gap"), format="%.3f", help=tr("improve.help.gap")),
-        "gap_ci_low": st.column_config.NumberColumn(tr("improve.col.ci_low"), format="%.3f"),
-        "gap_ci_high": st.column_config.NumberColumn(tr("improve.col.ci_high"), format="%.3f"),
+        "gap": st.column_config.Column(tr("improve.col.gap"), help=tr("improve.help.gap")),
+        "gap_ci_low": tr("improve.col.ci_low"),
+        "gap_ci_high": tr("improve.col.ci_high"),
         "gap_n": tr("improve.col.gap_n"),
     }
 
@@ -151,11 +153,12 @@ def _results_view() -> None:
         return
     st.altair_chart(trend_chart(trend, lang), width="stretch")
     rows = cached(inspection_results, ctx.filters, lang, (), () if tp is None else (int(tp),))
-    st.dataframe(rows.drop(columns=["id", "site_id", "item_id"]), hide_index=True, key="res_table", column_config={
+    st.dataframe(display_frame(rows.drop(columns=["id", "site_id", "item_id"]), lang, kinds={"score": "number"}),
+                 hide_index=True, key="res_table", column_config={
         "inspected_on": tr("improve.record.date"), "site_name": tr("improve.col.site"),
         "item_code": tr("improve.col.item"), "touchpoint_code": tr("improve.col.code"),
         "touchpoint_name": tr("improve.col.touchpoint"), "pain_point": tr("improve.col.pain_point"),
-        "score": st.column_config.NumberColumn(tr("improve.col.score"), format="%.1f"),
+        "score": tr("improve.col.score"),
         "inspector": tr("improve.col.inspector"), "note": tr("improve.col.note"),
     })
     ui.downloads(rows, "inspections")

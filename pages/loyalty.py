@@ -8,6 +8,7 @@ import streamlit as st
 
 from cxdash.charts.loyalty import breakdown_chart, effort_chart, failures_chart, trend_chart
 from cxdash.code_labels import code_label
+from cxdash.formatting import display_frame
 from cxdash.i18n import t
 from cxdash.metrics.churn_definition import load_rule
 from cxdash.metrics.churn_notes import churn_note
@@ -95,6 +96,9 @@ def _trends() -> None:
     shown = trend[trend["kpi"] == kpi].drop(columns=["kpi"])
     shown = shown.assign(significant=[None if pd.isna(v) else tr("loyalty.verdict.significant" if v else "loyalty.verdict.within_noise")
                                       for v in shown["significant"]])
+    value_kind = {"nps": "nps", "ces": "score"}.get(kpi, "percent")  # the other KPIs are shares
+    shown = display_frame(shown, lang, kinds=dict.fromkeys(("value", "ci_low", "ci_high", "delta", "threshold"),
+                                                           value_kind))
     st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
     download_buttons(trend, f"loyalty_trend_{period}")
 
@@ -110,7 +114,8 @@ def _breakdowns() -> None:
         return
     st.altair_chart(breakdown_chart(bd, metric or "nps", lang, by), width="stretch")
     st.caption(tr("loyalty.help.breakdown"))
-    st.dataframe(bd.drop(columns=["key"]), hide_index=True,
+    st.dataframe(display_frame(bd.drop(columns=["key"]), lang, kinds={"ces": "score", "ces_ci_low": "score",
+                                                                      "ces_ci_high": "score"}), hide_index=True,
                  column_config={c: tr(f"loyalty.col.{c}") for c in bd.columns if c != "key"})
     download_buttons(bd, f"loyalty_by_{by}")
 
@@ -135,7 +140,7 @@ def _effort() -> None:
                + (" " + tr("loyalty.sampled_of", total=f"{res.total:,}") if res.sampled else ""))
     shown = res.table.assign(dimension=[code_label("measure", d, lang) for d in res.table["dimension"]],
                              level=[t(f"loyalty.level.{v}", lang) if v in ("yes", "no") else v for v in res.table["level"]])
-    st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
+    st.dataframe(display_frame(shown, lang), hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
     download_buttons(res.table, "loyalty_effort")
 
 
@@ -159,7 +164,7 @@ def _failures() -> None:
     st.caption(tr("loyalty.sizes", responses=f"{res.responses:,}", customers=f"{res.customers:,}")
                + (" " + tr("loyalty.sampled_of", total=f"{res.total:,}") if res.sampled else ""))
     shown = table.assign(group=[t(f"loyalty.failure.{g}", lang) for g in table["group"]])
-    st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
+    st.dataframe(display_frame(shown, lang), hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
     download_buttons(table, "loyalty_failures")
 
 

@@ -68,10 +68,12 @@ def _cards(ov: Overview, trend: pd.DataFrame) -> None:
         if not cards:
             continue
         st.subheader(tr(title_key))
-        for col, card in zip(st.columns(max(len(cards), 4)), cards, strict=False):
-            with col:
-                values = trend.loc[trend["kpi"] == card.key, "value"].dropna().tolist()
-                kpi_card(card, chart_data=values)
+        # rows of four: six cards in one row cut their titles and verdicts ("withi...") at 1440 px
+        for start in range(0, len(cards), 4):
+            for col, card in zip(st.columns(4), cards[start:start + 4], strict=False):
+                with col:
+                    values = trend.loc[trend["kpi"] == card.key, "value"].dropna().tolist()
+                    kpi_card(card, chart_data=values)
         if "churn" in keys and ov.churn_note is not None:
             churn_control(ov.churn_note)  # the rule beside the churn card, and how to switch it
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from cxdash.charts.sla import (
@@ -15,6 +16,7 @@ from cxdash.charts.sla import (
     pareto_chart,
 )
 from cxdash.code_labels import PREFIXES, code_label
+from cxdash.formatting import display_frame
 from cxdash.i18n import t
 from cxdash.metrics.sla import backlog_by_age, sla_summary, sla_trend
 from cxdash.metrics.sla_breakdown import GROUPINGS, category_pareto, sla_breakdown
@@ -84,20 +86,29 @@ def _breakdown_section(by: str, rates: tuple[str, ...], prefix: str) -> None:
             "chased_rate", "merged"]
     shown = bd[cols].copy()
     table_key = f"{prefix}_table"
-    st.dataframe(shown, hide_index=True, key=table_key, on_select=partial(_drill_table, table_key, bd["key"].tolist(), by),
+    st.dataframe(display_frame(shown, lang, kinds=dict.fromkeys(("frt_median", "frt_p90", "res_median", "res_p90"),
+                                                                "duration")), hide_index=True, key=table_key, on_select=partial(_drill_table, table_key, bd["key"].tolist(), by),
                  selection_mode="single-row",
                  column_config=_rate_columns(cols))
     st.caption(tr("sla.click_to_drill"))
     ui.downloads(bd, f"sla_by_{by}")
 
 
+def _ticket_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Ticket rows for display: codes in words, business minutes as durations, times to the minute, no "None"."""
+    kinds: dict[str, str | None] = {"link": None, "frt_business_min": "duration", "res_business_min": "duration",
+                                    "frt_target_min": "duration", "res_target_min": "duration",
+                                    "minutes_left": "duration", "created_at": "datetime", "due_at": "datetime"}
+    return display_frame(ui.translate_codes(rows), lang, kinds={k: v for k, v in kinds.items() if k in rows})
+
+
 def _rate_columns(cols: list[str]) -> dict:
     cfg = {c: tr(f"sla.col.{c}") for c in cols}
     for c in cols:
         if c.endswith("_rate"):
-            cfg[c] = st.column_config.NumberColumn(tr(f"sla.col.{c}"), format="percent", help=tr(f"sla.help.col.{c}"))
+            cfg[c] = st.column_config.Column(tr(f"sla.col.{c}"), help=tr(f"sla.help.col.{c}"))
         elif c.endswith(("_median", "_p90")):
-            cfg[c] = st.column_config.NumberColumn(tr(f"sla.col.{c}"), format="%.0f", help=tr("sla.help.times"))
+            cfg[c] = st.column_config.Column(tr(f"sla.col.{c}"), help=tr("sla.help.times"))
     return cfg
 
 
@@ -133,7 +144,7 @@ def _warning_list(kind: str) -> None:
         return
     rows = page.rows.assign(link=[ui.ticket_link(i) for i in page.rows["id"]])
     cols = list(ui.WARNING_COLUMNS)
-    st.dataframe(ui.translate_codes(rows[cols]), hide_index=True, column_config=ui.column_config(tuple(cols)))
+    st.dataframe(_ticket_rows(rows[cols]), hide_index=True, column_config=ui.column_config(tuple(cols)))
     if page.total > len(rows):
         st.caption(tr("sla.shown_of", shown=len(rows), total=page.total))
     ui.downloads(rows[cols[1:]], f"sla_{kind}")
@@ -200,7 +211,7 @@ def _drill_down() -> None:
     st.caption(tr("sla.drill.count", total=page.total, page=int(page_no),
                   pages=max(1, -(-page.total // PAGE_SIZE))))
     cols = list(ui.LIST_COLUMNS)
-    st.dataframe(ui.translate_codes(page.rows[cols]), hide_index=True, column_config=ui.column_config(tuple(cols)))
+    st.dataframe(_ticket_rows(page.rows[cols]), hide_index=True, column_config=ui.column_config(tuple(cols)))
     ui.downloads(page.rows[cols], "sla_tickets")
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.auth import ACTIONS
+from cxdash.formatting import display_frame
 from cxdash.i18n import t
 from cxdash.metrics.sla import sla_summary
 from cxdash.sla.calendar import Calendar, format_day_text, parse_day_text
@@ -52,7 +53,9 @@ def _policies() -> None:
     cols = ["name", "priority", "category", "channel", "first_response_min", "resolution_min", "calendar",
             "at_risk_ratio", "active"]
     if not table.empty:
-        st.dataframe(ui.translate_codes(table[cols]), hide_index=True, column_config={c: tr(f"sla.policy.{c}") for c in cols})
+        st.dataframe(display_frame(ui.translate_codes(table[cols]), ctx.lang,
+                                   kinds={"first_response_min": "duration", "resolution_min": "duration",
+                                          "at_risk_ratio": "percent"}), hide_index=True, column_config={c: tr(f"sla.policy.{c}") for c in cols})
     by_id = {p.id: p for p in policies}
     pid = st.selectbox(tr("sla.settings.pick_policy"), [None, *by_id], key="sla_policy_pick",
                        format_func=lambda i: t("sla.settings.new_policy", lang) if i is None else by_id[i].name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cxdash import formatting as fmt
 from cxdash.charts.tiers import tier_breakdown_chart, tier_trend_chart, tier_value_chart
 from cxdash.i18n import t
 from cxdash.metrics.churn_notes import churn_note
@@ -18,6 +19,7 @@ from cxdash.metrics.tier_analysis import (
 )
 from cxdash.metrics.tier_settings import change_tolerance, tolerance_in_points, tolerance_setting
 from cxdash.metrics.tier_value import revisit_hint, tier_value
+from cxdash.metrics.tiers import share_intervals
 from cxdash.ui import experience as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_control, churn_mode
@@ -70,9 +72,17 @@ def _breakdown() -> str:
         return by
     st.altair_chart(tier_breakdown_chart(wide, tr(f"experience.by.{by}"), lang), key="tier_breakdown_chart",
                     on_select=_on_breakdown_click, selection_mode="pick", width="stretch")
-    cols = ["name", *TIERS, "n", *[f"share_{x}" for x in TIERS], "low_sample"]
-    st.dataframe(wide[cols], hide_index=True, column_config=ui.columns_config(
-        cols, percent=[f"share_{x}" for x in TIERS]))
+    for x in TIERS:  # the Wilson 95 % interval of each share, as the CLI report and the overview's cards give it
+        wide = share_intervals(wide, x, "n", f"share_{x}")
+    shares = [f"share_{x}" for x in TIERS]
+    cols = ["name", *TIERS, "n", *shares, "low_sample"]
+    shown = ui.shown(wide[["name", *TIERS, "n", "low_sample"]])
+    for x in TIERS:  # "45.3% (43.1–47.5%)": the share with its interval in one cell
+        shown[f"share_{x}"] = [f"{fmt.percent(s)} ({fmt.percent(lo)}–{fmt.percent(hi)})" if s == s and lo == lo
+                               else fmt.percent(s) for s, lo, hi in zip(
+                                   wide[f"share_{x}"], wide[f"share_{x}_ci_low"], wide[f"share_{x}_ci_high"], strict=True)]
+    st.dataframe(shown[cols], hide_index=True, column_config=ui.columns_config(
+        cols, help_keys={c: "format.help.share_interval" for c in shares}))
     ui.downloads(wide, f"tiers_by_{by}")
     return by
 
@@ -106,7 +116,7 @@ def _value() -> None:
     st.altair_chart(tier_value_chart(value, lang))
     shown = value.assign(tier=[t(f"tier.{x}", lang) for x in value["tier"]])
     cols = list(shown.columns)
-    st.dataframe(shown, hide_index=True, column_config=ui.columns_config(
+    st.dataframe(ui.shown(shown), hide_index=True, column_config=ui.columns_config(
         cols, percent=("csat", "csat_ci_low", "csat_ci_high", "revisit_rate", "churn_rate")))
     st.caption(tr("experience.value.sample_note", n_revisit=int(value["revisit_n"].sum()),
                   n_churn=int(value["churn_n"].sum())))

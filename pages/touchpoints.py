@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cxdash import formatting as fmt
 from cxdash.charts.gaps import gap_trend_chart, interval_chart, ipa_chart, journey_map
 from cxdash.i18n import t
 from cxdash.metrics.comparisons import group_vs_rest, unit_ranking
@@ -69,7 +70,7 @@ def _map_view() -> None:
     weak = table[table["significant"] & (table["gap"] < 0)].sort_values("gap")
     if not weak.empty:
         st.markdown(f"**{tr('experience.map.shortfalls')}**")
-        st.text("\n".join(f"{r.touchpoint_code}  {r.touchpoint_name}  {r.gap:+.3f}  (q = {r.q_value:.2g}, n = {r.n})"
+        st.text("\n".join(f"{r.touchpoint_code}  {r.touchpoint_name}  {fmt.gap(r.gap)}  ({fmt.p_value(r.q_value, prefix=True).replace('p ', 'q ', 1)}, n = {fmt.count(r.n)})"
                            for r in weak.itertuples()))
     ids = table.loc[table["n"] > 0, "touchpoint_id"].tolist()
     names = dict(zip(table["touchpoint_id"], table["touchpoint_name"], strict=True))
@@ -80,7 +81,7 @@ def _map_view() -> None:
     shown = table[GAP_COLS].copy()
     shown["importance_source"] = [t(f"experience.importance.{s}", lang) if isinstance(s, str) else ""
                                   for s in shown["importance_source"]]
-    st.dataframe(shown, hide_index=True, key="gap_table", selection_mode="single-row",
+    st.dataframe(ui.shown(shown), hide_index=True, key="gap_table", selection_mode="single-row",
                  on_select=lambda: _on_table_click(table["touchpoint_id"].tolist(), table["stage_code"].tolist()),
                  column_config=ui.columns_config(GAP_COLS, percent=("share_disappointed", "importance"),
                                                  signed=("gap", "gap_points", "ci_low", "ci_high"), help_keys=HELP))
@@ -145,7 +146,7 @@ def _compare_view() -> None:
                                        key="touchpoint_id", axis_key="experience.axis.diff"), width="stretch")
     cols = ["stage_name", "touchpoint_name", "n_group", "gap_group", "n_rest", "gap_rest", "diff", "ci_low",
             "ci_high", "p_value", "significant", "low_sample"]
-    st.dataframe(cmp[cols], hide_index=True, column_config=ui.columns_config(
+    st.dataframe(ui.shown(cmp[cols]), hide_index=True, column_config=ui.columns_config(
         cols, signed=("gap_group", "gap_rest", "diff", "ci_low", "ci_high")))
     ui.downloads(cmp, f"compare_{by}_{key}")
     _ranking(by)
@@ -205,7 +206,7 @@ def _drill_view() -> None:
         st.altair_chart(interval_chart(chart, lang, title), key="level_chart", selection_mode="pick",
                         on_select=lambda: _drill_click(keys, "level_chart"), width="stretch")
     cols = ["name", "n", "gap", "ci_low", "ci_high", "q_value", "share_disappointed", "low_sample"]
-    st.dataframe(table[cols], hide_index=True, key="level_table", selection_mode="single-row",
+    st.dataframe(ui.shown(table[cols]), hide_index=True, key="level_table", selection_mode="single-row",
                  on_select=lambda: _drill_click(keys), column_config=ui.columns_config(
                      cols, percent=("share_disappointed",), signed=("gap", "ci_low", "ci_high"), help_keys=HELP))
     names = dict(zip(keys, table["name"], strict=True))
@@ -228,7 +229,7 @@ def _responses() -> None:
                     key=ui.PAGE_KEY)
     cols = list(page.rows.columns)
     # comments are user text: shown as plain text cells, never rendered as HTML or Markdown
-    st.dataframe(page.rows, hide_index=True, column_config=ui.columns_config(cols))
+    st.dataframe(ui.shown(page.rows), hide_index=True, column_config=ui.columns_config(cols))
     comments = page.rows[page.rows["comment"].astype(str).str.len() > 0]
     if not comments.empty:  # the comments in full, as plain text (a table cell cuts long ones off)
         st.markdown(f"**{tr('experience.responses.comments')}**")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from cxdash.audit import record_audit
 from cxdash.auth import ROLES, import_users_csv, list_users, save_user, user_record
+from cxdash.formatting import display_frame
 from cxdash.organisation import site_options, team_options
 from cxdash.ui.admin import identity_settings, plain, require_action, role_label
 from cxdash.ui.cache import cached
@@ -35,7 +36,7 @@ st.subheader(tr("auth.users.list"), help=tr("auth.users.roles_help"))
 if users:
     table = pd.DataFrame(users)
     table["role"] = table["role"].map(role_label)
-    st.dataframe(table, hide_index=True, width="stretch",
+    st.dataframe(display_frame(table, ctx.lang), hide_index=True, width="stretch",
                  column_config={c: tr(f"auth.users.col.{c}") for c in table.columns})
 else:
     st.info(tr("auth.users.none"), icon=":material/group_off:")

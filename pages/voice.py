@@ -8,6 +8,7 @@ from functools import partial
 import streamlit as st
 
 from cxdash.charts.loyalty import themes_chart
+from cxdash.formatting import display_frame
 from cxdash.i18n import t
 from cxdash.metrics.themes import MIN_COUNT, theme_comments, voice
 from cxdash.ui.cache import cached
@@ -99,7 +100,7 @@ def _comments() -> None:
     st.subheader(tr("loyalty.voice.comments_of", term=plain(term), n=len(rows)))
     # Customers' words are data, never markup: a dataframe shows them as plain text.
     shown = rows.assign(tier=[t(f"loyalty.group.{g}", lang) for g in rows["tier"]])
-    st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
+    st.dataframe(display_frame(shown, lang), hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
     download_buttons(rows, "theme_comments")
 
 

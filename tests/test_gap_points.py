@@ -139,6 +139,7 @@ def test_touchpoints_page_shows_points_answers_and_why_points_are_empty(engine) 
     no_errors(at)
     shown = at.dataframe[0].value.set_index("touchpoint_name")
     assert {"gap", "gap_points", "scale"} <= set(shown.columns)
-    assert shown.loc["保安问候客户", "n"] == len(REC01) + 1 and pd.isna(shown.loc["保安问候客户", "gap_points"])
-    assert (shown["n"] == 35).any()  # the P-only touchpoint: its answers, not 0
+    # the table shows display text (#20): counts as whole numbers, an empty figure as "–"
+    assert shown.loc["保安问候客户", "n"] == str(len(REC01) + 1) and shown.loc["保安问候客户", "gap_points"] == "–"
+    assert (shown["n"] == "35").any()  # the P-only touchpoint: its answers, not 0
     assert any("REC01" in x.value and "量表" in x.value for x in at.text)  # why REC01 has no points

@@ -9,6 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.labels import middle_ellipsis
 from cxdash.charts.theme import VERDICT_COLOURS, coded_colour, labels_for
 from cxdash.i18n import t
 
@@ -17,17 +18,23 @@ SCORE_SCALE = alt.Scale(domain=[0, 10], scheme="redyellowgreen")
 
 def heatmap_chart(df: pd.DataFrame, lang: str) -> alt.Chart:
     """Sites (rows) by touchpoints (columns) coloured by the latest inspection score."""
-    order = list(dict.fromkeys(df["touchpoint_name"]))
+    # Every column labelled: the short touchpoint codes fit side by side at 1440 px (22 names at -45 degrees
+    # overlapped and Vega dropped most of them); the full name is in the tooltip.
+    x_field = "touchpoint_code" if "touchpoint_code" in df else "touchpoint_name"
+    order = list(dict.fromkeys(df[x_field]))
     return (
         alt.Chart(df, title=t("improve.chart.heatmap", lang))
         .mark_rect()
         .encode(
-            x=alt.X("touchpoint_name:N", sort=order, title=t("improve.col.touchpoint", lang),
-                    axis=alt.Axis(labelAngle=-45, labelLimit=160)),
-            y=alt.Y("site_name:N", title=t("improve.col.site", lang), axis=alt.Axis(labelLimit=260)),
+            x=alt.X(f"{x_field}:N", sort=order, title=t("improve.col.touchpoint", lang),
+                    axis=alt.Axis(labelAngle=-90, labelOverlap=False, labelLimit=120, labelFontSize=10)),
+            y=alt.Y("site_name:N", title=t("improve.col.site", lang),
+                    axis=alt.Axis(labelLimit=320, labelOverlap=False, labelExpr=middle_ellipsis())),
             color=alt.Color("score:Q", scale=SCORE_SCALE, title=t("improve.col.score", lang)),
             tooltip=[
                 alt.Tooltip("site_name:N", title=t("improve.col.site", lang)),
+                *([alt.Tooltip("touchpoint_code:N", title=t("improve.col.code", lang))] if x_field != "touchpoint_name"
+                  else []),
                 alt.Tooltip("touchpoint_name:N", title=t("improve.col.touchpoint", lang)),
                 alt.Tooltip("score:Q", title=t("improve.col.score", lang), format=".1f"),
                 alt.Tooltip("last_inspected:T", title=t("improve.col.last_inspected", lang)),

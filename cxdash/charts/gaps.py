@@ -12,6 +12,7 @@ import math
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.labels import middle_ellipsis
 from cxdash.charts.theme import BAD, GOOD, QUADRANT_COLOURS, coded_colour, labels_for
 from cxdash.i18n import t
 
@@ -123,7 +124,8 @@ def interval_chart(df: pd.DataFrame, lang: str, title: str, value: str = "gap", 
     order = list(data[label].astype(str))
     data[label] = data[label].astype(str)
     pick = alt.selection_point(name=PICK, fields=[key], on="click")
-    y = alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False))
+    y = alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False,
+                                                                           labelExpr=middle_ellipsis()))
     tooltip = [alt.Tooltip(f"{label}:N", title=t("experience.col.name", lang)),
                alt.Tooltip(f"{value}:Q", title=t(axis_key, lang), format="+.3f"),
                alt.Tooltip("ci_low:Q", title=t("experience.col.ci_low", lang), format="+.3f"),

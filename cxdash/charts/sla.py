@@ -10,6 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.labels import middle_ellipsis
 from cxdash.charts.theme import SERVICE_COLOURS, SLA_STATE_COLOURS, coded_colour, label_expr, labels_for
 from cxdash.code_labels import code_label
 from cxdash.i18n import t
@@ -102,7 +103,7 @@ def breakdown_chart(df: pd.DataFrame, lang: str, rates: tuple[str, ...] = ("firs
         alt.Chart(data, title=t("sla.chart.breakdown", lang))
         .mark_bar()
         .encode(
-            y=alt.Y("name:N", sort=head["name"].tolist(), title=None, axis=alt.Axis(labelLimit=220)),
+            y=alt.Y("name:N", sort=head["name"].tolist(), title=None, axis=alt.Axis(labelLimit=320, labelExpr=middle_ellipsis())),
             yOffset=alt.YOffset("measure:N", sort=list(rates)),
             x=alt.X("rate:Q", title=t("sla.axis.rate", lang), axis=RATE_AXIS, scale=alt.Scale(domain=[0, 1])),
             color=_series_colour({r: t(labels[r], lang) for r in rates}, lang),

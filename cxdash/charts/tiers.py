@@ -10,6 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from cxdash.charts.labels import middle_ellipsis
 from cxdash.charts.theme import TIER_COLOURS, TIERS, coded_colour, labels_for
 from cxdash.i18n import t
 
@@ -66,7 +67,8 @@ def tier_breakdown_chart(wide: pd.DataFrame, by_label: str, lang: str, limit: in
         alt.Chart(long, title=t("experience.chart.tier_breakdown", lang, by=by_label))
         .mark_bar()
         .encode(
-            y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False)),
+            y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelOverlap=False,
+                                                                        labelExpr=middle_ellipsis())),
             x=alt.X("share:Q", stack="normalize", title=t("experience.axis.share", lang), axis=alt.Axis(format="%")),
             color=_tier_colour(lang),
             order=alt.Order("tier_order:Q"),

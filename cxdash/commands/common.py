@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from cxdash.db import make_engine
 from cxdash.filters import Filters
+from cxdash.formatting import export_frame
 
 
 def register(sub: Any, reports: Any) -> None:
@@ -99,6 +100,7 @@ def frame_rows(df: pd.DataFrame, columns: list[str] | None = None, **extra: Any)
     ``extra`` columns added to every row."""
     if columns is not None:
         df = df.reindex(columns=columns)
+    df = export_frame(df)  # counts as integers ("2733", not "2733.0"), midnight timestamps as dates
     names = [str(c) for c in df.columns]
     return [{**{c: plain_value(v) for c, v in zip(names, row, strict=True)}, **extra}
             for row in df.itertuples(index=False, name=None)]

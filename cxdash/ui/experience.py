@@ -22,8 +22,6 @@ from cxdash.ui.text import plain
 from cxdash.ui.url_state import from_url, to_url  # noqa: F401 - the pages call them as ui.from_url / ui.to_url
 
 SEARCH_KEY, PAGE_KEY = "d_q", "d_page"
-ONE_DECIMAL = ("nps", "nps_ci_low", "nps_ci_high")  # NPS points
-THREE_DECIMALS = ("mean_p", "mean_e")  # means on the 0-1 scale, as precise as the gaps beside them
 
 
 def drill_state() -> DrillState:
@@ -97,23 +95,26 @@ def show_error(exc: Exception) -> None:
 
 def columns_config(columns: Sequence[str], percent: Sequence[str] = (), signed: Sequence[str] = (),
                    help_keys: dict[str, str] | None = None) -> dict[str, Any]:
-    """Translated column headers (``experience.col.<name>``) with formats and help for the metric columns."""
+    """Translated column headers (``experience.col.<name>``) with help for the metric columns.
+
+    The figures themselves are written by :func:`shown` (one formatter per kind, :mod:`cxdash.formatting`), so
+    ``percent`` and ``signed`` only name the kinds a caller expects; they are kept for the callers' sake.
+    """
     helps = help_keys or {}
     cfg: dict[str, Any] = {}
     for c in columns:
         label, hlp = tr(f"experience.col.{c}"), tr(helps[c]) if c in helps else None
-        if c in percent:
-            cfg[c] = st.column_config.NumberColumn(label, format="percent", help=hlp)
-        elif c in signed:
-            cfg[c] = st.column_config.NumberColumn(label, format="%+.3f", help=hlp)
-        elif c in ONE_DECIMAL:
-            cfg[c] = st.column_config.NumberColumn(label, format="%.1f", help=hlp)
-        elif c in THREE_DECIMALS:
-            cfg[c] = st.column_config.NumberColumn(label, format="%.3f", help=hlp)
-        elif c in ("p_value", "q_value", "wilcoxon_p"):
-            cfg[c] = st.column_config.NumberColumn(label, format="%.2g", help=hlp)
-        elif c == "comment":
+        if c == "comment":
             cfg[c] = st.column_config.TextColumn(label, width="large", help=hlp)
         else:
             cfg[c] = st.column_config.Column(label, help=hlp)
     return cfg
+
+
+def shown(df: pd.DataFrame, kinds: dict[str, str | None] | None = None) -> pd.DataFrame:
+    """``df`` as display text in the current language: counts, percents, gaps, p-values and dates each by their
+    one formatter, missing values as "–" (:func:`cxdash.formatting.display_frame`)."""
+    from cxdash.formatting import display_frame
+    from cxdash.ui.context import get_context
+
+    return display_frame(df, get_context().lang, kinds)

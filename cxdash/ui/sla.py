@@ -49,10 +49,10 @@ def pct(value: float) -> str:
 
 def minutes(value: float) -> str:
     """Business minutes as hours and minutes ("3 h 05 min"); a dash when undefined."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    total = int(round(value))
-    return tr("sla.fmt.hm", h=total // 60, m=f"{total % 60:02d}")
+    from cxdash.formatting import duration  # the one duration formatter of the tables, cards and reports
+    from cxdash.ui.context import get_context
+
+    return duration(value, get_context().lang)
 
 
 def kpi_cards(s: SlaSummary) -> None:
@@ -65,7 +65,8 @@ def kpi_cards(s: SlaSummary) -> None:
         ("sla.kpi.repeat", s.repeat),
         ("sla.kpi.chased", s.chased),
     ]
-    cols = st.columns(len(cards) + 2)
+    # two rows of four: eight cards in one row cut their titles to "First-respon..." at 1440 px
+    cols = [*st.columns(4), *st.columns(4)]
     for col, (key, rate) in zip(cols, cards, strict=False):
         col.metric(tr(key), pct(rate.rate), help=tr(key.replace(".kpi.", ".help.")) + " " + tr("sla.help.wilson"))
         low, high = rate.ci
@@ -104,10 +105,11 @@ def column_config(columns: tuple[str, ...]) -> dict[str, Any]:
     """Translated headers (and formats) for ticket tables."""
     cfg: dict[str, Any] = {c: tr(f"sla.col.{c}") for c in columns}
     cfg["link"] = st.column_config.LinkColumn(tr("sla.col.link"), display_text=tr("sla.col.open_ticket"))
+    # the figures come pre-written (cxdash.formatting.display_frame): durations in words, times to the minute
     for c in ("frt_business_min", "res_business_min", "minutes_left", "age_hours"):
-        cfg[c] = st.column_config.NumberColumn(tr(f"sla.col.{c}"), format="%.0f", help=tr(f"sla.help.col.{c}"))
+        cfg[c] = st.column_config.Column(tr(f"sla.col.{c}"), help=tr(f"sla.help.col.{c}"))
     for c in ("created_at", "due_at"):
-        cfg[c] = st.column_config.DatetimeColumn(tr(f"sla.col.{c}"), format="YYYY-MM-DD HH:mm", help=tr("sla.help.utc"))
+        cfg[c] = st.column_config.Column(tr(f"sla.col.{c}"), help=tr("sla.help.utc"))
     return cfg
 
 

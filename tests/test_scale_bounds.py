@@ -1,0 +1,46 @@
+"""The survey scale bounds the touchpoints page reads are stored per data version (#20 performance): one pass over
+the responses after a write, one row afterwards, and never stale after a load."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from cxdash.filters import Filters
+from cxdash.metrics.gaps import SCALES_KEY, stored_scale_bounds, touchpoint_scales
+from cxdash.schema import setting
+from tests.experience_data import add_responses, base_org
+
+
+def test_bounds_are_stored_and_follow_every_load(engine) -> None:
+    base_org(engine)
+    add_responses(engine, [{"scores": [("REC01", 5, 6)]}, {"scores": [("REC01", 3, 4)]}])
+    with engine.connect() as conn:
+        assert stored_scale_bounds(conn) == (1.0, 1.0, 7.0, 7.0)
+    with engine.connect() as conn:
+        saved = conn.execute(select(setting.c.value).where(setting.c.key == SCALES_KEY)).scalar()
+        assert saved["bounds"] == [1.0, 1.0, 7.0, 7.0]
+        assert stored_scale_bounds(conn) == (1.0, 1.0, 7.0, 7.0)  # read from the stored row
+    add_responses(engine, [{"tp_scale_min": 0.0, "tp_scale_max": 10.0, "scores": [("REC01", 6, 9)]}])
+    with engine.connect() as conn:
+        assert stored_scale_bounds(conn) == (0.0, 1.0, 7.0, 10.0)  # the load bumped the version: read again
+        scales = touchpoint_scales(conn, Filters()).set_index("touchpoint_id")
+    assert scales["scale_mixed"].any()  # REC01 now mixes 1-7 and 0-10
+
+
+def test_a_forgotten_bump_does_not_serve_old_bounds(engine) -> None:
+    from sqlalchemy import insert
+
+    from cxdash.schema import survey_response
+
+    base_org(engine)
+    add_responses(engine, [{"scores": [("REC01", 5, 6)]}])
+    with engine.connect() as conn:
+        assert stored_scale_bounds(conn) == (1.0, 1.0, 7.0, 7.0)
+    with engine.begin() as conn:  # a row written without bumping the data version
+        conn.execute(insert(survey_response).values(id=999, external_id="x999", team_id=1, site_id=1, region_id=1,
+                                                    visit_date=date(2026, 3, 2),
+                                                    tp_scale_min=0.0, tp_scale_max=10.0))
+    with engine.connect() as conn:
+        assert stored_scale_bounds(conn) == (0.0, 1.0, 7.0, 10.0)
