@@ -11,7 +11,7 @@ from cxdash.charts.loyalty import bars_with_interval, churn_trend_chart, drivers
 from cxdash.i18n import t
 from cxdash.metrics.churn import churn_trend
 from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_rule, set_definition
-from cxdash.metrics.churn_model import MIN_EVENTS, OWN_DIMENSIONS, ChurnDrivers, churn_drivers
+from cxdash.metrics.churn_model import CUSTOMER_LIST, MIN_EVENTS, OWN_DIMENSIONS, ChurnDrivers, churn_drivers, term_label
 from cxdash.metrics.churn_notes import churn_note, trend_lines
 from cxdash.metrics.drivers import OUTCOMES, key_drivers
 from cxdash.ui.cache import cached
@@ -112,6 +112,9 @@ def _model(res: ChurnDrivers) -> None:
         st.altair_chart(forest_plot(model.table, lang), width="stretch")
         st.caption(tr("loyalty.model.caption", n=f"{model.n:,}", k=f"{model.events:,}", r2=f"{model.pseudo_r2:.3f}",
                       as_of=str(model.as_of)))
+        if model.source == CUSTOMER_LIST:  # no survey answers to model on: say which of the list's fields it used
+            st.caption(tr("churn.model.from_list", features=", ".join(t(f"churn.feature.{f}", lang)
+                                                                      for f in model.features)))
         if not model.converged:
             st.warning(tr("loyalty.model.not_converged"))
         for key, side in (("loyalty.model.raise", model.table["ci_low"] > 1),
@@ -119,9 +122,9 @@ def _model(res: ChurnDrivers) -> None:
             sig = model.table[side].sort_values("p_value")
             if not sig.empty:
                 st.markdown(tr(key, terms="; ".join(
-                    f"{t(f'loyalty.term.{r.term}', lang)} OR {r.odds_ratio:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})"
+                    f"{plain(term_label(r.term, lang))} OR {r.odds_ratio:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})"
                     for r in sig.itertuples())))
-        shown = model.table.assign(term=[t(f"loyalty.term.{x}", lang) for x in model.table["term"]])
+        shown = model.table.assign(term=[term_label(x, lang) for x in model.table["term"]])
         st.dataframe(shown, hide_index=True, column_config=_columns(shown))
     st.subheader(tr("loyalty.km.title"), help=tr("loyalty.help.km"))
     curves = res.curves
@@ -135,6 +138,8 @@ def _model(res: ChurnDrivers) -> None:
         st.info(tr("churn.risk.no_model", min=MIN_EVENTS, n=model.n, k=model.events))
         return
     st.caption(tr("loyalty.risk.caption", shown=len(risk), scored=f"{scored:,}"))
+    if model.source == CUSTOMER_LIST:
+        st.caption(tr("churn.risk.from_list"))
     st.dataframe(risk, hide_index=True, column_config=_columns(risk))
     download_buttons(risk, "churn_risk")
 

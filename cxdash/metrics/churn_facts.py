@@ -222,7 +222,8 @@ def _window(both: pd.DataFrame, member: str, tag: str) -> pd.DataFrame:
     out = pd.DataFrame({"customer_id": part["customer_id"], "judged": part["judged"], "churned": part["churned"],
                         **facts})
     out = typed_facts(out.reset_index(drop=True))
-    # Who the customer is (a customer list's segment and home site), for churn by group.
+    # Who the customer is (a customer list's segment, home site and tenure), for churn by group and the model.
     out["segment"] = part["segment"].to_numpy()
     out["site"] = part["site"].to_numpy()
+    out["tenure_months"] = pd.to_numeric(part["tenure_months"]).astype(float).to_numpy()
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
