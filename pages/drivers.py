@@ -11,7 +11,14 @@ from cxdash.charts.loyalty import bars_with_interval, churn_trend_chart, drivers
 from cxdash.i18n import t
 from cxdash.metrics.churn import churn_trend
 from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_rule, set_definition
-from cxdash.metrics.churn_model import CUSTOMER_LIST, MIN_EVENTS, OWN_DIMENSIONS, ChurnDrivers, churn_drivers, term_label
+from cxdash.metrics.churn_model import (
+    CUSTOMER_LIST,
+    MIN_EVENTS,
+    OWN_DIMENSIONS,
+    ChurnDrivers,
+    churn_drivers,
+    term_label,
+)
 from cxdash.metrics.churn_notes import churn_note, trend_lines
 from cxdash.metrics.drivers import OUTCOMES, key_drivers
 from cxdash.ui.cache import cached

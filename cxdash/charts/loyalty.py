@@ -14,7 +14,6 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
-from cxdash.metrics.churn_model import term_label
 from cxdash.charts.theme import (
     BAD,
     CHANGE_COLOURS,
@@ -28,6 +27,7 @@ from cxdash.charts.theme import (
     labels_for,
 )
 from cxdash.i18n import t
+from cxdash.metrics.churn_model import term_label
 
 SHARE_KPIS = ("promoters", "passives", "detractors", "csat", "ces_easy")
 

@@ -41,6 +41,7 @@ from cxdash.metrics.churn_definition import (
     judged,
     observation_end,
     seen,
+    undated_status,
 )
 from cxdash.metrics.customer_features import (
     FEATURE_COLUMNS,
@@ -121,7 +122,7 @@ def _active_bound(conn: Connection, filters: Filters, definition: ChurnDefinitio
     elif definition.mode == "flag":
         where = seen(as_of)
     else:
-        where = cu.last_event_at >= observation_end(as_of, definition)
+        where = or_(cu.last_event_at >= observation_end(as_of, definition), undated_status())
     return int(conn.execute(select(func.count()).select_from(customer).where(where)).scalar_one())
 
 

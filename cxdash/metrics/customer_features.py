@@ -31,7 +31,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from cxdash.customers import DAYS_PER_MONTH
 from cxdash.filters import Filters
 from cxdash.metrics.churn import customer_selection, resolve_as_of
-from cxdash.metrics.churn_definition import ChurnDefinition, churned, flagged, judged, observation_end, seen
+from cxdash.metrics.churn_definition import (
+    ChurnDefinition,
+    churned,
+    flagged,
+    judged,
+    observation_end,
+    seen,
+    undated_status,
+)
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.sla_sql import frt_breached, res_breached
 from cxdash.schema import customer, site, survey_response, ticket
@@ -109,6 +117,7 @@ def facts_for(conn: Connection, who: ColumnElement[bool], as_of: date, definitio
     # Who the customer is (a customer list's segment and home site), for churn by group.
     # In id order: the database's row order depends on its plan, and the model's sums on the order.
     out = typed_facts(out).merge(own, on="customer_id", how="left")
+    out["tenure_months"] = pd.to_numeric(out["tenure_months"]).astype(float)
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
@@ -143,7 +152,8 @@ def active_condition(definition: ChurnDefinition, as_of: date) -> ColumnElement[
     not_flagged = ~flagged(as_of) | cu.churn_flag.is_(None)
     if definition.mode == "flag":
         return and_(known, not_flagged)
-    return and_(known, not_flagged, cu.last_event_at >= observation_end(as_of, definition))
+    # A customer list's undated "no" is a stated status: active under either rule, as it is judged under either.
+    return and_(known, not_flagged, or_(cu.last_event_at >= observation_end(as_of, definition), undated_status()))
 
 
 def active_features(conn: Connection, filters: Filters, as_of: date, definition: ChurnDefinition,
