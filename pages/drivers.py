@@ -9,7 +9,7 @@ import streamlit as st
 from cxdash.auth import ACTIONS
 from cxdash.charts.loyalty import bars_with_interval, churn_trend_chart, drivers_chart, forest_plot, km_chart
 from cxdash.i18n import t
-from cxdash.metrics.churn import churn_trend
+from cxdash.metrics.churn import churn_rate, churn_trend
 from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_rule, set_definition
 from cxdash.metrics.churn_model import (
     CUSTOMER_LIST,
@@ -25,7 +25,7 @@ from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
-from cxdash.ui.widgets import download_buttons, show_error
+from cxdash.ui.widgets import download_buttons, fmt_value, show_error
 
 GROUP_DIMENSIONS = ("tier", "nps_group", "ces", "contacts", "transfers", "repeated", "sla_breach", "reopened",
                     "repeat_contact", *OWN_DIMENSIONS)
@@ -85,6 +85,12 @@ def _churn() -> None:
     st.subheader(tr("loyalty.churn.title"), help=tr("loyalty.help.churn"))
     churn_control(cached(churn_note, ctx.filters, None, churn_mode()))
     _definition_form(d)
+    # The figure the rest of the section explains, as the overview's card computes it (same rule, same A).
+    rate = cached(churn_rate, ctx.filters, None, d.window_days, d.mode)
+    if rate.n and rate.rate is not None:
+        st.metric(tr("loyalty.kpi.churn"), fmt_value(rate.rate, "share"))
+        st.caption(tr("churn.rate.caption", k=f"{rate.k:,}", n=f"{rate.n:,}", low=fmt_value(rate.ci_low, "share"),
+                      high=fmt_value(rate.ci_high, "share")))
     trend = cached(churn_trend, ctx.filters, None, d.window_days, mode=d.mode)
     if not trend.empty:
         st.altair_chart(churn_trend_chart(trend, lang), width="stretch")
