@@ -44,7 +44,8 @@ def survey_csv() -> bytes:
     """No date, no id: a site, two touchpoints' P and E on 0-5 (some 0s: not applicable) and a text satisfaction."""
     lines = ["site,REC01_P,REC01_E,CON01_P,CON01_E,satisfaction"]
     for i in range(SURVEY_ROWS):
-        p1, e1, p2, e2 = (i * 3) % 5 + 1, (i * 2) % 5 + 1, (i * 4 + 1) % 5 + 1, (i + 2) % 5 + 1
+        # (REC01 P, REC01 E) differ on every row: without an id column identical rows would be one response twice.
+        p1, e1, p2, e2 = i % 5 + 1, (i // 5) % 5 + 1, (i * 4 + 1) % 5 + 1, (i * 3 + 2) % 5 + 1
         if i % 5 == 0:
             p1 = 0
         if i % 7 == 0:
@@ -78,11 +79,12 @@ def customers_csv() -> bytes:
 
 def _set_visit_date(page: Any, day: date) -> None:
     box = _widget(page, "stDateInput", t("imports.ui.visit_date_fixed", "en")).locator("input")
-    box.click()
-    box.fill(day.isoformat())
+    box.scroll_into_view_if_needed()
+    box.fill(day.isoformat())  # typing needs no pointer: the sidebar may cover the box's corner
     box.press("Enter")
-    page.keyboard.press("Escape")
+    box.press("Escape")
     _settle(page)
+    assert box.input_value() == day.isoformat()
 
 
 def _touchpoint_csv(page: Any, base: str) -> dict[str, dict[str, str]]:
@@ -145,7 +147,8 @@ def test_dateless_survey_file_and_a_customer_list(engine: Engine) -> None:
 
         # 3. The customer list: flags alone.
         _open(page, f"{base}/upload?lang=en")
-        page.locator(".st-key-imp_kind").get_by_role("button", name=t("imports.kind.customers", "en")).click()
+        kind = re.compile(rf"^\s*{re.escape(t('imports.kind.customers', 'en'))}\s*$")
+        page.locator('[data-testid="stButtonGroup"] button').filter(has_text=kind).first.click()
         _settle(page)
         _upload(page, "customers.csv", customers_csv(), "text/csv")
         rows = len(CUSTOMERS)
