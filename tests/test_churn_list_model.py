@@ -109,3 +109,14 @@ def test_tenure_with_churn_date_dates_the_first_event(engine: Engine) -> None:
     for _, _, tenure, churned in spans:
         if churned:
             assert float(math.floor(tenure * DAYS_PER_MONTH + 0.5)) in set(every.index.astype(float))
+
+
+def test_every_import_field_has_a_label_in_every_language() -> None:
+    """The mapping step labels each field from the catalog: the customers' "tenure" had none, and the upload page
+    failed for every customer file (found by tests/test_browser_real_files.py)."""
+    from cxdash.imports.kinds import KINDS, fields
+
+    for kind in KINDS:
+        for f in fields(kind):
+            for lang in ("en", "zh-Hans", "zh-Hant"):
+                assert t(f"imports.field.{f.name}", lang)
