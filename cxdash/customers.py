@@ -3,8 +3,9 @@
 ``customer.first_event_at`` / ``last_event_at`` are kept up to date at load time so churn (no event within W
 days after the last one) is a predicate on one indexed column instead of a scan over every response and ticket.
 A survey response counts at its visit date (00:00), a ticket at its creation time, and a customer list's own
-dates at 00:00: the first-seen date, else the churn date (issue 19.5), so a customer file alone gives its customers
-an event span. A customer list without any date gives none; its flags still count (see
+dates at 00:00: the first-seen date, else the churn date less the tenure (months of
+:data:`DAYS_PER_MONTH` days) where a tenure is given, else the churn date (issue 19.5), so a customer file alone
+gives its customers an event span. A customer list without any date gives none; its flags still count (see
 :func:`cxdash.metrics.churn_definition.judged`).
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     DateTime,
+    Integer,
     String,
     and_,
     cast,
@@ -34,6 +36,18 @@ from sqlalchemy.sql.elements import ColumnElement
 from cxdash.schema import customer, survey_response, ticket
 
 ID_CHUNK = 5_000
+DAYS_PER_MONTH = 30.4375  # a month of tenure in days (365.25 / 12), as the retention curves count it
+
+
+def _tenure_start(conn: Connection) -> ColumnElement[Any]:
+    """The churn date less the tenure (whole days), as a date; NULL without either."""
+    cu = customer.c
+    # Half-days round up on both databases (tenure is never negative): SQLite's CAST truncates, PostgreSQL's
+    # rounds, hence FLOOR there.
+    half_up = cu.tenure_months * DAYS_PER_MONTH + 0.5
+    if conn.dialect.name == "sqlite":
+        return func.date(cu.churn_date, func.printf("-%d days", cast(half_up, Integer)))
+    return cu.churn_date - cast(func.floor(half_up), Integer)  # PostgreSQL: date - integer is a date
 
 
 def _visit_midnight(conn: Connection, agg: Any) -> ColumnElement[Any]:
@@ -60,7 +74,8 @@ def _update(conn: Connection, ids: Sequence[int] | None) -> None:
     c_where: ColumnElement[bool] = or_(cu.first_seen.isnot(None), cu.churn_date.isnot(None))
     if ids is not None:
         c_where = and_(c_where, cu.id.in_(ids))
-    own_first = _midnight(conn, func.coalesce(cu.first_seen, cu.churn_date))
+    # A list that gives a churn date and a tenure but no first-seen date dates the start: churn date - tenure.
+    own_first = _midnight(conn, func.coalesce(cu.first_seen, _tenure_start(conn), cu.churn_date))
     # The churn date is the span only of a customer known by nothing else: as a last event it would hide the
     # silence before it from the inactivity rule.
     own_last = own_first

@@ -10,9 +10,16 @@ from cxdash.auth import ACTIONS
 from cxdash.charts.loyalty import bars_with_interval, churn_trend_chart, drivers_chart, forest_plot, km_chart
 from cxdash.formatting import display_frame
 from cxdash.i18n import t
-from cxdash.metrics.churn import churn_trend
+from cxdash.metrics.churn import churn_rate, churn_trend
 from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_rule, set_definition
-from cxdash.metrics.churn_model import MIN_EVENTS, OWN_DIMENSIONS, ChurnDrivers, churn_drivers
+from cxdash.metrics.churn_model import (
+    CUSTOMER_LIST,
+    MIN_EVENTS,
+    OWN_DIMENSIONS,
+    ChurnDrivers,
+    churn_drivers,
+    term_label,
+)
 from cxdash.metrics.churn_notes import churn_note, trend_lines
 from cxdash.metrics.drivers import OUTCOMES, key_drivers
 from cxdash.ui.cache import cached
@@ -20,7 +27,7 @@ from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
 from cxdash.ui.url_state import from_url, to_url
-from cxdash.ui.widgets import download_buttons, show_error
+from cxdash.ui.widgets import download_buttons, fmt_value, show_error
 
 GROUP_DIMENSIONS = ("tier", "nps_group", "ces", "contacts", "transfers", "repeated", "sla_breach", "reopened",
                     "repeat_contact", *OWN_DIMENSIONS)
@@ -85,6 +92,12 @@ def _churn() -> None:
     st.subheader(tr("loyalty.churn.title"), help=tr("loyalty.help.churn"))
     churn_control(cached(churn_note, ctx.filters, None, churn_mode()))
     _definition_form(d)
+    # The figure the rest of the section explains, as the overview's card computes it (same rule, same A).
+    rate = cached(churn_rate, ctx.filters, None, d.window_days, d.mode)
+    if rate.n and rate.rate is not None:
+        st.metric(tr("loyalty.kpi.churn"), fmt_value(rate.rate, "share"))
+        st.caption(tr("churn.rate.caption", k=f"{rate.k:,}", n=f"{rate.n:,}", low=fmt_value(rate.ci_low, "share"),
+                      high=fmt_value(rate.ci_high, "share")))
     trend = cached(churn_trend, ctx.filters, None, d.window_days, mode=d.mode)
     if not trend.empty:
         st.altair_chart(churn_trend_chart(trend, lang), width="stretch")
@@ -119,6 +132,9 @@ def _model(res: ChurnDrivers) -> None:
         st.altair_chart(forest_plot(model.table, lang), width="stretch")
         st.caption(tr("loyalty.model.caption", n=f"{model.n:,}", k=f"{model.events:,}", r2=f"{model.pseudo_r2:.3f}",
                       as_of=str(model.as_of)))
+        if model.source == CUSTOMER_LIST:  # no survey answers to model on: say which of the list's fields it used
+            st.caption(tr("churn.model.from_list", features=", ".join(t(f"churn.feature.{f}", lang)
+                                                                      for f in model.features)))
         if not model.converged:
             st.warning(tr("loyalty.model.not_converged"))
         for key, side in (("loyalty.model.raise", model.table["ci_low"] > 1),
@@ -126,9 +142,9 @@ def _model(res: ChurnDrivers) -> None:
             sig = model.table[side].sort_values("p_value")
             if not sig.empty:
                 st.markdown(tr(key, terms="; ".join(
-                    f"{t(f'loyalty.term.{r.term}', lang)} OR {r.odds_ratio:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})"
+                    f"{plain(term_label(r.term, lang))} OR {r.odds_ratio:.2f} ({r.ci_low:.2f}–{r.ci_high:.2f})"
                     for r in sig.itertuples())))
-        shown = model.table.assign(term=[t(f"loyalty.term.{x}", lang) for x in model.table["term"]])
+        shown = model.table.assign(term=[term_label(x, lang) for x in model.table["term"]])
         st.dataframe(display_frame(shown, lang, _kinds(shown)), hide_index=True, column_config=_columns(shown))
     st.subheader(tr("loyalty.km.title"), help=tr("loyalty.help.km"))
     curves = res.curves
@@ -142,6 +158,8 @@ def _model(res: ChurnDrivers) -> None:
         st.info(tr("churn.risk.no_model", min=MIN_EVENTS, n=model.n, k=model.events))
         return
     st.caption(tr("loyalty.risk.caption", shown=len(risk), scored=f"{scored:,}"))
+    if model.source == CUSTOMER_LIST:
+        st.caption(tr("churn.risk.from_list"))
     st.dataframe(display_frame(risk, lang, _kinds(risk)), hide_index=True, column_config=_columns(risk))
     download_buttons(risk, "churn_risk", _columns(risk))
 

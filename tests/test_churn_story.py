@@ -4,6 +4,7 @@ the history cannot support, and every figure naming the rule it used."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, timedelta
 
 import numpy as np
@@ -19,7 +20,7 @@ from cxdash.filters import Filters
 from cxdash.i18n import t
 from cxdash.metrics.churn import churn_rate, churn_trend
 from cxdash.metrics.churn_definition import DEFAULT, LIST_FLAGS, ChurnDefinition, churn_rule
-from cxdash.metrics.churn_model import churn_by_group, churn_drivers
+from cxdash.metrics.churn_model import CUSTOMER_LIST, churn_by_group, churn_drivers
 from cxdash.metrics.churn_notes import churn_note, trend_lines
 from cxdash.metrics.customer_features import DAYS_PER_MONTH
 from cxdash.metrics.overview import overview
@@ -93,13 +94,14 @@ def test_churn_from_a_customer_list_alone(engine: Engine) -> None:
     # Retention from tenure: Kaplan-Meier by hand on the same durations.
     curve = retention_curves(engine, Filters())
     every = curve[curve["group"] == "all"].set_index("time")
-    hand = _km_by_hand([round(row[3] * DAYS_PER_MONTH) for row in LIST], [row[4] for row in LIST])
+    hand = _km_by_hand([math.floor(row[3] * DAYS_PER_MONTH + 0.5) for row in LIST], [row[4] for row in LIST])
     assert set(every.index) == set(hand)
     for time, s in hand.items():
         assert every.loc[time, "survival"] == pytest.approx(s)
-    # The at-risk list needs survey answers, and the trend needs dates: both empty, both say why.
+    # Without survey answers the model and the at-risk list use the list's own fields; the trend needs dates.
     res = churn_drivers(engine, Filters())
-    assert res.at_risk.empty and res.model.n == 0
+    assert res.model.source == CUSTOMER_LIST and res.model.n == n and "tenure" in res.model.features
+    assert res.scored == n - k and not res.at_risk.empty
     assert trend_lines(engine, Filters(), "en") == [t("churn.trend.no_dates", "en")]
     assert churn_trend(engine, Filters(), mode="flag").empty
 
@@ -254,7 +256,9 @@ def test_cli_churn_mode_flag(engine: Engine, capsys: pytest.CaptureFixture[str])
     assert (card["n"], card["value"]) == (n, pytest.approx(k / n))
     assert t("churn.rule.flag", "en") in out.err
     assert main(["--database-url", url, "report", "churn", "--view", "at-risk", "--format", "json"]) == 0
-    assert t("churn.risk.no_model", "en", min=10, n=0, k=0) in capsys.readouterr().err
+    # Without survey answers the at-risk list comes from the list's own fields: every active customer scored.
+    risk = json.loads(capsys.readouterr().out)
+    assert len(risk) == n - k and {r["external_id"] for r in risk} == {row[0] for row in LIST if not row[4]}
 
 
 def test_overview_page_shows_the_flag_churn_rate_with_its_rule(tmp_path) -> None:  # noqa: ANN001
@@ -284,5 +288,6 @@ def test_overview_page_shows_the_flag_churn_rate_with_its_rule(tmp_path) -> None
     at.run()
     no_errors(at)
     infos = [i.value for i in at.info]
-    assert t("churn.risk.no_model", "en", min=10, n=0, k=0) in infos
+    assert t("churn.risk.no_model", "en", min=10, n=0, k=0) not in infos
+    assert t("churn.risk.from_list", "en") in [c.value for c in at.caption]
     assert t("churn.km.none", "en") not in infos

@@ -27,6 +27,7 @@ from cxdash.charts.theme import (
     labels_for,
 )
 from cxdash.i18n import t
+from cxdash.metrics.churn_model import term_label
 
 SHARE_KPIS = ("promoters", "passives", "detractors", "csat", "ces_easy")
 
@@ -147,7 +148,7 @@ def churn_trend_chart(trend: pd.DataFrame, lang: str) -> alt.LayerChart:
 def forest_plot(table: pd.DataFrame, lang: str) -> alt.LayerChart:
     """Odds ratios with 95 % intervals on a log scale; the rule at 1 marks "no effect"."""
     data = table.copy()
-    data["label"] = [t(f"loyalty.term.{x}", lang) for x in data["term"]]
+    data["label"] = [term_label(x, lang) for x in data["term"]]
     data["direction"] = ["raises" if lo > 1 else "lowers" if hi < 1 else "unclear"
                          for lo, hi in zip(data["ci_low"], data["ci_high"], strict=True)]
     y = alt.Y("label:N", title=None, sort=data["label"].tolist())

@@ -41,6 +41,7 @@ from cxdash.metrics.churn_definition import (
     judged,
     observation_end,
     seen,
+    undated_status,
 )
 from cxdash.metrics.customer_features import (
     FEATURE_COLUMNS,
@@ -121,7 +122,7 @@ def _active_bound(conn: Connection, filters: Filters, definition: ChurnDefinitio
     elif definition.mode == "flag":
         where = seen(as_of)
     else:
-        where = cu.last_event_at >= observation_end(as_of, definition)
+        where = or_(cu.last_event_at >= observation_end(as_of, definition), undated_status())
     return int(conn.execute(select(func.count()).select_from(customer).where(where)).scalar_one())
 
 
@@ -222,7 +223,8 @@ def _window(both: pd.DataFrame, member: str, tag: str) -> pd.DataFrame:
     out = pd.DataFrame({"customer_id": part["customer_id"], "judged": part["judged"], "churned": part["churned"],
                         **facts})
     out = typed_facts(out.reset_index(drop=True))
-    # Who the customer is (a customer list's segment and home site), for churn by group.
+    # Who the customer is (a customer list's segment, home site and tenure), for churn by group and the model.
     out["segment"] = part["segment"].to_numpy()
     out["site"] = part["site"].to_numpy()
+    out["tenure_months"] = pd.to_numeric(part["tenure_months"]).astype(float).to_numpy()
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)

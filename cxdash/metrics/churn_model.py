@@ -14,6 +14,12 @@ recommend and a CES, and these terms (reference levels in brackets):
 Terms nobody (or everybody) in the sample has are left out. Odds ratios come with Wald 95 % intervals and
 p-values (:mod:`cxdash.metrics.logit`).
 
+Without enough survey answers (a customer list alone: flags, segment, site, tenure) the model falls back on the
+customers' own fields (:func:`fit_list_model`): tenure in months (per month; used when every customer in the
+sample has one), segment and site as dummies (reference: the largest group; groups beyond the
+:data:`MAX_LEVELS` largest count with the reference). ``ChurnModel.source`` says which model it is and
+``features`` which fields it used.
+
 The at-risk list scores active customers (not churned, seen within the window) with the fitted model from all
 their events up to A, and names the factors that raise each one's risk most (term x its coefficient, CES
 measured from the sample's mean).
@@ -51,6 +57,9 @@ RISK_COLUMNS = ["customer_id", "external_id", "segment", "site", "last_event_at"
 OWN_DIMENSIONS = ("segment", "site")  # groups named by the user's data, shown as given
 MIN_EVENTS = 10  # fewer churned (or retained) customers than this: no model
 AT_RISK_SAMPLE = 20_000  # active customers scored at most (an evenly spread sample beyond)
+MAX_LEVELS = 8  # segment or site dummies at most (the largest groups besides the reference)
+ANSWERS, CUSTOMER_LIST = "answers", "customer_list"  # ChurnModel.source
+LIST_FEATURES = ("segment", "site", "tenure")  # a customer list's fields the fallback model may use
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,80 @@ class ChurnModel:
     fit: LogitFit | None = None
     ces_mean: float = math.nan
     terms: tuple[str, ...] = field(default_factory=tuple)
+    source: str = ANSWERS
+    features: tuple[str, ...] = field(default_factory=tuple)
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tenure_mean: float = math.nan
+
+
+def term_label(term: str, lang: str) -> str:
+    """A model term in words: the answers model's terms from the catalog, a customer list's segment or site level
+    with the user's own name ("segment=Fleet"), tenure per month."""
+    dim, sep, value = term.partition("=")
+    if sep and dim in OWN_DIMENSIONS:
+        return t(f"churn.term.{dim}", lang, value=value)
+    if term == "tenure":
+        return t("churn.term.tenure", lang)
+    return t(f"loyalty.term.{term}", lang)
+
+
+def list_levels(facts: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Per own dimension (segment, site) that varies: its levels by size, the reference (largest) first, at most
+    :data:`MAX_LEVELS` besides it."""
+    out: dict[str, tuple[str, ...]] = {}
+    for dim in OWN_DIMENSIONS:
+        if dim not in facts:
+            continue
+        counts = facts[dim].dropna().astype(str).value_counts()
+        # Largest first, ties by name: the reference must not depend on the database's row order.
+        ordered = sorted(counts.index, key=lambda g: (-int(counts[g]), g))
+        if len(ordered) > 1:
+            out[dim] = tuple(ordered[:MAX_LEVELS + 1])
+    return out
+
+
+def list_design(facts: pd.DataFrame, levels: dict[str, tuple[str, ...]]) -> pd.DataFrame:
+    """The customer-list model's terms: ``tenure`` (months) and one 0/1 column ``"<dim>=<level>"`` per level
+    besides the reference."""
+    cols: dict[str, np.ndarray] = {}
+    if "tenure_months" in facts:
+        cols["tenure"] = pd.to_numeric(facts["tenure_months"], errors="coerce").to_numpy(dtype=float)
+    for dim, names in levels.items():
+        values = facts[dim].astype(object).where(facts[dim].notna(), None).to_numpy()
+        for name in names[1:]:
+            cols[f"{dim}={name}"] = np.array([v is not None and str(v) == name for v in values], dtype=float)
+    return pd.DataFrame(cols, index=facts.index)
+
+
+def fit_list_model(facts: pd.DataFrame, as_of: date | None, definition: ChurnDefinition) -> ChurnModel:
+    """The churn model on a customer list's own fields (see the module docstring), for judged customers without
+    survey answers to model on."""
+    rows = facts
+    y = rows["churned"].to_numpy(dtype=float)
+    events = int(y.sum())
+    empty = pd.DataFrame(columns=TABLE_COLUMNS)
+    if min(events, len(y) - events) < MIN_EVENTS:
+        return ChurnModel(empty, len(y), events, as_of, definition, converged=False, source=CUSTOMER_LIST)
+    levels = list_levels(rows)
+    x = list_design(rows, levels)
+    tenure = "tenure" in x and bool(x["tenure"].notna().all()) and float(x["tenure"].std()) > 0
+    terms = (["tenure"] if tenure else []) + [c for c in x.columns if c != "tenure" and 0 < x[c].sum() < len(x)]
+    if not terms:
+        return ChurnModel(empty, len(y), events, as_of, definition, converged=False, source=CUSTOMER_LIST)
+    fit = fit_logit(x[terms].to_numpy(), y, terms)
+    low, high = fit.odds_ratio_ci()
+    table = pd.DataFrame({
+        "term": fit.names, "odds_ratio": fit.odds_ratio, "ci_low": low, "ci_high": high, "p_value": fit.p_value,
+        "coef": fit.coef, "se": fit.se,
+        "n_with": [len(x)] + [len(x) if c == "tenure" else int(x[c].sum()) for c in terms],
+    })
+    table = table[table["term"] != "intercept"].reset_index(drop=True)
+    used = tuple(f for f in LIST_FEATURES
+                 if any(c == f or c.startswith(f"{f}=") for c in terms))
+    kept = {dim: names for dim, names in levels.items() if dim in used}
+    return ChurnModel(table, len(y), events, as_of, definition, fit.converged, fit.pseudo_r2, fit,
+                      terms=tuple(terms), source=CUSTOMER_LIST, features=used, levels=kept,
+                      tenure_mean=float(x["tenure"].mean()) if tenure else math.nan)
 
 
 def nps_group(worst_ltr: pd.Series) -> pd.Series:
@@ -117,12 +200,16 @@ def model_rows(facts: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit_churn(facts: pd.DataFrame, as_of: date | None, definition: ChurnDefinition) -> ChurnModel:
-    """Fit the churn model on per-customer facts (see the module docstring)."""
+    """Fit the churn model on per-customer facts (see the module docstring): on survey answers where enough
+    customers gave them, else on the customers' own fields (:func:`fit_list_model`) where those can carry one."""
     rows = model_rows(facts)
     y = rows["churned"].to_numpy(dtype=float)
     events = int(y.sum())
     empty = pd.DataFrame(columns=TABLE_COLUMNS)
     if min(events, len(y) - events) < MIN_EVENTS:
+        fallback = fit_list_model(facts, as_of, definition) if not facts.empty else None
+        if fallback is not None and fallback.fit is not None:
+            return fallback
         return ChurnModel(empty, len(y), events, as_of, definition, converged=False)
     x = design(rows)
     terms = [c for c in TERMS if x[c].std() > 0 and (c == "ces" or 0 < x[c].sum() < len(x))]
@@ -212,9 +299,12 @@ def _factors(model: ChurnModel, x: pd.DataFrame, lang: str, top: int = 3) -> lis
     """The terms that raise each customer's risk most, translated and joined."""
     coef = model.table.set_index("term")["coef"]
     centred = x[list(model.terms)].copy()
-    centred["ces"] = centred["ces"] - model.ces_mean  # CES counts against a customer only below the average
+    if "ces" in centred:
+        centred["ces"] = centred["ces"] - model.ces_mean  # CES counts against a customer only below the average
+    if "tenure" in centred:
+        centred["tenure"] = centred["tenure"] - model.tenure_mean  # likewise tenure, against the sample's mean
     contrib = (centred * coef[list(model.terms)].to_numpy()).to_numpy(dtype=float)
-    names = [t("loyalty.factor.ces" if term == "ces" else f"loyalty.term.{term}", lang) for term in model.terms]
+    names = [t("loyalty.factor.ces", lang) if term == "ces" else term_label(term, lang) for term in model.terms]
     # Largest contribution first; a stable sort keeps the terms' order on ties. Only terms that raise the risk.
     order = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
     return ["; ".join(names[j] for j in row if contrib[i, j] > 0) for i, row in enumerate(order)]
@@ -264,10 +354,15 @@ def churn_drivers(engine: Engine, filters: Filters, lang: str = "en", k: int = 2
 
 def _scored(conn: Connection, model: ChurnModel, facts: pd.DataFrame, lang: str, k: int) -> tuple[pd.DataFrame, int]:
     """The ``k`` customers of ``facts`` (active ones) the model puts most at risk, and how many were scored."""
-    facts = model_rows(facts)
+    if model.source == CUSTOMER_LIST:
+        x = list_design(facts, model.levels)
+        if "tenure" in model.terms:  # the model needs a tenure: customers without one cannot be scored
+            facts, x = facts[x["tenure"].notna()], x[x["tenure"].notna()]
+    else:
+        facts = model_rows(facts)
+        x = design(facts)
     if model.fit is None or facts.empty:
         return pd.DataFrame(columns=RISK_COLUMNS), 0
-    x = design(facts)
     risk = model.fit.predict(np.column_stack([np.ones(len(x)), x[list(model.terms)].to_numpy()]))
     top = facts.assign(risk=risk).sort_values("risk", ascending=False).head(k)
     top = top.drop(columns=[c for c in OWN_DIMENSIONS if c in top])  # read again with the customer's details

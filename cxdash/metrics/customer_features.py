@@ -28,9 +28,18 @@ from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from cxdash.customers import DAYS_PER_MONTH
 from cxdash.filters import Filters
 from cxdash.metrics.churn import customer_selection, resolve_as_of
-from cxdash.metrics.churn_definition import ChurnDefinition, churned, flagged, judged, observation_end, seen
+from cxdash.metrics.churn_definition import (
+    ChurnDefinition,
+    churned,
+    flagged,
+    judged,
+    observation_end,
+    seen,
+    undated_status,
+)
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.sla_sql import frt_breached, res_breached
 from cxdash.schema import customer, site, survey_response, ticket
@@ -95,10 +104,10 @@ def facts_for(conn: Connection, who: ColumnElement[bool], as_of: date, definitio
     ids = select(cu.id).where(who).scalar_subquery()
     out = rows_frame(conn.execute(select(
         cu.id, case((judged(definition, as_of), 1), else_=0), case((churned(definition, as_of), 1), else_=0),
-        cu.segment, site.c.name,
+        cu.segment, site.c.name, cu.tenure_months,
     ).select_from(customer.outerjoin(site, site.c.id == cu.site_id)).where(who)),
-        ["customer_id", "judged", "churned", "segment", "site"])
-    own = out[["customer_id", "segment", "site"]]
+        ["customer_id", "judged", "churned", "segment", "site", "tenure_months"])
+    own = out[["customer_id", "segment", "site", "tenure_months"]]
     if "responses" in parts:
         resp = rows_frame(conn.execute(_response_facts(ids, until)), RESPONSE_COLUMNS)
         out = out.merge(resp, on="customer_id", how="left")
@@ -108,6 +117,7 @@ def facts_for(conn: Connection, who: ColumnElement[bool], as_of: date, definitio
     # Who the customer is (a customer list's segment and home site), for churn by group.
     # In id order: the database's row order depends on its plan, and the model's sums on the order.
     out = typed_facts(out).merge(own, on="customer_id", how="left")
+    out["tenure_months"] = pd.to_numeric(out["tenure_months"]).astype(float)
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
@@ -142,7 +152,8 @@ def active_condition(definition: ChurnDefinition, as_of: date) -> ColumnElement[
     not_flagged = ~flagged(as_of) | cu.churn_flag.is_(None)
     if definition.mode == "flag":
         return and_(known, not_flagged)
-    return and_(known, not_flagged, cu.last_event_at >= observation_end(as_of, definition))
+    # A customer list's undated "no" is a stated status: active under either rule, as it is judged under either.
+    return and_(known, not_flagged, or_(cu.last_event_at >= observation_end(as_of, definition), undated_status()))
 
 
 def active_features(conn: Connection, filters: Filters, as_of: date, definition: ChurnDefinition,
@@ -153,7 +164,6 @@ def active_features(conn: Connection, filters: Filters, as_of: date, definition:
 
 
 HISTORY_COLUMNS = ["customer_id", "duration", "churned", "first_tier"]
-DAYS_PER_MONTH = 30.4375  # a month of tenure in days (365.25 / 12)
 
 
 def histories_from(rows: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -179,7 +189,8 @@ def histories_from(rows: pd.DataFrame, as_of: date) -> pd.DataFrame:
     days = end - first
     if "tenure_months" in rows:
         tenure = pd.to_numeric(rows["tenure_months"], errors="coerce").to_numpy(dtype=float)
-        days = np.where(np.isnan(tenure), days, np.round(tenure * DAYS_PER_MONTH))
+        # Half-days round up, as the databases round the tenure that dates a first event (cxdash.customers).
+        days = np.where(np.isnan(tenure), days, np.floor(tenure * DAYS_PER_MONTH + 0.5))
     keep = ~np.isnan(days)  # no dates and no tenure: no duration to follow
     rows, days = rows[keep], days[keep]
     return pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(),
