@@ -89,3 +89,18 @@ def test_cli_scale_can_name_a_column_mapped_with_map(
     assert (summary["inserted"], summary["rows_rejected"], summary["cells_rejected"]) == (12, 0, 0)
     got = rows(engine, select(survey_response.c.csat).where(survey_response.c.external_id == "r9"))
     assert got == [(5,)]
+
+
+def test_rows_without_answers_blame_the_mapping_not_a_column() -> None:
+    """A file whose questions map to nothing: the hint asks for the answers' mapping, not to unmap the first column."""
+    import pandas as pd
+
+    from cxdash.imports.errors import row_errors
+    from cxdash.imports.pipeline import ImportResult
+
+    rows = pd.Series([2, 3, 4])
+    errors = row_errors(rows, "Timestamp", pd.Series(["1/14/2026", "1/15/2026", "1/16/2026"]), "no_answers")
+    result = ImportResult("surveys", "forms.csv", "nothing_loaded", errors=errors)
+    for lang in ("en", "zh-Hans", "zh-Hant"):
+        text = result.main_problem(lang, cli=True)
+        assert text is not None and "Timestamp" not in text and "--map" in text and text.startswith("3")

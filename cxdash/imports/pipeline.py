@@ -132,6 +132,11 @@ class ImportResult:
         top = top_problem(self.errors)
         if top is None or not top["column"]:
             return None
+        if top["reason"] == "no_answers":
+            # The column named with these errors is only where the row starts: no column is to blame, the
+            # mapping lacks answers.
+            return t("imports.result.no_answers_cli" if cli else "imports.result.no_answers", lang,
+                     count=f"{top['count']:,}")
         from cxdash.imports.errors import reason_text
 
         reason = reason_text(top["reason"], "", lang).split(" (")[0].split("（")[0].strip()  # without its detail
