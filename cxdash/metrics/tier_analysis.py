@@ -18,7 +18,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.engine import Connection
 
 from cxdash.filters import Filters, response_where
-from cxdash.i18n import catalog, t
+from cxdash.i18n import t
 from cxdash.metrics import stats
 from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.org_names import org_names
@@ -115,12 +115,6 @@ def tier_trend(engine: Engine, filters: Filters, period: str = "month") -> pd.Da
     return long.sort_values(["period", "tier"]).reset_index(drop=True).astype({"tier": str})
 
 
-def code_label(prefix: str, code: Any, lang: str) -> str:
-    """A stored code translated by ``<prefix>.<code>`` when the catalogs know it, else the code as stored."""
-    key = f"{prefix}.{code}"
-    return t(key, lang) if key in catalog() else str(code)
-
-
 def tier_breakdown(engine: Engine, filters: Filters, by: str = "site", lang: str = "en") -> pd.DataFrame:
     """Tier counts and shares per region, site, team, channel or segment, most disappointed first.
 
@@ -133,8 +127,6 @@ def tier_breakdown(engine: Engine, filters: Filters, by: str = "site", lang: str
         sums = response_sums(conn, filters, [col])
         wide = _wide(sums, [col]).rename(columns={col: "key"})
         names = org_names(conn, by, [k for k in wide["key"].tolist() if k is not None], lang)
-    if by in ("channel", "segment"):  # stored codes: the shell catalog names the known ones
-        names = {k: code_label(f"shell.{by}", k, lang) for k in names}
     wide["name"] = [names.get(k, str(k)) if k is not None and k == k else t("experience.unknown", lang)
                     for k in wide["key"]]
     wide["low_sample"] = wide["n"] < stats.LOW_SAMPLE

@@ -19,8 +19,9 @@ from typing import Any
 import streamlit as st
 
 from cxdash.auth import User, visible_units
+from cxdash.code_labels import code_label
 from cxdash.filters import Filters, default_date_range, parse_ids
-from cxdash.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, normalise_language
+from cxdash.i18n import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 from cxdash.organisation import (
     channel_options,
     data_span,
@@ -95,15 +96,9 @@ def _write_param(param: str, values: list[str]) -> None:
         del st.query_params[param]
 
 
-def _code_label(prefix: str) -> Callable[[str], str]:
-    """Translate a stored code (``shell.channel.phone``) when the catalog knows it, else show it as stored."""
-    texts = catalog()
-
-    def label(code: str) -> str:
-        key = f"{prefix}.{code}"
-        return tr(key) if key in texts else code
-
-    return label
+def _code_label(kind: str, lang: str) -> Callable[[str], str]:
+    """A stored channel or segment code by its name in ``lang`` (:func:`cxdash.code_labels.code_label`)."""
+    return lambda code: code_label(kind, code, lang)
 
 
 def _multiselect(param: str, options: list[Any], labels: Callable[[Any], str]) -> list[Any]:
@@ -164,8 +159,8 @@ def sidebar_filters(lang: str, user: User | None = None) -> Filters:
     site_ids = _multiselect("site", list(sites), sites.__getitem__)
     teams = _visible(dict(cached(team_options, tuple(site_ids), tuple(region_ids), lang)), visible, 2)
     team_ids = _multiselect("team", list(teams), teams.__getitem__)
-    channels = _multiselect("channel", cached(channel_options), _code_label("shell.channel"))
-    segments = _multiselect("segment", cached(segment_options), _code_label("shell.segment"))
+    channels = _multiselect("channel", cached(channel_options), _code_label("channel", lang))
+    segments = _multiselect("segment", cached(segment_options), _code_label("segment", lang))
     st.sidebar.button(tr("shell.filters.reset"), icon=":material/filter_alt_off:", on_click=_reset,
                       args=(defaults,), key="flt_reset")
     if first and latest:

@@ -35,6 +35,7 @@ from cxdash.auth import (
     local_user,
     record_refusal,
 )
+from cxdash.code_labels import stored_labels, use_labels
 from cxdash.db import database_url, is_empty, make_engine
 from cxdash.filters import Filters
 from cxdash.i18n import t
@@ -323,6 +324,7 @@ def _run_frame() -> None:
     assert user is not None
     base = PageContext(engine, db_key(url), lang, Filters(), role=user.role or "", user=user.email)
     set_context(base)  # the sidebar's cached option lists need the engine and the language
+    use_labels(cached(stored_labels))  # the deployment's names of its own codes, for this run's sidebar and page
     specs = existing_pages()
     allowed = allowed_pages(specs, user)
     if not allowed:  # signed in, but no role yet
