@@ -262,7 +262,8 @@ class TableFile:
             return max(1, len(self._rows))
         head = self.file.head(HEAD_BYTES)
         complete = len(head) >= self.file.size
-        text = decode_head(head, self.encoding or "utf-8", complete).lstrip("\ufeff")
+        # Never final: a character cut at the very end is the reader's "truncated" record, not a count's error.
+        text = decode_head(head, self.encoding or "utf-8", False).lstrip("\ufeff")
         try:
             records = sum(1 for r in csv.reader(io.StringIO(text), delimiter=self.delimiter or ",") if r)
         except csv.Error:
