@@ -96,7 +96,14 @@ def _touchpoint_csv(page: Any, base: str) -> dict[str, dict[str, str]]:
     with page.expect_download() as dl:
         button.click()
     with open(dl.value.path(), encoding="utf-8-sig", newline="") as fh:
-        return {r["touchpoint_name"]: r for r in csv.DictReader(fh)}
+        found = list(csv.DictReader(fh))
+    # The download's headers are in the page's language: read them back to the stored column names.
+    from cxdash.export import HEADER_PREFIXES, header_label
+
+    stored = {header_label(c, "en", ("experience.col", *HEADER_PREFIXES)): c
+              for c in ("touchpoint_name", "n", "mean_p", "mean_e")}
+    return {r[next(h for h, c in stored.items() if c == "touchpoint_name")]: {stored.get(k, k): v for k, v in r.items()}
+            for r in found}
 
 
 def _metric(page: Any, label: str) -> str:

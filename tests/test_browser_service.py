@@ -119,11 +119,12 @@ def _sees_compliance_by_team(page: Any, base: str, engine: Engine, filters: Filt
     assert _metric(page, text["res"]) in {_pct(before.resolution.rate), _pct(after.resolution.rate)}
     by_team = sla_breakdown(engine, filters, "team", now_minute())
     top = by_team.iloc[0]
-    name = group_names(engine, "team", [top["key"]])[top["key"]]
+    name = group_names(engine, "team", [top["key"]], lang)[top["key"]]
     table = _table_text(page)
     assert name in table and str(int(top["n"])) in table  # the team, its n and its rates sit in one row
     # Every team of the chart is a bar per target; their labels carry the team's name and its n.
-    bars = page.locator('[data-testid="stVegaLiteChart"] path[aria-label*="' + text["res"] + '"]')
+    # Bars are coloured by the measure's code (one colour in every language; the legend shows its name).
+    bars = page.locator('[data-testid="stVegaLiteChart"] path[aria-label*="resolution_rate"]')
     assert bars.count() >= min(25, int((by_team["n"] > 0).sum()))
     screenshot(page, f"service_by_team_{lang}")
 
@@ -151,6 +152,11 @@ def test_team_lead_compliance_warnings_drill_and_recompute(demo: tuple[str, Engi
         with page.expect_download() as info:
             page.locator(".st-key-dl_sla_breached_csv button").click()
         rows = list(csv.DictReader(io.StringIO(info.value.path().read_text(encoding="utf-8-sig"))))
+        # The download's headers are in the page's language: read them back to the stored column names.
+        from cxdash.export import HEADER_PREFIXES, header_label
+
+        stored = {header_label(c, "en", ("sla.col", *HEADER_PREFIXES)): c for c in late.rows.columns}
+        rows = [{stored.get(k, k): v for k, v in r.items()} for r in rows]
         assert [int(r["id"]) for r in rows] == late.rows["id"].tolist()
         assert {"agent", "age_hours", "minutes_left", "due_at"} <= set(rows[0])
         screenshot(page, "service_warning_en")

@@ -213,7 +213,7 @@ def test_cli_set_list_end_history(engine: Engine, capsys: pytest.CaptureFixture[
         ("nps", "team:S2/T2", 35.0, ""), ("csat", "site:S1", 85.0, NOTE)]
     code, out, _ = _cli(capsys, engine, "list", "--on", "2025-06-01", "--format", "csv")
     assert out.splitlines() == ["id,kpi,scope,value,valid_from,valid_to,status,note",
-                                f"{rows[0]['id']},nps,team:S2/T2,35.0,,2026-12-31,current,"]
+                                f"{rows[0]['id']},nps,team:S2/T2,35,,2026-12-31,current,"]
     code, out, _ = _cli(capsys, engine, "end", "csat", "site:S1", "--on", "2026-06-30", "--actor", "cli@x.org")
     assert code == 0 and "2026-06-30" in out
     code, out, _ = _cli(capsys, engine, "history", "--kpi", "csat", "--format", "json")

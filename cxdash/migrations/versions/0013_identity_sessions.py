@@ -18,15 +18,14 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE (SQLite 3.35+ drops columns): a batch copy would drop a table other tables reference.
 def upgrade() -> None:
-    with op.batch_alter_table("app_user") as batch:
-        batch.add_column(sa.Column("issuer", sa.String(500), nullable=True))
-        batch.add_column(sa.Column("subject", sa.String(255), nullable=True))
-        batch.add_column(sa.Column("sessions_valid_after", sa.DateTime(), nullable=True))
+    op.add_column("app_user", sa.Column("issuer", sa.String(500), nullable=True))
+    op.add_column("app_user", sa.Column("subject", sa.String(255), nullable=True))
+    op.add_column("app_user", sa.Column("sessions_valid_after", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("app_user") as batch:
-        batch.drop_column("sessions_valid_after")
-        batch.drop_column("subject")
-        batch.drop_column("issuer")
+    op.drop_column("app_user", "sessions_valid_after")
+    op.drop_column("app_user", "subject")
+    op.drop_column("app_user", "issuer")

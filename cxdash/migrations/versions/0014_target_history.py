@@ -19,8 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("kpi_target", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("note", sa.String(length=500), nullable=True))
+    # Plain ALTER TABLE (SQLite 3.35+ drops columns): a batch copy would drop a table others may reference.
+    op.add_column("kpi_target", sa.Column("note", sa.String(length=500), nullable=True))
     op.create_table(
         "kpi_target_history",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,5 +47,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_kpi_target_history_kpi_scope", table_name="kpi_target_history")
     op.drop_table("kpi_target_history")
-    with op.batch_alter_table("kpi_target", schema=None) as batch_op:
-        batch_op.drop_column("note")
+    op.drop_column("kpi_target", "note")

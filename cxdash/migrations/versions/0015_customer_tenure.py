@@ -18,11 +18,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite 3.35+ drops columns): a batch copy of "customer" would drop the
+# table that responses and tickets reference, which SQLite's foreign keys refuse once customers exist.
 def upgrade() -> None:
-    with op.batch_alter_table("customer", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("tenure_months", sa.Float(), nullable=True))
+    op.add_column("customer", sa.Column("tenure_months", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("customer", schema=None) as batch_op:
-        batch_op.drop_column("tenure_months")
+    op.drop_column("customer", "tenure_months")
