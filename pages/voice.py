@@ -45,9 +45,8 @@ def _columns(columns) -> dict:  # noqa: ANN001 - a pandas Index
     cfg: dict = {}
     for c in columns:
         label = tr(f"loyalty.col.{c}")
-        if c in _NUMBER_COLUMNS:
-            cfg[c] = st.column_config.NumberColumn(
-                label, format=_NUMBER_COLUMNS[c], help=tr(f"loyalty.help.col.{c}") if c in _HELP_COLUMNS else None)
+        if c in _NUMBER_COLUMNS:  # written by cxdash.formatting (display_frame); the definition one click away
+            cfg[c] = st.column_config.Column(label, help=tr(f"loyalty.help.col.{c}") if c in _HELP_COLUMNS else None)
         else:
             cfg[c] = label
     return cfg
@@ -68,7 +67,7 @@ def _themes(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
             st.altair_chart(themes_chart(v.complaints, lang), key="voc_chart",
                             on_select=partial(_pick_from_chart, "voc_chart"), selection_mode="theme", width="stretch")
             st.caption(tr("loyalty.voice.click"))
-            st.dataframe(v.complaints, hide_index=True, key="voc_table", selection_mode="single-row",
+            st.dataframe(display_frame(v.complaints, lang), hide_index=True, key="voc_table", selection_mode="single-row",
                          on_select=partial(_pick_from_table, "voc_table", v.complaints["term"].tolist()),
                          column_config=_columns(v.complaints.columns))
     with praise:
@@ -76,7 +75,7 @@ def _themes(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
             st.info(tr("loyalty.voice.no_praise", n=f"{v.promoters:,}", min=MIN_COUNT))
         else:
             praise_rows = v.praise.head(20)
-            st.dataframe(praise_rows, hide_index=True, key="voc_praise", selection_mode="single-row",
+            st.dataframe(display_frame(praise_rows, lang), hide_index=True, key="voc_praise", selection_mode="single-row",
                          on_select=partial(_pick_from_table, "voc_praise", praise_rows["term"].tolist()),
                          column_config=_columns(praise_rows.columns))
     download_buttons(v.themes, "themes")
@@ -86,10 +85,10 @@ def _groups(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
     by_tier, by_tp, emerging = st.tabs([tr("loyalty.voice.by_tier"), tr("loyalty.voice.by_touchpoint"),
                                         tr("loyalty.voice.emerging")])
     tier_rows = v.by_tier.assign(group=[t(f"loyalty.group.{g}", lang) for g in v.by_tier["group"]])
-    by_tier.dataframe(tier_rows, hide_index=True, column_config=_columns(tier_rows.columns))
-    by_tp.dataframe(v.by_touchpoint, hide_index=True, column_config=_columns(v.by_touchpoint.columns))
+    by_tier.dataframe(display_frame(tier_rows, lang), hide_index=True, column_config=_columns(tier_rows.columns))
+    by_tp.dataframe(display_frame(v.by_touchpoint, lang), hide_index=True, column_config=_columns(v.by_touchpoint.columns))
     emerging.caption(tr("loyalty.help.emerging", n=f"{v.previous_sampled:,}"))
-    emerging.dataframe(v.emerging, hide_index=True, column_config=_columns(v.emerging.columns))
+    emerging.dataframe(display_frame(v.emerging, lang), hide_index=True, column_config=_columns(v.emerging.columns))
 
 
 def _comments() -> None:

@@ -172,8 +172,11 @@ def test_team_lead_compliance_warnings_drill_and_recompute(demo: tuple[str, Engi
         cats = sla_breakdown(engine, filters, "category", now_minute())
         cats = cats.assign(missed=cats["res_n"] - (cats["resolution_rate"] * cats["res_n"]).round())
         worst = str(cats.sort_values("missed", ascending=False)["key"].iloc[0])
-        bar = page.locator(f'[data-testid="stVegaLiteChart"] .mark-rect path[aria-label*="name: {worst};"]'
-                           f'[aria-label*="{text["res"]}"]')
+        # The bar shows the category's name; its colour (and so its accessible label) keeps the measure's code.
+        from cxdash.code_labels import code_label
+
+        bar = page.locator(f'[data-testid="stVegaLiteChart"] .mark-rect path[aria-label*="name: {code_label("category", worst, "en")};"]'
+                           '[aria-label*="resolution_rate"]')
         bar.first.click()
         page.wait_for_timeout(500)
         _settle(page)
