@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from cxdash.cli import main
-from cxdash.code_labels import code_label, set_label, stored_labels, use_labels
+from cxdash.code_label_store import set_label, stored_labels
+from cxdash.code_labels import code_label, use_labels
 from cxdash.schema import audit_log
 
 

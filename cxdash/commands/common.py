@@ -80,7 +80,8 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 def engine_from_args(args: argparse.Namespace) -> Engine:
     """Open (and migrate) the database named by ``--database-url`` or the environment; load its code names."""
-    from cxdash.code_labels import stored_labels, use_labels
+    from cxdash.code_label_store import stored_labels
+    from cxdash.code_labels import use_labels
 
     engine = make_engine(getattr(args, "database_url", None))
     use_labels(stored_labels(engine))  # reports name a deployment's own codes as its pages do

@@ -10,7 +10,8 @@ import argparse
 import getpass
 from typing import Any
 
-from cxdash.code_labels import PREFIXES, set_label, stored_labels
+from cxdash.code_label_store import set_label, stored_labels
+from cxdash.code_labels import PREFIXES
 from cxdash.commands.common import engine_from_args, print_json
 from cxdash.i18n import LANGUAGES
 

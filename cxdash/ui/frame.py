@@ -35,7 +35,8 @@ from cxdash.auth import (
     local_user,
     record_refusal,
 )
-from cxdash.code_labels import stored_labels, use_labels
+from cxdash.code_label_store import stored_labels
+from cxdash.code_labels import use_labels
 from cxdash.db import database_url, is_empty, make_engine
 from cxdash.filters import Filters
 from cxdash.i18n import t
