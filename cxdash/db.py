@@ -7,7 +7,7 @@ SQLite gets WAL, foreign keys and a busy timeout so the app keeps reading while 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, event, func, make_url, select, tex
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from cxdash.schema import setting
+from cxdash.schema import customer, setting, survey_response, ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = f"sqlite:///{ROOT / 'data' / 'cxdash.db'}"
@@ -112,11 +112,23 @@ def data_version(bind: Engine | Connection) -> int:
     return int(value or 0)
 
 
+# Run after every bump, inside the bumping transaction, with the new version: the summaries keep their freshness
+# records current this way (:mod:`cxdash.summaries.freshness` registers itself when the summaries are imported;
+# they sit above this module, so it cannot call them by name).
+_AFTER_BUMP: list[Callable[[Connection, int], object]] = []
+
+
+def after_data_version_bump(hook: Callable[[Connection, int], object]) -> None:
+    """Have ``hook(conn, new_version)`` run after every :func:`bump_data_version` (once, however often registered)."""
+    if hook not in _AFTER_BUMP:
+        _AFTER_BUMP.append(hook)
+
+
 def bump_data_version(conn: Connection) -> int:
     """Increase the data version inside the caller's transaction and return the new value.
 
-    Summary freshness records that still hold move to the new version with it
-    (:mod:`cxdash.summaries.freshness`), so readers need not count rows to learn it.
+    The registered hooks run after it (:func:`after_data_version_bump`): summary freshness records that still
+    hold move to the new version with it, so readers need not count rows to learn it.
     """
     insert = upsert(conn)
     conn.execute(
@@ -124,17 +136,14 @@ def bump_data_version(conn: Connection) -> int:
     )
     current = int(conn.execute(select(setting.c.value).where(setting.c.key == DATA_VERSION_KEY)).scalar() or 0)
     conn.execute(update(setting).where(setting.c.key == DATA_VERSION_KEY).values(value=current + 1))
-    from cxdash.summaries.freshness import carry_forward  # the summaries sit above this module
-
-    carry_forward(conn, current + 1)
+    for hook in _AFTER_BUMP:
+        hook(conn, current + 1)
     return current + 1
 
 
 def is_empty(engine: Engine) -> bool:
     """True when the database holds no survey responses, no tickets and no customers (a fresh install; a customer
     list alone already gives churn figures)."""
-    from cxdash.schema import customer, survey_response, ticket
-
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(survey_response)).scalar_one()
         m = conn.execute(select(func.count()).select_from(ticket)).scalar_one()

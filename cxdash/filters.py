@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, Table, and_, or_, true
 
+from cxdash.domain.periods import day_conditions, time_conditions
 from cxdash.schema import survey_response, ticket
 
 DEFAULT_DAYS = 90
@@ -115,21 +116,13 @@ def scope_conditions(f: Filters, table: Table) -> list[ColumnElement[bool]]:
 
 def response_where(f: Filters, table: Table = survey_response) -> ColumnElement[bool]:
     """WHERE clause selecting the survey responses of ``f`` (dates on the visit date)."""
-    conds = _org_conditions(f, table, "person_id")
-    if f.date_from is not None:
-        conds.append(table.c.visit_date >= f.date_from)
-    if f.date_to is not None:
-        conds.append(table.c.visit_date <= f.date_to)
+    conds = _org_conditions(f, table, "person_id") + day_conditions(table.c.visit_date, f.date_from, f.date_to)
     return and_(true(), *conds)
 
 
 def ticket_where(f: Filters, table: Table = ticket) -> ColumnElement[bool]:
     """WHERE clause selecting the tickets of ``f`` (dates on the creation time; merged tickets included)."""
-    conds = _org_conditions(f, table, "agent_id")
-    if f.date_from is not None:
-        conds.append(table.c.created_at >= datetime.combine(f.date_from, time.min))
-    if f.date_to is not None:
-        conds.append(table.c.created_at < datetime.combine(f.date_to + timedelta(days=1), time.min))
+    conds = _org_conditions(f, table, "agent_id") + time_conditions(table.c.created_at, f.date_from, f.date_to)
     return and_(true(), *conds)
 
 

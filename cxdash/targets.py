@@ -33,9 +33,8 @@ from sqlalchemy.engine import Connection
 
 from cxdash.audit import now_utc, record_audit
 from cxdash.db import bump_data_version, inserted_id
+from cxdash.domain.kpis import COUNT, KPI_CODES, POINTS, SCALE, SHARE
 from cxdash.i18n import name_column, t
-from cxdash.metrics.kpi_cards import COUNT, POINTS, SCALE, SHARE
-from cxdash.metrics.targets import KPI_CODES
 from cxdash.schema import kpi_target, kpi_target_history, region, site, team
 
 SCOPE_KINDS = ("all", "region", "site", "team")

@@ -9,8 +9,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cxdash.actions.baseline import baseline_for
-from cxdash.actions.options import service_problems, site_options, team_options, touchpoint_options
 from cxdash.actions.plans import (
     PDCA,
     ROOT_CAUSES,
@@ -26,7 +24,9 @@ from cxdash.actions.plans import (
 )
 from cxdash.charts.closedloop import effects_chart
 from cxdash.formatting import display_frame
+from cxdash.metrics.action_baseline import baseline_for
 from cxdash.metrics.action_effect import Effect, item_score_effect, plan_effect
+from cxdash.metrics.action_options import service_problems, site_options, team_options, touchpoint_options
 from cxdash.metrics.actions import effect_summary, owners, plan_board, plan_counts
 from cxdash.metrics.gaps import gap_table
 from cxdash.metrics.weak_items import weak_items

@@ -181,7 +181,7 @@ def _checklist_view() -> None:
     ui.downloads(shown, "checklist")
     if not ui.can(ui.EDIT_CHECKLIST):
         return
-    from cxdash.actions.options import touchpoint_options
+    from cxdash.metrics.action_options import touchpoint_options
 
     tps = cached(touchpoint_options, lang)
     tp_names = dict(zip(tps["id"], tps["code"] + " · " + tps["name"], strict=True))

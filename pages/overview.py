@@ -3,8 +3,6 @@ and the touchpoints furthest below expectations. Figures come from :mod:`cxdash.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +12,7 @@ from cxdash.charts.overview import (
     tier_trend_chart,
     worst_touchpoints_chart,
 )
+from cxdash.domain.periods import trailing_year
 from cxdash.metrics.churn_notes import trend_lines
 from cxdash.metrics.kpi_cards import KpiCard
 from cxdash.metrics.overview import Overview, overview, overview_trends, worst_touchpoints
@@ -40,12 +39,6 @@ TABS = (
     ("shell.overview.tab.effort", ("ces_easy", "effort_multiple_contacts", "effort_transferred", "effort_repeated_story")),
     ("shell.overview.tab.service", ()),
 )
-
-
-def trailing_year(end: date) -> tuple[date, date]:
-    """The twelve whole calendar months ending with the month of ``end`` (up to ``end``)."""
-    months = end.year * 12 + end.month - 1 - 11
-    return date(months // 12, months % 12 + 1, 1), end
 
 
 def _header(ov: Overview) -> None:

@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.audit import now_utc
+from cxdash.domain.kpis import KPI_CODES, LOWER_IS_BETTER
 from cxdash.i18n import t
-from cxdash.metrics.targets import KPI_CODES, LOWER_IS_BETTER
 from cxdash.targets import (
     SCOPE_KINDS,
     TargetError,

@@ -7,11 +7,11 @@ import streamlit as st
 
 from cxdash import formatting as fmt
 from cxdash.charts.tiers import tier_breakdown_chart, tier_trend_chart, tier_value_chart
+from cxdash.domain.tiers import TIER_NAMES as TIERS
 from cxdash.i18n import t
 from cxdash.metrics.churn_notes import churn_note
 from cxdash.metrics.tier_analysis import (
     BREAKDOWNS,
-    TIERS,
     compare_group,
     compare_previous,
     tier_breakdown,

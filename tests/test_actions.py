@@ -10,13 +10,13 @@ from scipy import stats
 from sqlalchemy import func, insert, select
 
 from cxdash.actions import plans
-from cxdash.actions.baseline import baseline_for
 from cxdash.actions.errors import InputError
-from cxdash.actions.options import service_problems
 from cxdash.auth import User, local_user
 from cxdash.db import data_version
 from cxdash.filters import Filters
+from cxdash.metrics.action_baseline import baseline_for
 from cxdash.metrics.action_effect import item_score_effect, plan_effect
+from cxdash.metrics.action_options import service_problems
 from cxdash.metrics.actions import effect_summary, plan_board, plan_counts
 from cxdash.schema import action_plan_history, audit_log, ticket
 from tests.closedloop_data import add_gaps, add_scores, item_ids, org, spread

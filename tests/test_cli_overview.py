@@ -14,9 +14,9 @@ from sqlalchemy import text
 from cxdash.cli import main
 from cxdash.db import make_engine
 from cxdash.demo import build_demo
+from cxdash.domain.kpis import KPI_CODES
 from cxdash.filters import Filters
 from cxdash.metrics.overview import overview, overview_trends
-from cxdash.metrics.targets import KPI_CODES
 from cxdash.schema import metadata
 
 END = date(2026, 6, 30)

@@ -15,13 +15,13 @@ from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from cxdash.actions import plans
-from cxdash.actions.baseline import baseline_for
 from cxdash.actions.errors import AccessError, InputError
 from cxdash.auth import User, apply_scope, local_user
 from cxdash.db import data_version
 from cxdash.filters import Filters
 from cxdash.i18n import LANGUAGES, catalog
 from cxdash.inspections import checklist, results
+from cxdash.metrics.action_baseline import baseline_for
 from cxdash.metrics.action_effect import plan_effect
 from cxdash.metrics.actions import owners, plan_board, plan_counts
 from cxdash.schema import action_plan, action_plan_history, audit_log, checklist_item, inspection

@@ -13,10 +13,10 @@ from datetime import date
 from sqlalchemy import Engine, insert, update
 
 from cxdash.actions import plans
-from cxdash.actions.options import team_options
 from cxdash.auth import local_user
 from cxdash.filters import Filters
 from cxdash.inspections.results import site_options
+from cxdash.metrics.action_options import team_options
 from cxdash.metrics.actions import plan_board
 from cxdash.metrics.sla_breakdown import sla_breakdown
 from cxdash.metrics.sla_lists import Drill, early_warning, ticket_list

@@ -16,6 +16,7 @@ from cxdash.charts.overview import (
     worst_touchpoints_chart,
 )
 from cxdash.demo import build_demo
+from cxdash.domain.kpis import KPI_CODES
 from cxdash.filters import Filters
 from cxdash.i18n import t
 from cxdash.metrics.actions import plan_counts
@@ -26,7 +27,6 @@ from cxdash.metrics.nps import nps, nps_from_counts
 from cxdash.metrics.overview import WORST_COLUMNS, overview, overview_trends, worst_touchpoints
 from cxdash.metrics.satisfaction import ces, csat, wilson
 from cxdash.metrics.sla import sla_summary
-from cxdash.metrics.targets import KPI_CODES
 from cxdash.metrics.tiers import tier_shares
 from cxdash.schema import kpi_target
 from tests import overview_data as od

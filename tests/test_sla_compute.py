@@ -161,7 +161,7 @@ def test_subset_recompute_updates_neighbours(engine: Engine) -> None:
         assert recompute_tickets(conn, []) == 0
     got = stored(engine)
     assert got[1]["has_repeat_7d"] is True and got[3]["is_repeat_7d"] is True
-    from cxdash.sla.flags import flags_sql
+    from cxdash.domain.service_flags import flags_sql
 
     with engine.connect() as conn:
         assert all(r[0] == r[1] for r in conn.execute(select(ticket.c.sla_flags, flags_sql())))
@@ -226,7 +226,7 @@ def test_outcome_bits_match_sql(engine: Engine) -> None:
     """The bits computed in numpy at recompute equal the same rule in SQL, on varied tickets."""
     from sla_data import build_metrics_db
 
-    from cxdash.sla.flags import flags_sql
+    from cxdash.domain.service_flags import flags_sql
 
     build_metrics_db(engine)
     with engine.connect() as conn:

@@ -7,8 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import insert
 
+from cxdash.domain.kpis import target_met
 from cxdash.filters import Filters
-from cxdash.metrics.targets import target_for, target_met, targets_for
+from cxdash.metrics.targets import target_for, targets_for
 from cxdash.schema import kpi_target
 from tests import overview_data as od
 

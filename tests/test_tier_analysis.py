@@ -10,9 +10,10 @@ import pytest
 from scipy import stats as sps
 from sqlalchemy import insert, select
 
+from cxdash.domain.tiers import TIER_NAMES, get_tolerance
 from cxdash.filters import Filters
 from cxdash.metrics import tier_analysis as ta
-from cxdash.metrics.tier_settings import get_tolerance, recompute_tiers, set_tolerance
+from cxdash.metrics.tier_settings import recompute_tiers, set_tolerance
 from cxdash.metrics.tier_value import tier_value
 from cxdash.schema import customer, survey_response
 from cxdash.summaries import refresh_summaries
@@ -42,7 +43,7 @@ def _load(engine, summaries: bool):
 
 
 def _counts(team=None, month=None):
-    out = dict.fromkeys(ta.TIERS, 0)
+    out = dict.fromkeys(TIER_NAMES, 0)
     for t_id, m, tier, count in MIX:
         if (team is None or t_id == team) and (month is None or m == month):
             out[ta.tier_name(tier)] += count
@@ -74,7 +75,7 @@ def test_chi_square_comparisons(engine, summaries):
     cmp = ta.compare_previous(engine, march, "en")
     # the previous period of March (31 days) runs from 29 January to 28 February
     a, b = _counts(month=3), _counts(month=2)
-    ref = sps.chi2_contingency(np.array([[a[x] for x in ta.TIERS], [b[x] for x in ta.TIERS]]), correction=False)
+    ref = sps.chi2_contingency(np.array([[a[x] for x in TIER_NAMES], [b[x] for x in TIER_NAMES]]), correction=False)
     assert cmp.chi.p_value == pytest.approx(ref.pvalue) and cmp.chi.statistic == pytest.approx(ref.statistic)
     assert cmp.tier == "disappointed"
     assert "rose from 14 % to 24 %" in cmp.sentence
@@ -83,7 +84,7 @@ def test_chi_square_comparisons(engine, summaries):
     grp = ta.compare_group(engine, Filters(), "team", 1, "en", "Team one")
     g, rest = _counts(team=1), _counts(team=2)
     assert grp.counts_a == g and grp.counts_b == rest
-    ref2 = sps.chi2_contingency(np.array([[g[x] for x in ta.TIERS], [rest[x] for x in ta.TIERS]]), correction=False)
+    ref2 = sps.chi2_contingency(np.array([[g[x] for x in TIER_NAMES], [rest[x] for x in TIER_NAMES]]), correction=False)
     assert grp.chi.p_value == pytest.approx(ref2.pvalue)
     assert grp.significant == (ref2.pvalue < 0.05) and "Team one" in grp.sentence
     assert ta.compare_previous(engine, Filters(), "en") is None

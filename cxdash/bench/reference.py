@@ -262,7 +262,7 @@ def reference_now() -> datetime:
     The benchmark fixes it once and hands it to every reference process, so a ticket passing its due time
     between two calls cannot make the two sides differ.
     """
-    from cxdash.metrics.sla_sql import utcnow
+    from cxdash.domain.service_sql import utcnow
 
     return utcnow().replace(second=0, microsecond=0)
 

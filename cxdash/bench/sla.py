@@ -24,11 +24,11 @@ from cxdash.filters import Filters
 
 def service_page(engine: Engine, filters: Filters) -> Any:
     """What the service page computes for its default view (compliance by priority) plus the early warnings."""
+    from cxdash.domain.service_sql import utcnow
     from cxdash.metrics.sla import backlog_by_age, sla_summary, sla_trend
     from cxdash.metrics.sla_breakdown import category_pareto, sla_breakdown
     from cxdash.metrics.sla_lists import early_warning
     from cxdash.metrics.sla_percentiles import time_percentiles
-    from cxdash.metrics.sla_sql import utcnow
 
     now = utcnow().replace(second=0, microsecond=0)
     return (

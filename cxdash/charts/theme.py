@@ -14,13 +14,14 @@ from collections.abc import Mapping
 
 import altair as alt
 
+from cxdash.domain.tiers import TIER_NAMES
 from cxdash.i18n import t
 
 GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#607d8b"
 MUTED, LIGHT, WARN, INFO = "#9e9e9e", "#e0e0e0", "#ef6c00", "#90caf9"
 
-TIERS = ("disappointed", "basic", "delighted", "none")
-TIER_COLOURS = {"disappointed": BAD, "basic": "#7f8c9b", "delighted": GOOD, "none": LIGHT}
+# The one tier palette, in the tiers' order (disappointed, basic, delighted, none).
+TIER_COLOURS = dict(zip(TIER_NAMES, (BAD, "#7f8c9b", GOOD, LIGHT), strict=True))
 # Survival curves: the tiers plus everyone together.
 GROUP_COLOURS = {**TIER_COLOURS, "none": "#bdbdbd", "all": "#212121"}
 # Odds ratios for churn: a factor that raises churn is bad news.

@@ -11,21 +11,22 @@ import altair as alt
 import pandas as pd
 
 from cxdash.charts.labels import middle_ellipsis
-from cxdash.charts.theme import TIER_COLOURS, TIERS, coded_colour, labels_for
+from cxdash.charts.theme import TIER_COLOURS, coded_colour, labels_for
+from cxdash.domain.tiers import TIER_NAMES
 from cxdash.i18n import t
 
 PICK = "pick"
 
 
 def _tier_colour(lang: str, legend: bool = True) -> alt.Color:
-    return coded_colour("tier", TIER_COLOURS, labels_for("tier", TIERS, lang), t("experience.axis.tier", lang),
+    return coded_colour("tier", TIER_COLOURS, labels_for("tier", TIER_NAMES, lang), t("experience.axis.tier", lang),
                         legend=legend)
 
 
 def _with_labels(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     out = df.copy()
     out["tier_label"] = [t(f"tier.{x}", lang) for x in out["tier"]]
-    out["tier_order"] = [TIERS.index(x) for x in out["tier"]]
+    out["tier_order"] = [TIER_NAMES.index(x) for x in out["tier"]]
     return out
 
 
@@ -57,7 +58,7 @@ def tier_breakdown_chart(wide: pd.DataFrame, by_label: str, lang: str, limit: in
     top = wide.head(limit).copy()
     top["name"] = top["name"].astype(str) + "  (n=" + top["n"].astype(str) + ")"
     order = list(top["name"])
-    long = top.melt(id_vars=["key", "name", "n"], value_vars=[f"share_{x}" for x in TIERS],
+    long = top.melt(id_vars=["key", "name", "n"], value_vars=[f"share_{x}" for x in TIER_NAMES],
                     var_name="tier", value_name="share")
     long["tier"] = long["tier"].str.replace("share_", "", regex=False)
     long = _with_labels(long, lang)
@@ -87,7 +88,7 @@ def tier_value_chart(value: pd.DataFrame, lang: str) -> alt.HConcatChart:
     panels = []
     for col, fmt in (("nps", ".0f"), ("csat", ".0%"), ("revisit_rate", ".0%"), ("churn_rate", ".0%")):
         base = alt.Chart(data, title=t(f"experience.col.{col}", lang)).encode(
-            x=alt.X("tier_label:N", sort=[t(f"tier.{x}", lang) for x in TIERS], title=None),
+            x=alt.X("tier_label:N", sort=[t(f"tier.{x}", lang) for x in TIER_NAMES], title=None),
         )
         bars = base.mark_bar().encode(
             y=alt.Y(f"{col}:Q", title=None, axis=alt.Axis(format=fmt)),

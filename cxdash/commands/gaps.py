@@ -47,7 +47,8 @@ def register(sub: Any, reports: Any) -> None:
 
 def tier_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows ``report tiers`` prints."""
-    from cxdash.metrics.tier_analysis import TIERS, tier_breakdown, tier_counts, tier_trend
+    from cxdash.domain.tiers import TIER_NAMES as TIERS
+    from cxdash.metrics.tier_analysis import tier_breakdown, tier_counts, tier_trend
     from cxdash.metrics.tier_value import VALUE_COLUMNS, tier_value
     from cxdash.metrics.tiers import share_intervals, tiers_from_counts
 

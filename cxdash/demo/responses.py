@@ -26,7 +26,7 @@ from cxdash.demo import structure as st
 from cxdash.demo.comments import make_comments
 from cxdash.demo.organisation import Org, pick_child
 from cxdash.demo.timeline import Timeline
-from cxdash.metrics.tiers import classify
+from cxdash.domain.tiers import classify
 
 CHANNELS = ("visit", "phone", "online")
 CHANNEL_SHARE = (0.5, 0.2, 0.3)

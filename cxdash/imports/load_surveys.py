@@ -118,7 +118,7 @@ class SurveyLoader:
         self.sums: PairParts | None = None
         self.sums_job = Background()
         if not (self.long or ctx.dry_run or ctx.update) and ctx.conn.dialect.name == "sqlite":
-            from cxdash.metrics.tier_settings import get_tolerance
+            from cxdash.domain.tiers import get_tolerance
 
             self.sums, self.tolerance = new_pair_parts(), get_tolerance(ctx.conn)
         # Into an empty table the upload's sums are the whole months', so a first build can use them too.

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from cxdash.domain.tiers import classify
 from cxdash.imports.refs import key, lookup, near_key, near_match
 from cxdash.imports.timezones import UTC, utc_to_local
-from cxdash.metrics.tiers import classify
 
 if TYPE_CHECKING:
     from cxdash.imports.validation import Validator

@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxdash.domain.improve import SCORE_MAX, SCORE_MIN
 from cxdash.i18n import t
 from cxdash.imports.kinds import FIXED_SCALES, SCALE_GROUP, fields
 from cxdash.imports.mapping import Mapping, Scale
 from cxdash.imports.parsing import as_text, parse_numbers
-from cxdash.inspections.results import SCORE_MAX, SCORE_MIN
 
 FILE_WIDE = "*"  # the key of Mapping.na_codes that applies to every score column
 DECLARED = ("saved", "user")

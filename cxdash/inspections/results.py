@@ -24,13 +24,13 @@ from cxdash.actions.errors import InputError
 from cxdash.audit import record_audit
 from cxdash.auth import User
 from cxdash.db import bump_data_version
+from cxdash.domain.improve import SCORE_MAX, SCORE_MIN
+from cxdash.domain.periods import day_conditions
 from cxdash.filters import Filters
 from cxdash.i18n import localized, name_column
 from cxdash.schema import checklist_item, inspection, site, stage, team, touchpoint
 from cxdash.sqlfuncs import month_bucket
 from cxdash.unit_names import display_expr, distinct_labels
-
-SCORE_MIN, SCORE_MAX = 0.0, 10.0
 
 
 def site_filter(f: Filters, site_col: ColumnElement[int]) -> list[ColumnElement[bool]]:
@@ -53,11 +53,7 @@ def site_filter(f: Filters, site_col: ColumnElement[int]) -> list[ColumnElement[
 
 def inspection_where(f: Filters) -> ColumnElement[bool]:
     """WHERE clause selecting the inspection rows of ``f`` (dates on the inspection date)."""
-    conds = site_filter(f, inspection.c.site_id)
-    if f.date_from is not None:
-        conds.append(inspection.c.inspected_on >= f.date_from)
-    if f.date_to is not None:
-        conds.append(inspection.c.inspected_on <= f.date_to)
+    conds = site_filter(f, inspection.c.site_id) + day_conditions(inspection.c.inspected_on, f.date_from, f.date_to)
     return and_(true(), *conds)
 
 

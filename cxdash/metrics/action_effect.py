@@ -18,10 +18,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version
+from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters, scope_conditions
 from cxdash.metrics import stats
 from cxdash.metrics.gaps import one_touchpoint_sums
-from cxdash.metrics.tier_settings import get_tolerance
 from cxdash.schema import action_plan, inspection, team
 
 BEFORE_DAYS = 90

@@ -37,6 +37,7 @@ from sqlalchemy import Engine, and_, case, false, func, literal, or_, select, tr
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from cxdash.domain.periods import month_floor, next_month
 from cxdash.filters import Filters, response_where, ticket_where
 from cxdash.metrics.churn_definition import (
     DEFAULT_WINDOW_DAYS,
@@ -258,9 +259,9 @@ def churn_rate(engine: Engine, filters: Filters, as_of: date | None = None,
 
 def month_ends(first: date, last: date) -> list[date]:
     """The last day of every month from ``first``'s month to ``last``'s, the final one capped at ``last``."""
-    out, cur = [], first.replace(day=1)
+    out, cur = [], month_floor(first)
     while cur <= last:
-        nxt = (cur.replace(day=28) + timedelta(days=4)).replace(day=1)
+        nxt = next_month(cur)
         out.append(min(nxt - timedelta(days=1), last))
         cur = nxt
     return out

@@ -31,6 +31,8 @@ from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select,
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.service_sql import frt_breached, res_breached
 from cxdash.filters import Filters
 from cxdash.metrics.churn import customer_selection, has_org_filter, resolve_as_of
 from cxdash.metrics.churn_definition import (
@@ -52,8 +54,6 @@ from cxdash.metrics.customer_features import (
     histories_from,
     typed_facts,
 )
-from cxdash.metrics.frames import rows_frame
-from cxdash.metrics.sla_sql import frt_breached, res_breached
 from cxdash.schema import customer, site, survey_response, ticket
 from cxdash.sqlfuncs import as_float, epoch_days, in_ids, min_max
 

@@ -36,12 +36,13 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.tiers import NO_TIER, TIER_BY_CODE
 from cxdash.filters import Filters
 from cxdash.i18n import t
 from cxdash.metrics.churn_definition import ChurnDefinition, get_definition
 from cxdash.metrics.churn_facts import churn_samples
-from cxdash.metrics.customer_features import SAMPLE_CUSTOMERS, TIER_NAMES, customer_features
-from cxdash.metrics.frames import rows_frame
+from cxdash.metrics.customer_features import SAMPLE_CUSTOMERS, customer_features
 from cxdash.metrics.logit import LogitFit, fit_logit
 from cxdash.metrics.significance import proportion
 from cxdash.metrics.survival import curves_by_tier
@@ -177,8 +178,8 @@ def design(facts: pd.DataFrame) -> pd.DataFrame:
 
 
 def tier_labels(codes: pd.Series) -> pd.Series:
-    """:func:`~cxdash.metrics.customer_features.tier_label` of every stored tier code, as one column."""
-    return pd.to_numeric(codes, errors="coerce").map(TIER_NAMES).fillna("none")
+    """:func:`~cxdash.domain.tiers.tier_name` of every stored tier code, as one column."""
+    return pd.to_numeric(codes, errors="coerce").map(TIER_BY_CODE).fillna(NO_TIER)
 
 
 def _levels(values: pd.Series, top: int | None = None) -> pd.Series:

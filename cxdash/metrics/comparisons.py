@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters
 from cxdash.metrics import stats
 from cxdash.metrics.gaps import gap_statistics, touchpoint_catalog, touchpoint_sums
 from cxdash.metrics.org_names import org_names
 from cxdash.metrics.tier_analysis import group_filters
-from cxdash.metrics.tier_settings import get_tolerance
 from cxdash.summaries import TP_MEASURES
 
 UNIT_COLUMNS = {"region": "region_id", "site": "site_id", "team": "team_id", "person": "person_id"}

@@ -29,6 +29,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.customers import DAYS_PER_MONTH
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.service_sql import frt_breached, res_breached
+from cxdash.domain.tiers import tier_name
 from cxdash.filters import Filters
 from cxdash.metrics.churn import customer_selection, resolve_as_of
 from cxdash.metrics.churn_definition import (
@@ -40,14 +43,11 @@ from cxdash.metrics.churn_definition import (
     seen,
     undated_status,
 )
-from cxdash.metrics.frames import rows_frame
-from cxdash.metrics.sla_sql import frt_breached, res_breached
 from cxdash.schema import customer, site, survey_response, ticket
 from cxdash.sqlfuncs import as_float
 
 SAMPLE_CUSTOMERS = 15_000
 EPOCH = date(1970, 1, 1)  # day 0 of :func:`cxdash.sqlfuncs.epoch_days`
-TIER_NAMES = {0: "disappointed", 1: "basic", 2: "delighted"}
 FEATURE_COLUMNS = ["customer_id", "judged", "churned", "n_responses", "worst_tier", "worst_ltr", "mean_ces",
                    "max_contacts", "max_transfers", "repeated", "n_tickets", "breached", "reopened", "repeats"]
 RESPONSE_COLUMNS = ["customer_id", "n_responses", "worst_tier", "worst_ltr", "mean_ces", "max_contacts",
@@ -196,11 +196,4 @@ def histories_from(rows: pd.DataFrame, as_of: date) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(),
                          "duration": np.maximum(days, 0).astype(int),
                          "churned": rows["churned"].to_numpy(),
-                         "first_tier": [tier_label(c) for c in rows["tier"].tolist()]})
-
-
-def tier_label(code: Any) -> str:
-    """Tier name of a stored code; "none" for NULL/NaN."""
-    if code is None or (isinstance(code, float) and math.isnan(code)):
-        return "none"
-    return TIER_NAMES.get(int(code), "none")
+                         "first_tier": [tier_name(c) for c in rows["tier"].tolist()]})

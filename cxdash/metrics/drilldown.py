@@ -17,13 +17,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters, parse_ids
 from cxdash.i18n import name_column, t
 from cxdash.metrics import stats
 from cxdash.metrics.comparisons import unit_ranking
 from cxdash.metrics.gaps import gap_statistics, gap_table, touchpoint_catalog, touchpoint_sums
 from cxdash.metrics.org_names import org_names
-from cxdash.metrics.tier_settings import get_tolerance
 from cxdash.schema import stage
 
 LEVELS = ("stage", "touchpoint", "region", "site", "team", "person", "responses")

@@ -25,10 +25,10 @@ import pandas as pd
 from sqlalchemy import Engine, Text, case, cast, func, select, true
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.frames import rows_frame
 from cxdash.filters import Filters, response_where
 from cxdash.i18n import name_column, t
 from cxdash.metrics import stats
-from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.sampling import spread_condition
 from cxdash.schema import response_sample, stage, survey_response, touchpoint, touchpoint_score
 from cxdash.sqlfuncs import in_ids

@@ -19,12 +19,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, case, literal, select, true
 
+from cxdash.domain.figures import nps_columns
 from cxdash.filters import Filters
 from cxdash.metrics.churn_definition import ChurnDefinition, get_definition
 from cxdash.metrics.churn_model import churn_groups
 from cxdash.metrics.customer_features import SAMPLE_CUSTOMERS, customer_features
 from cxdash.metrics.differences import Diff, nps_diff
-from cxdash.metrics.nps import NpsResult, nps_columns, nps_from_counts, nps_from_row
+from cxdash.metrics.nps import NpsResult, nps_from_counts, nps_from_row
 from cxdash.metrics.response_sample import response_sample
 from cxdash.metrics.significance import proportion
 from cxdash.schema import survey_response

@@ -27,15 +27,15 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, case, func, or_, select, true
 
+from cxdash.domain.figures import csat_columns, nps_columns
+from cxdash.domain.service_sql import frt_breached, res_breached, utcnow
 from cxdash.filters import Filters, ticket_where
 from cxdash.metrics.churn_definition import ChurnDefinition, get_definition
 from cxdash.metrics.customer_features import SAMPLE_CUSTOMERS, customer_features
 from cxdash.metrics.differences import NONE, Diff, nps_diff, proportion_diff
-from cxdash.metrics.nps import NpsResult, nps_columns, nps_from_counts
+from cxdash.metrics.nps import NpsResult, nps_from_counts
 from cxdash.metrics.response_sample import Sample, response_sample
-from cxdash.metrics.satisfaction import csat_columns
 from cxdash.metrics.significance import Proportion, proportion
-from cxdash.metrics.sla_sql import frt_breached, res_breached, utcnow
 from cxdash.schema import survey_response, ticket
 
 GROUPS = ("went_right", "any_failure", "breached", "reopened", "repeat", "no_ticket")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters
 from cxdash.metrics.gaps import gap_statistics, touchpoint_sums
 from cxdash.metrics.stats import LOW_SAMPLE
-from cxdash.metrics.tier_settings import get_tolerance
 
 TREND_COLUMNS = ["period", "n", "gap", "ci_low", "ci_high", "p_value", "share_disappointed", "low_sample"]
 

@@ -16,17 +16,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, case, delete, func, insert, select
+from sqlalchemy import Engine, case, delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.db import data_version
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.pairs import pair_expressions, scale_bounds
+from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters, response_where
 from cxdash.i18n import name_column
 from cxdash.metrics import stats
-from cxdash.metrics.frames import rows_frame
-from cxdash.metrics.tier_settings import get_tolerance
 from cxdash.schema import setting, stage, survey_response, touchpoint, touchpoint_score, touchpoint_summary
 from cxdash.summaries import TP_MEASURES, additive_sums, group_column, part_filters, plan_parts, summary_where
 
@@ -56,36 +57,6 @@ GAP_COLUMNS = [
     "significant",
     "n_pairs",
 ]
-_EPS = 1e-9
-
-
-def scale_bounds() -> tuple[ColumnElement[float], ColumnElement[float]]:
-    """The touchpoint scale (min, range) of a response; the overall scale stands in when it is missing."""
-    lo = func.coalesce(survey_response.c.tp_scale_min, survey_response.c.overall_scale_min)
-    hi = func.coalesce(survey_response.c.tp_scale_max, survey_response.c.overall_scale_max)
-    return lo, hi - lo
-
-
-def pair_expressions(tolerance: float) -> dict[str, ColumnElement[Any]]:
-    """SQL expressions of one touchpoint score: paired flag, normalised d, P, E and the disappointed flag.
-
-    The disappointed rule is the tier rule (:mod:`cxdash.metrics.tiers`): integer items on scales of at most 11
-    points compare exactly (d < 0); other scores need d below minus the tolerance (a share of the range).
-    """
-    lo, rng = scale_bounds()
-    p, e = touchpoint_score.c.p, touchpoint_score.c.e
-    paired = and_(p.isnot(None), e.isnot(None))
-    d = (p - e) / rng
-    integral = and_(rng <= 10, p == func.round(p), e == func.round(e))
-    disappointed = case((integral, p - e < 0), else_=d < -tolerance - _EPS)
-    return {
-        "paired": paired,
-        "d": d,
-        "p": (p - lo) / rng,
-        "e": (e - lo) / rng,
-        "disappointed": and_(paired, disappointed),
-        "valid": rng > 0,
-    }
 
 
 def _when(cond: ColumnElement[bool], value: Any) -> ColumnElement[Any]:

@@ -19,12 +19,13 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.pairs import scale_bounds
+from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters
 from cxdash.metrics import stats
-from cxdash.metrics.frames import rows_frame
-from cxdash.metrics.gaps import scale_bounds, touchpoint_sums
+from cxdash.metrics.gaps import touchpoint_sums
 from cxdash.metrics.sampling import spread_condition
-from cxdash.metrics.tier_settings import get_tolerance
 from cxdash.schema import response_sample, survey_response, touchpoint, touchpoint_score
 from cxdash.summaries import summaries_fresh
 from cxdash.summaries.sample import read_sample

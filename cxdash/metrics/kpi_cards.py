@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from cxdash.domain.kpis import COUNT, LOWER_IS_BETTER, POINTS, SCALE, SHARE, target_met
 from cxdash.metrics.nps import NpsResult, compare
 from cxdash.metrics.satisfaction import CesResult
 from cxdash.metrics.significance import Change, Proportion, compare_means, compare_proportions
-from cxdash.metrics.targets import LOWER_IS_BETTER, target_met
 
-# Units: NPS points (-100..100), a share (0-1), a mean on the 1-7 CES scale, a count.
-POINTS, SHARE, SCALE, COUNT = "points", "share", "scale", "count"
 SIGNIFICANT, WITHIN_NOISE, NO_COMPARISON = "significant", "within_noise", "no_comparison"
 
 

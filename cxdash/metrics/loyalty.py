@@ -28,11 +28,12 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.figures import ces_columns
 from cxdash.filters import Filters
 from cxdash.metrics.nps import NpsResult, compare, nps_from_counts
 from cxdash.metrics.org_names import org_names
 from cxdash.metrics.response_sample import response_sample
-from cxdash.metrics.satisfaction import CesResult, ces_columns, ces_from_row
+from cxdash.metrics.satisfaction import CesResult, ces_from_row
 from cxdash.metrics.significance import Change, Proportion, compare_means, compare_proportions, proportion
 from cxdash.metrics.stats import LOW_SAMPLE
 from cxdash.metrics.tier_analysis import response_sums

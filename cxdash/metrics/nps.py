@@ -2,8 +2,8 @@
 
 NPS = 100 x (promoters - detractors) / n over the responses with a likelihood to recommend (0-10): promoters
 answer 9-10, passives 7-8, detractors 0-6. SE = 100 x sqrt((pP + pD - (pP - pD)^2) / n); the 95 % interval is
-NPS +/- 1.96 SE. SQL returns the three counts in one pass (:func:`nps_columns`), so the same expressions serve
-a single figure, the overview's combined query and a monthly trend.
+NPS +/- 1.96 SE. SQL returns the three counts in one pass (:func:`cxdash.domain.figures.nps_columns`), so the
+same expressions serve a single figure, the overview's combined query and a monthly trend.
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Engine, select
 
+from cxdash.domain.figures import nps_columns
 from cxdash.filters import Filters, response_where
 from cxdash.metrics.significance import NPS_TEST, Z95, Change
-from cxdash.schema import survey_response
-
-PROMOTER_MIN, DETRACTOR_MAX = 9, 6
 
 
 @dataclass(frozen=True)
@@ -47,17 +44,6 @@ def nps_from_counts(promoters: int, passives: int, detractors: int) -> NpsResult
     # max(0, ...) only guards rounding: the variance p_P + p_D - (p_P - p_D)^2 is never negative.
     se = 100 * math.sqrt(max(0.0, p_p + p_d - (p_p - p_d) ** 2) / n)
     return NpsResult(n, promoters, passives, detractors, score, se, score - Z95 * se, score + Z95 * se)
-
-
-def nps_columns() -> list[ColumnElement[Any]]:
-    """Labelled aggregates ``nps_n``, ``nps_promoters``, ``nps_detractors`` over ``survey_response``."""
-    ltr = survey_response.c.ltr
-    valid = and_(ltr >= 0, ltr <= 10)
-    return [
-        func.sum(case((valid, 1), else_=0)).label("nps_n"),
-        func.sum(case((and_(valid, ltr >= PROMOTER_MIN), 1), else_=0)).label("nps_promoters"),
-        func.sum(case((and_(valid, ltr <= DETRACTOR_MAX), 1), else_=0)).label("nps_detractors"),
-    ]
 
 
 def nps_from_row(row: Mapping[Any, Any]) -> NpsResult:

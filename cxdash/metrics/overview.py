@@ -1,6 +1,6 @@
 """The executive overview: every KPI card of a selection against the previous period and its target.
 
-Cards (keys as in :data:`cxdash.metrics.targets.KPI_CODES`): NPS; CSAT; CES and its share 5-7; the tier shares
+Cards (keys as in :data:`cxdash.domain.kpis.KPI_CODES`): NPS; CSAT; CES and its share 5-7; the tier shares
 (disappointed, basic, delighted, no tier); the effort facts; SLA first-response and resolution compliance and
 the first-time-fix rate (:mod:`cxdash.metrics.sla`); the churn rate (:mod:`cxdash.metrics.churn`); open and
 overdue action plans (:mod:`cxdash.metrics.actions`). The previous period is the one of equal length just before
@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxdash.domain.tiers import TIER_NAMES
 from cxdash.filters import Filters
 from cxdash.metrics import churn as churn_mod
 from cxdash.metrics.actions import PlanCounts, plan_counts
@@ -31,7 +32,6 @@ from cxdash.metrics.satisfaction import CesResult
 from cxdash.metrics.significance import Proportion, proportion
 from cxdash.metrics.sla import SlaSummary, sla_summary
 from cxdash.metrics.targets import targets_for
-from cxdash.metrics.tiers import TIER_NAMES
 
 __all__ = ["Overview", "ResponseFigures", "overview", "overview_trends", "response_figures", "worst_touchpoints"]
 

@@ -15,14 +15,14 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxdash.domain.kpis import KPI_CODES
+from cxdash.domain.tiers import TIER_NAMES
 from cxdash.filters import Filters
 from cxdash.metrics.churn import churn_trend
 from cxdash.metrics.churn_definition import load_rule
 from cxdash.metrics.response_figures import ResponseFigures, figures_from_row, plain_sums
 from cxdash.metrics.significance import Proportion, proportion
 from cxdash.metrics.sla import sla_trend
-from cxdash.metrics.targets import KPI_CODES
-from cxdash.metrics.tiers import TIER_NAMES
 
 TREND_COLUMNS = ["month", "kpi", "value", "n", "ci_low", "ci_high"]
 EFFORT_FACTS = ("multiple_contacts", "transferred", "repeated_story")

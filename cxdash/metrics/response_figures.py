@@ -1,8 +1,8 @@
 """The survey figures of a selection (NPS, CSAT, CES, tier shares, effort facts) from one pass over the responses.
 
-Each metric module provides labelled aggregate expressions and a builder from a result row; this module puts
-them into one ``SELECT`` so the overview reads the responses of a period once, and the monthly trend runs the
-same expressions grouped by month.
+The labelled aggregate expressions are :mod:`cxdash.domain.figures` (one ``SELECT`` so the overview reads the
+responses of a period once, and the monthly trend runs the same expressions grouped by month); each metric
+module provides the builder of its figure from a result row, and this module puts them together.
 """
 
 from __future__ import annotations
@@ -12,22 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.sql.elements import ColumnElement
 
+from cxdash.domain.figures import FLOAT_MEASURES, response_columns
 from cxdash.filters import Filters
-from cxdash.metrics.nps import NpsResult, nps_columns, nps_from_row
-from cxdash.metrics.satisfaction import (
-    CesResult,
-    EffortFacts,
-    ces_columns,
-    ces_from_row,
-    csat_columns,
-    csat_from_row,
-    effort_columns,
-    effort_from_row,
-)
+from cxdash.metrics.nps import NpsResult, nps_from_row
+from cxdash.metrics.satisfaction import CesResult, EffortFacts, ces_from_row, csat_from_row, effort_from_row
 from cxdash.metrics.significance import Proportion
-from cxdash.metrics.tiers import TierShares, tier_columns, tiers_from_row
+from cxdash.metrics.tiers import TierShares, tiers_from_row
 
 
 @dataclass(frozen=True)
@@ -41,18 +32,12 @@ class ResponseFigures:
     effort: EffortFacts
 
 
-def response_columns() -> list[ColumnElement[Any]]:
-    """Every survey aggregate the overview needs, labelled (NPS, CSAT, CES, tiers, effort facts)."""
-    return [*nps_columns(), *csat_columns(), *ces_columns(), *tier_columns(), *effort_columns()]
-
-
 def figures_from_row(row: Mapping[Any, Any]) -> ResponseFigures:
     """Build :class:`ResponseFigures` from a row holding :func:`response_columns`."""
     return ResponseFigures(nps_from_row(row), csat_from_row(row), ces_from_row(row), tiers_from_row(row),
                            effort_from_row(row))
 
 
-FLOAT_MEASURES = ("ces_sum", "ces_sumsq")
 
 
 def plain_sums(row: Mapping[str, Any]) -> dict[str, Any]:

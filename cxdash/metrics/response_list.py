@@ -17,10 +17,10 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
+from cxdash.domain.tiers import tier_name
 from cxdash.filters import Filters, response_where
 from cxdash.i18n import t
 from cxdash.metrics.drilldown import DrillState, drill_filters
-from cxdash.metrics.tier_analysis import tier_name
 from cxdash.schema import person, site, survey_response, touchpoint_score
 from cxdash.unit_names import display_expr
 

@@ -5,8 +5,9 @@
 - Effort facts: share needing more than one contact, share transferred at least once, share who had to repeat
   their story, each over the responses that answered that question.
 
-Each group's aggregates are labelled SQL expressions (``*_columns``) with a matching ``*_from_row`` builder, so
-the overview asks for all of them in one pass over the responses and the trend groups them by month.
+Each group's aggregates are labelled SQL expressions (``*_columns``, :mod:`cxdash.domain.figures`) with a
+matching ``*_from_row`` builder here, so the overview asks for all of them in one pass over the responses and the
+trend groups them by month.
 """
 
 from __future__ import annotations
@@ -17,18 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from scipy import stats as sps
-from sqlalchemy import Engine, and_, case, func, select, true
+from sqlalchemy import Engine, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from cxdash.domain.figures import ces_columns, csat_columns, effort_columns
 from cxdash.filters import Filters, response_where
 from cxdash.metrics.significance import Proportion, proportion, wilson
-from cxdash.schema import survey_response
 
 __all__ = ["CesResult", "EffortFacts", "Proportion", "ces", "csat", "effort_facts", "wilson"]
 
-sr = survey_response.c
-CSAT_TOP2_MIN = 4
-CES_EASY_MIN = 5
 
 
 @dataclass(frozen=True)
@@ -53,31 +51,9 @@ class EffortFacts:
     repeated_story: Proportion
 
 
-def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.sum(case((cond, 1), else_=0))
-
-
-def csat_columns() -> list[ColumnElement[Any]]:
-    """Labelled aggregates ``csat_n`` (answers 1-5) and ``csat_k`` (answers 4-5)."""
-    valid = and_(sr.csat >= 1, sr.csat <= 5)
-    return [_count_if(valid).label("csat_n"), _count_if(and_(valid, sr.csat >= CSAT_TOP2_MIN)).label("csat_k")]
-
-
 def csat_from_row(row: Mapping[Any, Any]) -> Proportion:
     """CSAT from a row holding the :func:`csat_columns` aggregates."""
     return proportion(row["csat_k"], row["csat_n"])
-
-
-def ces_columns() -> list[ColumnElement[Any]]:
-    """Labelled aggregates ``ces_n``, ``ces_sum``, ``ces_sumsq`` and ``ces_easy`` (answers 5-7) over 1-7 answers."""
-    valid = and_(sr.ces >= 1, sr.ces <= 7)
-    value = case((valid, sr.ces), else_=None)
-    return [
-        _count_if(valid).label("ces_n"),
-        func.sum(value).label("ces_sum"),
-        func.sum(value * value).label("ces_sumsq"),
-        _count_if(and_(valid, sr.ces >= CES_EASY_MIN)).label("ces_easy"),
-    ]
 
 
 def ces_from_sums(n: int, total: float, total_sq: float, easy: int) -> CesResult:
@@ -97,19 +73,6 @@ def ces_from_row(row: Mapping[Any, Any]) -> CesResult:
     """CES from a row holding the :func:`ces_columns` aggregates."""
     return ces_from_sums(int(row["ces_n"] or 0), float(row["ces_sum"] or 0), float(row["ces_sumsq"] or 0),
                          int(row["ces_easy"] or 0))
-
-
-def effort_columns() -> list[ColumnElement[Any]]:
-    """Labelled aggregates: answered and affirmative counts for contacts (> 1), transfers (> 0), repeated story."""
-    repeated = sr.repeated_story
-    return [
-        _count_if(sr.contacts_needed.is_not(None)).label("contacts_n"),
-        _count_if(sr.contacts_needed > 1).label("contacts_k"),
-        _count_if(sr.transfers.is_not(None)).label("transfers_n"),
-        _count_if(sr.transfers > 0).label("transfers_k"),
-        _count_if(repeated.is_not(None)).label("repeated_n"),
-        _count_if(repeated.is_(true())).label("repeated_k"),
-    ]
 
 
 def effort_from_row(row: Mapping[Any, Any]) -> EffortFacts:

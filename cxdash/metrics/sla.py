@@ -13,16 +13,10 @@ from datetime import datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine, and_, func, select
 
+from cxdash.domain.service_sql import breached_open, count_if, is_open, ratio, utcnow
 from cxdash.filters import Filters
 from cxdash.metrics.significance import wilson
-from cxdash.metrics.sla_sql import (
-    base_where,
-    breached_open,
-    count_if,
-    is_open,
-    ratio,
-    utcnow,
-)
+from cxdash.metrics.sla_sql import base_where
 from cxdash.schema import ticket
 from cxdash.sqlfuncs import month_bucket, week_bucket
 

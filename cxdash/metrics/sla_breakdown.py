@@ -1,6 +1,6 @@
 """SLA figures by priority, category, channel, site, team or agent, and the Pareto of categories.
 
-One grouped pass computes every outcome count per group (:func:`cxdash.metrics.sla_sql.outcome_columns`);
+One grouped pass computes every outcome count per group (:func:`cxdash.domain.service_sql.outcome_columns`);
 percentiles come from :mod:`cxdash.metrics.sla_percentiles`; merged tickets are counted per group on their own.
 Organisation groups carry their names; groups keep their raw key (id or value) for drill-downs.
 """
@@ -13,12 +13,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxdash.domain.service_sql import utcnow
 from cxdash.filters import Filters
 from cxdash.metrics.org_names import org_names
 from cxdash.metrics.sla import rates_frame
 from cxdash.metrics.sla_counts import GROUPINGS, outcome_counts, raw_sums
 from cxdash.metrics.sla_percentiles import time_percentiles
-from cxdash.metrics.sla_sql import utcnow
 from cxdash.schema import person, site, team, ticket
 from cxdash.summaries.tickets_read import count_sums
 

@@ -1,6 +1,6 @@
 """Outcome counts of a selection of tickets, overall or per group, in two passes.
 
-1. Every ticket of the selection: the count and the sums of the stored outcome bits (:mod:`cxdash.sla.flags`),
+1. Every ticket of the selection: the count and the sums of the stored outcome bits (:mod:`cxdash.domain.service_flags`),
    one cheap expression per outcome (``SUM(sla_flags & bit)``), in one scan of the selection. Merged tickets
    carry the merged bit alone, so they are counted (``merged``) but add to no other figure.
 2. The open tickets only (a handful next to a million; the status index finds them): what depends on ``now``,
@@ -18,19 +18,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, func, select
 
+from cxdash.domain import service_flags as fl
+from cxdash.domain.service_sql import at_risk, breached_open, count_if, frt_pending, is_open, res_pending
 from cxdash.filters import Filters
-from cxdash.metrics.sla_sql import (
-    at_risk,
-    base_where,
-    breached_open,
-    count_if,
-    frt_pending,
-    is_open,
-    res_pending,
-    where_for,
-)
+from cxdash.metrics.sla_sql import base_where, where_for
 from cxdash.schema import ticket
-from cxdash.sla import flags as fl
 
 t = ticket.c
 GROUPINGS: dict[str, Any] = {

@@ -15,12 +15,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, and_, func, not_, select
 
-from cxdash.filters import Filters
-from cxdash.metrics.sla import BACKLOG_BUCKETS
-from cxdash.metrics.sla_breakdown import GROUPINGS, group_column
-from cxdash.metrics.sla_sql import (
+from cxdash.domain.service_sql import (
     at_risk,
-    base_where,
     breached_open,
     first_time_fix,
     frt_breached,
@@ -34,6 +30,10 @@ from cxdash.metrics.sla_sql import (
     res_pending,
     utcnow,
 )
+from cxdash.filters import Filters
+from cxdash.metrics.sla import BACKLOG_BUCKETS
+from cxdash.metrics.sla_breakdown import GROUPINGS, group_column
+from cxdash.metrics.sla_sql import base_where
 from cxdash.schema import person, site, sla_policy, team, ticket, ticket_summary
 from cxdash.sla.calendar import business_minutes
 from cxdash.sla.policies import list_calendars

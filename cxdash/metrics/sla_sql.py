@@ -1,7 +1,6 @@
-"""SQL expressions for the SLA outcomes of a ticket, shared by every SLA metric, list and report.
+"""The filters' tickets as SQL for the SLA figures: merged tickets in or out, and SQLite's scan for wide ranges.
 
-All are plain predicates on stored columns of ``ticket`` (see :mod:`cxdash.sla.compute`) and the moment
-``now``, so SQLite and PostgreSQL evaluate them alike and the global filters combine with them freely.
+The outcome predicates themselves are :mod:`cxdash.domain.service_sql`.
 """
 
 from __future__ import annotations
@@ -10,25 +9,16 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Engine, and_, case, func, or_
+from sqlalchemy import ColumnElement, DateTime, Engine, and_
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement as _CE
 from sqlalchemy.sql.functions import FunctionElement
 
+from cxdash.domain.periods import time_conditions
 from cxdash.filters import Filters, ticket_where
 from cxdash.schema import ticket
 from cxdash.sqlfuncs import min_max
 
-OPEN_STATUSES = ("open", "pending")
-DONE_STATUSES = ("resolved", "closed")
 t = ticket.c
-
-
-def utcnow() -> datetime:
-    """The current time as naive UTC, the form timestamps are stored in."""
-    from datetime import UTC
-
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def base_where(f: Filters, merged: bool | None = False) -> ColumnElement[bool]:
@@ -85,119 +75,7 @@ def where_for(engine: Engine, f: Filters, merged: bool | None = False) -> Column
         return base_where(f, merged)
     undated = replace(f, date_from=None, date_to=None)
     conds: list[ColumnElement[bool]] = [base_where(undated, merged)]
-    created = unindexed(t.created_at)
-    if f.date_from is not None:
-        conds.append(created >= datetime.combine(f.date_from, time.min))
-    if f.date_to is not None:
-        conds.append(created < datetime.combine(f.date_to + timedelta(days=1), time.min))
+    conds += time_conditions(unindexed(t.created_at), f.date_from, f.date_to)
     return and_(*conds)
 
 
-def is_open() -> ColumnElement[bool]:
-    """Open or pending (not yet resolved or closed)."""
-    return t.status.in_(OPEN_STATUSES)
-
-
-def frt_met() -> ColumnElement[bool]:
-    """First response within target."""
-    return and_(t.frt_target_min.is_not(None), t.frt_business_min <= t.frt_target_min)
-
-
-def frt_pending() -> ColumnElement[bool]:
-    """Still waiting for a first response (open, no response yet, a policy applies)."""
-    return and_(t.frt_target_min.is_not(None), t.frt_business_min.is_(None), is_open())
-
-
-def frt_breached(now: datetime) -> ColumnElement[bool]:
-    """First response late, or still missing after its due time."""
-    return and_(
-        t.frt_target_min.is_not(None),
-        or_(t.frt_business_min > t.frt_target_min, and_(frt_pending(), t.frt_due_at <= now)),
-    )
-
-
-def res_met() -> ColumnElement[bool]:
-    """Resolved within target."""
-    return and_(t.res_target_min.is_not(None), t.res_business_min <= t.res_target_min)
-
-
-def res_pending() -> ColumnElement[bool]:
-    """Not resolved yet (open, a policy applies)."""
-    return and_(t.res_target_min.is_not(None), t.res_business_min.is_(None), is_open())
-
-
-def res_breached(now: datetime) -> ColumnElement[bool]:
-    """Resolved late, or still open after its due time."""
-    return and_(
-        t.res_target_min.is_not(None),
-        or_(t.res_business_min > t.res_target_min, and_(res_pending(), t.res_due_at <= now)),
-    )
-
-
-def breached_open(now: datetime) -> ColumnElement[bool]:
-    """Open tickets past a due time they have not met (first response or resolution)."""
-    return and_(is_open(), or_(and_(frt_pending(), t.frt_due_at <= now), and_(res_pending(), t.res_due_at <= now)))
-
-
-def at_risk(now: datetime) -> ColumnElement[bool]:
-    """Open, not breached, and past the at-risk threshold of a pending target."""
-    return and_(
-        is_open(),
-        ~breached_open(now),
-        or_(and_(frt_pending(), t.frt_risk_at <= now), and_(res_pending(), t.res_risk_at <= now)),
-    )
-
-
-def next_due() -> ColumnElement[Any]:
-    """The next due time of an open ticket: first response while it is pending and earlier, else resolution."""
-    return case(
-        (and_(frt_pending(), or_(t.res_due_at.is_(None), t.frt_due_at < t.res_due_at)), t.frt_due_at),
-        else_=t.res_due_at,
-    )
-
-
-def is_resolved() -> ColumnElement[bool]:
-    """Resolved or closed."""
-    return t.status.in_(DONE_STATUSES)
-
-
-def first_time_fix() -> ColumnElement[bool]:
-    """Resolved, never reopened, and no new ticket of the same customer and category within 7 days."""
-    return and_(is_resolved(), func.coalesce(t.reopen_count, 0) == 0, func.coalesce(t.has_repeat_7d, False).is_(False))
-
-
-def was_resolved() -> ColumnElement[bool]:
-    """Resolved at least once: resolved or closed now, or reopened (which needs an earlier resolution)."""
-    return or_(is_resolved(), t.reopen_count > 0)
-
-
-def count_if(cond: _CE[bool]) -> ColumnElement[int]:
-    """``SUM(CASE WHEN cond THEN 1 ELSE 0 END)``: portable conditional count."""
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-
-def outcome_columns(now: datetime) -> list[ColumnElement[Any]]:
-    """The aggregate columns every SLA table shares: counts of each outcome, labelled."""
-    return [
-        func.count().label("n"),
-        count_if(frt_met()).label("frt_met"),
-        count_if(frt_breached(now)).label("frt_breached"),
-        count_if(res_met()).label("res_met"),
-        count_if(res_breached(now)).label("res_breached"),
-        count_if(is_resolved()).label("resolved"),
-        count_if(first_time_fix()).label("ftf"),
-        count_if(was_resolved()).label("was_resolved"),
-        count_if(t.reopen_count > 0).label("reopened"),
-        count_if(t.is_repeat_7d.is_(True)).label("repeats"),
-        count_if(t.reminder_count > 0).label("chased"),
-        count_if(at_risk(now)).label("at_risk"),
-        count_if(breached_open(now)).label("breached_open"),
-        count_if(is_open()).label("open"),
-    ]
-
-
-def ratio(k: float | int | None, n: float | int | None) -> float:
-    """k / n, NaN when n is 0 or missing."""
-    if not n:
-        return float("nan")
-    return float(k or 0) / float(n)

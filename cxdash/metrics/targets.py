@@ -10,8 +10,7 @@ up on the last day of the selected period. Among rows of the same scope valid on
 Targets are edited through :mod:`cxdash.targets` (the Targets page, ``python -m cxdash targets``), which keeps
 the periods of one KPI and scope from overlapping; rows written otherwise may overlap and are resolved as above.
 
-KPI codes are those of the overview's cards (:data:`KPI_CODES`); for :data:`LOWER_IS_BETTER` KPIs a target is met
-when the value is at or below it, for all others at or above it.
+KPI codes, their direction and whether a value meets its target: :mod:`cxdash.domain.kpis`.
 """
 
 from __future__ import annotations
@@ -23,16 +22,6 @@ from sqlalchemy.engine import Connection
 
 from cxdash.filters import Filters
 from cxdash.schema import kpi_target, site, team
-
-KPI_CODES = (
-    "nps", "csat", "ces", "ces_easy", "share_disappointed", "share_basic", "share_delighted", "share_none",
-    "effort_multiple_contacts", "effort_transferred", "effort_repeated_story",
-    "sla_first_response", "sla_resolution", "ftf", "churn", "plans_open", "plans_overdue", "plans_improved",
-)
-LOWER_IS_BETTER = frozenset({
-    "share_disappointed", "share_none", "effort_multiple_contacts", "effort_transferred", "effort_repeated_story",
-    "churn", "plans_open", "plans_overdue",
-})
 
 
 def _scopes(conn: Connection, filters: Filters) -> list[tuple[str, int | None]]:
@@ -79,10 +68,3 @@ def targets_for(engine: Engine, filters: Filters, on: date) -> dict[str, float]:
 def target_for(engine: Engine, kpi: str, filters: Filters, on: date) -> float | None:
     """The target of one KPI for the filters' scope valid on ``on``, or None when none is set."""
     return targets_for(engine, filters, on).get(kpi)
-
-
-def target_met(kpi: str, value: float | None, target: float | None) -> bool | None:
-    """Whether ``value`` meets ``target`` (direction by :data:`LOWER_IS_BETTER`); None when either is missing."""
-    if value is None or target is None:
-        return None
-    return value <= target if kpi in LOWER_IS_BETTER else value >= target

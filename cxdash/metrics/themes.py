@@ -33,9 +33,10 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Engine, Table, and_, func, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.tiers import tier_name
 from cxdash.filters import Filters, response_where
 from cxdash.i18n import name_column
-from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.tokens import name_exclusions, terms
 from cxdash.schema import person, region, site, stage, survey_response, team, touchpoint, touchpoint_score
 from cxdash.unit_names import NAME_COLUMNS, display_expr
@@ -47,7 +48,6 @@ THEME_COLUMNS = ["term", "comments", "detractors", "passives", "promoters", "det
                  "lift", "lift_low", "lift_high"]
 GROUP_COLUMNS = ["group", "term", "comments", "group_share", "group_lift"]
 EMERGING_COLUMNS = ["term", "current", "previous", "current_share", "previous_share", "ratio"]
-TIERS = {0: "disappointed", 1: "basic", 2: "delighted"}
 sr, ts = survey_response.c, touchpoint_score.c
 
 
@@ -278,7 +278,7 @@ def voice(engine: Engine, filters: Filters, lang: str = "en", size: int = SAMPLE
         prev = comment_sample(conn, prev_filters, size)[0] if prev_filters is not None else None
     sets = tokenise(sample["comment"], exclude)
     themes = lift_table(sets, sample["ltr"])
-    tiers = [TIERS.get(int(x), "none") if pd.notna(x) else "none" for x in sample["tier"].tolist()]
+    tiers = [tier_name(x) for x in sample["tier"].tolist()]
     tps = [worst.get(int(i), "") for i in sample["response_id"].tolist()]
     emerging = pd.DataFrame(columns=EMERGING_COLUMNS)
     if prev is not None and len(prev):
@@ -304,7 +304,7 @@ def theme_comments(engine: Engine, filters: Filters, term: str, limit: int = 50,
             .where(_commented(filters), *conds).order_by(sr.visit_date.desc(), sr.id.desc()).limit(limit))
     with engine.connect() as conn:
         frame = rows_frame(conn.execute(stmt), cols)
-    frame["tier"] = [TIERS.get(int(x), "none") if pd.notna(x) else "none" for x in frame["tier"].tolist()]
+    frame["tier"] = [tier_name(x) for x in frame["tier"].tolist()]
     return frame
 
 

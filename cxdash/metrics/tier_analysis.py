@@ -17,23 +17,15 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.tiers import TIER_NAMES, tier_name
 from cxdash.filters import Filters, response_where
 from cxdash.i18n import t
 from cxdash.metrics import stats
-from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.org_names import org_names
-from cxdash.metrics.tier_settings import (  # noqa: F401 - re-exported: the tier page's settings
-    get_tolerance,
-    recompute_tiers,
-    set_tolerance,
-    tolerance_in_points,
-)
-from cxdash.metrics.tiers import BASIC, DELIGHTED, DISAPPOINTED
 from cxdash.schema import response_summary, survey_response
 from cxdash.summaries import RESPONSE_MEASURES, additive_sums, group_column
 
-TIERS = ("disappointed", "basic", "delighted", "none")
-TIER_OF_CODE = {DISAPPOINTED: "disappointed", BASIC: "basic", DELIGHTED: "delighted"}
 BREAKDOWNS = {"region": "region_id", "site": "site_id", "team": "team_id", "channel": "channel", "segment": "segment"}
 
 
@@ -68,26 +60,19 @@ def response_sums(conn: Connection, filters: Filters, group_by: Sequence[str] = 
     return out
 
 
-def tier_name(code: Any) -> str:
-    """"disappointed" / "basic" / "delighted" for 0 / 1 / 2, "none" for a missing tier."""
-    if code is None or (isinstance(code, float) and math.isnan(code)) or code is pd.NA:
-        return "none"
-    return TIER_OF_CODE.get(int(code), "none")
-
-
 def _wide(sums: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Counts per tier as columns (one row per group) plus n and the shares."""
     if sums.empty:
-        cols = [*keys, *TIERS, "n", *[f"share_{x}" for x in TIERS]]
+        cols = [*keys, *TIER_NAMES, "n", *[f"share_{x}" for x in TIER_NAMES]]
         return pd.DataFrame(columns=cols)
     if keys:  # groupby + unstack keeps groups whose key is missing (a response without channel), pivot drops them
         table = sums.groupby([*keys, "tier"], dropna=False)["n"].sum().unstack("tier", fill_value=0)
     else:
         table = sums.groupby("tier")["n"].sum().to_frame().T
-    table = table.reindex(columns=list(TIERS), fill_value=0).fillna(0).astype(int)
+    table = table.reindex(columns=list(TIER_NAMES), fill_value=0).fillna(0).astype(int)
     table.columns.name = None
-    table["n"] = table[list(TIERS)].sum(axis=1)
-    for x in TIERS:
+    table["n"] = table[list(TIER_NAMES)].sum(axis=1)
+    for x in TIER_NAMES:
         table[f"share_{x}"] = table[x] / table["n"].where(table["n"] > 0)
     return table.reset_index() if keys else table.reset_index(drop=True)
 
@@ -97,7 +82,7 @@ def tier_counts(engine: Engine, filters: Filters) -> dict[str, int]:
     with engine.connect() as conn:
         sums = response_sums(conn, filters)
     by = sums.groupby("tier")["n"].sum()
-    return {x: int(by.get(x, 0)) for x in TIERS}
+    return {x: int(by.get(x, 0)) for x in TIER_NAMES}
 
 
 def tier_trend(engine: Engine, filters: Filters, period: str = "month") -> pd.DataFrame:
@@ -111,7 +96,7 @@ def tier_trend(engine: Engine, filters: Filters, period: str = "month") -> pd.Da
     long = sums.groupby([period, "tier"], as_index=False)["n"].sum().rename(columns={period: "period"})
     long["total"] = long.groupby("period")["n"].transform("sum")
     long["share"] = long["n"] / long["total"]
-    long["tier"] = pd.Categorical(long["tier"], categories=list(TIERS), ordered=True)
+    long["tier"] = pd.Categorical(long["tier"], categories=list(TIER_NAMES), ordered=True)
     return long.sort_values(["period", "tier"]).reset_index(drop=True).astype({"tier": str})
 
 
@@ -131,7 +116,7 @@ def tier_breakdown(engine: Engine, filters: Filters, by: str = "site", lang: str
                     for k in wide["key"]]
     wide["low_sample"] = wide["n"] < stats.LOW_SAMPLE
     wide = wide.sort_values(["share_disappointed", "n"], ascending=[False, False], na_position="last")
-    return wide[["key", "name", *TIERS, "n", *[f"share_{x}" for x in TIERS], "low_sample"]].reset_index(drop=True)
+    return wide[["key", "name", *TIER_NAMES, "n", *[f"share_{x}" for x in TIER_NAMES], "low_sample"]].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -150,7 +135,7 @@ class TierComparison:
 
 def _shares(counts: dict[str, int]) -> dict[str, float | None]:
     total = sum(counts.values())
-    return {x: (counts[x] / total if total else None) for x in TIERS}
+    return {x: (counts[x] / total if total else None) for x in TIER_NAMES}
 
 
 def compare_counts(counts_a: dict[str, int], counts_b: dict[str, int], lang: str = "en",
@@ -160,10 +145,10 @@ def compare_counts(counts_a: dict[str, int], counts_b: dict[str, int], lang: str
 
     ``kind`` "period": a is the current period, b the previous; "group": a is ``group``, b the rest.
     """
-    chi = stats.chi_square([[counts_a[x] for x in TIERS], [counts_b[x] for x in TIERS]])
+    chi = stats.chi_square([[counts_a[x] for x in TIER_NAMES], [counts_b[x] for x in TIER_NAMES]])
     sa, sb = _shares(counts_a), _shares(counts_b)
-    diffs = {x: abs((sa[x] or 0) - (sb[x] or 0)) for x in TIERS}
-    tier = max(TIERS, key=lambda x: (diffs[x], x == "disappointed"))
+    diffs = {x: abs((sa[x] or 0) - (sb[x] or 0)) for x in TIER_NAMES}
+    tier = max(TIER_NAMES, key=lambda x: (diffs[x], x == "disappointed"))
     significant = bool(chi.p_value < stats.ALPHA) if not math.isnan(chi.p_value) else False
     sentence = _sentence(lang, kind, tier, sa[tier], sb[tier], chi, significant, group)
     return TierComparison(counts_a, counts_b, chi, tier, sa[tier], sb[tier], significant, sentence)
@@ -218,5 +203,5 @@ def compare_group(engine: Engine, filters: Filters, by: str, key: Any, lang: str
     """The tier mix of one group against the rest of the selection (rest = selection minus group, as counts)."""
     total = tier_counts(engine, filters)
     group = tier_counts(engine, group_filters(filters, by, key))
-    rest = {x: max(total[x] - group[x], 0) for x in TIERS}
+    rest = {x: max(total[x] - group[x], 0) for x in TIER_NAMES}
     return compare_counts(group, rest, lang, "group", label or str(key))

@@ -8,26 +8,15 @@ set-based statements (no row-by-row Python), inside the caller's transaction.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, and_, case, func, update
+from sqlalchemy import Engine, update
 from sqlalchemy.engine import Connection
 
-from cxdash.db import bump_data_version, get_setting, put_setting
-from cxdash.metrics.tiers import BASIC, DEFAULT_TOLERANCE, DELIGHTED, DISAPPOINTED
+from cxdash.db import bump_data_version, put_setting
+from cxdash.domain.tiers import TOLERANCE_SETTING, get_tolerance, tier_expression
 from cxdash.schema import survey_response
+from cxdash.summaries import refresh_summaries
 
-SETTING_KEY = "tier_tolerance"
 SEVEN_POINT_RANGE = 6.0  # the tolerance is shown in points of a 7-point scale
-_EPS = 1e-9
-
-
-def get_tolerance(conn: Connection) -> float:
-    """The tier tolerance as a share of the scale range (the setting, else the default 1/12)."""
-    value = get_setting(conn, SETTING_KEY, None)
-    try:
-        tol = float(value) if value is not None else DEFAULT_TOLERANCE
-    except (TypeError, ValueError):
-        return DEFAULT_TOLERANCE
-    return tol if 0 <= tol < 1 else DEFAULT_TOLERANCE
 
 
 def tolerance_in_points(tolerance: float) -> float:
@@ -43,37 +32,18 @@ def set_tolerance(conn: Connection, tolerance: float) -> int:
     """
     if not 0 <= tolerance < 0.5:
         raise ValueError("tolerance must be at least 0 and below half the scale range")
-    put_setting(conn, SETTING_KEY, float(tolerance))  # bumps the data version: caches refresh
+    put_setting(conn, TOLERANCE_SETTING, float(tolerance))  # bumps the data version: caches refresh
     return recompute_tiers(conn, tolerance)
 
 
 def recompute_tiers(conn: Connection, tolerance: float) -> int:
     """Recompute ``survey_response.tier`` for every response with the given tolerance (one UPDATE).
 
-    The same rule as :func:`cxdash.metrics.tiers.classify` on the stored ``gap_norm`` (which does not depend on
-    the tolerance): a direct disconfirmation answer wins; integer overall items on scales of at most 11 points
-    use t = 0; no ``gap_norm`` means no tier. The summaries are rebuilt (tier counts and the disappointed count
-    per touchpoint depend on the tolerance). Returns the number of responses updated.
+    The rule is :func:`cxdash.domain.tiers.tier_expression`. The summaries are rebuilt (tier counts and the
+    disappointed count per touchpoint depend on the tolerance). Returns the number of responses updated.
     """
-    sr = survey_response.c
-    rng = sr.overall_scale_max - sr.overall_scale_min
-    has_overall = and_(sr.overall_p.isnot(None), sr.overall_e.isnot(None), rng > 0)
-    integral = and_(
-        has_overall, rng <= 10, sr.overall_p == func.round(sr.overall_p), sr.overall_e == func.round(sr.overall_e)
-    )
-    t = case((integral, 0.0), else_=float(tolerance))
-    tier = case(
-        (sr.disconfirmation == "below", DISAPPOINTED),
-        (sr.disconfirmation == "met", BASIC),
-        (sr.disconfirmation == "exceeded", DELIGHTED),
-        (sr.gap_norm.is_(None), None),
-        (sr.gap_norm < -t - _EPS, DISAPPOINTED),
-        (sr.gap_norm > t + _EPS, DELIGHTED),
-        else_=BASIC,
-    )
+    tier = tier_expression(tolerance)
     changed = conn.execute(update(survey_response).values(tier=tier)).rowcount
-    from cxdash.summaries import refresh_summaries  # local: the summaries read the tolerance from here
-
     refresh_summaries(conn, tolerance=tolerance)  # the tier mix and n_dis depend on the tolerance
     bump_data_version(conn)
     return int(changed or 0)

@@ -23,14 +23,15 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.tiers import TIER_NAMES, tier_name
 from cxdash.filters import Filters
 from cxdash.metrics.churn import DEFAULT_WINDOW_DAYS, resolve_as_of
 from cxdash.metrics.churn_definition import churn_rule, data_start
-from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.nps import nps_from_counts
 from cxdash.metrics.sampling import spread_condition
 from cxdash.metrics.significance import proportion
-from cxdash.metrics.tier_analysis import TIERS, response_sums, tier_name
+from cxdash.metrics.tier_analysis import response_sums
 from cxdash.schema import response_sample, survey_response
 from cxdash.summaries import summaries_fresh
 from cxdash.summaries.sample import read_sample
@@ -123,7 +124,7 @@ def tier_value(engine: Engine, filters: Filters, as_of: date | None = None,
             churn = _churn_by_tier(conn, filters, a, churn_mode)
     revisit, churn = revisit.set_index("tier"), churn.set_index("tier")
     rows = []
-    for x in TIERS:
+    for x in TIER_NAMES:
         s = sums.loc[x] if x in sums.index else pd.Series(0, index=sums.columns)
         n_ltr, pro, det = int(s.get("n_ltr", 0)), int(s.get("promoters", 0)), int(s.get("detractors", 0))
         nps = nps_from_counts(pro, n_ltr - pro - det, det)

@@ -22,13 +22,13 @@ import pandas as pd
 from scipy import stats as sps
 from sqlalchemy import Engine, func, select
 
+from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters
 from cxdash.i18n import localized
 from cxdash.inspections.results import inspection_where
 from cxdash.metrics.gaps import gap_table, touchpoint_sums
 from cxdash.metrics.org_names import org_names
 from cxdash.metrics.stats import LOW_SAMPLE
-from cxdash.metrics.tier_settings import get_tolerance
 from cxdash.schema import checklist_item, inspection
 
 MIN_SITES = 3

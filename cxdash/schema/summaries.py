@@ -68,7 +68,7 @@ response_summary = Table(
     Index("ix_response_summary_grain_date", "grain", "visit_date"),
 )
 
-# Every aggregate of the overview's survey cards (cxdash.metrics.response_figures.response_columns, same labels),
+# Every aggregate of the overview's survey cards (cxdash.domain.figures.response_columns, same labels),
 # at the grains above: NPS, CSAT and CES counts and sums, tier counts, effort facts. Rebuilt with the others.
 figure_summary = Table(
     "figure_summary",

@@ -80,7 +80,7 @@ ticket = Table(
     Column("res_risk_at", DateTime),
     Column("is_repeat_7d", Boolean),  # an earlier ticket of the same customer and category in the 7 days before
     Column("has_repeat_7d", Boolean),  # a later ticket of the same customer and category within 7 days
-    # Bit set of the SLA outcomes that do not depend on the moment of asking (cxdash.sla.flags), so a million
+    # Bit set of the SLA outcomes that do not depend on the moment of asking (cxdash.domain.service_flags), so a million
     # tickets aggregate as sums of bits instead of nested CASE expressions.
     Column("sla_flags", Integer),
     UniqueConstraint("source", "external_id"),

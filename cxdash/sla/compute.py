@@ -27,9 +27,10 @@ from sqlalchemy import Float, String, and_, case, cast, func, or_, select, true,
 from sqlalchemy.engine import Connection, Engine
 
 from cxdash.db import bump_data_version, is_sqlite
+from cxdash.domain.periods import month_floor
+from cxdash.domain.service_flags import flags_from_columns, flags_sql
 from cxdash.schema import ticket
 from cxdash.sla.calendar import NS_PER_MIN, Calendar, add_on, expansion_covering
-from cxdash.sla.flags import flags_from_columns, flags_sql
 from cxdash.sla.policies import DEFAULT_PRIORITY, Policy, list_calendars, list_policies
 from cxdash.sla.writeback import FLAG_COLS, OUT_COLS, TIMING_COLS, write_back
 
@@ -39,7 +40,7 @@ CHUNK = 100_000
 WINDOW_NS = 7 * 24 * 60 * NS_PER_MIN
 NAT = np.iinfo(np.int64).min
 DONE_STATUSES = ("resolved", "closed")
-# Stored columns the outcome bits need besides the timings (cxdash.sla.flags).
+# Stored columns the outcome bits need besides the timings (cxdash.domain.service_flags).
 _STATE_COLS = ("status", "reopen_count", "reminder_count", "is_repeat_7d", "has_repeat_7d")
 
 
@@ -218,7 +219,7 @@ def _months_of(created_ns: np.ndarray, extra: Iterable[date]) -> set[date]:
     """First days of the creation months of ``created_ns`` (int64 ns) and of ``extra``."""
     valid = created_ns[created_ns != NAT]
     found = np.unique(valid.astype("datetime64[ns]").astype("datetime64[M]"))
-    return {d.replace(day=1) for d in extra} | {date.fromisoformat(f"{m}-01") for m in found.astype(str)}
+    return {month_floor(d) for d in extra} | {date.fromisoformat(f"{m}-01") for m in found.astype(str)}
 
 
 def _refresh_summary(conn: Connection, months: set[date] | None) -> None:

@@ -19,15 +19,9 @@ Freshness is checked on every read against the response count and highest id rec
 that forgot leaves the pages slow, not wrong.
 """
 
+from cxdash.summaries import freshness  # noqa: F401 - registers the freshness records' carry-forward
 from cxdash.summaries.build import add_to_summaries, refresh_summaries
-from cxdash.summaries.common import (
-    GRAIN_DAY,
-    GRAIN_MONTH,
-    GRAIN_MONTH_CS,
-    RESPONSE_MEASURES,
-    TP_MEASURES,
-    month_start,
-)
+from cxdash.summaries.common import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, RESPONSE_MEASURES, TP_MEASURES
 from cxdash.summaries.read import (
     Part,
     additive_sums,
@@ -48,7 +42,6 @@ __all__ = [
     "Part",
     "additive_sums",
     "group_column",
-    "month_start",
     "part_filters",
     "plan_parts",
     "refresh_summaries",

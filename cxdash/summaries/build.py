@@ -12,7 +12,8 @@ from sqlalchemy import ColumnElement, String, Table, case, cast, delete, func, i
 from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version, get_setting, put_setting
-from cxdash.metrics.frames import rows_frame
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.periods import between, month_floor, next_month
 from cxdash.schema import (
     figure_summary,
     response_summary,
@@ -30,12 +31,9 @@ from cxdash.summaries.common import (
     SUMMARY_FORMAT,
     TP_COUNTS,
     TP_MEASURES,
-    between,
     fine_keys,
     fine_table,
     insert_grain,
-    month_floor,
-    next_month,
     regional,
     rollup_month,
     state,
@@ -212,7 +210,7 @@ def _sqlite_insert(conn: Connection, table: Table, columns: Sequence[str], rows:
 
 def _fine_select(tolerance: float, where: ColumnElement[bool]) -> Any:
     """``TP_MEASURES`` of the scores of the responses matching ``where``, per ``fine_keys("touchpoint_id")``."""
-    from cxdash.metrics.gaps import pair_expressions  # the one definition of a normalised pair
+    from cxdash.domain.pairs import pair_expressions  # the one definition of a normalised pair
 
     x = pair_expressions(tolerance)
     paired, ts, sr = x["paired"], touchpoint_score.c, survey_response.c
@@ -274,7 +272,7 @@ def refresh_summaries(
     the touchpoint sums of every response in those months, when the caller has them (a first upload into an empty
     table computed them while loading); they must have been taken with the stored tolerance.
     """
-    from cxdash.metrics.tier_settings import get_tolerance
+    from cxdash.domain.tiers import get_tolerance
 
     tol = get_tolerance(conn) if tolerance is None else tolerance
     lo = None if date_from is None else month_floor(date_from)
@@ -305,7 +303,7 @@ def add_to_summaries(conn: Connection, where: ColumnElement[bool], parts: PairPa
     when that cannot be shown (the caller then rebuilds the months with :func:`refresh_summaries`). ``parts``:
     the new rows' touchpoint sums, when the caller computed them while loading (see :func:`pair_sums`).
     """
-    from cxdash.metrics.tier_settings import get_tolerance
+    from cxdash.domain.tiers import get_tolerance
 
     saved = get_setting(conn, STATE_KEY, None)
     tol = get_tolerance(conn)

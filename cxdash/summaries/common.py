@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -17,15 +16,14 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    and_,
     func,
     insert,
     literal,
     select,
-    true,
 )
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.periods import month_start
 from cxdash.schema import survey_response
 
 GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS = 0, 1, 2
@@ -43,34 +41,10 @@ TP_COUNTS = ("n", "n_dis", "n_p", "n_imp")  # integer measures; the others are s
 RESPONSE_MEASURES = ("n", "n_ltr", "promoters", "detractors", "n_csat", "csat_top2")
 
 
-def month_start(col: Any, dialect: str) -> ColumnElement[Any]:
-    """The first day of the month of a date column, as a date."""
-    if dialect == "sqlite":
-        return func.date(col, "start of month")
-    return func.cast(func.date_trunc("month", col), survey_response.c.visit_date.type)
-
-
-def month_floor(d: date) -> date:
-    return d.replace(day=1)
-
-
-def next_month(d: date) -> date:
-    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def state(conn: Connection) -> dict[str, Any]:
     """What the summaries were built from: the response count and highest id (and the format version)."""
     row = conn.execute(select(func.count(), func.max(survey_response.c.id))).one()
     return {"responses": int(row[0]), "max_id": int(row[1] or 0), "format": SUMMARY_FORMAT}
-
-
-def between(col: Any, lo: date | None, hi: date | None) -> ColumnElement[bool]:
-    conds: list[ColumnElement[bool]] = []
-    if lo is not None:
-        conds.append(col >= lo)
-    if hi is not None:
-        conds.append(col <= hi)
-    return and_(true(), *conds)
 
 
 def regional(grain: int) -> bool:

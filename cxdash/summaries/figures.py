@@ -1,6 +1,6 @@
 """The survey-figure summary: every aggregate behind the overview's survey cards, per day or month, site and team.
 
-``figure_summary`` holds, under the labels of :func:`cxdash.metrics.response_figures.response_columns`, the very
+``figure_summary`` holds, under the labels of :func:`cxdash.domain.figures.response_columns`, the very
 same SQL aggregates (NPS, CSAT and CES counts and sums, tier counts, effort facts) grouped at the grains of the
 other summaries. They are counts and sums, so a selection's figures are the sum of its parts exactly as the
 raw query computes them; at a million responses the overview's cards and monthly trend read a few thousand
@@ -16,16 +16,11 @@ import pandas as pd
 from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.periods import between
 from cxdash.filters import Filters, response_where
-from cxdash.metrics.frames import rows_frame
 from cxdash.schema import figure_summary, survey_response
-from cxdash.summaries.common import (
-    BUILT_GRAINS,
-    ORG,
-    between,
-    rollup_month,
-    summary_keys,
-)
+from cxdash.summaries.common import BUILT_GRAINS, ORG, rollup_month, summary_keys
 from cxdash.summaries.read import additive_sums, group_column
 
 KEYS = ("grain", "visit_date", *ORG, "channel", "segment")
@@ -33,7 +28,7 @@ KEYS = ("grain", "visit_date", *ORG, "channel", "segment")
 
 def figure_measures() -> list[str]:
     """The measure columns: the labels of the overview's survey aggregates, in their order."""
-    from cxdash.metrics.response_figures import response_columns  # the metric modules own the expressions
+    from cxdash.domain.figures import response_columns  # the metric modules own the expressions
 
     return [c.name for c in response_columns()]
 
@@ -50,7 +45,7 @@ def build_figure_summary(conn: Connection, lo: date | None = None, hi: date | No
 
 def insert_figure_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[int]) -> None:
     """Insert the figure sums of the responses matching ``where`` at each of ``grains``."""
-    from cxdash.metrics.response_figures import response_columns
+    from cxdash.domain.figures import response_columns
 
     for grain in grains:
         keys = summary_keys(grain, conn.dialect.name)
@@ -60,7 +55,7 @@ def insert_figure_sums(conn: Connection, where: ColumnElement[bool], grains: Seq
 
 def raw_figure_sums(conn: Connection, filters: Filters, group_by: Sequence[str] = ()) -> pd.DataFrame:
     """The figure measures by ``group_by`` computed from the responses themselves."""
-    from cxdash.metrics.response_figures import response_columns
+    from cxdash.domain.figures import response_columns
 
     keys = [group_column(survey_response, g, conn.dialect.name) for g in group_by]
     stmt = select(*keys, *response_columns()).where(response_where(filters))

@@ -5,7 +5,8 @@ Every write bumps that version, also one that touched only an action plan, a set
 reader after it, in every new app process, would then count a million responses (0.1-0.2 s on SQLite) only to
 learn that the survey summaries still hold. The writer pays once instead: after its bump it applies the readers'
 own test (count and highest id, :func:`cxdash.summaries.common.record_holds`) in its own transaction to each
-record, and moves those that hold to the new version. A record that does not hold keeps its version, so readers
+record, and moves those that hold to the new version (:func:`cxdash.db.after_data_version_bump`: registered
+when the summaries are imported, which :mod:`cxdash.summaries` does first). A record that does not hold keeps its version, so readers
 fall back to the raw rows as before. Records written by older versions of cxdash catch up on the next write.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from cxdash.db import after_data_version_bump
 from cxdash.schema import setting
 from cxdash.summaries.common import STATE_KEY, record_holds, state
 from cxdash.summaries.tickets import STATE_KEY as TICKET_STATE_KEY
@@ -39,3 +41,6 @@ def carry_forward(conn: Connection, new: int) -> list[str]:
             conn.execute(update(setting).where(setting.c.key == key).values(value={**saved, "data_version": new}))
             moved.append(key)
     return moved
+
+
+after_data_version_bump(carry_forward)  # every write in this process moves the records that still hold

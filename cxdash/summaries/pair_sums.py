@@ -26,7 +26,7 @@ _EPS = 1e-9
 
 def _measures(p: np.ndarray, e: np.ndarray, lo: np.ndarray, rng: np.ndarray, imp: np.ndarray,
               tolerance: float) -> dict[str, np.ndarray]:
-    """``TP_MEASURES`` per score, with the exact rule of the raw SQL (:func:`cxdash.metrics.gaps.pair_expressions`)."""
+    """``TP_MEASURES`` per score, with the exact rule of the raw SQL (:func:`cxdash.domain.pairs.pair_expressions`)."""
     paired = ~np.isnan(p) & ~np.isnan(e)
     d = np.where(paired, (p - e) / rng, np.nan)
     pn = (p - lo) / rng

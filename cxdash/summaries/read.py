@@ -12,8 +12,9 @@ from sqlalchemy import ColumnElement, Table, and_, func, select
 from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version, get_setting
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.periods import between, month_floor, next_month
 from cxdash.filters import Filters, response_where
-from cxdash.metrics.frames import rows_frame
 from cxdash.sqlfuncs import month_bucket, week_bucket
 from cxdash.summaries.common import (
     GRAIN_DAY,
@@ -22,10 +23,7 @@ from cxdash.summaries.common import (
     REGION_OFFSET,
     STATE_KEY,
     SUMMARY_FORMAT,
-    between,
     counts_match,
-    month_floor,
-    next_month,
     state,
 )
 

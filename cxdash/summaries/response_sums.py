@@ -37,7 +37,7 @@ def _response_measures() -> list[ColumnElement[Any]]:
 
 def _fine_sums(conn: Connection, where: ColumnElement[bool]) -> Table:
     """A temporary table of both summaries' measures of the responses matching ``where``, per ``FINE_KEYS``."""
-    from cxdash.metrics.response_figures import FLOAT_MEASURES, response_columns
+    from cxdash.domain.figures import FLOAT_MEASURES, response_columns
 
     sr = survey_response.c
     measures = [*RESPONSE_MEASURES, *figure_measures()]

@@ -20,10 +20,10 @@ from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.engine import Connection
 
 from cxdash.bulk import bulk_insert
+from cxdash.domain.frames import rows_frame
+from cxdash.domain.periods import between
 from cxdash.filters import Filters, response_where
-from cxdash.metrics.frames import rows_frame
 from cxdash.schema import response_sample, survey_response, touchpoint_score
-from cxdash.summaries.common import between
 
 HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash: consecutive ids land far apart
 HASH_RANGE = 1 << 32

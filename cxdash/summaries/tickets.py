@@ -9,7 +9,7 @@ that keeps every column it filters or groups by (:mod:`cxdash.summaries.tickets_
 what no grain keeps (an agent grouping, a person filter, a site filter with a channel filter, ...).
 
 - ``ticket_summary`` holds, per cell, the ticket count and the number of tickets with each outcome bit of
-  ``ticket.sla_flags`` (:mod:`cxdash.sla.flags`): the facts judged at load time. What depends on "now" (open
+  ``ticket.sla_flags`` (:mod:`cxdash.domain.service_flags`): the facts judged at load time. What depends on "now" (open
   tickets past a due or at-risk time) is never stored; the few open tickets are read live.
 - ``ticket_time_summary`` holds, per cell and measure (business minutes to first response, to resolution), how
   many unmerged tickets took each time **rounded down to two significant digits** (:func:`minutes_bucket`), so
@@ -50,8 +50,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from cxdash.db import data_version, get_setting, put_setting
+from cxdash.domain import service_flags as fl
+from cxdash.domain.periods import month_floor, month_start, next_month
 from cxdash.schema import ticket, ticket_summary, ticket_time_summary
-from cxdash.sla import flags as fl
 from cxdash.summaries.common import counts_match
 
 STATE_KEY = "ticket_summary_state"
@@ -148,9 +149,11 @@ def minutes_bucket(col: Any) -> ColumnElement[float]:
 
 def period_expr(day: bool, dialect: str) -> ColumnElement[Any]:
     """The creation day, or the first day of the creation month, of a ticket as a date."""
+    if not day:
+        return month_start(_t.created_at, dialect)
     if dialect == "sqlite":
-        return func.date(_t.created_at) if day else func.date(_t.created_at, "start of month")
-    return cast(func.date_trunc("day" if day else "month", _t.created_at), Date)
+        return func.date(_t.created_at)
+    return cast(func.date_trunc("day", _t.created_at), Date)
 
 
 def _keys(g: Grain) -> list[ColumnElement[Any]]:
@@ -185,18 +188,14 @@ def _created_between(lo: date | None, hi: date | None) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
-def _next_month(d: date) -> date:
-    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
-
-
 def month_ranges(months: Iterable[date]) -> list[tuple[date, date]]:
     """Consecutive months merged into [first day, first day after) ranges."""
     out: list[tuple[date, date]] = []
-    for m in sorted({d.replace(day=1) for d in months}):
+    for m in sorted({month_floor(d) for d in months}):
         if out and out[-1][1] == m:
-            out[-1] = (out[-1][0], _next_month(m))
+            out[-1] = (out[-1][0], next_month(m))
         else:
-            out.append((m, _next_month(m)))
+            out.append((m, next_month(m)))
     return out
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, func, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.periods import month_floor, next_month
 from cxdash.filters import Filters, ticket_where
 from cxdash.schema import ticket_summary, ticket_time_summary
 from cxdash.summaries.tickets import COUNTS, GRAINS, Grain, summary_state
@@ -61,10 +62,6 @@ def needed_dims(filters: Filters, by: str | None) -> set[str] | None:
     return need
 
 
-def _next_month(d: date) -> date:
-    return date(d.year + d.month // 12, d.month % 12 + 1, 1)
-
-
 def plan_parts(conn: Connection, filters: Filters, by: str | None, table: Table) -> list[Part]:
     """Split the selection into parts of ``table``'s grains and raw parts whose counts add up to the selection's."""
     lo, hi = filters.date_from, filters.date_to
@@ -79,8 +76,8 @@ def plan_parts(conn: Connection, filters: Filters, by: str | None, table: Table)
     best_day = min((g for g in fits if g.day), key=lambda g: rows[str(g.id)], default=None)
     if by == "week":
         return [Part(best_day, lo, hi)]
-    first_full = None if lo is None else (lo if lo.day == 1 else _next_month(lo))
-    after_full = None if hi is None else (_next_month(hi) if (hi + timedelta(days=1)).day == 1 else hi.replace(day=1))
+    first_full = None if lo is None else (lo if lo.day == 1 else next_month(lo))
+    after_full = None if hi is None else (next_month(hi) if (hi + timedelta(days=1)).day == 1 else month_floor(hi))
     if best is None or (first_full is not None and after_full is not None and first_full >= after_full):
         return [Part(best_day, lo, hi)]  # no grain, or no whole month inside the range
     parts = [Part(best, first_full, None if after_full is None else after_full - timedelta(days=1))]

@@ -19,9 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.code_labels import label_codes
+from cxdash.domain.service_sql import utcnow
 from cxdash.metrics.sla import SlaSummary
 from cxdash.metrics.sla_lists import Drill
-from cxdash.metrics.sla_sql import utcnow
 from cxdash.ui.context import current_lang, tr
 from cxdash.ui.experience import picked  # noqa: F401 - the service page calls it as ui.picked
 from cxdash.ui.url_state import from_url, to_url  # noqa: F401 - the pages call them as ui.from_url / ui.to_url

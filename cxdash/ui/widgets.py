@@ -14,8 +14,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from cxdash.domain.kpis import COUNT, POINTS, SCALE, SHARE
 from cxdash.export import HEADER_PREFIXES, to_csv_bytes, to_xlsx_bytes, translated_headers
-from cxdash.metrics.kpi_cards import COUNT, POINTS, SCALE, SHARE, SIGNIFICANT, WITHIN_NOISE, KpiCard
+from cxdash.metrics.kpi_cards import SIGNIFICANT, WITHIN_NOISE, KpiCard
 from cxdash.ui.context import current_lang, tr
 
 _LOG = logging.getLogger("cxdash.ui")

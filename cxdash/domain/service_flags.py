@@ -2,7 +2,7 @@
 
 Stored in ``ticket.sla_flags`` with the other SLA facts, so compliance, first-time fix, reopen, repeat and
 chased counts over a million tickets are sums of bits. What does depend on ``now`` (a pending first response or
-resolution past its due or at-risk time) is judged on the few open tickets only (:mod:`cxdash.metrics.sla_sql`).
+resolution past its due or at-risk time) is judged on the few open tickets only (:mod:`cxdash.domain.service_sql`).
 
 :func:`flags_from_columns` computes the bits vectorised (when tickets are recomputed); :func:`flags_sql` is the
 same rule in SQL, for tickets whose repeat neighbours changed.

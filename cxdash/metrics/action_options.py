@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, and_, func, select, true
 
+from cxdash.domain.service_sql import count_if, res_breached, utcnow
 from cxdash.filters import Filters
 from cxdash.i18n import name_column
 from cxdash.inspections.results import site_filter, site_options
-from cxdash.metrics.sla_sql import count_if, res_breached, utcnow, where_for
+from cxdash.metrics.sla_sql import where_for
 from cxdash.schema import stage, team, ticket, touchpoint
 from cxdash.unit_names import display_expr
 
