@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 import cxdash.commands
+from cxdash.commands.common import strip_controls
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +42,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except (ValueError, LookupError, OSError) as exc:
-        from cxdash.commands.common import strip_controls
-
         print(f"error: {strip_controls(str(exc))}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, Select, select, union
 
+from cxdash.imports.timezones import deployment_zone
 from cxdash.schema import region, site, survey_response, team, ticket
 from cxdash.sqlfuncs import min_max
 from cxdash.unit_names import display_expr, distinct_labels
@@ -100,8 +101,6 @@ def data_span(engine: Engine, zone: str | None = None) -> tuple[date | None, dat
     00:30 on 1 January in Shanghai starts the span on 1 January, not on 31 December. Each end is read at one end
     of an index (:func:`cxdash.sqlfuncs.min_max`), so this stays instant at any size.
     """
-    from cxdash.imports.timezones import deployment_zone
-
     with engine.connect() as conn:
         r_min, r_max = min_max(conn, survey_response.c.visit_date)
         t_min, t_max = min_max(conn, ticket.c.created_at)

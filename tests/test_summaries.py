@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from cxdash.filters import Filters
-from cxdash.metrics.gaps import TP_MEASURES, one_touchpoint_sums, raw_touchpoint_sums, touchpoint_sums
+from cxdash.metrics.gap_sums import one_touchpoint_sums, raw_touchpoint_sums, touchpoint_sums
+from cxdash.metrics.gaps import TP_MEASURES
 from cxdash.summaries import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, Part, plan_parts, refresh_summaries
 from cxdash.summaries.common import REGION_DAY, REGION_MONTH, REGION_MONTH_CS
 from tests.experience_data import add_responses, base_org

@@ -20,6 +20,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxdash.auth import apply_scope, resolve_user
+from cxdash.code_label_store import stored_labels
+from cxdash.code_labels import use_labels
 from cxdash.db import make_engine
 from cxdash.filters import Filters
 from cxdash.formatting import export_frame
@@ -54,7 +57,6 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     email = getattr(args, "as_user", None)
     if not email:
         return filters
-    from cxdash.auth import apply_scope, resolve_user
 
     engine = engine_from_args(args)
     try:
@@ -80,9 +82,6 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 def engine_from_args(args: argparse.Namespace) -> Engine:
     """Open (and migrate) the database named by ``--database-url`` or the environment; load its code names."""
-    from cxdash.code_label_store import stored_labels
-    from cxdash.code_labels import use_labels
-
     engine = make_engine(getattr(args, "database_url", None))
     use_labels(stored_labels(engine))  # reports name a deployment's own codes as its pages do
     return engine

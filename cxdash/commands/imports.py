@@ -16,6 +16,7 @@ from typing import Any
 
 from cxdash.commands.common import engine_from_args, print_json, print_rows
 from cxdash.i18n import t
+from cxdash.imports.batches import delete_batch, list_batches
 from cxdash.imports.errors import error_report_csv
 from cxdash.imports.kinds import KINDS
 from cxdash.imports.mapping import DATE_ORDERS, ON_DUPLICATE, apply_choices
@@ -182,8 +183,6 @@ def run(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the import history."""
-    from cxdash.imports.batches import list_batches
-
     frame = list_batches(engine_from_args(args), args.kind).drop(columns=["mapping"])
     print_rows(frame.to_dict("records"), args.format)
     return 0
@@ -191,8 +190,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_delete(args: argparse.Namespace) -> int:
     """Delete one batch and print what went."""
-    from cxdash.imports.batches import delete_batch
-
     counts = delete_batch(engine_from_args(args), args.batch_id, args.actor or getpass.getuser())
     json.dump({"batch_id": args.batch_id, "deleted": counts}, sys.stdout, indent=2)
     print()

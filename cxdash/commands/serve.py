@@ -26,7 +26,8 @@ def register(sub: Any, reports: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Migrate the database, import the domain modules, then run Streamlit in this process (does not return
     while the server runs)."""
-    from cxdash.ui.serve import run_streamlit  # the Streamlit side lives in cxdash.ui
+    # why: Streamlit and the domain modules load for ``serve`` only, not for every command
+    from cxdash.ui.serve import run_streamlit
     from cxdash.warmup import prepare_process
 
     if getattr(args, "database_url", None):

@@ -53,8 +53,9 @@ def register(sub: Any, reports: Any) -> None:
 
 def breakdown_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows ``report sla`` prints for ``--view breakdown``."""
-    from cxdash.metrics.sla import period_bucket, sla_summary, sla_trend
+    from cxdash.metrics.sla import sla_summary, sla_trend
     from cxdash.metrics.sla_breakdown import sla_breakdown
+    from cxdash.metrics.sla_counts import period_bucket
     from cxdash.metrics.sla_percentiles import time_percentiles
 
     engine, filters = engine_from_args(args), filters_from_args(args)

@@ -13,7 +13,19 @@ import getpass
 from datetime import date
 from typing import Any
 
+from cxdash.audit import now_utc
 from cxdash.commands.common import engine_from_args, frame_rows, print_rows
+from cxdash.targets import (
+    HISTORY_COLUMNS,
+    LIST_COLUMNS,
+    check_value,
+    end_target_on,
+    format_entry,
+    list_targets,
+    parse_scope,
+    set_target,
+    target_history,
+)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -57,8 +69,6 @@ def register(sub: Any, reports: Any) -> None:
 
 
 def _scope(engine: Any, text: str | None) -> Any:
-    from cxdash.targets import parse_scope
-
     if text is None:
         return None
     with engine.connect() as conn:
@@ -74,8 +84,6 @@ def _print(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the targets (values in entry units: shares in percent)."""
-    from cxdash.targets import LIST_COLUMNS, list_targets
-
     engine = engine_from_args(args)
     frame = list_targets(engine, args.kpi, _scope(engine, args.scope), args.on)
     _print(frame_rows(frame, LIST_COLUMNS), LIST_COLUMNS, args.format)
@@ -84,8 +92,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_history(args: argparse.Namespace) -> int:
     """Print the changes of the targets, newest first."""
-    from cxdash.targets import HISTORY_COLUMNS, target_history
-
     engine = engine_from_args(args)
     frame = target_history(engine, args.kpi, _scope(engine, args.scope), args.limit)
     _print(frame_rows(frame, HISTORY_COLUMNS), HISTORY_COLUMNS, args.format)
@@ -94,8 +100,6 @@ def run_history(args: argparse.Namespace) -> int:
 
 def run_set(args: argparse.Namespace) -> int:
     """Set a target in one transaction; print what was stored."""
-    from cxdash.targets import check_value, format_entry, parse_scope, set_target
-
     engine = engine_from_args(args)
     raw = str(args.value).strip().removesuffix("%").strip()  # "85%" and "85" are the same share
     with engine.begin() as conn:
@@ -110,9 +114,6 @@ def run_set(args: argparse.Namespace) -> int:
 
 def run_end(args: argparse.Namespace) -> int:
     """End the target valid on ``--on`` (default today) with that day as its last."""
-    from cxdash.audit import now_utc
-    from cxdash.targets import end_target_on, parse_scope
-
     engine = engine_from_args(args)
     day = args.on or now_utc().date()
     with engine.begin() as conn:

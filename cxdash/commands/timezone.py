@@ -12,6 +12,7 @@ import getpass
 from typing import Any
 
 from cxdash.commands.common import engine_from_args, print_json
+from cxdash.imports.timezones import default_zone_reason, set_default_zone
 
 
 def register(sub: Any, reports: Any) -> None:
@@ -30,8 +31,6 @@ def register(sub: Any, reports: Any) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     """Print ``{"timezone": ..., "reason": ...}``."""
-    from cxdash.imports.timezones import default_zone_reason
-
     zone, reason = default_zone_reason(engine_from_args(args))
     print_json({"timezone": zone, "reason": reason})
     return 0
@@ -39,15 +38,11 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_set(args: argparse.Namespace) -> int:
     """Store the zone, then show it."""
-    from cxdash.imports.timezones import set_default_zone
-
     set_default_zone(engine_from_args(args), args.zone, args.actor or getpass.getuser())
     return run_show(args)
 
 
 def run_clear(args: argparse.Namespace) -> int:
     """Forget the setting, then show the zone in force."""
-    from cxdash.imports.timezones import set_default_zone
-
     set_default_zone(engine_from_args(args), None, args.actor or getpass.getuser())
     return run_show(args)

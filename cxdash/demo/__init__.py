@@ -56,7 +56,11 @@ from cxdash.demo.customers import SEGMENTS, make_pool
 from cxdash.demo.organisation import DEFAULT_SITES, ensure_organisation
 from cxdash.demo.targets import ensure_targets
 from cxdash.demo.timeline import Timeline
+from cxdash.inspections.checklist import ensure_default_checklist
 from cxdash.schema import customer, ticket
+from cxdash.sla.compute import recompute_tickets
+from cxdash.sla.policies import ensure_default_policies
+from cxdash.summaries import refresh_summaries
 
 __all__ = ["DemoSummary", "build_demo"]
 
@@ -203,9 +207,6 @@ def _build(conn: Connection, rng: np.random.Generator, tl: Timeline, n_resp: int
 
 def _sla(conn: Connection, ticket_ids: list[int] | None) -> None:
     """Default SLA policies, then the stored SLA facts of the new tickets (all tickets on a fresh database)."""
-    from cxdash.sla.compute import recompute_tickets
-    from cxdash.sla.policies import ensure_default_policies
-
     ensure_default_policies(conn)
     if ticket_ids is None and conn.execute(select(func.count()).select_from(ticket)).scalar_one() == 0:
         return
@@ -214,14 +215,10 @@ def _sla(conn: Connection, ticket_ids: list[int] | None) -> None:
 
 def _checklist(conn: Connection) -> bool:
     """Make sure the default checklist exists (always True: the demo then builds inspections)."""
-    from cxdash.inspections.checklist import ensure_default_checklist
-
     ensure_default_checklist(conn)
     return True
 
 
 def _summaries(conn: Connection, tl: Timeline) -> None:
     """Rebuild the response summary tables over the demo's two years."""
-    from cxdash.summaries import refresh_summaries
-
     refresh_summaries(conn, tl.start, tl.end)

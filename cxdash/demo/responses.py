@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxdash.bulk import date_strings, datetime_strings
 from cxdash.demo import structure as st
 from cxdash.demo.comments import make_comments
 from cxdash.demo.organisation import Org, pick_child
@@ -204,8 +205,6 @@ def _nullable(values: np.ndarray, missing: np.ndarray) -> list[Any]:
 
 def response_rows(r: Responses, ids: np.ndarray, lookups: dict[str, Any], lo: int, hi: int) -> Iterator[tuple]:
     """Rows for ``survey_response`` (see :data:`RESPONSE_COLUMNS`) of positions ``lo:hi``."""
-    from cxdash.bulk import date_strings, datetime_strings
-
     sl = slice(lo, hi)
     c = r.cols
     org: Org = lookups["org"]

@@ -21,7 +21,7 @@ from cxdash.db import data_version
 from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters, scope_conditions
 from cxdash.metrics import stats
-from cxdash.metrics.gaps import one_touchpoint_sums
+from cxdash.metrics.gap_sums import one_touchpoint_sums
 from cxdash.schema import action_plan, inspection, team
 
 BEFORE_DAYS = 90
@@ -82,7 +82,7 @@ def gap_sums(
 
     The scope is the team when given, else the site, else every site; ``lo`` None means from the beginning.
     The gap is the gap table's: (P - E) / scale range over pairs on a valid scale, from the gap table's sums
-    (:func:`cxdash.metrics.gaps.one_touchpoint_sums`: summary tables where they cover the period, whole months at
+    (:func:`cxdash.metrics.gap_sums.one_touchpoint_sums`: summary tables where they cover the period, whole months at
     month grain and the ends at day grain), so a plan's effect costs a few summary rows at any data size.
     """
     # The site goes along with a team (its own) so that reads use the summaries' site index.

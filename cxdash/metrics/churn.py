@@ -44,6 +44,7 @@ from cxdash.metrics.churn_definition import (
     ChurnDefinition,
     base_start,
     churned,
+    judgeable_from,
     judged,
     undated_status,
 )
@@ -277,8 +278,6 @@ def churn_trend(engine: Engine, filters: Filters, as_of: date | None = None,
     support yet (before :func:`cxdash.metrics.churn_definition.judgeable_from`; :func:`trend_start` says which).
     One grouped query over the customers.
     """
-    from cxdash.metrics.churn_definition import judgeable_from
-
     cols = ["month", "as_of", "n", "k", "rate", "ci_low", "ci_high"]
     with engine.connect() as conn:
         end = resolve_as_of(conn, filters, as_of)

@@ -17,14 +17,17 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from cxdash.auth import visible_units
 from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters, parse_ids
 from cxdash.i18n import name_column, t
 from cxdash.metrics import stats
 from cxdash.metrics.comparisons import unit_ranking
-from cxdash.metrics.gaps import gap_statistics, gap_table, touchpoint_catalog, touchpoint_sums
+from cxdash.metrics.gap_sums import touchpoint_sums
+from cxdash.metrics.gaps import gap_statistics, gap_table, touchpoint_catalog
 from cxdash.metrics.org_names import org_names
-from cxdash.schema import stage
+from cxdash.metrics.tier_analysis import group_filters
+from cxdash.schema import person, stage
 
 LEVELS = ("stage", "touchpoint", "region", "site", "team", "person", "responses")
 UNIT_LEVELS = ("region", "site", "team", "person")
@@ -100,8 +103,6 @@ def drill_filters(filters: Filters, state: DrillState) -> Filters:
     Raises:
         ValueError: a chosen unit lies outside the selection's own list for that field.
     """
-    from cxdash.metrics.tier_analysis import group_filters
-
     out = filters
     for name in UNIT_LEVELS:
         value = getattr(state, name)
@@ -195,8 +196,6 @@ def _scope_units(engine: Engine, filters: Filters | None) -> dict[str, frozenset
     """The unit ids per level a scoped user may see by name (None: unscoped, everything)."""
     if filters is None or (filters.scope_sites is None and filters.scope_teams is None):
         return None
-    from cxdash.auth import visible_units
-    from cxdash.schema import person
 
     regions, sites, teams = visible_units(engine, filters.scope_sites or (), filters.scope_teams or ())
     with engine.connect() as conn:

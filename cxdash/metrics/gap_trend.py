@@ -7,7 +7,8 @@ from sqlalchemy import Engine
 
 from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters
-from cxdash.metrics.gaps import gap_statistics, touchpoint_sums
+from cxdash.metrics.gap_sums import touchpoint_sums
+from cxdash.metrics.gaps import gap_statistics
 from cxdash.metrics.stats import LOW_SAMPLE
 
 TREND_COLUMNS = ["period", "n", "gap", "ci_low", "ci_high", "p_value", "share_disappointed", "low_sample"]

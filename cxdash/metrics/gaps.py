@@ -16,10 +16,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, case, delete, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.db import data_version
 from cxdash.domain.frames import rows_frame
@@ -28,8 +27,10 @@ from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters, response_where
 from cxdash.i18n import name_column
 from cxdash.metrics import stats
-from cxdash.schema import setting, stage, survey_response, touchpoint, touchpoint_score, touchpoint_summary
-from cxdash.summaries import TP_MEASURES, additive_sums, group_column, part_filters, plan_parts, summary_where
+from cxdash.metrics.gap_sums import touchpoint_sums
+from cxdash.metrics.importance import importance_frame
+from cxdash.schema import setting, stage, survey_response, touchpoint, touchpoint_score
+from cxdash.summaries import TP_MEASURES
 
 GAP_COLUMNS = [
     "stage_code",
@@ -57,107 +58,6 @@ GAP_COLUMNS = [
     "significant",
     "n_pairs",
 ]
-
-
-def _when(cond: ColumnElement[bool], value: Any) -> ColumnElement[Any]:
-    return case((cond, value), else_=None)
-
-
-def raw_touchpoint_sums(
-    conn: Connection, filters: Filters, tolerance: float, group_by: Sequence[str] = ("touchpoint_id",),
-    touchpoint_ids: Sequence[int] = (),
-) -> pd.DataFrame:
-    """``TP_MEASURES`` by ``group_by`` from the touchpoint scores of the selected responses (the raw join), of
-    ``touchpoint_ids`` only when given.
-
-    Group keys: ``touchpoint_id``, any survey_response column (``site_id``, ``person_id``, ...), ``month``,
-    ``week``.
-    """
-    x = pair_expressions(tolerance)
-    paired, ts = x["paired"], touchpoint_score.c
-    keys = [
-        ts.touchpoint_id if g == "touchpoint_id" else group_column(survey_response, g, conn.dialect.name)
-        for g in group_by
-    ]
-    stmt = (
-        select(
-            *keys,
-            func.sum(case((paired, 1), else_=0)),
-            func.sum(_when(paired, x["d"])),
-            func.sum(_when(paired, x["d"] * x["d"])),
-            func.sum(_when(paired, x["p"])),
-            func.sum(_when(paired, x["e"])),
-            func.sum(case((x["disappointed"], 1), else_=0)),
-            func.count(ts.p),
-            func.sum(x["p"]),
-            func.count(ts.importance),
-            func.sum(ts.importance),
-        )
-        .select_from(touchpoint_score.join(survey_response, survey_response.c.id == ts.response_id))
-        .where(response_where(filters), x["valid"])
-    )
-    if touchpoint_ids:
-        stmt = stmt.where(ts.touchpoint_id.in_(list(touchpoint_ids)))
-    if keys:
-        stmt = stmt.group_by(*keys)
-    return rows_frame(conn.execute(stmt), [*group_by, *TP_MEASURES])
-
-
-def touchpoint_sums(
-    conn: Connection,
-    filters: Filters,
-    tolerance: float,
-    group_by: Sequence[str] = ("touchpoint_id",),
-    by_day: bool = False,
-    touchpoint_ids: Sequence[int] = (),
-    measures: Sequence[str] = TP_MEASURES,
-) -> pd.DataFrame:
-    """``measures`` (of ``TP_MEASURES``) by ``group_by`` over the selection (of ``touchpoint_ids`` only, when
-    given): from the summaries where they can answer, else raw.
-
-    ``person_id`` as a key needs the raw rows (the summaries stop at teams); so does ``week`` under a channel or
-    segment filter. Fewer measures read faster: at 1,000 sites a year of site sums takes SQLite about a third of
-    the time with two measures instead of ten.
-    """
-    columns = [*group_by, *measures]
-    if "person_id" in group_by:
-        return raw_touchpoint_sums(conn, filters, tolerance, group_by, touchpoint_ids)[columns]
-    ids = list(touchpoint_ids)
-    return additive_sums(
-        conn,
-        filters,
-        touchpoint_summary,
-        measures,
-        group_by,
-        lambda f: raw_touchpoint_sums(conn, f, tolerance, group_by, ids)[columns],
-        by_day=by_day or "week" in group_by,
-        tolerance=tolerance,
-        where=touchpoint_summary.c.touchpoint_id.in_(ids) if ids else None,
-    )
-
-
-def one_touchpoint_sums(conn: Connection, filters: Filters, tolerance: float, touchpoint_id: int) -> tuple[int, float, float]:
-    """``(n, s_d, ss_d)`` of one touchpoint over the selection, as :func:`touchpoint_sums` gives them.
-
-    Summed in SQL part by part (raw rows only for a part the summaries cannot answer): a plan's effect reads two
-    of these per plan, and a DataFrame of every touchpoint per read cost the overview about 10 ms each.
-    """
-    n, s, ss = 0, 0.0, 0.0
-    ts = touchpoint_summary.c
-    for part in plan_parts(conn, filters, tolerance=tolerance):
-        if part.grain is None:
-            raw = raw_touchpoint_sums(conn, part_filters(filters, part), tolerance)
-            row = raw[raw["touchpoint_id"] == touchpoint_id]
-            got = (0, 0.0, 0.0) if row.empty else (row["n"].iloc[0], row["s_d"].iloc[0], row["ss_d"].iloc[0])
-        else:
-            got = conn.execute(
-                select(func.sum(ts.n), func.sum(ts.s_d), func.sum(ts.ss_d)).where(
-                    summary_where(touchpoint_summary, filters, part), ts.touchpoint_id == touchpoint_id)
-            ).one()
-        n += int(got[0] or 0)
-        s += float(got[1] or 0.0)
-        ss += float(got[2] or 0.0)
-    return n, s, ss
 
 
 def touchpoint_catalog(conn: Connection, lang: str = "en") -> pd.DataFrame:
@@ -338,8 +238,6 @@ def gap_statistics(agg: pd.DataFrame, keys: Sequence[str] = ("touchpoint_id",)) 
 
 
 def _importance(conn: Connection, filters: Filters, sums: pd.DataFrame) -> pd.DataFrame:
-    from cxdash.metrics.importance import importance_frame  # importance builds on this module
-
     return importance_frame(conn, filters, sums=sums)
 
 

@@ -24,7 +24,7 @@ from cxdash.domain.pairs import scale_bounds
 from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters
 from cxdash.metrics import stats
-from cxdash.metrics.gaps import touchpoint_sums
+from cxdash.metrics.gap_sums import touchpoint_sums
 from cxdash.metrics.sampling import spread_condition
 from cxdash.schema import response_sample, survey_response, touchpoint, touchpoint_score
 from cxdash.summaries import summaries_fresh

@@ -25,6 +25,7 @@ from cxdash.metrics import churn as churn_mod
 from cxdash.metrics.actions import PlanCounts, plan_counts
 from cxdash.metrics.churn_definition import churn_rule, first_judgeable
 from cxdash.metrics.churn_notes import ChurnNote, churn_note
+from cxdash.metrics.gaps import gap_table
 from cxdash.metrics.kpi_cards import KpiCard, ces_card, count_card, nps_card, share_card
 from cxdash.metrics.overview_trends import overview_trends
 from cxdash.metrics.response_figures import ResponseFigures, response_figures
@@ -172,8 +173,6 @@ def worst_touchpoints(engine: Engine, filters: Filters, lang: str = "en", k: int
     From :func:`cxdash.metrics.gaps.gap_table` (gap on the 0-1 scale, q < 0.05 after Benjamini-Hochberg); names
     in ``lang``. Fewer rows (or none) when fewer touchpoints fall significantly short.
     """
-    from cxdash.metrics.gaps import gap_table
-
     table = gap_table(engine, filters, lang, with_importance=False, with_points=False)
     short = table[table["significant"] & (table["gap"] < 0)]
     return short.nsmallest(k, "gap")[WORST_COLUMNS].reset_index(drop=True)

@@ -23,6 +23,7 @@ from cxdash.metrics.churn_definition import load_rule
 from cxdash.metrics.response_figures import ResponseFigures, figures_from_row, plain_sums
 from cxdash.metrics.significance import Proportion, proportion
 from cxdash.metrics.sla import sla_trend
+from cxdash.summaries.figures import figure_sums
 
 TREND_COLUMNS = ["month", "kpi", "value", "n", "ci_low", "ci_high"]
 EFFORT_FACTS = ("multiple_contacts", "transferred", "repeated_story")
@@ -52,8 +53,6 @@ def figure_rows(month: str, fig: ResponseFigures) -> list[dict[str, Any]]:
 def response_trend(engine: Engine, filters: Filters) -> pd.DataFrame:
     """Survey KPIs by month of the visit date, from the figure summary where it covers the selection
     (:func:`cxdash.summaries.figures.figure_sums`), else from the responses grouped by month."""
-    from cxdash.summaries.figures import figure_sums
-
     with engine.connect() as conn:
         sums = figure_sums(conn, filters, ["month"])
     if sums.empty:

@@ -19,6 +19,7 @@ from cxdash.metrics.nps import NpsResult, nps_from_row
 from cxdash.metrics.satisfaction import CesResult, EffortFacts, ces_from_row, csat_from_row, effort_from_row
 from cxdash.metrics.significance import Proportion
 from cxdash.metrics.tiers import TierShares, tiers_from_row
+from cxdash.summaries.figures import figure_sums
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,6 @@ def response_figures(engine: Engine, filters: Filters) -> ResponseFigures:
     From the figure summary where it covers the selection (:mod:`cxdash.summaries.figures`), else from the
     responses in a single query; both sum the same aggregates, so the figures are identical.
     """
-    from cxdash.summaries.figures import figure_sums
-
     with engine.connect() as conn:
         sums = figure_sums(conn, filters)
     if sums.empty:

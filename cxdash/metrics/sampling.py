@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_
 from sqlalchemy.engine import Connection
 
 from cxdash.filters import Filters, response_where
+from cxdash.metrics.tier_analysis import response_sums
 from cxdash.schema import survey_response
 from cxdash.sqlfuncs import min_max
 
@@ -26,8 +27,6 @@ MAX_CANDIDATES = 20_000  # ids looked up by key at most; beyond that a scan of t
 
 def selection_size(conn: Connection, filters: Filters) -> int:
     """Number of responses in the selection (from the summaries where they cover it)."""
-    from cxdash.metrics.tier_analysis import response_sums  # local: tier analysis imports the metric stack
-
     sums = response_sums(conn, filters)
     return int(sums["n"].sum()) if not sums.empty else 0
 

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, select
 
 from cxdash.domain.service_sql import breached_open, count_if, is_open, ratio, utcnow
 from cxdash.filters import Filters
 from cxdash.metrics.significance import wilson
+from cxdash.metrics.sla_counts import outcome_counts
 from cxdash.metrics.sla_sql import base_where
 from cxdash.schema import ticket
-from cxdash.sqlfuncs import month_bucket, week_bucket
 
 t = ticket.c
 
@@ -102,24 +102,9 @@ _COUNT_KEYS = (
 
 def sla_summary(engine: Engine, filters: Filters, now: datetime | None = None) -> SlaSummary:
     """Headline SLA figures for the filters' tickets (created in the date range) as of ``now``."""
-    from cxdash.metrics.sla_counts import outcome_counts
-
     now = _now(now)
     row = outcome_counts(engine, filters, now)[0]
     return summary_from_row(row, row["merged"])
-
-
-def period_bucket(engine: Engine, period: str):  # noqa: ANN201 - a SQL expression
-    """The creation month ("YYYY-MM") or week ("YYYY-MM-DD" of its Monday) of a ticket, in SQL."""
-    if period == "week":
-        return week_bucket(t.created_at, engine.dialect.name)
-    if period == "month" and engine.dialect.name == "sqlite":
-        # Timestamps are stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the first 7 characters are the month,
-        # several times cheaper per row than strftime over a million tickets.
-        return func.substr(t.created_at, 1, 7)
-    if period == "month":
-        return month_bucket(t.created_at, engine.dialect.name)
-    raise ValueError("period must be 'month' or 'week'")
 
 
 def sla_trend(engine: Engine, filters: Filters, now: datetime | None = None, period: str = "month") -> pd.DataFrame:
@@ -129,8 +114,6 @@ def sla_trend(engine: Engine, filters: Filters, now: datetime | None = None, per
     ``reopen_rate``, ``repeat_rate``, ``chased_rate``, plus the counts behind them
     (``frt_n``, ``res_n``, ``resolved``, ...).
     """
-    from cxdash.metrics.sla_counts import outcome_counts
-
     if period not in ("month", "week"):
         raise ValueError("period must be 'month' or 'week'")
     now = _now(now)

@@ -23,6 +23,7 @@ from cxdash.domain.service_sql import at_risk, breached_open, count_if, frt_pend
 from cxdash.filters import Filters
 from cxdash.metrics.sla_sql import base_where, where_for
 from cxdash.schema import ticket
+from cxdash.sqlfuncs import month_bucket, week_bucket
 
 t = ticket.c
 GROUPINGS: dict[str, Any] = {
@@ -58,11 +59,22 @@ def _open_counts(now: datetime) -> list[ColumnElement[Any]]:
     ]
 
 
+def period_bucket(engine: Engine, period: str):  # noqa: ANN201 - a SQL expression
+    """The creation month ("YYYY-MM") or week ("YYYY-MM-DD" of its Monday) of a ticket, in SQL."""
+    if period == "week":
+        return week_bucket(t.created_at, engine.dialect.name)
+    if period == "month" and engine.dialect.name == "sqlite":
+        # Timestamps are stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the first 7 characters are the month,
+        # several times cheaper per row than strftime over a million tickets.
+        return func.substr(t.created_at, 1, 7)
+    if period == "month":
+        return month_bucket(t.created_at, engine.dialect.name)
+    raise ValueError("period must be 'month' or 'week'")
+
+
 def raw_key(engine: Engine, by: str) -> Any:
     """The SQL expression on raw tickets of a grouping name: a column of :data:`GROUPINGS`, ``month`` or ``week``."""
     if by in ("month", "week"):
-        from cxdash.metrics.sla import period_bucket
-
         return period_bucket(engine, by)
     try:
         return GROUPINGS[by]

@@ -37,6 +37,8 @@ from cxdash.metrics.sla_sql import base_where
 from cxdash.schema import person, site, sla_policy, team, ticket, ticket_summary
 from cxdash.sla.calendar import business_minutes
 from cxdash.sla.policies import list_calendars
+from cxdash.summaries.tickets import COUNTS
+from cxdash.summaries.tickets_read import count_sums, plan_parts
 from cxdash.unit_names import display_expr
 
 t = ticket.c
@@ -194,9 +196,6 @@ _STORED: dict[str | None, tuple[str, str | None, str | None]] = {
 def _summary_total(engine: Engine, filters: Filters, drill: Drill, now: datetime) -> int | None:
     """The size of a drill-down's list from the ticket summaries, or None when they cannot give it exactly
     (stale, a grouping or filter no grain keeps, an outcome judged against now on open tickets only, ...)."""
-    from cxdash.summaries.tickets import COUNTS
-    from cxdash.summaries.tickets_read import count_sums, plan_parts
-
     if drill.outcome not in _STORED or drill.group in ("ticket", "age", "agent"):
         return None
     f = filters

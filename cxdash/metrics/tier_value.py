@@ -28,6 +28,8 @@ from cxdash.domain.tiers import TIER_NAMES, tier_name
 from cxdash.filters import Filters
 from cxdash.metrics.churn import DEFAULT_WINDOW_DAYS, resolve_as_of
 from cxdash.metrics.churn_definition import churn_rule, data_start
+from cxdash.metrics.churn_model import churn_groups
+from cxdash.metrics.customer_features import customer_features
 from cxdash.metrics.nps import nps_from_counts
 from cxdash.metrics.sampling import spread_condition
 from cxdash.metrics.significance import proportion
@@ -93,9 +95,6 @@ def revisit_by_tier(sample: pd.DataFrame, visits: pd.DataFrame, as_of: date, win
 
 def _churn_by_tier(conn: Connection, filters: Filters, as_of: date, mode: str | None) -> pd.DataFrame:
     """Judged and churned customers per worst tier (the drivers page's "churn by tier")."""
-    from cxdash.metrics.churn_model import churn_groups
-    from cxdash.metrics.customer_features import customer_features
-
     d = churn_rule(conn, mode).definition
     facts, _ = customer_features(conn, filters, as_of, d, parts=("responses",))
     groups = churn_groups(facts)

@@ -26,7 +26,8 @@ from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters
 from cxdash.i18n import localized
 from cxdash.inspections.results import inspection_where
-from cxdash.metrics.gaps import gap_table, touchpoint_sums
+from cxdash.metrics.gap_sums import touchpoint_sums
+from cxdash.metrics.gaps import gap_table
 from cxdash.metrics.org_names import org_names
 from cxdash.metrics.stats import LOW_SAMPLE
 from cxdash.schema import checklist_item, inspection

@@ -33,6 +33,7 @@ from cxdash.schema import ticket
 from cxdash.sla.calendar import NS_PER_MIN, Calendar, add_on, expansion_covering
 from cxdash.sla.policies import DEFAULT_PRIORITY, Policy, list_calendars, list_policies
 from cxdash.sla.writeback import FLAG_COLS, OUT_COLS, TIMING_COLS, write_back
+from cxdash.summaries.tickets import refresh_ticket_summary
 
 Progress = Callable[[int, int], None]
 Write = Callable[[Connection], object]  # a policy or calendar edit inside the recompute's transaction
@@ -223,8 +224,6 @@ def _months_of(created_ns: np.ndarray, extra: Iterable[date]) -> set[date]:
 
 
 def _refresh_summary(conn: Connection, months: set[date] | None) -> None:
-    from cxdash.summaries.tickets import refresh_ticket_summary  # local: the summaries import the SLA flags
-
     if months is None or months:
         refresh_ticket_summary(conn, months)
 

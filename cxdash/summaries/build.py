@@ -13,7 +13,9 @@ from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version, get_setting, put_setting
 from cxdash.domain.frames import rows_frame
+from cxdash.domain.pairs import pair_expressions
 from cxdash.domain.periods import between, month_floor, next_month
+from cxdash.domain.tiers import get_tolerance
 from cxdash.schema import (
     figure_summary,
     response_summary,
@@ -210,8 +212,6 @@ def _sqlite_insert(conn: Connection, table: Table, columns: Sequence[str], rows:
 
 def _fine_select(tolerance: float, where: ColumnElement[bool]) -> Any:
     """``TP_MEASURES`` of the scores of the responses matching ``where``, per ``fine_keys("touchpoint_id")``."""
-    from cxdash.domain.pairs import pair_expressions  # the one definition of a normalised pair
-
     x = pair_expressions(tolerance)
     paired, ts, sr = x["paired"], touchpoint_score.c, survey_response.c
     keys = [sr.visit_date, *[sr[k] for k in ORG], sr.channel, sr.segment, ts.touchpoint_id]
@@ -272,8 +272,6 @@ def refresh_summaries(
     the touchpoint sums of every response in those months, when the caller has them (a first upload into an empty
     table computed them while loading); they must have been taken with the stored tolerance.
     """
-    from cxdash.domain.tiers import get_tolerance
-
     tol = get_tolerance(conn) if tolerance is None else tolerance
     lo = None if date_from is None else month_floor(date_from)
     hi = None if date_to is None else next_month(date_to) - timedelta(days=1)
@@ -303,8 +301,6 @@ def add_to_summaries(conn: Connection, where: ColumnElement[bool], parts: PairPa
     when that cannot be shown (the caller then rebuilds the months with :func:`refresh_summaries`). ``parts``:
     the new rows' touchpoint sums, when the caller computed them while loading (see :func:`pair_sums`).
     """
-    from cxdash.domain.tiers import get_tolerance
-
     saved = get_setting(conn, STATE_KEY, None)
     tol = get_tolerance(conn)
     if not isinstance(saved, dict) or saved.get("format") != SUMMARY_FORMAT:

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.figures import response_columns
 from cxdash.domain.frames import rows_frame
 from cxdash.domain.periods import between
 from cxdash.filters import Filters, response_where
@@ -28,8 +29,6 @@ KEYS = ("grain", "visit_date", *ORG, "channel", "segment")
 
 def figure_measures() -> list[str]:
     """The measure columns: the labels of the overview's survey aggregates, in their order."""
-    from cxdash.domain.figures import response_columns  # the metric modules own the expressions
-
     return [c.name for c in response_columns()]
 
 
@@ -45,8 +44,6 @@ def build_figure_summary(conn: Connection, lo: date | None = None, hi: date | No
 
 def insert_figure_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[int]) -> None:
     """Insert the figure sums of the responses matching ``where`` at each of ``grains``."""
-    from cxdash.domain.figures import response_columns
-
     for grain in grains:
         keys = summary_keys(grain, conn.dialect.name)
         sel = select(*keys, *response_columns()).where(where).group_by(*keys[1:])
@@ -55,8 +52,6 @@ def insert_figure_sums(conn: Connection, where: ColumnElement[bool], grains: Seq
 
 def raw_figure_sums(conn: Connection, filters: Filters, group_by: Sequence[str] = ()) -> pd.DataFrame:
     """The figure measures by ``group_by`` computed from the responses themselves."""
-    from cxdash.domain.figures import response_columns
-
     keys = [group_column(survey_response, g, conn.dialect.name) for g in group_by]
     stmt = select(*keys, *response_columns()).where(response_where(filters))
     if keys:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, case, func, insert, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.figures import FLOAT_MEASURES, response_columns
 from cxdash.schema import figure_summary, response_summary, survey_response
 from cxdash.summaries.common import RESPONSE_MEASURES, fine_keys, fine_table, insert_grain
 from cxdash.summaries.figures import figure_measures
@@ -37,8 +38,6 @@ def _response_measures() -> list[ColumnElement[Any]]:
 
 def _fine_sums(conn: Connection, where: ColumnElement[bool]) -> Table:
     """A temporary table of both summaries' measures of the responses matching ``where``, per ``FINE_KEYS``."""
-    from cxdash.domain.figures import FLOAT_MEASURES, response_columns
-
     sr = survey_response.c
     measures = [*RESPONSE_MEASURES, *figure_measures()]
     fine = fine_table("sum_response_fine", "tier", measures, FLOAT_MEASURES)

@@ -14,6 +14,7 @@ from cxdash.auth import can as role_can
 from cxdash.i18n import catalog
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.url_state import url_value  # noqa: F401 - the pages call it as ui.url_value
+from cxdash.ui.widgets import download_buttons
 
 EDIT_CHECKLIST, RECORD_INSPECTION, EDIT_PLANS = "edit_checklist", "record_inspection", "edit_plans"
 _FLASH = "_improve_flash"
@@ -122,8 +123,6 @@ def url_int(key: str) -> int | None:
 
 def downloads(df: pd.DataFrame, name: str) -> None:
     """CSV and XLSX download buttons (formula-escaped) through the frame's shared widget."""
-    from cxdash.ui.widgets import download_buttons
-
     download_buttons(df, name, "improve.col")
 
 

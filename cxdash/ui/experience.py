@@ -16,10 +16,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from cxdash.formatting import display_frame
 from cxdash.metrics.drilldown import PARAM_PREFIX, DrillState
-from cxdash.ui.context import tr
+from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
 from cxdash.ui.url_state import from_url, to_url  # noqa: F401 - the pages call them as ui.from_url / ui.to_url
+from cxdash.ui.widgets import download_buttons
+from cxdash.ui.widgets import show_error as frame_show_error
 
 SEARCH_KEY, PAGE_KEY = "d_q", "d_page"
 
@@ -81,15 +84,11 @@ def breadcrumb(crumbs: list[tuple[str, DrillState]], view_key: str) -> None:
 
 def downloads(df: pd.DataFrame, name: str) -> None:
     """CSV and XLSX downloads (formula-escaped) through the frame's shared widget."""
-    from cxdash.ui.widgets import download_buttons
-
     download_buttons(df, name, "experience.col")
 
 
 def show_error(exc: Exception) -> None:
     """A translated message instead of a traceback (the frame's widget)."""
-    from cxdash.ui.widgets import show_error as frame_show_error
-
     frame_show_error(exc)
 
 
@@ -114,7 +113,4 @@ def columns_config(columns: Sequence[str], percent: Sequence[str] = (), signed: 
 def shown(df: pd.DataFrame, kinds: dict[str, str | None] | None = None) -> pd.DataFrame:
     """``df`` as display text in the current language: counts, percents, gaps, p-values and dates each by their
     one formatter, missing values as "–" (:func:`cxdash.formatting.display_frame`)."""
-    from cxdash.formatting import display_frame
-    from cxdash.ui.context import get_context
-
     return display_frame(df, get_context().lang, kinds)

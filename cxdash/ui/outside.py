@@ -15,6 +15,6 @@ def cache_outside_app() -> Callable[..., Any]:
     import streamlit.logger
 
     streamlit.logger.set_log_level("error")
-    from cxdash.ui.cache import cached_call
+    from cxdash.ui.cache import cached_call  # why: only after the log level is set (see above)
 
     return cached_call

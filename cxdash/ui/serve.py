@@ -18,6 +18,7 @@ def local_mode_notice(address: str | None, signin: bool, allowed: bool) -> tuple
     (an unset address means every interface) it refuses to start unless ``CXDASH_ALLOW_LOCAL_MODE_ON_NETWORK``
     allows it, and then warns.
     """
+    # why: the frame imports Streamlit's runtime; ``serve`` loads this module before Streamlit reads its options
     from cxdash.ui.frame import ALLOW_LOCAL_ENV, is_loopback
 
     where = address or "every network interface (0.0.0.0)"
@@ -42,6 +43,7 @@ def _check_local_mode() -> None:
 
     from streamlit import config
 
+    # why: the frame imports Streamlit's runtime, which must come after Streamlit loaded its own options
     from cxdash.ui.frame import ALLOW_LOCAL_ENV, _truthy, auth_configured
 
     address = config.get_option("server.address")

@@ -20,11 +20,13 @@ import streamlit as st
 
 from cxdash.code_labels import label_codes
 from cxdash.domain.service_sql import utcnow
+from cxdash.formatting import duration
 from cxdash.metrics.sla import SlaSummary
 from cxdash.metrics.sla_lists import Drill
-from cxdash.ui.context import current_lang, tr
+from cxdash.ui.context import current_lang, get_context, tr
 from cxdash.ui.experience import picked  # noqa: F401 - the service page calls it as ui.picked
 from cxdash.ui.url_state import from_url, to_url  # noqa: F401 - the pages call them as ui.from_url / ui.to_url
+from cxdash.ui.widgets import download_buttons
 
 DRILL_KEYS = ("drill_by", "drill_key", "drill_outcome", "drill_period", "drill_page")
 VIEW_KEY = "sla_view"
@@ -49,9 +51,6 @@ def pct(value: float) -> str:
 
 def minutes(value: float) -> str:
     """Business minutes as hours and minutes ("3 h 05 min"); a dash when undefined."""
-    from cxdash.formatting import duration  # the one duration formatter of the tables, cards and reports
-    from cxdash.ui.context import get_context
-
     return duration(value, get_context().lang)
 
 
@@ -132,6 +131,4 @@ _KNOWN = {
 
 def downloads(df: pd.DataFrame, name: str) -> None:
     """CSV and XLSX downloads (formula-escaped) through the frame's shared widget."""
-    from cxdash.ui.widgets import download_buttons
-
     download_buttons(df, name, "sla.col")
