@@ -347,7 +347,7 @@ def import_users_csv(conn: Connection, actor: str, content: bytes) -> int:
     Raises:
         ValueError: a missing column, an unknown or ambiguous site or team, or an invalid row (with its row number).
     """
-    # The uploads' own reference rules, imported here: the imports package is heavy for the sign-in path.
+    # why: the uploads' own reference rules; the imports package is heavy for the sign-in path
     from cxdash.imports.refs import load_refs
 
     text = content.decode("utf-8-sig")

@@ -116,13 +116,17 @@ def scope_conditions(f: Filters, table: Table) -> list[ColumnElement[bool]]:
 
 def response_where(f: Filters, table: Table = survey_response) -> ColumnElement[bool]:
     """WHERE clause selecting the survey responses of ``f`` (dates on the visit date)."""
-    conds = _org_conditions(f, table, "person_id") + day_conditions(table.c.visit_date, f.date_from, f.date_to)
+    conds = _org_conditions(f, table, "person_id")
+    if f.date_from is not None or f.date_to is not None:
+        conds += day_conditions(table.c.visit_date, f.date_from, f.date_to)
     return and_(true(), *conds)
 
 
 def ticket_where(f: Filters, table: Table = ticket) -> ColumnElement[bool]:
     """WHERE clause selecting the tickets of ``f`` (dates on the creation time; merged tickets included)."""
-    conds = _org_conditions(f, table, "agent_id") + time_conditions(table.c.created_at, f.date_from, f.date_to)
+    conds = _org_conditions(f, table, "agent_id")
+    if f.date_from is not None or f.date_to is not None:  # summary tables have no creation time, nor need one then
+        conds += time_conditions(table.c.created_at, f.date_from, f.date_to)
     return and_(true(), *conds)
 
 

@@ -239,6 +239,7 @@ def test_the_bug_cases_directly() -> None:
         assert (forest["raises"], forest["lowers"]) == (theme.BAD, theme.GOOD)
         km = _colour_maps(loyalty.km_chart(_km(), lang))["group"]
         assert (km["disappointed"], km["delighted"]) == (theme.BAD, theme.GOOD)
+        assert {k: v for k, v in km.items() if k != "all"} == theme.TIER_COLOURS  # the survival curves' tiers too
         tier = _colour_maps(tiers.tier_trend_chart(_tier_frame(), lang))["tier"]
         overview_tier = _colour_maps(overview.tier_trend_chart(_overview_trend(), lang))["tier_code"]
         assert tier == overview_tier == theme.TIER_COLOURS  # one palette for the tiers

@@ -18,12 +18,13 @@ from cxdash.domain.tiers import TIER_NAMES
 from cxdash.i18n import t
 
 GOOD, BAD, NEUTRAL = "#2e7d32", "#c62828", "#607d8b"
-MUTED, LIGHT, WARN, INFO = "#9e9e9e", "#e0e0e0", "#ef6c00", "#90caf9"
+MUTED, WARN, INFO = "#9e9e9e", "#ef6c00", "#90caf9"
 
-# The one tier palette, in the tiers' order (disappointed, basic, delighted, none).
-TIER_COLOURS = dict(zip(TIER_NAMES, (BAD, "#7f8c9b", GOOD, LIGHT), strict=True))
+# The one tier palette, in the tiers' order (disappointed, basic, delighted, none); "none" grey enough to read
+# as a line (the survival curves) as well as a bar.
+TIER_COLOURS = dict(zip(TIER_NAMES, (BAD, "#7f8c9b", GOOD, "#bdbdbd"), strict=True))
 # Survival curves: the tiers plus everyone together.
-GROUP_COLOURS = {**TIER_COLOURS, "none": "#bdbdbd", "all": "#212121"}
+GROUP_COLOURS = {**TIER_COLOURS, "all": "#212121"}
 # Odds ratios for churn: a factor that raises churn is bad news.
 DIRECTION_COLOURS = {"raises": BAD, "lowers": GOOD, "unclear": NEUTRAL}
 CHANGE_COLOURS = {"first": NEUTRAL, "significant": WARN, "within_noise": MUTED}

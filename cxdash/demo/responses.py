@@ -9,7 +9,7 @@ The score model, in points of the 1-10 scale, per response i and touchpoint j:
 The overall disconfirmation follows the touchpoint gaps (the decisive ones weigh more); likelihood to recommend
 follows the overall disconfirmation, the decisive touchpoints' P, effort (contacts, transfers, repeating the
 story, CES) and SLA breaches of the customer's tickets; CSAT follows the same. Tiers and ``gap_norm`` come
-from :func:`cxdash.metrics.tiers.classify`, exactly as imports compute them.
+from :func:`cxdash.domain.tiers.classify`, exactly as imports compute them.
 """
 
 from __future__ import annotations

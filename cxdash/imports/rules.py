@@ -1,7 +1,7 @@
 """Checks that belong to one kind of upload: references, required values, time order, derived values.
 
 Called by :class:`cxdash.imports.validation.Validator` after the column-by-column checks. Survey responses get
-their tier and normalised gap here (through :func:`cxdash.metrics.tiers.classify`) so what is loaded is final.
+their tier and normalised gap here (through :func:`cxdash.domain.tiers.classify`) so what is loaded is final.
 """
 
 from __future__ import annotations

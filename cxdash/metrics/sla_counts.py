@@ -24,6 +24,7 @@ from cxdash.filters import Filters
 from cxdash.metrics.sla_sql import base_where, where_for
 from cxdash.schema import ticket
 from cxdash.sqlfuncs import month_bucket, week_bucket
+from cxdash.summaries.tickets_read import count_sums
 
 t = ticket.c
 GROUPINGS: dict[str, Any] = {
@@ -106,8 +107,6 @@ def outcome_counts(
     """Outcome counts of the filters' tickets as of ``now`` (merged tickets only in ``merged``): one row, or one
     per group (returned under ``"key"``) of the grouping name ``by`` (:data:`GROUPINGS`, ``month``, ``week``) or
     of the SQL expression ``key``. Only ``by`` (or no grouping) can be read from the ticket summaries."""
-    from cxdash.summaries.tickets_read import count_sums
-
     if by is not None:
         key = raw_key(engine, by)
     groups = [key] if key is not None else []
