@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.periods import time_conditions
 from cxdash.schema import audit_log
 
 
@@ -60,10 +61,7 @@ def audit_entries(
         audit_log.c.at, audit_log.c.actor, audit_log.c.action, audit_log.c.entity, audit_log.c.entity_id,
         audit_log.c.detail,
     )
-    if date_from is not None:
-        stmt = stmt.where(audit_log.c.at >= datetime.combine(date_from, time.min))
-    if date_to is not None:
-        stmt = stmt.where(audit_log.c.at < datetime.combine(date_to + timedelta(days=1), time.min))
+    stmt = stmt.where(*time_conditions(audit_log.c.at, date_from, date_to))
     if action:
         stmt = stmt.where(audit_log.c.action == action)
     if actor:  # part of an address is enough; LIKE wildcards in the input match themselves

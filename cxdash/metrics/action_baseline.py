@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from cxdash.actions.access import filters_scope, unit_in_scope
+from cxdash.domain.periods import day_conditions
 from cxdash.filters import Filters
 from cxdash.metrics.action_effect import gap_sums
 from cxdash.schema import inspection, team
@@ -33,9 +34,7 @@ class Baseline:
 
 
 def _score(conn: Connection, item_id: int, site_id: int | None, lo: date | None, hi: date) -> tuple[int, float | None]:
-    conds = [inspection.c.item_id == item_id, inspection.c.inspected_on <= hi]
-    if lo is not None:
-        conds.append(inspection.c.inspected_on >= lo)
+    conds = [inspection.c.item_id == item_id, *day_conditions(inspection.c.inspected_on, lo, hi)]
     if site_id is not None:
         conds.append(inspection.c.site_id == site_id)
     n, mean = conn.execute(select(func.count(), func.avg(inspection.c.score)).where(*conds)).one()

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version
+from cxdash.domain.periods import day_conditions
 from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters, scope_conditions
 from cxdash.metrics import stats
@@ -164,7 +165,7 @@ def plan_effect(engine: Engine, plan_id: int, today: date | None = None, filters
 def _score_sums(conn: Connection, item_id: int, site_id: int | None, lo: date, hi: date) -> tuple[int, float, float]:
     """``(n, sum, sum of squares)`` of a checklist item's inspection scores at a site (or every site)."""
     sc = inspection.c.score
-    conds = [inspection.c.item_id == item_id, inspection.c.inspected_on >= lo, inspection.c.inspected_on <= hi]
+    conds = [inspection.c.item_id == item_id, *day_conditions(inspection.c.inspected_on, lo, hi)]
     if site_id is not None:
         conds.append(inspection.c.site_id == site_id)
     n, s, ss = conn.execute(select(func.count(sc), func.sum(sc), func.sum(sc * sc)).where(*conds)).one()
