@@ -12,11 +12,11 @@ import altair as alt
 import pandas as pd
 
 from cxdash.charts.theme import OVERVIEW_SERVICE_COLOURS, TIER_COLOURS, coded_colour
+from cxdash.domain.tiers import TIER_NAMES
 from cxdash.i18n import t
 
 NOT_SHARES = {"nps": ",.1f", "ces": ".2f"}  # every other trend KPI is a share shown as a percentage
-TIER_KPIS = {"share_disappointed": "disappointed", "share_basic": "basic", "share_delighted": "delighted",
-             "share_none": "none"}
+TIER_KPIS = {f"share_{name}": name for name in TIER_NAMES}
 SERVICE_KPIS = ("sla_first_response", "sla_resolution", "ftf")
 
 

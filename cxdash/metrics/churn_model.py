@@ -37,7 +37,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from cxdash.domain.frames import rows_frame
-from cxdash.domain.tiers import NO_TIER, TIER_BY_CODE
+from cxdash.domain.tiers import NO_TIER, TIER_BY_CODE, TIER_NAMES
 from cxdash.filters import Filters
 from cxdash.i18n import t
 from cxdash.metrics.churn_definition import ChurnDefinition, get_definition
@@ -269,7 +269,7 @@ def churn_groups(facts: pd.DataFrame) -> pd.DataFrame:
         return pd.Series(np.where(~known, "none", np.where(flag, "yes", "no")), index=facts.index)
 
     dims = [
-        ("tier", tier_labels(facts["worst_tier"]), ["disappointed", "basic", "delighted", "none"]),
+        ("tier", tier_labels(facts["worst_tier"]), list(TIER_NAMES)),
         ("nps_group", nps_group(facts["worst_ltr"]), ["detractor", "passive", "promoter", "none"]),
         ("ces", _levels(ces), [*map(str, range(1, 8)), "none"]),
         ("contacts", _levels(contacts, 3), ["1", "2", "3+", "none"]),

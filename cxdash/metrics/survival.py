@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxdash.domain.tiers import TIER_NAMES
 from cxdash.filters import Filters
 from cxdash.metrics.churn_definition import ChurnDefinition, get_definition
 from cxdash.metrics.churn_facts import churn_samples
@@ -87,7 +88,7 @@ def curves_by_tier(hist: pd.DataFrame) -> pd.DataFrame:
     if hist.empty:
         return pd.DataFrame(columns=CURVE_COLUMNS)
     frames = []
-    groups = [("all", hist), *[(g, hist[hist["first_tier"] == g]) for g in ("disappointed", "basic", "delighted", "none")]]
+    groups = [("all", hist), *[(g, hist[hist["first_tier"] == g]) for g in TIER_NAMES]]
     for name, part in groups:
         if part.empty:
             continue
