@@ -3,7 +3,7 @@
 A tier is derived once per response when it is loaded and stored in ``survey_response.tier`` (0, 1, 2, or NULL
 for "no tier"), together with ``gap_norm``, the disconfirmation P - E on the common 0-1 scale. The rule is written
 twice on purpose, once per engine: :func:`classify` (pandas, at load) and :func:`tier_expression` (SQL, when the
-tolerance changes); tests hold them equal. Everything naming a tier (columns, catalogs ``tier.<name>``, colours,
+tolerance changes), side by side here so a change to one is made to the other. Everything naming a tier (columns, catalogs ``tier.<name>``, colours,
 CLI output) uses :data:`TIER_NAMES`.
 """
 
