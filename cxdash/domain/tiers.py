@@ -38,7 +38,6 @@ class Tier(IntEnum):
 
 NO_TIER = "none"  # a response without an expectation answered: its own category, never dropped
 TIER_NAMES = (*(tier.label for tier in Tier), NO_TIER)
-TIER_CODES = {tier.label: int(tier) for tier in Tier}
 TIER_BY_CODE = {int(tier): tier.label for tier in Tier}  # for vectorised maps over stored codes
 DISCONFIRMATION = {"below": Tier.DISAPPOINTED, "met": Tier.BASIC, "exceeded": Tier.DELIGHTED}
 # Tolerance for averaged or fine-scaled scores as a share of the scale's range: 0.5 points of a 7-point scale.
