@@ -37,7 +37,6 @@ LAYERS: dict[str, int] = {
     "cxdash.unit_names": BASE,
     "cxdash.code_labels": BASE,
     "cxdash.customers": BASE,
-    "cxdash.organisation": METRICS,  # the filters' choices: read side, reads the deployment's zone (imports)
     "cxdash.export": BASE,
     "cxdash.summaries": SUMMARIES,
     # Alembic loads them by path, nobody imports them; they may build summary tables, nothing higher.
@@ -53,6 +52,7 @@ LAYERS: dict[str, int] = {
     "cxdash.code_label_store": WRITE_SIDE,
     "cxdash.demo": WRITE_SIDE,
     "cxdash.metrics": METRICS,
+    "cxdash.organisation": METRICS,  # the filters' choices: read side, reads the deployment's zone (imports)
     "cxdash.charts": CHARTS,
     "cxdash.views": VIEWS,
     "cxdash.ui": TOP,
