@@ -32,8 +32,8 @@ from helpers import demo_url
 from sqlalchemy import select
 
 from cxdash.audit import audit_entries
-from cxdash.bench import browser as bench_browser
-from cxdash.bench.browser import free_port
+from bench import browser as bench_browser
+from bench.browser import free_port
 from cxdash.db import make_engine
 from cxdash.i18n import t
 from cxdash.schema import app_user
