@@ -59,7 +59,7 @@ def serve_app(database_url: str, log_path: Path, timeout: float = 120.0,
               extra_args: list[str] | None = None,
               python: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Serve the app headless against ``database_url`` as ``make run`` does (``python -m cxdash serve``, i.e.
-    ``streamlit run app.py`` in a process prepared beforehand); yield (base URL, process).
+    ``streamlit run cxdash/app.py`` in a process prepared beforehand); yield (base URL, process).
 
     ``port`` defaults to a free one (sign-in needs a known port for its redirect URI); ``extra_args`` go to
     ``streamlit run`` (e.g. ``--secrets.files``). The server's output goes to ``log_path``; the process is
