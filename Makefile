@@ -49,7 +49,7 @@ lint: setup-dev
 	$(BIN)/mypy cxdash
 
 bench: setup
-	$(BIN)/python -m cxdash bench --responses 200000 --tickets 200000
+	$(BIN)/python -m bench --responses 200000 --tickets 200000
 
 clean:
 	rm -rf $(VENV) $(APP_VENV) data/cxdash.db data/cxdash.db-* test-artifacts

@@ -1,4 +1,5 @@
-"""cxdash: router and frame. Run with ``streamlit run app.py``; the frame lives in :mod:`cxdash.ui.frame`."""
+"""Kept for ``streamlit run app.py`` from a checkout; the app's entry script is ``cxdash/app.py`` (what
+``cxdash serve`` runs)."""
 
 from cxdash.ui.frame import run_app
 

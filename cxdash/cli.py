@@ -1,4 +1,4 @@
-"""Command line: ``python -m cxdash init|demo|import|report|bench ...``.
+"""Command line: ``cxdash`` (or ``python -m cxdash``) ``init|demo|import|report|serve ...``.
 
 Each area of the app contributes its commands from a module in ``cxdash/commands/`` that defines
 ``register(subparsers, reports)``: ``subparsers`` takes top-level commands, ``reports`` takes

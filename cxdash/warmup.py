@@ -20,9 +20,10 @@ from collections.abc import Sequence
 
 import cxdash
 
-# Not domain code (Streamlit, the CLI, migrations, the demo builder, the benchmark).
-SKIP_IMPORTS = ("cxdash.ui", "cxdash.commands", "cxdash.migrations", "cxdash.demo", "cxdash.bench", "cxdash.cli",
-                "cxdash.__main__")
+# Not domain code (Streamlit, the CLI, migrations, the demo builder), or a script that runs when imported (the
+# app's entry; the pages are scripts in a folder that is no package, so the walk never reaches them).
+SKIP_IMPORTS = ("cxdash.ui", "cxdash.commands", "cxdash.migrations", "cxdash.demo", "cxdash.cli",
+                "cxdash.__main__", "cxdash.app")
 _PREPARED: list[float] = []
 
 

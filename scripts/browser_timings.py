@@ -6,7 +6,7 @@ Starts ``streamlit run app.py`` headless on a free port against the database, th
 visit is the first one after the server started (its data caches are empty), the warm one a second visit in a
 new browser context (a new session: the server's caches are warm, the session state is not). The time runs from
 the navigation until the page is fully drawn: the script run has finished, nothing shows as running or as a
-loading skeleton, the main area has content, and it stays so (see :func:`cxdash.bench.browser.wait_rendered`).
+loading skeleton, the main area has content, and it stays so (see :func:`bench.browser.wait_rendered`).
 After every page the server's resident memory is read from ``/proc``. Prints one JSON document, with the issue's
 targets (cold <= 6 s, warm <= 3 s, server memory <= 1 GB after browsing every page).
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cxdash.bench.browser import (  # noqa: E402 - after the path set-up above
+from bench.browser import (  # noqa: E402 - after the path set-up above
     CHROMIUM,
     CHROMIUM_ARGS,
     ROOT,

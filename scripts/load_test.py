@@ -9,7 +9,7 @@ balancer) and opens ``--sessions`` pages in one headless Chromium, each in its o
 session loops over the pages with changing filters given in the URL (date range, region, site) until the time is
 up; every few steps it opens the overview on a fixed view and reads the NPS card's sample size ("n = ...").
 ``--import-after`` seconds in, ``--import-rows`` survey responses are imported through the real pipeline
-(:func:`cxdash.bench.upload.write_upload_csv`, :func:`cxdash.imports.pipeline.run_import`) into the same
+(:func:`bench.upload.write_upload_csv`, :func:`cxdash.imports.pipeline.run_import`) into the same
 database, in this process, while the sessions keep browsing.
 
 Consistent totals: every figure a session reads is either the count before the import or the count after it
@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cxdash.bench.browser import (  # noqa: E402 - after the path set-up above
+from bench.browser import (  # noqa: E402 - after the path set-up above
     CHROMIUM,
     CHROMIUM_ARGS,
     ERRORS_JS,
@@ -51,7 +51,7 @@ SAMPLE = re.compile(r"\bn = ([\d,]+)")
 
 
 async def wait_rendered(page: Any, timeout_ms: int, settle_ms: int = 300) -> float:
-    """Async twin of :func:`cxdash.bench.browser.wait_rendered`: when the page was first seen fully drawn."""
+    """Async twin of :func:`bench.browser.wait_rendered`: when the page was first seen fully drawn."""
     deadline = time.perf_counter() + timeout_ms / 1000
     while True:
         left = max(1, int((deadline - time.perf_counter()) * 1000))
@@ -123,7 +123,7 @@ def _import(url: str, rows: int, date_from: str, date_to: str) -> dict[str, Any]
 
     from sqlalchemy import select
 
-    from cxdash.bench.upload import FILE_PREFIX, write_upload_csv
+    from bench.upload import FILE_PREFIX, write_upload_csv
     from cxdash.db import make_engine
     from cxdash.filters import Filters
     from cxdash.imports.pipeline import ImportOptions, prepare, run_import
@@ -187,7 +187,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     from playwright.async_api import async_playwright
     from sqlalchemy import select
 
-    from cxdash.bench.pages import bench_filters
+    from bench.pages import bench_filters
     from cxdash.db import make_engine
     from cxdash.metrics.nps import nps
     from cxdash.schema import region, site

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from cxdash.bench import browser as bench_browser
+from bench import browser as bench_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -76,7 +76,7 @@ def require_chromium() -> None:
 def serve_app(database_url: str, timeout: float = 90.0) -> Iterator[str]:
     """Serve the app (``python -m cxdash serve``) headless on a free port against ``database_url``; yield the base URL.
 
-    The benchmark's launcher (:func:`cxdash.bench.browser.serve_app`) with :func:`app_python`; the server's
+    The benchmark's launcher (:func:`bench.browser.serve_app`) with :func:`app_python`; the server's
     output goes to ``test-artifacts/streamlit-<pid>-<n>.log``.
     """
     log = ARTIFACTS / f"streamlit-{os.getpid()}-{next(_SERVERS)}.log"

@@ -32,7 +32,7 @@ from streamlit.testing.v1 import AppTest
 from cxdash.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app.py"
+APP = ROOT / "cxdash" / "app.py"  # the entry script: pages/... links resolve from its folder
 LANGS = ("en", "zh-Hans", "zh-Hant")
 DEMO_RESPONSES = 3000
 DEMO_TICKETS = 3000

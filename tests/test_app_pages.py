@@ -1,4 +1,4 @@
-"""Every registered page runs from ``app.py`` without an exception or error box, in every language.
+"""Every registered page runs from the entry script ``cxdash/app.py`` without an exception or error box, in every language.
 
 Parametrised over :data:`cxdash.ui.navigation.PAGES`, so a page another area registers is covered here too.
 """
@@ -21,7 +21,7 @@ def _script(spec: PageSpec) -> str:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("spec", PAGES, ids=lambda p: p.url_path)
 def test_page_runs(spec: PageSpec, lang: str) -> None:
-    if not (ROOT / _script(spec)).is_file():
+    if not (ROOT / "cxdash" / _script(spec)).is_file():
         pytest.skip(f"{spec.script} is registered but not written yet")
     at = make_app(lang)
     at.run()  # AppTest knows the pages' custom URL paths only after st.navigation has run once
@@ -49,7 +49,7 @@ def test_empty_database_says_how_to_load_demo(tmp_path: Path, lang: str) -> None
 
 
 def test_data_pages_still_open_on_an_empty_database(tmp_path: Path) -> None:
-    specs = [p for p in PAGES if p.section == "data" and (ROOT / _script(p)).is_file()]
+    specs = [p for p in PAGES if p.section == "data" and (ROOT / "cxdash" / _script(p)).is_file()]
     if not specs:
         pytest.skip("no data page written yet")
     at = make_app("en", database_url=empty_url(tmp_path))

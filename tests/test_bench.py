@@ -1,4 +1,4 @@
-"""``python -m cxdash bench`` at a tiny size: one JSON document with the expected keys, databases reused when built
+"""``python -m bench`` at a tiny size: one JSON document with the expected keys, databases reused when built
 with the same parameters (and refused when they hold something else), throw-away databases removed, drill-downs,
 the usual-way reference agreeing with the pages, the upload showing at once, and PostgreSQL."""
 
@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from cxdash.bench.drilldowns import DRILLDOWNS
-from cxdash.bench.fresh_db import BuildSpec, bench_database, fresh_database, read_marker, write_marker
-from cxdash.bench.pages import PAGES, bench_filters
-from cxdash.bench.reference import CXDASH, REFERENCES, Reader, compare
-from cxdash.cli import main
+from bench.cli import main
+from bench.drilldowns import DRILLDOWNS
+from bench.fresh_db import BuildSpec, bench_database, fresh_database, read_marker, write_marker
+from bench.pages import PAGES, bench_filters
+from bench.reference import CXDASH, REFERENCES, Reader, compare
 from cxdash.db import make_engine
 
 KEYS = {"responses", "tickets", "seed", "sites", "backend", "database_url", "reused", "build_seconds", "data", "filters", "now",
@@ -28,7 +28,7 @@ NOW = datetime(2030, 1, 1)
 
 
 def _bench(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
-    assert main(["bench", "--responses", "150", "--tickets", "150", "--seed", "3", *args]) == 0
+    assert main(["--responses", "150", "--tickets", "150", "--seed", "3", *args]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -70,7 +70,7 @@ def test_reuse_a_database_built_with_the_same_parameters(tmp_path: Path, capsys:
         assert conn.execute(text("select count(*) from survey_response")).scalar_one() == 150
     eng.dispose()
     # Other parameters: refused without --rebuild, rebuilt with it.
-    assert main(["bench", "--responses", "10", "--tickets", "10", "--database-url", url, "--page", "overview"]) == 2
+    assert main(["--responses", "10", "--tickets", "10", "--database-url", url, "--page", "overview"]) == 2
     assert "--rebuild" in capsys.readouterr().err and path.stat().st_mtime >= mtime
     rebuilt = json.loads(_run(capsys, "--responses", "12", "--tickets", "10", "--database-url", url, "--rebuild",
                                "--page", "overview", "--no-reference", "--import-rows", "0"))
@@ -78,7 +78,7 @@ def test_reuse_a_database_built_with_the_same_parameters(tmp_path: Path, capsys:
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    assert main(["bench", *args]) == 0
+    assert main([*args]) == 0
     return capsys.readouterr().out
 
 
@@ -90,10 +90,10 @@ def test_a_database_with_foreign_data_is_never_dropped(tmp_path: Path, capsys: p
     build_demo(eng, responses=20, tickets=20, seed=1)
     eng.dispose()
     for extra in ([], ["--rebuild"]):
-        assert main(["bench", "--responses", "20", "--tickets", "20", "--seed", "1", "--database-url", url,
+        assert main(["--responses", "20", "--tickets", "20", "--seed", "1", "--database-url", url,
                      "--page", "overview", *extra]) == 2
         assert "no benchmark built" in capsys.readouterr().err
-    assert main(["bench", "--responses", "10", "--tickets", "10", "--page", "nope"]) == 2
+    assert main(["--responses", "10", "--tickets", "10", "--page", "nope"]) == 2
 
 
 def test_temporary_databases_are_removed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -202,7 +202,7 @@ def test_load_test_judges_totals() -> None:
 
 
 def test_a_failing_page_is_reported_without_stopping_the_run() -> None:
-    from cxdash.bench.runner import _guarded, _page_entry
+    from bench.runner import _guarded, _page_entry
 
     def boom() -> dict:
         raise RuntimeError("measuring 'x' failed: boom")
@@ -223,3 +223,35 @@ def test_build_spec_names_a_bigger_organisation() -> None:
     old = {"responses": 10, "tickets": 20, "seed": 7, "complete": True}  # a marker written before sites existed
     assert BuildSpec(10, 20, 7).matches(old) and not BuildSpec(10, 20, 7, sites=1000).matches(old)
     assert BuildSpec(10, 20, 7, sites=1000).matches({**old, "sites": 1000})
+
+
+def test_python_m_bench_runs_outside_the_package(tmp_path: Path) -> None:
+    """``python -m bench import`` in its own process: the normalised pandas peer is timed beside the wide load,
+    and ``python -m cxdash`` no longer knows a ``bench`` command."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    url = f"sqlite:///{tmp_path / 'import.db'}"
+    proc = subprocess.run([sys.executable, "-m", "bench", "--database-url", url, "import", "--responses", "60",
+                           "--workdir", str(tmp_path), "--chunk-rows", "25"],
+                          capture_output=True, text=True, cwd=root, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["rows_loaded"] == out["pandas_normalised_rows_loaded"] == 60
+    assert {"pandas_s", "speedup", "pandas_normalised_s", "pandas_normalised_peak_mb", "speedup_normalised"} <= set(out)
+    assert out["pandas_normalised_scores_loaded"] == out["touchpoint_scores"] == 60 * 22
+    gone = subprocess.run([sys.executable, "-m", "cxdash", "bench", "--help"], capture_output=True, text=True,
+                          cwd=root, timeout=120, check=False)
+    assert gone.returncode == 2 and "invalid choice: 'bench'" in gone.stderr
+
+
+def test_the_runtime_package_never_imports_the_benchmark() -> None:
+    import ast
+
+    root = Path(__file__).resolve().parent.parent / "cxdash"
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            assert not any(n == "bench" or n.startswith("bench.") for n in names), path

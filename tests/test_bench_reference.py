@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
-from cxdash.bench import reference_drivers, reference_voice
-from cxdash.bench.pages import PAGES, bench_filters
-from cxdash.bench.reference import CXDASH, REFERENCES, Reader, compare
-from cxdash.bench.reference_base import response_sample
+from bench import reference_drivers, reference_voice
+from bench.pages import PAGES, bench_filters
+from bench.reference import CXDASH, REFERENCES, Reader, compare
+from bench.reference_base import response_sample
 from cxdash.schema import survey_response
 
 NOW = datetime(2030, 1, 1)
@@ -23,8 +23,13 @@ def test_every_page_has_a_reference() -> None:
     assert set(REFERENCES) == set(CXDASH) == set(PAGES)
 
 
-def test_the_references_use_the_pages_sample_sizes() -> None:
-    from cxdash.bench import reference_closedloop, reference_drilldown, reference_loyalty
+def test_the_references_import_the_pages_sample_sizes() -> None:
+    """The oracles take every sample size and window from the module that defines it in cxdash: no reference
+    module assigns a number of its own at module level (a copied constant would drift when cxdash's changes)."""
+    import ast
+    from pathlib import Path
+
+    import bench
     from cxdash.metrics import (
         action_effect,
         customer_features,
@@ -37,13 +42,22 @@ def test_the_references_use_the_pages_sample_sizes() -> None:
     )
     from cxdash.metrics import response_sample as rs
 
-    assert reference_loyalty.SAMPLE == loyalty.CES_SAMPLE == effort.EFFORT_SAMPLE == failures.FAILURE_SAMPLE \
-        == rs.DEFAULT_SIZE
-    assert sampling.MAX_CANDIDATES == 20_000  # the default of reference_base.every_kth
-    assert reference_drivers.SAMPLE_CUSTOMERS == customer_features.SAMPLE_CUSTOMERS
-    assert reference_voice.SAMPLE_COMMENTS == themes.SAMPLE_COMMENTS
-    assert reference_closedloop.BEFORE_DAYS == action_effect.BEFORE_DAYS
-    assert reference_drilldown.PAGE_SIZE == response_list.PAGE_SIZE
+    for path in sorted(Path(bench.__file__).parent.glob("reference*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+            assert not (isinstance(value, ast.Constant) and type(value.value) is int), \
+                f"{path.name}:{node.lineno} copies a number: import it from cxdash"
+    from bench import reference_base, reference_closedloop, reference_drilldown, reference_loyalty
+
+    assert reference_loyalty.CES_SAMPLE is loyalty.CES_SAMPLE and reference_loyalty.EFFORT_SAMPLE is effort.EFFORT_SAMPLE
+    assert reference_loyalty.FAILURE_SAMPLE is failures.FAILURE_SAMPLE
+    # One sampling rule for the three: the reference's response_sample reads the metrics' default size.
+    assert loyalty.CES_SAMPLE == effort.EFFORT_SAMPLE == failures.FAILURE_SAMPLE == rs.DEFAULT_SIZE
+    assert reference_base.MAX_CANDIDATES is sampling.MAX_CANDIDATES
+    assert reference_drivers.SAMPLE_CUSTOMERS is customer_features.SAMPLE_CUSTOMERS
+    assert reference_voice.SAMPLE_COMMENTS is themes.SAMPLE_COMMENTS
+    assert reference_closedloop.BEFORE_DAYS is action_effect.BEFORE_DAYS
+    assert reference_drilldown.PAGE_SIZE is response_list.PAGE_SIZE
 
 
 def _demo(engine: Engine, n: int = 500, seed: int = 9) -> None:
@@ -61,7 +75,7 @@ def test_response_sample_takes_the_same_ids(engine: Engine, monkeypatch: pytest.
     monkeypatch.setattr(sampling, "MAX_CANDIDATES", candidates)  # the rule response_sample shares
     filters = bench_filters(engine)
     whole = Reader(engine).table(survey_response)
-    from cxdash.bench.reference_base import filter_responses
+    from bench.reference_base import filter_responses
 
     sel = filter_responses(whole, filters)
     for size in (7, 40, 10_000):

@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from cxdash.bench import browser as bench_browser
-from cxdash.bench.browser import free_port
+from bench import browser as bench_browser
+from bench.browser import free_port
 from cxdash.db import make_engine
 from cxdash.i18n import t
 from cxdash.schema import action_plan, action_plan_history, inspection, kpi_target, site, survey_response

@@ -31,9 +31,9 @@ from browser_support import (
 from helpers import demo_url
 from sqlalchemy import select
 
+from bench import browser as bench_browser
+from bench.browser import free_port
 from cxdash.audit import audit_entries
-from cxdash.bench import browser as bench_browser
-from cxdash.bench.browser import free_port
 from cxdash.db import make_engine
 from cxdash.i18n import t
 from cxdash.schema import app_user

@@ -44,7 +44,7 @@ def app(engine: Engine, page: str, lang: str = "en", role: str = "cx_lead") -> A
     os.environ.update({
         "CXDASH_TEST_PAGE_DB": engine.url.render_as_string(hide_password=False),
         "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE_ROLE": role,
-        "CXDASH_TEST_PAGE": str(ROOT / "pages" / page),
+        "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "pages" / page),
     })
     st.cache_data.clear()
     return AppTest.from_function(_frame, default_timeout=120)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from cxdash.bench.imports import write_wide_csv
+from bench.imports import write_wide_csv
 from cxdash.schema import import_batch, site, survey_response, touchpoint_score
 from tests.imports_support import counts, seed
 

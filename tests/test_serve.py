@@ -29,7 +29,7 @@ def test_serve_prepares_then_runs_streamlit(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("CXDASH_DATABASE_URL", "sqlite:///elsewhere.db")  # restored afterwards
     url = f"sqlite:///{tmp_path / 'served.db'}"
     assert cli.main(["--database-url", url, "serve", "--server.port", "8599", "--server.headless", "true"]) == 0
-    assert seen["argv"] == ["streamlit", "run", str(ROOT / "app.py"), "--server.port", "8599",
+    assert seen["argv"] == ["streamlit", "run", str(ROOT / "cxdash" / "app.py"), "--server.port", "8599",
                             "--server.headless", "true"]
     assert seen["prepared"]
     assert os.environ["CXDASH_DATABASE_URL"] == url  # the app process reads it from there

@@ -1,4 +1,4 @@
-"""``python -m cxdash import KIND FILE``, ``python -m cxdash batches list|delete`` and ``bench import``.
+"""``python -m cxdash import KIND FILE`` and ``python -m cxdash batches list|delete``.
 
 The import command runs the same pipeline as the upload page, prints the summary as JSON, writes the error report
 when rows were rejected, and exits with 0 when rows were valid, 1 when nothing could be loaded and 2 when the file
@@ -29,7 +29,7 @@ KIND_ALIASES = {"survey": "surveys", "ticket": "tickets", "customer": "customers
 
 
 def register(sub: Any, reports: Any) -> None:
-    """Add ``import``, ``batches`` and ``bench import``."""
+    """Add ``import`` and ``batches``."""
     p = sub.add_parser(
         "import", help="import survey responses, tickets, customers, inspections or the catalog",
         description="Import one file (CSV, TSV or XLSX) and print a JSON summary.",
@@ -84,22 +84,6 @@ def register(sub: Any, reports: Any) -> None:
     bd.add_argument("batch_id", type=int)
     bd.add_argument("--actor", default=None)
     bd.set_defaults(handler=run_delete)
-    _register_bench(sub)
-
-
-def _register_bench(sub: Any) -> None:
-    """Add ``bench import`` under the ``bench`` command (created here if no other module made it yet)."""
-    from cxdash.bench.imports import add_arguments, run_bench
-
-    bench = sub.choices.get("bench")
-    if bench is None:
-        bench = sub.add_parser("bench", help="benchmarks")
-        bench.set_defaults(handler=lambda _args: bench.print_help() or 2)
-    actions = [a for a in bench._actions if isinstance(a, argparse._SubParsersAction)]
-    targets = actions[0] if actions else bench.add_subparsers(dest="bench_target", required=False)
-    p = targets.add_parser("import", help="import a generated wide survey CSV and compare with pandas")
-    add_arguments(p)
-    p.set_defaults(handler=run_bench)
 
 
 def _progress(quiet: bool, lines: bool = False) -> Any:

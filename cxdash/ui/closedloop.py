@@ -13,6 +13,7 @@ from cxdash.auth import User
 from cxdash.auth import can as role_can
 from cxdash.i18n import catalog
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.navigation import page_script
 from cxdash.ui.url_state import url_value  # noqa: F401 - the pages call it as ui.url_value
 from cxdash.ui.widgets import download_buttons
 
@@ -83,7 +84,7 @@ def done(message: str, goto: dict[str, Any] | None = None) -> None:
 def go(page: str, values: dict[str, Any]) -> None:
     """Switch to another page with some of its widgets preset (applied by its :func:`start_page`)."""
     st.session_state[_GOTO] = values
-    st.switch_page(page)
+    st.switch_page(page_script(page))
 
 
 def start_page() -> None:

@@ -1,4 +1,4 @@
-"""The app frame run by ``app.py`` on every rerun: page config, sign-in, engine, navigation, language, filters, page.
+"""The app frame run by the entry script (``cxdash/app.py``) on every rerun: page config, sign-in, engine, navigation, language, filters, page.
 
 Order matters: the language is known first (from the switch's state or ``?lang=``) so the page title, the
 navigation and the sidebar are drawn in it; then the user (local mode, or ``st.login`` when an ``[auth]`` section
@@ -46,14 +46,14 @@ from cxdash.ui.cache import cached
 from cxdash.ui.context import _KEY as CONTEXT_KEY
 from cxdash.ui.context import PageContext, set_context, tr
 from cxdash.ui.filters import current_language, language_switch, sidebar_filters
-from cxdash.ui.navigation import PAGES, SECTIONS, PageSpec
+from cxdash.ui.navigation import PAGES, PAGES_DIR, SECTIONS, PageSpec
 from cxdash.ui.uploader import translate_dropzones
 from cxdash.ui.widgets import show_error
 from cxdash.warmup import prepare_process
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-PAGES_DIR = ROOT / "pages"
-DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
+# Package data (pyproject.toml): the checkout's docs/deployment.md, reached through the link cxdash/docs/deployment.md
+# there and copied into the wheel, so an installed cxdash shows it too.
+DEPLOYMENT_DOC = Path(__file__).resolve().parent.parent / "docs" / "deployment.md"
 APP_ICON = ":material/insights:"
 DEMO_COMMAND = ".venv/bin/python -m cxdash demo --if-empty"
 # Local mode (no sign-in) serves only on a loopback address unless this is 1/true/yes: everyone is an admin there.

@@ -1,20 +1,33 @@
-"""The page registry: which pages exist, in which section, for which roles.
+"""The page registry: which pages exist, in which section, for which roles, and where their scripts are.
 
-``app.py`` turns this list into ``st.navigation`` sections. Add a page by appending a :class:`PageSpec`.
-Section and title keys are translation keys.
+The app frame (:mod:`cxdash.ui.frame`) turns this list into ``st.navigation`` sections. Add a page by appending a
+:class:`PageSpec`. Section and title keys are translation keys. The scripts are package data in
+``cxdash/pages/`` (:data:`PAGES_DIR`), found through the package, so an installed cxdash serves them too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 ALL_ROLES = ("admin", "executive", "cx_lead", "team_lead")
 SECTIONS = ("overview", "experience", "loyalty", "service", "improve", "data", "admin")
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+
+def page_script(script: str) -> str:
+    """The absolute path of a page's script given its file name (``"upload.py"``, or ``"pages/upload.py"``).
+
+    ``st.page_link`` and ``st.switch_page`` resolve a relative path from the directory of the script Streamlit
+    runs, which is ``cxdash/`` for ``cxdash serve`` but the checkout for ``streamlit run app.py``; an absolute
+    path names the same page from either.
+    """
+    return str(PAGES_DIR / Path(script).name)
 
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: its script under ``pages/``, URL path, section, title key, icon and allowed roles."""
+    """One page: its script under ``cxdash/pages/``, URL path, section, title key, icon and allowed roles."""
 
     script: str
     url_path: str

@@ -1,14 +1,15 @@
-"""Handing a prepared process to Streamlit's own command line (``python -m cxdash serve``)."""
+"""Handing a prepared process to Streamlit's own command line (``cxdash serve``), which runs the entry script
+in the package (:data:`APP_SCRIPT`), so an installed cxdash serves the same app as a checkout."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from cxdash.db import ROOT
-
 REFUSED_EXIT = 2
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def local_mode_notice(address: str | None, signin: bool, allowed: bool) -> tuple[bool, str | None]:
@@ -56,7 +57,7 @@ def _check_local_mode() -> None:
 
 
 def run_streamlit(options: Sequence[str]) -> int:
-    """Run ``streamlit run app.py`` with ``options`` in this process; returns when the server stops.
+    """Run ``streamlit run cxdash/app.py`` with ``options`` in this process; returns when the server stops.
 
     Local mode on a network address is refused here, before the server listens (see :func:`local_mode_notice`).
     """
@@ -70,7 +71,7 @@ def run_streamlit(options: Sequence[str]) -> int:
         return start(*args, **kwargs)
 
     bootstrap.run = checked_run  # type: ignore[assignment]
-    sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *options]
+    sys.argv = ["streamlit", "run", str(APP_SCRIPT), *options]
     try:
         return int(streamlit_cli.main() or 0)
     finally:

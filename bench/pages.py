@@ -1,7 +1,7 @@
 """The pages the benchmark times: a registry of name -> ``callable(engine, filters)`` doing a page's data work.
 
 Each callable runs what its page computes for one view (the same cxdash functions, without Streamlit or its
-cache) and returns the results. Add a page with one line in :data:`PAGES`; ``python -m cxdash bench`` then times
+cache) and returns the results. Add a page with one line in :data:`PAGES`; ``python -m bench`` then times
 it cold (first call in a fresh process) and warm (second call in that process). Imports stay inside the
 callables so the cold figure includes what a fresh app process pays to load the page's modules.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from cxdash.bench import closedloop, gaps, loyalty  # their page functions import their modules lazily
+from bench import closedloop, gaps, loyalty  # their page functions import their modules lazily
 from cxdash.filters import Filters
 from cxdash.schema import survey_response
 
@@ -29,8 +29,8 @@ def overview_page(engine: Engine, filters: Filters) -> Any:
 
 
 def service_page(engine: Engine, filters: Filters) -> Any:
-    """The service (SLA) page: see :func:`cxdash.bench.sla.service_page`."""
-    from cxdash.bench.sla import service_page as sla_service_page
+    """The service (SLA) page: see :func:`bench.sla.service_page`."""
+    from bench.sla import service_page as sla_service_page
 
     return sla_service_page(engine, filters)
 

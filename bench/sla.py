@@ -1,8 +1,8 @@
 """SLA benchmarks: the service page's data work, and business time for N tickets.
 
-``service_page(engine, filters)`` is registered in :data:`cxdash.bench.pages.PAGES`. ``business_time(n)`` times
+``service_page(engine, filters)`` is registered in :data:`bench.pages.PAGES`. ``business_time(n)`` times
 the vectorised business-minutes computation (policy timings and repeat flags) for ``n`` synthetic tickets in
-memory, and ``recompute(url)`` the full stored recompute on a database: ``python -m cxdash.bench.sla
+memory, and ``recompute(url)`` the full stored recompute on a database: ``python -m bench.sla
 --tickets 1000000 [--database-url URL]`` prints both as JSON.
 """
 
@@ -106,8 +106,8 @@ def recompute(database_url: str) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m cxdash.bench.sla``: print the SLA benchmark as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m cxdash.bench.sla")
+    """``python -m bench.sla``: print the SLA benchmark as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m bench.sla")
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=None, help="also time a full recompute on this database")
     args = parser.parse_args(argv)

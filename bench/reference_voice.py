@@ -23,11 +23,10 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine
 
-from cxdash.bench.reference_base import FigureFn, Figures, Reader, ReferenceFn, filter_responses
+from bench.reference_base import FigureFn, Figures, Reader, ReferenceFn, filter_responses
 from cxdash.filters import Filters
+from cxdash.metrics.themes import SAMPLE_COMMENTS
 from cxdash.schema import person, region, site, survey_response, team
-
-SAMPLE_COMMENTS = 4000  # cxdash.metrics.themes.SAMPLE_COMMENTS (compared in the tests)
 
 
 def _exclusions(read: Reader) -> frozenset[str]:

@@ -2,7 +2,7 @@
 journey map and matrix), and a drill-down to one site's responses.
 
 Each function runs what its page computes for one default view, without Streamlit or its cache, and is
-registered in :data:`cxdash.bench.pages.PAGES`.
+registered in :data:`bench.pages.PAGES`.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from cxdash.bench.imports import add_score_columns, touchpoint_codes
+from bench.imports import add_score_columns, touchpoint_codes
 from cxdash.db import refresh_statistics
 from cxdash.filters import Filters
 from cxdash.schema import import_batch, site

@@ -1,7 +1,7 @@
 """One drill-down per benchmark page: what a click on the page's figures loads next.
 
-:data:`DRILLDOWNS` maps a page name of :data:`cxdash.bench.pages.PAGES` to ``callable(engine, filters)``. A
-``DRILLDOWNS`` dict in :mod:`cxdash.bench.pages` (if the registry grows one) takes precedence, so the page
+:data:`DRILLDOWNS` maps a page name of :data:`bench.pages.PAGES` to ``callable(engine, filters)``. A
+``DRILLDOWNS`` dict in :mod:`bench.pages` (if the registry grows one) takes precedence, so the page
 owners can name their own. Pages without an entry report no drill-down time.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cxdash.bench import gaps
-from cxdash.bench import pages as registry
+from bench import gaps
+from bench import pages as registry
 from cxdash.filters import Filters
 
 

@@ -1,4 +1,4 @@
-"""Time one benchmark page cold and warm in this process: ``python -m cxdash.bench.measure --database-url URL
+"""Time one benchmark page cold and warm in this process: ``python -m bench.measure --database-url URL
 --page NAME [--from D --to D]`` prints ``{"page", "import_seconds", "cold_seconds", "warm_seconds",
 "drilldown_seconds", "drilldown_warm_seconds", "peak_memory_mb"}`` as JSON.
 
@@ -11,7 +11,7 @@ unchanged data: the app calls its data functions through ``cxdash.ui.cache`` (``
 database, its data version and the arguments), so a warm view costs one data-version read plus a cache hit;
 ``warm_seconds`` times exactly that path (the same cached function, primed once untimed).
 ``warm_uncached_seconds`` is a second direct call, i.e. what the database alone answers in with warm page
-caches. Then the page's drill-down (:mod:`cxdash.bench.drilldowns`; None where the page has none) is timed
+caches. Then the page's drill-down (:mod:`bench.drilldowns`; None where the page has none) is timed
 cold the same way: its first call is what a click costs after the page has loaded. Opening and migrating the
 database is not counted. The peak memory is this process's own high-water mark of resident memory.
 """
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from cxdash.bench.drilldowns import drilldown_for
-from cxdash.bench.pages import PAGES
+from bench.drilldowns import drilldown_for
+from bench.pages import PAGES
 from cxdash.db import make_engine
 from cxdash.filters import Filters
 from cxdash.warmup import prepare_process
@@ -97,7 +97,7 @@ def _twice(fn: Any, engine: Any, filters: Filters) -> list[float | None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the options, time the page, print JSON."""
-    p = argparse.ArgumentParser(prog="python -m cxdash.bench.measure")
+    p = argparse.ArgumentParser(prog="python -m bench.measure")
     p.add_argument("--database-url", required=True)
     p.add_argument("--page", required=True, choices=sorted(PAGES))
     p.add_argument("--from", dest="date_from", type=date.fromisoformat)

@@ -23,6 +23,7 @@ from cxdash.imports.workbooks import sheet_names
 from cxdash.ui import imports as ui
 from cxdash.ui import near_matches
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.navigation import page_script
 from cxdash.ui.text import plain
 
 ctx = get_context()
@@ -180,6 +181,6 @@ if st.button(tr("imports.ui.load"), type="primary", disabled=blocked, key="imp_l
     else:
         st.warning(done.message(lang))
     try:
-        st.page_link("pages/import_history.py", label=tr("imports.ui.see_history"), icon=":material/history:")
+        st.page_link(page_script("import_history.py"), label=tr("imports.ui.see_history"), icon=":material/history:")
     except Exception:  # noqa: BLE001 - the link needs the app's navigation; without it the hint is enough
         st.caption(tr("imports.ui.see_history"))

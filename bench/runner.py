@@ -1,17 +1,18 @@
-"""``python -m cxdash bench``: build (or reuse) demo data at a given size and time the pages on it.
+"""``python -m bench``: build (or reuse) demo data at a given size and time the pages on it.
 
-Steps: find or create the database (:func:`cxdash.bench.fresh_db.bench_database`: one built earlier with the same
+Steps: find or create the database (:func:`bench.fresh_db.bench_database`: one built earlier with the same
 parameters is reused), build the seeded demo data there if needed (:func:`cxdash.demo.build_demo`) and time it;
-time every registered page (:data:`cxdash.bench.pages.PAGES`) in its own fresh process, cold, warm and its
-drill-down (:mod:`cxdash.bench.measure`); run the usual way for each page that has one, also in a fresh process,
-and check its figures against the page's (:mod:`cxdash.bench.reference`); time an upload of 10,000 responses
-through the real import pipeline and check that it shows at once (:mod:`cxdash.bench.upload`); return one
+time every registered page (:data:`bench.pages.PAGES`) in its own fresh process, cold, warm and its
+drill-down (:mod:`bench.measure`); run the usual way for each page that has one, also in a fresh process,
+and check its figures against the page's (:mod:`bench.reference`); time an upload of 10,000 responses
+through the real import pipeline and check that it shows at once (:mod:`bench.upload`); return one
 JSON-able document.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -23,11 +24,12 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from cxdash.bench.fresh_db import BenchDatabase, BuildSpec, bench_database, fresh_database, write_marker
-from cxdash.bench.measure import peak_memory_mb
-from cxdash.bench.pages import PAGES, bench_filters
-from cxdash.bench.reference import REFERENCES, reference_now
-from cxdash.bench.upload import bench_upload
+from bench import ROOT
+from bench.fresh_db import BenchDatabase, BuildSpec, bench_database, fresh_database, write_marker
+from bench.measure import peak_memory_mb
+from bench.pages import PAGES, bench_filters
+from bench.reference import REFERENCES, reference_now
+from bench.upload import bench_upload
 from cxdash.db import make_engine
 from cxdash.demo.organisation import DEFAULT_SITES
 from cxdash.filters import Filters
@@ -36,21 +38,21 @@ MEASURE_TIMEOUT_S = 3600
 
 
 def measure_in_subprocess(url: str, page: str, filters: Filters) -> dict[str, Any]:
-    """Run :mod:`cxdash.bench.measure` for one page in a fresh interpreter and return its JSON.
+    """Run :mod:`bench.measure` for one page in a fresh interpreter and return its JSON.
 
     Raises:
         RuntimeError: the measurement process failed (its stderr is in the message).
     """
-    return _run_module("cxdash.bench.measure", url, filters, ["--page", page], f"measuring {page!r}")
+    return _run_module("bench.measure", url, filters, ["--page", page], f"measuring {page!r}")
 
 
 def reference_in_subprocess(url: str, page: str, filters: Filters, now: datetime) -> dict[str, Any]:
-    """Run :mod:`cxdash.bench.reference` for one page in a fresh interpreter and return its JSON.
+    """Run :mod:`bench.reference` for one page in a fresh interpreter and return its JSON.
 
     Raises:
         RuntimeError: the reference process failed (its stderr is in the message).
     """
-    return _run_module("cxdash.bench.reference", url, filters, ["--page", page, "--now", now.isoformat()],
+    return _run_module("bench.reference", url, filters, ["--page", page, "--now", now.isoformat()],
                        f"reference for {page!r}")
 
 
@@ -62,7 +64,10 @@ def _run_module(module: str, url: str, filters: Filters, args: list[str], what: 
         cmd += ["--from", filters.date_from.isoformat()]
     if filters.date_to is not None:
         cmd += ["--to", filters.date_to.isoformat()]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=MEASURE_TIMEOUT_S, check=False)
+    # The child finds this package (no installed package) whatever the working directory the run started in.
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=MEASURE_TIMEOUT_S, check=False,
+                          env={**os.environ, "PYTHONPATH": path})
     if proc.returncode != 0:
         raise RuntimeError(f"{what} failed: {proc.stderr.strip()[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -122,7 +127,7 @@ def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | N
               sites: int = DEFAULT_SITES) -> dict[str, Any]:
     """Build (or reuse) data of the given size, time the pages, the usual way and an upload; return the document.
 
-    The database: see :func:`cxdash.bench.fresh_db.bench_database` (``temporary``: a throw-away one; ``keep``
+    The database: see :func:`bench.fresh_db.bench_database` (``temporary``: a throw-away one; ``keep``
     keeps even that; ``sites``: the demo organisation's size). Keys: ``responses``, ``tickets``, ``seed``,
     ``sites``, ``backend``, ``database_url`` (password hidden; None for a removed temporary database), ``reused``,
     ``build_seconds`` (of the build that made the data, also when reused), ``data`` (row counts), ``filters`` (the
@@ -131,7 +136,7 @@ def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | N
     ``import_seconds``, and where a reference exists ``reference``, ``ratio`` = reference time / cold time,
     ``agree``; ``targets``), ``overview_cold_seconds``, ``overview_warm_seconds``, ``agree`` (every compared
     page); a page or reference whose process failed holds ``error`` instead of figures, ``upload``
-    (:func:`cxdash.bench.upload.bench_upload`, None with ``import_rows`` 0), ``targets`` (all pages and the
+    (:func:`bench.upload.bench_upload`, None with ``import_rows`` 0), ``targets`` (all pages and the
     upload) and ``peak_memory_mb``.
 
     Raises:

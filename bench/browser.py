@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from bench import ROOT
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
@@ -58,7 +59,7 @@ def serve_app(database_url: str, log_path: Path, timeout: float = 120.0,
               extra_args: list[str] | None = None,
               python: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Serve the app headless against ``database_url`` as ``make run`` does (``python -m cxdash serve``, i.e.
-    ``streamlit run app.py`` in a process prepared beforehand); yield (base URL, process).
+    ``streamlit run cxdash/app.py`` in a process prepared beforehand); yield (base URL, process).
 
     ``port`` defaults to a free one (sign-in needs a known port for its redirect URI); ``extra_args`` go to
     ``streamlit run`` (e.g. ``--secrets.files``). The server's output goes to ``log_path``; the process is

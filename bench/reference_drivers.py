@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from cxdash.bench.reference_base import (
+from bench.reference_base import (
     FigureFn,
     Figures,
     Reader,
@@ -44,9 +44,9 @@ from cxdash.bench.reference_base import (
 )
 from cxdash.filters import Filters
 from cxdash.metrics.churn import month_ends  # the trend's periods (not a figure), so both use the same months
+from cxdash.metrics.customer_features import SAMPLE_CUSTOMERS
 from cxdash.schema import customer, setting, site, survey_response, ticket
 
-SAMPLE_CUSTOMERS = 15_000  # cxdash.metrics.customer_features.SAMPLE_CUSTOMERS (compared in the tests)
 TIERS = {0: "disappointed", 1: "basic", 2: "delighted"}
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine
 
-from cxdash.bench.reference_base import (
+from bench.reference_base import (
     FigureFn,
     Figures,
     Reader,
@@ -27,9 +27,8 @@ from cxdash.bench.reference_base import (
     nan_none,
 )
 from cxdash.filters import Filters
+from cxdash.metrics.response_list import PAGE_SIZE
 from cxdash.schema import stage, survey_response, touchpoint, touchpoint_score
-
-PAGE_SIZE = 50
 
 
 def drilldown_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
@@ -65,9 +64,9 @@ def drilldown_reference(read: Reader, filters: Filters, now: datetime) -> Figure
 
 
 def drilldown_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
-    """The same figures from the benchmark's drill (:func:`cxdash.bench.gaps.drilldown_site`: the page's
+    """The same figures from the benchmark's drill (:func:`bench.gaps.drilldown_site`: the page's
     :func:`level_table` and :func:`response_list`)."""
-    from cxdash.bench.gaps import drilldown_site
+    from bench.gaps import drilldown_site
 
     found = drilldown_site(engine, filters)
     if found is None:

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats as sps
 from sqlalchemy import Engine
 
-from cxdash.bench.reference_base import (
+from bench.reference_base import (
     FigureFn,
     Figures,
     Reader,
@@ -39,6 +39,7 @@ from cxdash.bench.reference_base import (
     nan_none,
 )
 from cxdash.filters import Filters
+from cxdash.metrics.action_effect import BEFORE_DAYS
 from cxdash.schema import (
     action_plan,
     checklist_item,
@@ -51,7 +52,6 @@ from cxdash.schema import (
 )
 
 VERDICTS = {"worse": -1.0, "no_change": 0.0, "improved": 1.0, "insufficient": 8.0, "pending": 9.0}
-BEFORE_DAYS = 90
 
 
 # --- inspections --------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Databases for benchmark runs: reusable ones recorded with what they hold, and fresh throw-away ones.
 
-:func:`bench_database` (what ``python -m cxdash bench`` uses) reuses a database built earlier with the same
+:func:`bench_database` (what ``python -m bench`` uses) reuses a database built earlier with the same
 parameters, found by a build marker in the settings table; :func:`fresh_database` makes a throw-away one.
 
 Fresh databases: on PostgreSQL the URL given names a server and a database to connect to for administration; the
@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from cxdash.db import ROOT as ROOT_DIR
+from bench import ROOT
 from cxdash.db import make_engine
 from cxdash.demo.organisation import DEFAULT_SITES
 from cxdash.schema import setting, survey_response, ticket
@@ -89,7 +89,7 @@ def _postgres_database(admin_url: str, keep: bool) -> Iterator[str]:
 # A database built for a benchmark records what it holds under this setting; a later run with the same
 # parameters reuses it instead of spending minutes (at a million rows, most of an hour) building it again.
 MARKER_KEY = "bench.build"
-DEFAULT_DIR = ROOT_DIR / "bench-data"
+DEFAULT_DIR = ROOT / "bench-data"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 (key drivers and the churn models) and the voice-of-the-customer page (comment themes).
 
 Each function runs what its page computes, without Streamlit or its cache, and is registered in
-:data:`cxdash.bench.pages.PAGES`. The models sample (their results state n); the timings include that.
+:data:`bench.pages.PAGES`. The models sample (their results state n); the timings include that.
 """
 
 from __future__ import annotations

@@ -3,17 +3,17 @@ the page's headline figures there.
 
 This is what a typical Streamlit dashboard does (``pd.read_sql`` of the tables, cached, then pandas), and what
 cxdash is measured against. For each page with a reference (:data:`REFERENCES`) the benchmark runs
-``python -m cxdash.bench.reference --database-url URL --page NAME [--from D --to D] --now T`` in a fresh
+``python -m bench.reference --database-url URL --page NAME [--from D --to D] --now T`` in a fresh
 process, which prints one JSON document: the reference's time (``seconds`` = ``load_seconds`` reading the tables
 + ``compute_seconds``), its peak memory, and whether its figures agree with what cxdash's page functions return
 for the same view (:data:`CXDASH`) within :data:`TOLERANCE` (``agree``, ``max_abs_diff``, ``compared``,
 ``mismatches``).
 
 This module holds the overview, tiers, touchpoints and service; the other pages' references live in
-:mod:`~cxdash.bench.reference_loyalty`, :mod:`~cxdash.bench.reference_drivers`, :mod:`~cxdash.bench.reference_voice`,
-:mod:`~cxdash.bench.reference_closedloop` and :mod:`~cxdash.bench.reference_drilldown` (each module's docstring
+:mod:`~bench.reference_loyalty`, :mod:`~bench.reference_drivers`, :mod:`~bench.reference_voice`,
+:mod:`~bench.reference_closedloop` and :mod:`~bench.reference_drilldown` (each module's docstring
 names the figures it compares and what it leaves out), registered here; the shared pieces (the reader, the
-filters in pandas, cxdash's samples reproduced) are in :mod:`~cxdash.bench.reference_base`.
+filters in pandas, cxdash's samples reproduced) are in :mod:`~bench.reference_base`.
 
 Figures are flat ``{name: number}`` dicts, so any two can be compared key by key: a key on one side only, or a
 number on one side and nothing on the other, is a mismatch. The SLA figures depend on the moment ``now``; both
@@ -34,14 +34,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from cxdash.bench import (
+from bench import (
     reference_closedloop,
     reference_drilldown,
     reference_drivers,
     reference_loyalty,
     reference_voice,
 )
-from cxdash.bench.reference_base import (  # noqa: F401 - Reader, filters and types re-exported for callers
+from bench.reference_base import (  # noqa: F401 - Reader, filters and types re-exported for callers
     TOLERANCE,
     FigureFn,
     Figures,
@@ -269,7 +269,7 @@ def reference_now() -> datetime:
 
 def run_reference(url: str, page: str, filters: Filters, now: datetime) -> dict[str, Any]:
     """Time the usual way for ``page`` in this process, then check it against cxdash's figures."""
-    from cxdash.bench.measure import own_peak_memory_mb
+    from bench.measure import own_peak_memory_mb
     from cxdash.db import make_engine
 
     engine = make_engine(url)
@@ -286,8 +286,8 @@ def run_reference(url: str, page: str, filters: Filters, now: datetime) -> dict[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m cxdash.bench.reference``: time the usual way for one page and print JSON."""
-    p = argparse.ArgumentParser(prog="python -m cxdash.bench.reference")
+    """``python -m bench.reference``: time the usual way for one page and print JSON."""
+    p = argparse.ArgumentParser(prog="python -m bench.reference")
     p.add_argument("--database-url", required=True)
     p.add_argument("--page", required=True, choices=sorted(REFERENCES))
     p.add_argument("--from", dest="date_from", type=date.fromisoformat)

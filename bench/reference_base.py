@@ -1,4 +1,4 @@
-"""Shared pieces of the usual-way references (:mod:`cxdash.bench.reference` and its ``reference_*`` modules):
+"""Shared pieces of the usual-way references (:mod:`bench.reference` and its ``reference_*`` modules):
 the figure types, the :class:`Reader` of whole tables, the filters and the SLA flags in pandas, and the bounded
 samples cxdash reads, reproduced on the whole tables so both sides compute over the same rows.
 
@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Engine, Table, select
 
 from cxdash.filters import Filters
+from cxdash.metrics.sampling import MAX_CANDIDATES
 
 TOLERANCE = 1e-6
 Figures = dict[str, float | None]
@@ -115,7 +116,7 @@ def sla_flags(tk: pd.DataFrame, now: datetime) -> pd.DataFrame:
 
 
 # --- cxdash's bounded samples, reproduced on whole tables ----------------------------------------------------
-def every_kth(ids: pd.Series, all_ids: pd.Series, total: int, size: int, max_candidates: int = 20_000) -> pd.Series:
+def every_kth(ids: pd.Series, all_ids: pd.Series, total: int, size: int, max_candidates: int = MAX_CANDIDATES) -> pd.Series:
     """The rows :func:`cxdash.metrics.response_sample.response_sample` keeps: every one when ``total`` is at most
     ``size``, else every k-th id (k = ceil(total / size)), counted from the table's lowest id when at most
     ``max_candidates`` ids of the whole range are candidates, else the ids divisible by k. A boolean mask of
@@ -131,7 +132,7 @@ def every_kth(ids: pd.Series, all_ids: pd.Series, total: int, size: int, max_can
 
 
 def response_sample(sel: pd.DataFrame, all_ids: pd.Series, size: int, extra: pd.Series | None = None,
-                    max_candidates: int = 20_000) -> pd.DataFrame:
+                    max_candidates: int = MAX_CANDIDATES) -> pd.DataFrame:
     """The selected responses ``sel`` cxdash samples at ``size`` (the selection's size decides the step, ``extra``
     narrows the sample afterwards, as the SQL's extra conditions do)."""
     mask = every_kth(sel["id"], all_ids, len(sel), size, max_candidates)

@@ -5,7 +5,7 @@ Each ``*_reference`` reads ``survey_response`` (and for service failures ``ticke
 figures in pandas; each ``*_cxdash`` gets the same figures from the page's functions. Where cxdash reads a
 bounded sample (CES and the effort and service-failure views read at most 20,000 responses of the selection,
 :mod:`cxdash.metrics.response_sample`), the reference takes the same rows by the same rule
-(:func:`cxdash.bench.reference_base.response_sample`: every k-th id of the whole table's id range), so those
+(:func:`bench.reference_base.response_sample`: every k-th id of the whole table's id range), so those
 figures are compared exactly too. Names:
 
 - ``loyalty``: ``nps_n``, ``nps``, ``promoters``, ``detractors``, ``csat_n``, ``csat`` (every response of the
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from cxdash.bench.reference_base import (
+from bench.reference_base import (
     FigureFn,
     Figures,
     Reader,
@@ -43,9 +43,10 @@ from cxdash.bench.reference_base import (
     sla_flags,
 )
 from cxdash.filters import Filters
+from cxdash.metrics.effort import EFFORT_SAMPLE
+from cxdash.metrics.failures import FAILURE_SAMPLE
+from cxdash.metrics.loyalty import CES_SAMPLE
 from cxdash.schema import survey_response, ticket
-
-SAMPLE = 20_000  # CES_SAMPLE, EFFORT_SAMPLE and FAILURE_SAMPLE of cxdash.metrics (compared in the tests)
 
 
 # --- loyalty ------------------------------------------------------------------------------------------------
@@ -78,9 +79,9 @@ def loyalty_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
         assert f is not None
         sel = filter_responses(sr, f)
         out.update(_counts(sel, prefix))
-        out.update(_ces(response_sample(sel, sr["id"], SAMPLE), prefix))
+        out.update(_ces(response_sample(sel, sr["id"], CES_SAMPLE), prefix))
     sel = filter_responses(sr, filters)
-    sample = response_sample(sel, sr["id"], SAMPLE)
+    sample = response_sample(sel, sr["id"], CES_SAMPLE)
     months, sample_months = _month(sel), _month(sample)
     for m in sorted(months.unique()):
         out.update(_counts(sel[months == m], f"m{m}."))
@@ -171,7 +172,7 @@ def _view(read: Reader, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
 def breakdowns_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
     """The breakdown by site (NPS and CSAT of every response, CES of the sample), the usual way."""
     sr, sel = _view(read, filters)
-    sample = response_sample(sel, sr["id"], SAMPLE)
+    sample = response_sample(sel, sr["id"], CES_SAMPLE)
     out: Figures = {}
     site = sel["site_id"].fillna(-1).astype(int)
     sample_site = sample["site_id"].fillna(-1).astype(int)
@@ -186,7 +187,7 @@ def breakdowns_reference(read: Reader, filters: Filters, now: datetime) -> Figur
 def effort_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
     """Easy versus hard and NPS by effort level (sampled), the usual way."""
     sr, sel = _view(read, filters)
-    sample = response_sample(sel, sr["id"], SAMPLE)
+    sample = response_sample(sel, sr["id"], EFFORT_SAMPLE)
     ces = sample["ces"]
     easy, hard = nps_figures(sample["ltr"][ces.between(5, 7)], "easy."), nps_figures(sample["ltr"][ces.between(1, 3)],
                                                                                       "hard.")
@@ -210,7 +211,7 @@ def failures_reference(read: Reader, filters: Filters, now: datetime) -> Figures
 
 def _failures_reference(read: Reader, sr: pd.DataFrame, sel: pd.DataFrame, filters: Filters,
                         now: datetime) -> Figures:
-    sample = response_sample(sel, sr["id"], SAMPLE, extra=sel["customer_id"].notna())
+    sample = response_sample(sel, sr["id"], FAILURE_SAMPLE, extra=sel["customer_id"].notna())
     fails = _customer_failures(read.table(ticket), filters, failure_now(filters, now))
     x = sample[["customer_id", "ltr", "csat"]].merge(fails, on="customer_id", how="left")
     has = x["breached"].notna()

@@ -22,6 +22,7 @@ from cxdash.metrics.weak_items import site_correlation, weak_items
 from cxdash.ui import closedloop as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.navigation import page_script
 from cxdash.ui.text import plain
 
 VIEWS = ("weak", "heatmap", "record", "results", "checklist")
@@ -114,7 +115,7 @@ def _record_view() -> None:
         st.info(tr("improve.record.nothing"))
         return
     if ui.can("upload"):
-        st.page_link("pages/upload.py", label=tr("improve.record.upload"), icon=":material/upload_file:")
+        st.page_link(page_script("upload.py"), label=tr("improve.record.upload"), icon=":material/upload_file:")
     site_names = dict(zip(sites["id"], sites["name"], strict=True))
     tps = list(dict.fromkeys(items["touchpoint_name"]))
     chosen = st.multiselect(tr("improve.record.touchpoints"), tps, default=tps, key="rec_tps",

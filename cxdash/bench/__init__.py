@@ -1,1 +1,0 @@
-"""Benchmarks: build or generate data at a given size and time the work on it."""
