@@ -22,7 +22,6 @@ from cxdash.schema import (
 )
 from cxdash.summaries.common import (
     BUILT_GRAINS,
-    GRAIN_MONTH_CS,
     MONTH_GRAINS,
     ORG,
     RESPONSE_MEASURES,
@@ -34,14 +33,11 @@ from cxdash.summaries.common import (
     fine_keys,
     fine_table,
     insert_grain,
-    month_floor,
-    next_month,
-    regional,
     rollup_month,
     state,
-    team_grain,
 )
 from cxdash.summaries.figures import figure_measures
+from cxdash.summaries.grains import Grain, month_floor, next_month
 from cxdash.summaries.pair_sums import chunk_pair_sums
 from cxdash.summaries.response_sums import insert_response_sums
 from cxdash.summaries.sample import add_sample, build_sample
@@ -85,7 +81,7 @@ def _chunk_frames(conn: Connection, where: ColumnElement[bool], a: int, b: int) 
     return resp, scores
 
 
-PairParts = dict[int, list[pd.DataFrame]]  # grain -> per-chunk sums from :func:`pair_sums`
+PairParts = dict[Grain, list[pd.DataFrame]]  # grain -> per-chunk sums from :func:`pair_sums`
 
 
 def new_pair_parts() -> PairParts:
@@ -142,12 +138,10 @@ def _read_pair_sums(conn: Connection, where: ColumnElement[bool], tolerance: flo
     return parts
 
 
-def _grain_keys(grain: int) -> list[str]:
-    """The key columns of the sums of ``grain`` (grain 1, summed from grain 2's frames, drops channel and segment;
-    region grains drop site and team)."""
-    org = ["region_id"] if regional(grain) else list(ORG)
-    cs = ["channel", "segment"] if team_grain(grain) == GRAIN_MONTH_CS else []
-    return ["visit_date", *org, *cs, "touchpoint_id"]
+def _grain_keys(grain: Grain) -> list[str]:
+    """The key columns of the sums of ``grain`` (a month grain summed from its channel x segment grain's frames
+    drops channel and segment; region grains drop site and team)."""
+    return ["visit_date", *grain.columns, "touchpoint_id"]
 
 
 def _insert_pair_sums(conn: Connection, parts: PairParts, with_month: bool) -> None:
@@ -158,7 +152,7 @@ def _insert_pair_sums(conn: Connection, parts: PairParts, with_month: bool) -> N
         if not frames:
             continue
         total = _group_sum(pd.concat(frames, ignore_index=True), _grain_keys(grain))  # groups may span chunks
-        total.insert(0, "grain", grain)
+        total.insert(0, "grain", grain.id)
         for col in ("site_id", "team_id", "channel", "segment"):
             if col not in total:
                 total[col] = None
@@ -242,7 +236,7 @@ def _fine_select(tolerance: float, where: ColumnElement[bool]) -> Any:
 
 
 def _sql_touchpoint_sums(conn: Connection, where: ColumnElement[bool], tolerance: float,
-                         grains: Sequence[int]) -> None:
+                         grains: Sequence[Grain]) -> None:
     """Insert the touchpoint sums of the responses matching ``where`` at each of ``grains``, in SQL.
 
     The scores are joined and summed once per day, organisation, channel, segment and touchpoint into a temporary

@@ -1,9 +1,9 @@
-"""Shared definitions of the summary tables: grains, measures, month arithmetic, the freshness record."""
+"""Shared definitions of the survey summary tables: their grains, measures, key columns, the freshness record."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -26,13 +26,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from cxdash.schema import survey_response
+from cxdash.schema import figure_summary, response_summary, survey_response, touchpoint_summary
+from cxdash.summaries.grains import Grain, grain
 
-GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS = 0, 1, 2
+# The survey summaries (touchpoint, response and figure sums) hold the same grains, told apart by id.
+SURVEY_TABLES = (touchpoint_summary, response_summary, figure_summary)
+GRAIN_DAY = grain(0, SURVEY_TABLES, True, "team")
+GRAIN_MONTH = grain(1, SURVEY_TABLES, False, "team")
+GRAIN_MONTH_CS = grain(2, SURVEY_TABLES, False, "team", "channel", "segment")
 # The same three without sites and teams (one row per region): a brand-wide selection over a thousand sites reads
 # a few thousand of these instead of millions of site-and-team rows.
-REGION_DAY, REGION_MONTH, REGION_MONTH_CS = 3, 4, 5
-REGION_OFFSET = REGION_DAY - GRAIN_DAY
+REGION_DAY = grain(3, SURVEY_TABLES, True, "region")
+REGION_MONTH = grain(4, SURVEY_TABLES, False, "region")
+REGION_MONTH_CS = grain(5, SURVEY_TABLES, False, "region", "channel", "segment")
+SURVEY_GRAINS = (GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, REGION_DAY, REGION_MONTH, REGION_MONTH_CS)
 BUILT_GRAINS = (GRAIN_MONTH_CS, GRAIN_DAY, REGION_MONTH_CS, REGION_DAY)  # the grains summed from the rows
 MONTH_GRAINS = {GRAIN_MONTH: GRAIN_MONTH_CS, REGION_MONTH: REGION_MONTH_CS}  # month grain -> the grain it sums
 STATE_KEY = "summary_state"
@@ -50,14 +57,6 @@ def month_start(col: Any, dialect: str) -> ColumnElement[Any]:
     return func.cast(func.date_trunc("month", col), survey_response.c.visit_date.type)
 
 
-def month_floor(d: date) -> date:
-    return d.replace(day=1)
-
-
-def next_month(d: date) -> date:
-    return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def state(conn: Connection) -> dict[str, Any]:
     """What the summaries were built from: the response count and highest id (and the format version)."""
     row = conn.execute(select(func.count(), func.max(survey_response.c.id))).one()
@@ -73,26 +72,15 @@ def between(col: Any, lo: date | None, hi: date | None) -> ColumnElement[bool]:
     return and_(true(), *conds)
 
 
-def regional(grain: int) -> bool:
-    """True for the grains kept per region only (no site or team)."""
-    return grain >= REGION_DAY
-
-
-def team_grain(grain: int) -> int:
-    """The site-and-team grain a grain stands for (itself, or the one a region grain drops sites and teams of)."""
-    return grain - REGION_OFFSET if regional(grain) else grain
-
-
-def summary_keys(grain: int, dialect: str, source: Table = survey_response) -> list[ColumnElement[Any]]:
+def summary_keys(grain: Grain, dialect: str, source: Table = survey_response) -> list[ColumnElement[Any]]:
     """The key columns of a summary row of ``grain`` over ``source`` (``survey_response``, or a table with its key
     columns' names), labelled (grain literal first)."""
     sr = source.c
-    base = team_grain(grain)
-    day = sr.visit_date if base == GRAIN_DAY else month_start(sr.visit_date, dialect)
-    by_cs = base == GRAIN_MONTH_CS
-    by_team = not regional(grain)
+    day = sr.visit_date if grain.day else month_start(sr.visit_date, dialect)
+    by_cs = "channel" in grain.dims
+    by_team = "team" in grain.dims
     return [
-        literal(grain).label("grain"),
+        literal(grain.id).label("grain"),
         day.label("visit_date"),
         sr.region_id,
         (sr.site_id if by_team else literal(None, sr.site_id.type)).label("site_id"),
@@ -119,7 +107,7 @@ def fine_table(name: str, extra: str, measures: Sequence[str], floats: Sequence[
     )
 
 
-def insert_grain(target: Table, fine: Table, grain: int, dialect: str, extra: Sequence[str],
+def insert_grain(target: Table, fine: Table, grain: Grain, dialect: str, extra: Sequence[str],
                  measures: Sequence[str]) -> Insert:
     """An INSERT of ``target``'s rows of ``grain`` (keys, ``extra``, ``measures``) summed from a :func:`fine_table`.
 
@@ -140,7 +128,7 @@ def rollup_month(table: Table, extra: Sequence[str], measures: Sequence[str], wh
     sel = (
         # every month grain is one below the channel x segment grain it sums (MONTH_GRAINS)
         select(t.grain - 1, *keys[1:], literal(None), literal(None), *[func.sum(t[m]) for m in measures])
-        .where(t.grain.in_(tuple(MONTH_GRAINS.values())), where)
+        .where(t.grain.in_(tuple(g.id for g in MONTH_GRAINS.values())), where)
         .group_by(*keys)
         .order_by(t.grain, t.visit_date)  # rows of a day together (SQLite groups in this order anyway)
     )

@@ -26,6 +26,7 @@ from cxdash.summaries.common import (
     rollup_month,
     summary_keys,
 )
+from cxdash.summaries.grains import Grain
 from cxdash.summaries.read import additive_sums, group_column
 
 KEYS = ("grain", "visit_date", *ORG, "channel", "segment")
@@ -48,7 +49,7 @@ def build_figure_summary(conn: Connection, lo: date | None = None, hi: date | No
     conn.execute(rollup_month(figure_summary, [], figure_measures(), between(figure_summary.c.visit_date, lo, hi)))
 
 
-def insert_figure_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[int]) -> None:
+def insert_figure_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[Grain]) -> None:
     """Insert the figure sums of the responses matching ``where`` at each of ``grains``."""
     from cxdash.metrics.response_figures import response_columns
 
