@@ -33,6 +33,7 @@ from cxdash.summaries.common import (
     fine_keys,
     fine_table,
     insert_grain,
+    rebuild_requested,
     rollup_month,
     state,
 )
@@ -266,11 +267,14 @@ def refresh_summaries(
     Call it inside the transaction that changed the responses (or their touchpoint scores), with the visit-date
     range of the rows written or deleted. ``tolerance`` defaults to the stored tier tolerance setting. ``parts``:
     the touchpoint sums of every response in those months, when the caller has them (a first upload into an empty
-    table computed them while loading); they must have been taken with the stored tolerance.
+    table computed them while loading); they must have been taken with the stored tolerance. Every month is rebuilt
+    when a migration asked for it (:func:`cxdash.summaries.common.rebuild_requested`).
     """
     from cxdash.metrics.tier_settings import get_tolerance
 
     tol = get_tolerance(conn) if tolerance is None else tolerance
+    if rebuild_requested(get_setting(conn, STATE_KEY, None)):
+        date_from = date_to = parts = None  # a migration asked for every month: the others lack rows too
     lo = None if date_from is None else month_floor(date_from)
     hi = None if date_to is None else next_month(date_to) - timedelta(days=1)
     for table in (touchpoint_summary, response_summary, figure_summary):

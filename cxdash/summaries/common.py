@@ -136,6 +136,16 @@ def rollup_month(table: Table, extra: Sequence[str], measures: Sequence[str], wh
     return insert(table).from_select(cols, sel)
 
 
+# The freshness record a migration leaves when the summaries it found must be rebuilt whole (a new table or grain):
+# readers see stale summaries and read the raw rows, and the next refresh rebuilds every month.
+REBUILD_RECORD = {"rebuild": True}
+
+
+def rebuild_requested(saved: Any) -> bool:
+    """True when a stored freshness record is a migration's request to rebuild every month (:data:`REBUILD_RECORD`)."""
+    return isinstance(saved, dict) and bool(saved.get("rebuild"))
+
+
 _COUNTED: dict[tuple[Any, ...], bool] = {}
 
 

@@ -50,7 +50,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from cxdash.db import data_version, get_setting, put_setting
 from cxdash.schema import ticket, ticket_summary, ticket_time_summary
 from cxdash.sla import flags as fl
-from cxdash.summaries.common import counts_match
+from cxdash.summaries.common import counts_match, rebuild_requested
 from cxdash.summaries.grains import KEY_COLUMNS, Grain, grain, next_month
 
 STATE_KEY = "ticket_summary_state"
@@ -172,8 +172,11 @@ def refresh_ticket_summary(conn: Connection, months: Iterable[date] | None = Non
     """Rebuild the summary rows of the given creation months (every month when None) from the raw tickets.
 
     Call it in the transaction that wrote, changed or deleted tickets, with the months of the tickets before and
-    after the change. Records the ticket count, highest id and row count per grain for the readers.
+    after the change. Records the ticket count, highest id and row count per grain for the readers. Every month is
+    rebuilt when a migration asked for it (:func:`cxdash.summaries.common.rebuild_requested`).
     """
+    if rebuild_requested(get_setting(conn, STATE_KEY, None)):
+        months = None  # the months not named lack rows too
     dialect = conn.dialect.name
     ranges: list[tuple[date | None, date | None]] = [(None, None)] if months is None else list(month_ranges(months))
     for lo, hi in ranges:
