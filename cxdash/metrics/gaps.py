@@ -29,6 +29,7 @@ from cxdash.metrics.frames import rows_frame
 from cxdash.metrics.tier_settings import get_tolerance
 from cxdash.schema import setting, stage, survey_response, touchpoint, touchpoint_score, touchpoint_summary
 from cxdash.summaries import TP_MEASURES, additive_sums, group_column, part_filters, plan_parts, summary_where
+from cxdash.summaries.common import tp_measure_sums
 
 GAP_COLUMNS = [
     "stage_code",
@@ -88,10 +89,6 @@ def pair_expressions(tolerance: float) -> dict[str, ColumnElement[Any]]:
     }
 
 
-def _when(cond: ColumnElement[bool], value: Any) -> ColumnElement[Any]:
-    return case((cond, value), else_=None)
-
-
 def raw_touchpoint_sums(
     conn: Connection, filters: Filters, tolerance: float, group_by: Sequence[str] = ("touchpoint_id",),
     touchpoint_ids: Sequence[int] = (),
@@ -103,25 +100,13 @@ def raw_touchpoint_sums(
     ``week``.
     """
     x = pair_expressions(tolerance)
-    paired, ts = x["paired"], touchpoint_score.c
+    ts = touchpoint_score.c
     keys = [
         ts.touchpoint_id if g == "touchpoint_id" else group_column(survey_response, g, conn.dialect.name)
         for g in group_by
     ]
     stmt = (
-        select(
-            *keys,
-            func.sum(case((paired, 1), else_=0)),
-            func.sum(_when(paired, x["d"])),
-            func.sum(_when(paired, x["d"] * x["d"])),
-            func.sum(_when(paired, x["p"])),
-            func.sum(_when(paired, x["e"])),
-            func.sum(case((x["disappointed"], 1), else_=0)),
-            func.count(ts.p),
-            func.sum(x["p"]),
-            func.count(ts.importance),
-            func.sum(ts.importance),
-        )
+        select(*keys, *tp_measure_sums(x, ts))
         .select_from(touchpoint_score.join(survey_response, survey_response.c.id == ts.response_id))
         .where(response_where(filters), x["valid"])
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, String, Table, case, cast, delete, func, insert, select
+from sqlalchemy import ColumnElement, String, Table, cast, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version, get_setting, put_setting
@@ -36,6 +36,7 @@ from cxdash.summaries.common import (
     rebuild_requested,
     rollup_month,
     state,
+    tp_measure_sums,
 )
 from cxdash.summaries.figures import figure_measures
 from cxdash.summaries.grains import Grain, month_floor, next_month
@@ -210,26 +211,10 @@ def _fine_select(tolerance: float, where: ColumnElement[bool]) -> Any:
     from cxdash.metrics.gaps import pair_expressions  # the one definition of a normalised pair
 
     x = pair_expressions(tolerance)
-    paired, ts, sr = x["paired"], touchpoint_score.c, survey_response.c
+    ts, sr = touchpoint_score.c, survey_response.c
     keys = [sr.visit_date, *[sr[k] for k in ORG], sr.channel, sr.segment, ts.touchpoint_id]
-
-    def when(cond: Any, value: Any) -> Any:
-        return case((cond, value), else_=None)
-
     return (
-        select(
-            *keys,
-            func.sum(case((paired, 1), else_=0)),
-            func.sum(when(paired, x["d"])),
-            func.sum(when(paired, x["d"] * x["d"])),
-            func.sum(when(paired, x["p"])),
-            func.sum(when(paired, x["e"])),
-            func.sum(case((x["disappointed"], 1), else_=0)),
-            func.count(ts.p),
-            func.sum(x["p"]),
-            func.count(ts.importance),
-            func.sum(ts.importance),
-        )
+        select(*keys, *tp_measure_sums(x, ts))
         .select_from(survey_response.join(touchpoint_score, ts.response_id == survey_response.c.id))
         .where(where, x["valid"])
         .group_by(*keys)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    case,
     func,
     insert,
     literal,
@@ -48,6 +49,29 @@ ORG = ("region_id", "site_id", "team_id")
 TP_MEASURES = ("n", "s_d", "ss_d", "s_p", "s_e", "n_dis", "n_p", "s_p_all", "n_imp", "s_imp")
 TP_COUNTS = ("n", "n_dis", "n_p", "n_imp")  # integer measures; the others are sums that stay NULL over no values
 RESPONSE_MEASURES = ("n", "n_ltr", "promoters", "detractors", "n_csat", "csat_top2")
+
+
+def tp_measure_sums(x: Mapping[str, Any], scores: Any) -> list[ColumnElement[Any]]:
+    """The aggregates behind ``TP_MEASURES``, in its order, over touchpoint score columns ``scores`` with the pair
+    expressions ``x`` (``paired``, ``d``, ``p``, ``e``, ``disappointed`` of
+    :func:`cxdash.metrics.gaps.pair_expressions`): the one definition the raw join and the summary build share."""
+    paired = x["paired"]
+
+    def when(cond: Any, value: Any) -> Any:
+        return case((cond, value), else_=None)
+
+    return [
+        func.sum(case((paired, 1), else_=0)),
+        func.sum(when(paired, x["d"])),
+        func.sum(when(paired, x["d"] * x["d"])),
+        func.sum(when(paired, x["p"])),
+        func.sum(when(paired, x["e"])),
+        func.sum(case((x["disappointed"], 1), else_=0)),
+        func.count(scores.p),
+        func.sum(x["p"]),
+        func.count(scores.importance),
+        func.sum(scores.importance),
+    ]
 
 
 def month_start(col: Any, dialect: str) -> ColumnElement[Any]:
