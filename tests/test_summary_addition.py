@@ -52,7 +52,7 @@ def _same_as_raw(engine: Engine) -> None:
 def _duplicate_keys(engine: Engine) -> int:
     """Month rows of the figure summary that share their key with another row (only an addition makes them)."""
     fs = figure_summary.c
-    keys = select(fs.visit_date, fs.site_id, fs.team_id).where(fs.grain == GRAIN_MONTH) \
+    keys = select(fs.visit_date, fs.site_id, fs.team_id).where(fs.grain == GRAIN_MONTH.id) \
         .group_by(fs.visit_date, fs.site_id, fs.team_id).having(func.count() > 1).subquery()
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(keys)).scalar_one())

@@ -11,6 +11,7 @@ import pandas as pd
 
 from cxdash.charts.labels import middle_ellipsis
 from cxdash.charts.theme import VERDICT_COLOURS, coded_colour, labels_for
+from cxdash.charts.tooltips import tooltips
 from cxdash.i18n import t
 
 SCORE_SCALE = alt.Scale(domain=[0, 10], scheme="redyellowgreen")
@@ -71,13 +72,8 @@ def weak_items_chart(df: pd.DataFrame, lang: str, k: int = 10) -> alt.Chart:
             x=alt.X("weakness:Q", title=t("improve.col.weakness", lang)),
             y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
             color=alt.Color("mean_score:Q", scale=SCORE_SCALE, title=t("improve.col.mean_score", lang)),
-            tooltip=[
-                alt.Tooltip("touchpoint_name:N", title=t("improve.col.touchpoint", lang)),
-                alt.Tooltip("pain_point:N", title=t("improve.col.pain_point", lang)),
-                alt.Tooltip("mean_score:Q", title=t("improve.col.mean_score", lang), format=".2f"),
-                alt.Tooltip("importance_norm:Q", title=t("improve.col.importance", lang), format=".2f"),
-                alt.Tooltip("weakness:Q", title=t("improve.col.weakness", lang), format=".3f"),
-            ],
+            tooltip=tooltips(lang, "improve.col", "touchpoint_name:N=touchpoint", "pain_point:N", "mean_score:Q|.2f",
+                             "importance_norm:Q=importance|.2f", "weakness:Q|.3f"),
         )
     )
 

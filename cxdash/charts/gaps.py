@@ -14,6 +14,7 @@ import pandas as pd
 
 from cxdash.charts.labels import middle_ellipsis
 from cxdash.charts.theme import BAD, GOOD, QUADRANT_COLOURS, coded_colour, labels_for
+from cxdash.charts.tooltips import tooltips
 from cxdash.i18n import t
 
 PICK = "pick"
@@ -79,16 +80,8 @@ def journey_map(gaps: pd.DataFrame, lang: str) -> alt.LayerChart:
                 axis=alt.Axis(orient="top", labelAngle=0, labelLimit=CELL_WIDTH)),
         y=alt.Y("row:O", title=None, axis=None),
     )
-    tooltip = [
-        alt.Tooltip("stage_name:N", title=t("experience.col.stage_name", lang)),
-        alt.Tooltip("touchpoint_name:N", title=t("experience.col.touchpoint_name", lang)),
-        alt.Tooltip("gap:Q", title=t("experience.col.gap", lang), format="+.3f"),
-        alt.Tooltip("ci_low:Q", title=t("experience.col.ci_low", lang), format="+.3f"),
-        alt.Tooltip("ci_high:Q", title=t("experience.col.ci_high", lang), format="+.3f"),
-        alt.Tooltip("q_value:Q", title=t("experience.col.q_value", lang), format=".3g"),
-        alt.Tooltip("n:Q", title=t("experience.col.n", lang)),
-        alt.Tooltip("share_disappointed:Q", title=t("experience.col.share_disappointed", lang), format=".0%"),
-    ]
+    tooltip = tooltips(lang, "experience.col", "stage_name:N", "touchpoint_name:N", "gap:Q|+.3f", "ci_low:Q|+.3f",
+                       "ci_high:Q|+.3f", "q_value:Q|.3g", "n:Q", "share_disappointed:Q|.0%")
     cells = base.mark_rect(stroke="white", strokeWidth=2, cornerRadius=4).encode(
         color=alt.Color("gap:Q", title=t("experience.axis.gap", lang),
                         scale=alt.Scale(scheme="redyellowgreen", domain=[-extent, extent], domainMid=0),

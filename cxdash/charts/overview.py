@@ -12,6 +12,7 @@ import altair as alt
 import pandas as pd
 
 from cxdash.charts.theme import OVERVIEW_SERVICE_COLOURS, TIER_COLOURS, coded_colour
+from cxdash.charts.tooltips import tooltips
 from cxdash.domain.tiers import TIER_NAMES
 from cxdash.i18n import t
 
@@ -105,14 +106,8 @@ def service_trend_chart(trend: pd.DataFrame, lang: str) -> alt.LayerChart:
         x=month,
         y=alt.Y("value:Q", title=t("overview.trend.share", lang), axis=alt.Axis(format=".0%"), scale=share),
         color=colour,
-        tooltip=[
-            alt.Tooltip("month:O", title=t("overview.trend.month", lang)),
-            alt.Tooltip("label:N", title=t("overview.trend.kpi", lang)),
-            alt.Tooltip("value:Q", title=t("overview.trend.share", lang), format=".1%"),
-            alt.Tooltip("ci_low:Q", title=t("overview.trend.ci_low", lang), format=".1%"),
-            alt.Tooltip("ci_high:Q", title=t("overview.trend.ci_high", lang), format=".1%"),
-            alt.Tooltip("n:Q", title=t("overview.trend.n", lang)),
-        ],
+        tooltip=tooltips(lang, "overview.trend", "month:O", "label:N=kpi", "value:Q=share|.1%", "ci_low:Q|.1%",
+                         "ci_high:Q|.1%", "n:Q"),
     )
     return alt.LayerChart(layer=[band, line])
 

@@ -30,40 +30,52 @@ def is_open() -> ColumnElement[bool]:
     return t.status.in_(OPEN_STATUSES)
 
 
+def _met(kind: str) -> ColumnElement[bool]:
+    """``kind`` (``frt`` or ``res``) answered within its target."""
+    return and_(t[f"{kind}_target_min"].is_not(None), t[f"{kind}_business_min"] <= t[f"{kind}_target_min"])
+
+
+def _pending(kind: str) -> ColumnElement[bool]:
+    """``kind`` still awaited on an open ticket a policy applies to."""
+    return and_(t[f"{kind}_target_min"].is_not(None), t[f"{kind}_business_min"].is_(None), is_open())
+
+
+def _breached(kind: str, now: datetime) -> ColumnElement[bool]:
+    """``kind`` answered late, or still awaited after its due time."""
+    return and_(
+        t[f"{kind}_target_min"].is_not(None),
+        or_(t[f"{kind}_business_min"] > t[f"{kind}_target_min"], and_(_pending(kind), t[f"{kind}_due_at"] <= now)),
+    )
+
+
 def frt_met() -> ColumnElement[bool]:
     """First response within target."""
-    return and_(t.frt_target_min.is_not(None), t.frt_business_min <= t.frt_target_min)
+    return _met("frt")
 
 
 def frt_pending() -> ColumnElement[bool]:
     """Still waiting for a first response (open, no response yet, a policy applies)."""
-    return and_(t.frt_target_min.is_not(None), t.frt_business_min.is_(None), is_open())
+    return _pending("frt")
 
 
 def frt_breached(now: datetime) -> ColumnElement[bool]:
     """First response late, or still missing after its due time."""
-    return and_(
-        t.frt_target_min.is_not(None),
-        or_(t.frt_business_min > t.frt_target_min, and_(frt_pending(), t.frt_due_at <= now)),
-    )
+    return _breached("frt", now)
 
 
 def res_met() -> ColumnElement[bool]:
     """Resolved within target."""
-    return and_(t.res_target_min.is_not(None), t.res_business_min <= t.res_target_min)
+    return _met("res")
 
 
 def res_pending() -> ColumnElement[bool]:
     """Not resolved yet (open, a policy applies)."""
-    return and_(t.res_target_min.is_not(None), t.res_business_min.is_(None), is_open())
+    return _pending("res")
 
 
 def res_breached(now: datetime) -> ColumnElement[bool]:
     """Resolved late, or still open after its due time."""
-    return and_(
-        t.res_target_min.is_not(None),
-        or_(t.res_business_min > t.res_target_min, and_(res_pending(), t.res_due_at <= now)),
-    )
+    return _breached("res", now)
 
 
 def breached_open(now: datetime) -> ColumnElement[bool]:

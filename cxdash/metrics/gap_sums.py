@@ -8,22 +8,17 @@ scores and responses where no summary answers. The gap table (:mod:`cxdash.metri
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.domain.frames import rows_frame
 from cxdash.domain.pairs import pair_expressions
 from cxdash.filters import Filters, response_where
 from cxdash.schema import survey_response, touchpoint_score, touchpoint_summary
 from cxdash.summaries import TP_MEASURES, additive_sums, group_column, part_filters, plan_parts, summary_where
-
-
-def _when(cond: ColumnElement[bool], value: Any) -> ColumnElement[Any]:
-    return case((cond, value), else_=None)
+from cxdash.summaries.common import tp_measure_sums
 
 
 def raw_touchpoint_sums(
@@ -37,25 +32,13 @@ def raw_touchpoint_sums(
     ``week``.
     """
     x = pair_expressions(tolerance)
-    paired, ts = x["paired"], touchpoint_score.c
+    ts = touchpoint_score.c
     keys = [
         ts.touchpoint_id if g == "touchpoint_id" else group_column(survey_response, g, conn.dialect.name)
         for g in group_by
     ]
     stmt = (
-        select(
-            *keys,
-            func.sum(case((paired, 1), else_=0)),
-            func.sum(_when(paired, x["d"])),
-            func.sum(_when(paired, x["d"] * x["d"])),
-            func.sum(_when(paired, x["p"])),
-            func.sum(_when(paired, x["e"])),
-            func.sum(case((x["disappointed"], 1), else_=0)),
-            func.count(ts.p),
-            func.sum(x["p"]),
-            func.count(ts.importance),
-            func.sum(ts.importance),
-        )
+        select(*keys, *tp_measure_sums(x, ts))
         .select_from(touchpoint_score.join(survey_response, survey_response.c.id == ts.response_id))
         .where(response_where(filters), x["valid"])
     )

@@ -16,13 +16,13 @@ from sqlalchemy import (
     Table,
 )
 
-from cxdash.schema.base import BigId, metadata
+from cxdash.schema.base import BigId, id_column, metadata
 
 # --- Users, audit, targets, settings -----------------------------------------------------------------------
 app_user = Table(
     "app_user",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("email", String(320), nullable=False, unique=True),
     Column("name", String(200)),
     Column("role", String(32), nullable=False),  # admin | executive | cx_lead | team_lead
@@ -38,7 +38,7 @@ app_user = Table(
 user_scope = Table(
     "user_scope",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("site_id", Integer, ForeignKey("site.id")),
     Column("team_id", Integer, ForeignKey("team.id")),
@@ -59,7 +59,7 @@ audit_log = Table(
 kpi_target = Table(
     "kpi_target",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("kpi", String(64), nullable=False, index=True),
     Column("scope_kind", String(16), nullable=False, default="all"),  # all | region | site | team
     Column("scope_id", Integer),
@@ -73,7 +73,7 @@ kpi_target = Table(
 kpi_target_history = Table(
     "kpi_target_history",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("target_id", Integer),  # no foreign key: a withdrawn target's history outlives its row
     Column("kpi", String(64), nullable=False),
     Column("scope_kind", String(16), nullable=False),

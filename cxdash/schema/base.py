@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Integer, MetaData, String
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -15,6 +15,21 @@ metadata = MetaData(naming_convention=NAMING)
 
 # SQLite wants INTEGER PRIMARY KEY for rowid aliasing; PostgreSQL wants BIGINT for tables that reach millions.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def id_column() -> Column:
+    """The integer primary key ``id`` of a small table (catalog, organisation, users, plans)."""
+    return Column("id", Integer, primary_key=True)
+
+
+def code_column() -> Column:
+    """A table's unique business code (``code``), as files and URLs name its rows."""
+    return Column("code", String(64), nullable=False, unique=True)
+
+
+def created_columns() -> list[Column]:
+    """Who created a row (free text, as signed in) and when."""
+    return [Column("created_by", String(200)), Column("created_at", DateTime, nullable=False)]
 
 
 def name_columns() -> list[Column]:

@@ -18,15 +18,15 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cxdash.schema.base import BigId, metadata
+from cxdash.schema.base import BigId, code_column, created_columns, id_column, metadata
 
 # --- Inspections and action plans --------------------------------------------------------------------------
 checklist_item = Table(
     "checklist_item",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("touchpoint_id", Integer, ForeignKey("touchpoint.id"), nullable=False, index=True),
-    Column("code", String(64), nullable=False, unique=True),
+    code_column(),
     Column("pain_point", JSON, nullable=False),  # {"en": ..., "zh-Hans": ..., "zh-Hant": ...}
     Column("standard", JSON, nullable=False),
     Column("method", String(64)),  # observation | mystery shopper | record check | interview
@@ -55,7 +55,7 @@ inspection = Table(
 action_plan = Table(
     "action_plan",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("title", String(300), nullable=False),
     Column("touchpoint_id", Integer, ForeignKey("touchpoint.id"), nullable=False, index=True),
     Column("site_id", Integer, ForeignKey("site.id"), index=True),
@@ -74,15 +74,14 @@ action_plan = Table(
     Column("pdca_stage", String(16), nullable=False, default="plan"),  # plan | do | check | act
     Column("status", String(16), nullable=False, default="open"),  # open | done | cancelled
     Column("closed_on", Date),
-    Column("created_by", String(200)),
-    Column("created_at", DateTime, nullable=False),
+    *created_columns(),
     Column("updated_at", DateTime, nullable=False),
 )
 
 action_plan_history = Table(
     "action_plan_history",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("plan_id", Integer, ForeignKey("action_plan.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("changed_at", DateTime, nullable=False),
     Column("changed_by", String(200)),

@@ -12,7 +12,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cxdash.schema.base import metadata, name_columns
+from cxdash.schema.base import code_column, id_column, metadata, name_columns
 
 # --- Organisation ------------------------------------------------------------------------------------------
 
@@ -26,16 +26,16 @@ def unit_name_columns() -> list[Column]:
 region = Table(
     "region",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("code", String(64), nullable=False, unique=True),
+    id_column(),
+    code_column(),
     *name_columns(),
 )
 
 site = Table(
     "site",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("code", String(64), nullable=False, unique=True),
+    id_column(),
+    code_column(),
     Column("name", String(200), nullable=False),
     *unit_name_columns(),
     Column("region_id", Integer, ForeignKey("region.id"), nullable=True, index=True),
@@ -45,7 +45,7 @@ site = Table(
 team = Table(
     "team",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("site_id", Integer, ForeignKey("site.id"), nullable=False, index=True),
     Column("code", String(64), nullable=False),
     Column("name", String(200), nullable=False),
@@ -56,9 +56,9 @@ team = Table(
 person = Table(
     "person",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("team_id", Integer, ForeignKey("team.id"), nullable=True, index=True),
-    Column("code", String(64), nullable=False, unique=True),
+    code_column(),
     Column("name", String(200), nullable=False),
     *unit_name_columns(),
     Column("role", String(64)),
@@ -68,8 +68,8 @@ person = Table(
 stage = Table(
     "stage",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("code", String(64), nullable=False, unique=True),
+    id_column(),
+    code_column(),
     Column("sort_order", Integer, nullable=False, default=0),
     *name_columns(),
 )
@@ -77,9 +77,9 @@ stage = Table(
 touchpoint = Table(
     "touchpoint",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("stage_id", Integer, ForeignKey("stage.id"), nullable=False, index=True),
-    Column("code", String(64), nullable=False, unique=True),
+    code_column(),
     Column("sort_order", Integer, nullable=False, default=0),
     *name_columns(),
     Column("stated_importance", Float),

@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 
-from cxdash.schema.base import BigId, imported_row_columns, metadata
+from cxdash.schema.base import BigId, created_columns, id_column, imported_row_columns, metadata
 
 # A response with a comment, as cxdash.metrics.themes selects them (the partial index below must match it).
 COMMENTED = "comment IS NOT NULL AND length(comment) > 0"
@@ -29,7 +29,7 @@ COMMENTED = "comment IS NOT NULL AND length(comment) > 0"
 import_batch = Table(
     "import_batch",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("kind", String(32), nullable=False),  # surveys | tickets | customers | inspections | catalog
     Column("source", String(100), nullable=False, default="file"),
     Column("file_name", String(400), nullable=False),
@@ -40,20 +40,18 @@ import_batch = Table(
     Column("rows_skipped", Integer, nullable=False, default=0),
     Column("rows_rejected", Integer, nullable=False, default=0),
     Column("mapping", JSON),
-    Column("created_by", String(200)),
-    Column("created_at", DateTime, nullable=False),
+    *created_columns(),
     Column("status", String(32), nullable=False, default="loaded"),
 )
 
 saved_mapping = Table(
     "saved_mapping",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("mapping", JSON, nullable=False),
-    Column("created_by", String(200)),
-    Column("created_at", DateTime, nullable=False),
+    *created_columns(),
     UniqueConstraint("kind", "name"),
 )
 

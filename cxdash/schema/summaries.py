@@ -60,11 +60,7 @@ response_summary = Table(
     *_summary_keys(),
     Column("tier", SmallInteger),  # NULL: no tier
     Column("n", Integer, nullable=False),
-    Column("n_ltr", Integer),
-    Column("promoters", Integer),
-    Column("detractors", Integer),
-    Column("n_csat", Integer),
-    Column("csat_top2", Integer),
+    *[Column(name, Integer) for name in ("n_ltr", "promoters", "detractors", "n_csat", "csat_top2")],
     Index("ix_response_summary_grain_date", "grain", "visit_date"),
 )
 

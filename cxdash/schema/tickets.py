@@ -18,13 +18,13 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from cxdash.schema.base import imported_row_columns, metadata
+from cxdash.schema.base import id_column, imported_row_columns, metadata
 
 # --- Tickets and SLA ---------------------------------------------------------------------------------------
 business_calendar = Table(
     "business_calendar",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False, unique=True),
     Column("timezone", String(64), nullable=False, default="UTC"),
     # {"0": [["09:00","12:00"],["13:00","18:00"]], ... "6": []}: Monday = "0"; breaks and split shifts allowed.
@@ -36,7 +36,7 @@ business_calendar = Table(
 sla_policy = Table(
     "sla_policy",
     metadata,
-    Column("id", Integer, primary_key=True),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("priority", String(32), nullable=False),
     Column("category", String(100)),

@@ -12,6 +12,9 @@ is a count or a sum, so any selection is the sum of its parts:
 - the raw rows answer what no grain can: a person filter, partial months under a channel or segment filter,
   and any query while the summaries are stale (they then only cost speed, never correctness).
 
+Each grain is a :class:`~cxdash.summaries.grains.Grain` (period, dimensions kept, tables), the model the ticket
+summaries share; one planner (:func:`cxdash.summaries.grains.plan`) splits a selection for both.
+
 Loaders call :func:`refresh_summaries` in the same transaction after they write responses (the demo, imports,
 batch deletion, the tier tolerance setting); an import that only adds responses calls :func:`add_to_summaries`
 instead, which adds the new rows' sums beside the old ones rather than rebuilding the months they fall in.
@@ -21,9 +24,15 @@ that forgot leaves the pages slow, not wrong.
 
 from cxdash.summaries import freshness  # noqa: F401 - registers the freshness records' carry-forward
 from cxdash.summaries.build import add_to_summaries, refresh_summaries
-from cxdash.summaries.common import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, RESPONSE_MEASURES, TP_MEASURES
+from cxdash.summaries.common import (
+    GRAIN_DAY,
+    GRAIN_MONTH,
+    GRAIN_MONTH_CS,
+    RESPONSE_MEASURES,
+    TP_MEASURES,
+)
+from cxdash.summaries.grains import Grain, Part
 from cxdash.summaries.read import (
-    Part,
     additive_sums,
     group_column,
     part_filters,
@@ -37,6 +46,7 @@ __all__ = [
     "GRAIN_DAY",
     "GRAIN_MONTH",
     "GRAIN_MONTH_CS",
+    "Grain",
     "RESPONSE_MEASURES",
     "TP_MEASURES",
     "Part",

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, String, Table, case, cast, delete, func, insert, select
+from sqlalchemy import ColumnElement, String, Table, cast, delete, func, insert, select
 from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version, get_setting, put_setting
@@ -25,7 +25,6 @@ from cxdash.schema import (
 )
 from cxdash.summaries.common import (
     BUILT_GRAINS,
-    GRAIN_MONTH_CS,
     MONTH_GRAINS,
     ORG,
     RESPONSE_MEASURES,
@@ -36,12 +35,13 @@ from cxdash.summaries.common import (
     fine_keys,
     fine_table,
     insert_grain,
-    regional,
+    rebuild_requested,
     rollup_month,
     state,
-    team_grain,
+    tp_measure_sums,
 )
 from cxdash.summaries.figures import figure_measures
+from cxdash.summaries.grains import Grain
 from cxdash.summaries.pair_sums import chunk_pair_sums
 from cxdash.summaries.response_sums import insert_response_sums
 from cxdash.summaries.sample import add_sample, build_sample
@@ -85,7 +85,7 @@ def _chunk_frames(conn: Connection, where: ColumnElement[bool], a: int, b: int) 
     return resp, scores
 
 
-PairParts = dict[int, list[pd.DataFrame]]  # grain -> per-chunk sums from :func:`pair_sums`
+PairParts = dict[Grain, list[pd.DataFrame]]  # grain -> per-chunk sums from :func:`pair_sums`
 
 
 def new_pair_parts() -> PairParts:
@@ -142,12 +142,10 @@ def _read_pair_sums(conn: Connection, where: ColumnElement[bool], tolerance: flo
     return parts
 
 
-def _grain_keys(grain: int) -> list[str]:
-    """The key columns of the sums of ``grain`` (grain 1, summed from grain 2's frames, drops channel and segment;
-    region grains drop site and team)."""
-    org = ["region_id"] if regional(grain) else list(ORG)
-    cs = ["channel", "segment"] if team_grain(grain) == GRAIN_MONTH_CS else []
-    return ["visit_date", *org, *cs, "touchpoint_id"]
+def _grain_keys(grain: Grain) -> list[str]:
+    """The key columns of the sums of ``grain`` (a month grain summed from its channel x segment grain's frames
+    drops channel and segment; region grains drop site and team)."""
+    return ["visit_date", *grain.columns, "touchpoint_id"]
 
 
 def _insert_pair_sums(conn: Connection, parts: PairParts, with_month: bool) -> None:
@@ -158,7 +156,7 @@ def _insert_pair_sums(conn: Connection, parts: PairParts, with_month: bool) -> N
         if not frames:
             continue
         total = _group_sum(pd.concat(frames, ignore_index=True), _grain_keys(grain))  # groups may span chunks
-        total.insert(0, "grain", grain)
+        total.insert(0, "grain", grain.id)
         for col in ("site_id", "team_id", "channel", "segment"):
             if col not in total:
                 total[col] = None
@@ -213,26 +211,10 @@ def _sqlite_insert(conn: Connection, table: Table, columns: Sequence[str], rows:
 def _fine_select(tolerance: float, where: ColumnElement[bool]) -> Any:
     """``TP_MEASURES`` of the scores of the responses matching ``where``, per ``fine_keys("touchpoint_id")``."""
     x = pair_expressions(tolerance)
-    paired, ts, sr = x["paired"], touchpoint_score.c, survey_response.c
+    ts, sr = touchpoint_score.c, survey_response.c
     keys = [sr.visit_date, *[sr[k] for k in ORG], sr.channel, sr.segment, ts.touchpoint_id]
-
-    def when(cond: Any, value: Any) -> Any:
-        return case((cond, value), else_=None)
-
     return (
-        select(
-            *keys,
-            func.sum(case((paired, 1), else_=0)),
-            func.sum(when(paired, x["d"])),
-            func.sum(when(paired, x["d"] * x["d"])),
-            func.sum(when(paired, x["p"])),
-            func.sum(when(paired, x["e"])),
-            func.sum(case((x["disappointed"], 1), else_=0)),
-            func.count(ts.p),
-            func.sum(x["p"]),
-            func.count(ts.importance),
-            func.sum(ts.importance),
-        )
+        select(*keys, *tp_measure_sums(x, ts))
         .select_from(survey_response.join(touchpoint_score, ts.response_id == survey_response.c.id))
         .where(where, x["valid"])
         .group_by(*keys)
@@ -240,7 +222,7 @@ def _fine_select(tolerance: float, where: ColumnElement[bool]) -> Any:
 
 
 def _sql_touchpoint_sums(conn: Connection, where: ColumnElement[bool], tolerance: float,
-                         grains: Sequence[int]) -> None:
+                         grains: Sequence[Grain]) -> None:
     """Insert the touchpoint sums of the responses matching ``where`` at each of ``grains``, in SQL.
 
     The scores are joined and summed once per day, organisation, channel, segment and touchpoint into a temporary
@@ -270,9 +252,12 @@ def refresh_summaries(
     Call it inside the transaction that changed the responses (or their touchpoint scores), with the visit-date
     range of the rows written or deleted. ``tolerance`` defaults to the stored tier tolerance setting. ``parts``:
     the touchpoint sums of every response in those months, when the caller has them (a first upload into an empty
-    table computed them while loading); they must have been taken with the stored tolerance.
+    table computed them while loading); they must have been taken with the stored tolerance. Every month is rebuilt
+    when a migration asked for it (:func:`cxdash.summaries.common.rebuild_requested`).
     """
     tol = get_tolerance(conn) if tolerance is None else tolerance
+    if rebuild_requested(get_setting(conn, STATE_KEY, None)):
+        date_from = date_to = parts = None  # a migration asked for every month: the others lack rows too
     lo = None if date_from is None else month_floor(date_from)
     hi = None if date_to is None else next_month(date_to) - timedelta(days=1)
     for table in (touchpoint_summary, response_summary, figure_summary):

@@ -1,8 +1,8 @@
-"""Shared definitions of the summary tables: grains, measures, month arithmetic, the freshness record."""
+"""Shared definitions of the survey summary tables: their grains, measures, key columns, the freshness record."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    case,
     func,
     insert,
     literal,
@@ -24,13 +25,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from cxdash.domain.periods import month_start
-from cxdash.schema import survey_response
+from cxdash.schema import figure_summary, response_summary, survey_response, touchpoint_summary
+from cxdash.summaries.grains import Grain, grain
 
-GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS = 0, 1, 2
+# The survey summaries (touchpoint, response and figure sums) hold the same grains, told apart by id.
+SURVEY_TABLES = (touchpoint_summary, response_summary, figure_summary)
+GRAIN_DAY = grain(0, SURVEY_TABLES, True, "team")
+GRAIN_MONTH = grain(1, SURVEY_TABLES, False, "team")
+GRAIN_MONTH_CS = grain(2, SURVEY_TABLES, False, "team", "channel", "segment")
 # The same three without sites and teams (one row per region): a brand-wide selection over a thousand sites reads
 # a few thousand of these instead of millions of site-and-team rows.
-REGION_DAY, REGION_MONTH, REGION_MONTH_CS = 3, 4, 5
-REGION_OFFSET = REGION_DAY - GRAIN_DAY
+REGION_DAY = grain(3, SURVEY_TABLES, True, "region")
+REGION_MONTH = grain(4, SURVEY_TABLES, False, "region")
+REGION_MONTH_CS = grain(5, SURVEY_TABLES, False, "region", "channel", "segment")
+SURVEY_GRAINS = (GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, REGION_DAY, REGION_MONTH, REGION_MONTH_CS)
 BUILT_GRAINS = (GRAIN_MONTH_CS, GRAIN_DAY, REGION_MONTH_CS, REGION_DAY)  # the grains summed from the rows
 MONTH_GRAINS = {GRAIN_MONTH: GRAIN_MONTH_CS, REGION_MONTH: REGION_MONTH_CS}  # month grain -> the grain it sums
 STATE_KEY = "summary_state"
@@ -41,32 +49,44 @@ TP_COUNTS = ("n", "n_dis", "n_p", "n_imp")  # integer measures; the others are s
 RESPONSE_MEASURES = ("n", "n_ltr", "promoters", "detractors", "n_csat", "csat_top2")
 
 
+def tp_measure_sums(x: Mapping[str, Any], scores: Any) -> list[ColumnElement[Any]]:
+    """The aggregates behind ``TP_MEASURES``, in its order, over touchpoint score columns ``scores`` with the pair
+    expressions ``x`` (``paired``, ``d``, ``p``, ``e``, ``disappointed`` of
+    :func:`cxdash.domain.pairs.pair_expressions`): the one definition the raw join and the summary build share."""
+    paired = x["paired"]
+
+    def when(cond: Any, value: Any) -> Any:
+        return case((cond, value), else_=None)
+
+    return [
+        func.sum(case((paired, 1), else_=0)),
+        func.sum(when(paired, x["d"])),
+        func.sum(when(paired, x["d"] * x["d"])),
+        func.sum(when(paired, x["p"])),
+        func.sum(when(paired, x["e"])),
+        func.sum(case((x["disappointed"], 1), else_=0)),
+        func.count(scores.p),
+        func.sum(x["p"]),
+        func.count(scores.importance),
+        func.sum(scores.importance),
+    ]
+
+
 def state(conn: Connection) -> dict[str, Any]:
     """What the summaries were built from: the response count and highest id (and the format version)."""
     row = conn.execute(select(func.count(), func.max(survey_response.c.id))).one()
     return {"responses": int(row[0]), "max_id": int(row[1] or 0), "format": SUMMARY_FORMAT}
 
 
-def regional(grain: int) -> bool:
-    """True for the grains kept per region only (no site or team)."""
-    return grain >= REGION_DAY
-
-
-def team_grain(grain: int) -> int:
-    """The site-and-team grain a grain stands for (itself, or the one a region grain drops sites and teams of)."""
-    return grain - REGION_OFFSET if regional(grain) else grain
-
-
-def summary_keys(grain: int, dialect: str, source: Table = survey_response) -> list[ColumnElement[Any]]:
+def summary_keys(grain: Grain, dialect: str, source: Table = survey_response) -> list[ColumnElement[Any]]:
     """The key columns of a summary row of ``grain`` over ``source`` (``survey_response``, or a table with its key
     columns' names), labelled (grain literal first)."""
     sr = source.c
-    base = team_grain(grain)
-    day = sr.visit_date if base == GRAIN_DAY else month_start(sr.visit_date, dialect)
-    by_cs = base == GRAIN_MONTH_CS
-    by_team = not regional(grain)
+    day = sr.visit_date if grain.day else month_start(sr.visit_date, dialect)
+    by_cs = "channel" in grain.dims
+    by_team = "team" in grain.dims
     return [
-        literal(grain).label("grain"),
+        literal(grain.id).label("grain"),
         day.label("visit_date"),
         sr.region_id,
         (sr.site_id if by_team else literal(None, sr.site_id.type)).label("site_id"),
@@ -93,7 +113,7 @@ def fine_table(name: str, extra: str, measures: Sequence[str], floats: Sequence[
     )
 
 
-def insert_grain(target: Table, fine: Table, grain: int, dialect: str, extra: Sequence[str],
+def insert_grain(target: Table, fine: Table, grain: Grain, dialect: str, extra: Sequence[str],
                  measures: Sequence[str]) -> Insert:
     """An INSERT of ``target``'s rows of ``grain`` (keys, ``extra``, ``measures``) summed from a :func:`fine_table`.
 
@@ -114,12 +134,22 @@ def rollup_month(table: Table, extra: Sequence[str], measures: Sequence[str], wh
     sel = (
         # every month grain is one below the channel x segment grain it sums (MONTH_GRAINS)
         select(t.grain - 1, *keys[1:], literal(None), literal(None), *[func.sum(t[m]) for m in measures])
-        .where(t.grain.in_(tuple(MONTH_GRAINS.values())), where)
+        .where(t.grain.in_(tuple(g.id for g in MONTH_GRAINS.values())), where)
         .group_by(*keys)
         .order_by(t.grain, t.visit_date)  # rows of a day together (SQLite groups in this order anyway)
     )
     cols = ["grain", "visit_date", *ORG, *extra, "channel", "segment", *measures]
     return insert(table).from_select(cols, sel)
+
+
+# The freshness record a migration leaves when the summaries it found must be rebuilt whole (a new table or grain):
+# readers see stale summaries and read the raw rows, and the next refresh rebuilds every month.
+REBUILD_RECORD = {"rebuild": True}
+
+
+def rebuild_requested(saved: Any) -> bool:
+    """True when a stored freshness record is a migration's request to rebuild every month (:data:`REBUILD_RECORD`)."""
+    return isinstance(saved, dict) and bool(saved.get("rebuild"))
 
 
 _COUNTED: dict[tuple[Any, ...], bool] = {}

@@ -10,44 +10,21 @@ summary rows instead of the responses.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 import pandas as pd
-from sqlalchemy import ColumnElement, delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from cxdash.domain.figures import response_columns
 from cxdash.domain.frames import rows_frame
-from cxdash.domain.periods import between
 from cxdash.filters import Filters, response_where
 from cxdash.schema import figure_summary, survey_response
-from cxdash.summaries.common import BUILT_GRAINS, ORG, rollup_month, summary_keys
 from cxdash.summaries.read import additive_sums, group_column
-
-KEYS = ("grain", "visit_date", *ORG, "channel", "segment")
 
 
 def figure_measures() -> list[str]:
     """The measure columns: the labels of the overview's survey aggregates, in their order."""
     return [c.name for c in response_columns()]
-
-
-def build_figure_summary(conn: Connection, lo: date | None = None, hi: date | None = None) -> None:
-    """Rebuild the figure summary rows of ``[lo, hi]`` (whole months; everything without dates).
-
-    Called by :func:`cxdash.summaries.refresh_summaries` inside the loader's transaction.
-    """
-    conn.execute(delete(figure_summary).where(between(figure_summary.c.visit_date, lo, hi)))
-    insert_figure_sums(conn, between(survey_response.c.visit_date, lo, hi), BUILT_GRAINS)
-    conn.execute(rollup_month(figure_summary, [], figure_measures(), between(figure_summary.c.visit_date, lo, hi)))
-
-
-def insert_figure_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[int]) -> None:
-    """Insert the figure sums of the responses matching ``where`` at each of ``grains``."""
-    for grain in grains:
-        keys = summary_keys(grain, conn.dialect.name)
-        sel = select(*keys, *response_columns()).where(where).group_by(*keys[1:])
-        conn.execute(insert(figure_summary).from_select([*KEYS, *figure_measures()], sel))
 
 
 def raw_figure_sums(conn: Connection, filters: Filters, group_by: Sequence[str] = ()) -> pd.DataFrame:

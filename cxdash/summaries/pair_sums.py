@@ -11,15 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cxdash.summaries.common import (
-    GRAIN_DAY,
-    GRAIN_MONTH_CS,
-    ORG,
-    REGION_DAY,
-    REGION_MONTH_CS,
-    TP_COUNTS,
-    TP_MEASURES,
-)
+from cxdash.summaries.common import BUILT_GRAINS, ORG, TP_COUNTS, TP_MEASURES
+from cxdash.summaries.grains import Grain
 
 _EPS = 1e-9
 
@@ -54,7 +47,7 @@ def _sum_by(codes: np.ndarray, n_groups: int, values: dict[str, np.ndarray]) -> 
     return out
 
 
-def chunk_pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float) -> dict[int, pd.DataFrame]:
+def chunk_pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float) -> dict[Grain, pd.DataFrame]:
     """``TP_MEASURES`` of one chunk at grain 0 (day, organisation, touchpoint) and grain 2 (month, organisation,
     channel, segment, touchpoint), and at their region grains (the same without site and team); arguments as
     :func:`cxdash.summaries.build.pair_sums` takes them.
@@ -79,14 +72,9 @@ def chunk_pair_sums(resp: pd.DataFrame, scores: pd.DataFrame, tolerance: float) 
     k = max(len(tp_ids), 1)
     keys = resp[["visit_date", *ORG, "channel", "segment"]].reset_index(drop=True)
     keys["month"] = keys["visit_date"].str.slice(0, 7) + "-01"
-    out: dict[int, pd.DataFrame] = {}
-    grains = (
-        (GRAIN_DAY, ["visit_date", *ORG]),
-        (GRAIN_MONTH_CS, ["month", *ORG, "channel", "segment"]),
-        (REGION_DAY, ["visit_date", "region_id"]),
-        (REGION_MONTH_CS, ["month", "region_id", "channel", "segment"]),
-    )
-    for grain, names in grains:
+    out: dict[Grain, pd.DataFrame] = {}
+    for grain in BUILT_GRAINS:
+        names = ["visit_date" if grain.day else "month", *grain.columns]
         resp_codes = keys.groupby(names, dropna=False, sort=False).ngroup().to_numpy()
         first = np.unique(resp_codes, return_index=True)[1]  # a response of each code, in code order
         groups, uniques = pd.factorize(resp_codes[pos].astype(np.int64) * k + tp_codes)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -13,28 +11,17 @@ from sqlalchemy.engine import Connection
 
 from cxdash.db import data_version, get_setting
 from cxdash.domain.frames import rows_frame
-from cxdash.domain.periods import between, month_floor, next_month
+from cxdash.domain.periods import between
 from cxdash.filters import Filters, response_where
 from cxdash.sqlfuncs import month_bucket, week_bucket
 from cxdash.summaries.common import (
-    GRAIN_DAY,
-    GRAIN_MONTH,
-    GRAIN_MONTH_CS,
-    REGION_OFFSET,
     STATE_KEY,
     SUMMARY_FORMAT,
+    SURVEY_GRAINS,
     counts_match,
     state,
 )
-
-
-@dataclass(frozen=True)
-class Part:
-    """One piece of a selection: from a summary grain (``grain`` set) or from the raw rows (``grain`` None)."""
-
-    grain: int | None
-    date_from: date | None
-    date_to: date | None
+from cxdash.summaries.grains import Part, plan
 
 
 def summaries_fresh(conn: Connection, tolerance: float | None = None) -> bool:
@@ -68,41 +55,22 @@ def plan_parts(
     conn: Connection, filters: Filters, by_day: bool = False, tolerance: float | None = None, by_cs: bool = False,
     by_team: bool = False,
 ) -> list[Part]:
-    """Split a selection into summary and raw parts whose sums add up to the selection's sums.
+    """Split a selection into survey summary and raw parts whose sums add up to the selection's sums.
 
-    ``by_day`` asks for day resolution (a weekly trend): months cannot provide it, so only grain 0 or raw rows.
-    ``by_cs`` asks to keep channels and segments apart (grouping by them): only grain 2 or raw rows.
-    ``by_team`` asks to keep sites and teams apart (grouping by them); without it, and without a filter below the
-    region, the region grains answer (a thousand sites' rows summed once at load instead of at every read).
+    ``by_day`` asks for day resolution (a weekly trend): months cannot provide it, so only a day grain or raw rows.
+    ``by_cs`` asks to keep channels and segments apart (grouping by them): only a channel x segment grain or raw
+    rows. ``by_team`` asks to keep sites and teams apart (grouping by them); without it, and without a filter below
+    the region, the region grains answer (a thousand sites' rows summed once at load instead of at every read).
     """
-    whole = [Part(None, filters.date_from, filters.date_to)]
-    if filters.person_ids or not summaries_fresh(conn, tolerance):
-        return whole
-    by_cs = by_cs or bool(filters.channels or filters.segments)
-    if by_cs and by_day:
-        return whole
-    shift = 0 if by_team or needs_teams(filters) else REGION_OFFSET
-    parts = _month_parts(filters, by_day, by_cs)
-    return [p if p.grain is None else Part(p.grain + shift, p.date_from, p.date_to) for p in parts]
-
-
-def _month_parts(filters: Filters, by_day: bool, by_cs: bool) -> list[Part]:
-    """:func:`plan_parts` at the site-and-team grains."""
-    day_grain = None if by_cs else GRAIN_DAY
-    if by_day:
-        return [Part(day_grain, filters.date_from, filters.date_to)]
-    lo, hi = filters.date_from, filters.date_to
-    first_full = None if lo is None else (lo if lo.day == 1 else next_month(lo))
-    after_full = None if hi is None else (next_month(hi) if (hi + timedelta(days=1)).day == 1 else month_floor(hi))
-    if first_full is not None and after_full is not None and first_full >= after_full:
-        return [Part(day_grain, lo, hi)]  # no whole month inside the range
-    last_full = None if after_full is None else after_full - timedelta(days=1)
-    parts = [Part(GRAIN_MONTH_CS if by_cs else GRAIN_MONTH, first_full, last_full)]
-    if lo is not None and first_full is not None and lo < first_full:
-        parts.append(Part(day_grain, lo, first_full - timedelta(days=1)))
-    if hi is not None and after_full is not None and after_full <= hi:
-        parts.append(Part(day_grain, after_full, hi))
-    return parts
+    fresh = not filters.person_ids and summaries_fresh(conn, tolerance)
+    need: set[str] | None = None
+    if fresh:
+        need = {"region"}
+        if by_team or needs_teams(filters):
+            need.add("team")
+        if by_cs or filters.channels or filters.segments:
+            need |= {"channel", "segment"}
+    return plan(SURVEY_GRAINS, need, filters.date_from, filters.date_to, by_day)  # each survey table holds all
 
 
 def part_filters(filters: Filters, part: Part) -> Filters:
@@ -111,9 +79,10 @@ def part_filters(filters: Filters, part: Part) -> Filters:
 
 
 def summary_where(table: Table, filters: Filters, part: Part) -> ColumnElement[bool]:
-    """WHERE clause on a summary table for one part: the grain, its dates and the organisation filters."""
+    """WHERE clause on a summary table for one summary part: the grain, its dates and the organisation filters."""
+    assert part.grain is not None, "a raw part has no summary rows"
     return and_(
-        table.c.grain == part.grain,
+        table.c.grain == part.grain.id,
         response_where(filters.with_dates(None, None), table),
         between(table.c.visit_date, part.date_from, part.date_to),
     )

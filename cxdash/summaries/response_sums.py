@@ -20,6 +20,7 @@ from cxdash.domain.figures import FLOAT_MEASURES, response_columns
 from cxdash.schema import figure_summary, response_summary, survey_response
 from cxdash.summaries.common import RESPONSE_MEASURES, fine_keys, fine_table, insert_grain
 from cxdash.summaries.figures import figure_measures
+from cxdash.summaries.grains import Grain
 
 FINE_KEYS = fine_keys("tier")
 
@@ -49,7 +50,7 @@ def _fine_sums(conn: Connection, where: ColumnElement[bool]) -> Table:
     return fine
 
 
-def insert_response_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[int]) -> None:
+def insert_response_sums(conn: Connection, where: ColumnElement[bool], grains: Sequence[Grain]) -> None:
     """Insert the response and figure summary rows of the responses matching ``where`` at each of ``grains``."""
     fine = _fine_sums(conn, where)
     try:

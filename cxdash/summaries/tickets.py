@@ -25,7 +25,6 @@ highest id recorded at the refresh; stale or missing summaries fall back to the 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -33,7 +32,6 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     Float,
-    Table,
     and_,
     case,
     cast,
@@ -51,13 +49,13 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from cxdash.db import data_version, get_setting, put_setting
 from cxdash.domain import service_flags as fl
-from cxdash.domain.periods import month_floor, month_start, next_month
+from cxdash.domain.periods import month_start, next_month
 from cxdash.schema import ticket, ticket_summary, ticket_time_summary
-from cxdash.summaries.common import counts_match
+from cxdash.summaries.common import counts_match, rebuild_requested
+from cxdash.summaries.grains import KEY_COLUMNS, Grain, grain
 
 STATE_KEY = "ticket_summary_state"
 FORMAT = 1  # bump when the stored measures change meaning, so older summaries count as stale
-KEY_COLUMNS = ("region_id", "site_id", "team_id", "channel", "segment", "priority", "category")
 # Outcome bits stored as counts (the names outcome_counts uses).
 COUNTS = {
     "frt_met": fl.FRT_MET, "frt_late": fl.FRT_LATE, "res_met": fl.RES_MET, "res_late": fl.RES_LATE,
@@ -68,50 +66,17 @@ MEASURES = {0: "frt_business_min", 1: "res_business_min"}
 _t = ticket.c
 
 
-@dataclass(frozen=True)
-class Grain:
-    """One grain of a summary table: its id, whether periods are days (else months) and the dimensions it keeps.
-
-    Dimensions: ``region`` (region_id), ``team`` (region_id, site_id and team_id: a team lies in one site), and
-    ``priority``, ``category``, ``channel``, ``segment``.
-    """
-
-    id: int
-    table: Table
-    day: bool
-    dims: frozenset[str]
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The key columns this grain keeps (the others are NULL in its rows)."""
-        kept = set(self.dims)
-        if "team" in kept:
-            kept |= {"region_id", "site_id", "team_id"}
-        if "region" in kept:
-            kept.add("region_id")
-        return tuple(c for c in KEY_COLUMNS if c in kept)
-
-    def covers(self, need: Iterable[str]) -> bool:
-        """True when every needed dimension can be read from this grain."""
-        have = set(self.dims) | ({"region"} if "team" in self.dims else set())
-        return set(need) <= have
-
-
-def _grain(gid: int, table: Table, day: bool, *dims: str) -> Grain:
-    return Grain(gid, table, day, frozenset(dims))
-
-
 GRAINS: tuple[Grain, ...] = (
     # Outcome counts. The day grain answers weekly trends and the partial months at either end of a date range.
-    _grain(0, ticket_summary, True, "region", "priority"),
-    _grain(1, ticket_summary, False, "team", "priority"),
-    _grain(2, ticket_summary, False, "team", "category"),
-    _grain(3, ticket_summary, False, "region", "priority", "category", "channel", "segment"),
+    grain(0, ticket_summary, True, "region", "priority"),
+    grain(1, ticket_summary, False, "team", "priority"),
+    grain(2, ticket_summary, False, "team", "category"),
+    grain(3, ticket_summary, False, "region", "priority", "category", "channel", "segment"),
     # Time histograms (a few hundred values per cell, so few and narrow grains; months only).
-    _grain(10, ticket_time_summary, False, "priority"),
-    _grain(11, ticket_time_summary, False, "region", "priority"),
-    _grain(12, ticket_time_summary, False, "category"),
-    _grain(13, ticket_time_summary, False, "channel"),
+    grain(10, ticket_time_summary, False, "priority"),
+    grain(11, ticket_time_summary, False, "region", "priority"),
+    grain(12, ticket_time_summary, False, "category"),
+    grain(13, ticket_time_summary, False, "channel"),
 )
 
 
@@ -191,7 +156,7 @@ def _created_between(lo: date | None, hi: date | None) -> ColumnElement[bool]:
 def month_ranges(months: Iterable[date]) -> list[tuple[date, date]]:
     """Consecutive months merged into [first day, first day after) ranges."""
     out: list[tuple[date, date]] = []
-    for m in sorted({month_floor(d) for d in months}):
+    for m in sorted({d.replace(day=1) for d in months}):
         if out and out[-1][1] == m:
             out[-1] = (out[-1][0], next_month(m))
         else:
@@ -210,8 +175,11 @@ def refresh_ticket_summary(conn: Connection, months: Iterable[date] | None = Non
     """Rebuild the summary rows of the given creation months (every month when None) from the raw tickets.
 
     Call it in the transaction that wrote, changed or deleted tickets, with the months of the tickets before and
-    after the change. Records the ticket count, highest id and row count per grain for the readers.
+    after the change. Records the ticket count, highest id and row count per grain for the readers. Every month is
+    rebuilt when a migration asked for it (:func:`cxdash.summaries.common.rebuild_requested`).
     """
+    if rebuild_requested(get_setting(conn, STATE_KEY, None)):
+        months = None  # the months not named lack rows too
     dialect = conn.dialect.name
     ranges: list[tuple[date | None, date | None]] = [(None, None)] if months is None else list(month_ranges(months))
     for lo, hi in ranges:
@@ -223,7 +191,7 @@ def refresh_ticket_summary(conn: Connection, months: Iterable[date] | None = Non
         where = _created_between(lo, hi)
         for g in GRAINS:
             cols = ["grain", "period", *KEY_COLUMNS]
-            if g.table is ticket_summary:
+            if g.held_in(ticket_summary):
                 conn.execute(insert(ticket_summary).from_select([*cols, "n", *COUNTS], _count_select(g, dialect, where)))
                 continue
             for measure in MEASURES:

@@ -9,17 +9,16 @@ agent grouping, a person filter) and stale summaries read the raw rows of the wh
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, func, select
 from sqlalchemy.engine import Connection
 
-from cxdash.domain.periods import month_floor, next_month
 from cxdash.filters import Filters, ticket_where
 from cxdash.schema import ticket_summary, ticket_time_summary
-from cxdash.summaries.tickets import COUNTS, GRAINS, Grain, summary_state
+from cxdash.summaries.grains import Grain, Part, plan
+from cxdash.summaries.tickets import COUNTS, GRAINS, summary_state
 
 # Grouping names and the dimension a grain must keep for them (None: a period, which every grain keeps).
 GROUP_DIMS: dict[str, str | None] = {
@@ -32,15 +31,6 @@ COUNT_NAMES = ("n", *COUNTS)
 Key = Any
 RawCounts = Callable[[Filters], dict[Key, dict[str, int]]]
 RawTimes = Callable[[Filters], dict[tuple[int, Key], dict[float, int]]]
-
-
-@dataclass(frozen=True)
-class Part:
-    """One piece of a selection: from a summary ``grain``, or from the raw rows (``grain`` None); dates inclusive."""
-
-    grain: Grain | None
-    date_from: date | None
-    date_to: date | None
 
 
 def needed_dims(filters: Filters, by: str | None) -> set[str] | None:
@@ -64,31 +54,17 @@ def needed_dims(filters: Filters, by: str | None) -> set[str] | None:
 
 def plan_parts(conn: Connection, filters: Filters, by: str | None, table: Table) -> list[Part]:
     """Split the selection into parts of ``table``'s grains and raw parts whose counts add up to the selection's."""
-    lo, hi = filters.date_from, filters.date_to
-    whole = [Part(None, lo, hi)]
     need = needed_dims(filters, by)
     state = summary_state(conn) if need is not None else None
-    if need is None or state is None:
-        return whole
-    rows = state.get("rows", {})
-    fits = [g for g in GRAINS if g.table is table and g.covers(need) and str(g.id) in rows]
-    best = min(fits, key=lambda g: rows[str(g.id)], default=None)
-    best_day = min((g for g in fits if g.day), key=lambda g: rows[str(g.id)], default=None)
-    if by == "week":
-        return [Part(best_day, lo, hi)]
-    first_full = None if lo is None else (lo if lo.day == 1 else next_month(lo))
-    after_full = None if hi is None else (next_month(hi) if (hi + timedelta(days=1)).day == 1 else month_floor(hi))
-    if best is None or (first_full is not None and after_full is not None and first_full >= after_full):
-        return [Part(best_day, lo, hi)]  # no grain, or no whole month inside the range
-    parts = [Part(best, first_full, None if after_full is None else after_full - timedelta(days=1))]
-    if lo is not None and first_full is not None and lo < first_full:
-        parts.append(Part(best_day, lo, first_full - timedelta(days=1)))
-    if hi is not None and after_full is not None and after_full <= hi:
-        parts.append(Part(best_day, after_full, hi))
-    return parts
+    if state is None:
+        need = None
+    rows = {int(k): v for k, v in (state or {}).get("rows", {}).items()}
+    grains = [g for g in GRAINS if g.held_in(table)]
+    return plan(grains, need, filters.date_from, filters.date_to, by_day=by == "week", rows=rows)
 
 
 def _where(table: Table, g: Grain, filters: Filters, part: Part) -> ColumnElement[bool]:
+    """WHERE clause on a ticket summary for one summary part: the grain, its dates and the filters."""
     conds = [table.c.grain == g.id, ticket_where(filters.with_dates(None, None), table)]
     if part.date_from is not None:
         conds.append(table.c.period >= part.date_from)

@@ -4,7 +4,9 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-30 12:40:00
 
-Filled from the tickets already stored, so an existing database keeps a fast service page after the upgrade.
+A database already holding tickets gets a freshness record asking for a rebuild instead of summary rows: readers
+take the raw tickets (slower, never wrong) and the next summary refresh rebuilds every month with the code of its
+own day (a migration runs only the SQL written here, never today's summary code).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -45,9 +47,8 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.execute(sa.text("SELECT 1 FROM ticket LIMIT 1")).first() is None:
         return  # nothing to sum: the first ticket load builds the summaries (a fresh database stays untouched)
-    from cxdash.summaries.tickets import refresh_ticket_summary
-
-    refresh_ticket_summary(bind)
+    op.execute("DELETE FROM setting WHERE key = 'ticket_summary_state'")
+    op.execute("""INSERT INTO setting (key, value) VALUES ('ticket_summary_state', '{"rebuild": true}')""")
 
 
 def downgrade() -> None:

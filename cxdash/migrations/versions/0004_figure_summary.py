@@ -4,7 +4,9 @@ Revision ID: 0004
 Revises: 0001
 Create Date: 2026-11-30 12:30:00
 
-Filled from the responses already stored, so an existing database keeps fast overview pages after the upgrade.
+Summaries built before this revision lack the new table's rows, so their freshness record becomes a request for a
+rebuild: readers take the raw responses (slower, never wrong) and the next summary refresh rebuilds every month
+with the code of its own day (a migration runs only the SQL written here, never today's summary code).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -35,9 +37,7 @@ def upgrade() -> None:
         sa.Column("ces_sumsq", sa.Float(), nullable=True),
     )
     op.create_index("ix_figure_summary_grain_date", "figure_summary", ["grain", "visit_date"], unique=False)
-    from cxdash.summaries.figures import build_figure_summary
-
-    build_figure_summary(op.get_bind())
+    op.execute("""UPDATE setting SET value = '{"rebuild": true}' WHERE key = 'summary_state'""")
 
 
 def downgrade() -> None:

@@ -6,8 +6,10 @@ Create Date: 2026-12-01 10:30:00
 
 The touchpoint, response and figure summaries gain three grains kept per region only (day; month; month x channel
 x segment), which brand-wide selections read instead of every site's and team's rows. The summaries' format
-changes with them, so summaries stored by an earlier version are rebuilt here from the responses (minutes at a
-million responses, once); a database without summaries is left as it was.
+changes with them, so the freshness record of summaries stored by an earlier version becomes a request for a
+rebuild: readers take the raw rows (slower, never wrong) and the next summary refresh rebuilds every month with the
+code of its own day (a migration runs only the SQL written here, never today's summary code). A database without
+summaries is left as it was.
 """
 from alembic import op
 
@@ -19,13 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from cxdash.db import get_setting
-    from cxdash.summaries import refresh_summaries
-    from cxdash.summaries.common import STATE_KEY
-
-    conn = op.get_bind()
-    if isinstance(get_setting(conn, STATE_KEY, None), dict):
-        refresh_summaries(conn)
+    op.execute("""UPDATE setting SET value = '{"rebuild": true}' WHERE key = 'summary_state'""")
 
 
 def downgrade() -> None:
