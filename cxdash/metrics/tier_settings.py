@@ -11,23 +11,19 @@ from __future__ import annotations
 from sqlalchemy import Engine, and_, case, func, update
 from sqlalchemy.engine import Connection
 
-from cxdash.db import bump_data_version, get_setting, put_setting
-from cxdash.metrics.tiers import BASIC, DEFAULT_TOLERANCE, DELIGHTED, DISAPPOINTED
+from cxdash.db import bump_data_version, put_setting
+from cxdash.domain.tier_rule import TOLERANCE_SETTING, stored_tolerance
+from cxdash.metrics.tiers import BASIC, DELIGHTED, DISAPPOINTED
 from cxdash.schema import survey_response
 
-SETTING_KEY = "tier_tolerance"
+SETTING_KEY = TOLERANCE_SETTING
 SEVEN_POINT_RANGE = 6.0  # the tolerance is shown in points of a 7-point scale
 _EPS = 1e-9
 
 
 def get_tolerance(conn: Connection) -> float:
     """The tier tolerance as a share of the scale range (the setting, else the default 1/12)."""
-    value = get_setting(conn, SETTING_KEY, None)
-    try:
-        tol = float(value) if value is not None else DEFAULT_TOLERANCE
-    except (TypeError, ValueError):
-        return DEFAULT_TOLERANCE
-    return tol if 0 <= tol < 1 else DEFAULT_TOLERANCE
+    return stored_tolerance(conn)
 
 
 def tolerance_in_points(tolerance: float) -> float:
