@@ -364,6 +364,8 @@ def _open_batch(conn: Connection, result: ImportResult, mapping: Mapping, option
 
 
 STATISTICS_ROWS = 10_000  # a load this big refreshes PostgreSQL's planner statistics in its transaction
+
+
 def _after_load(ctx: LoadContext, loader: Any, result: ImportResult) -> None:
     """Refresh what depends on the rows written: customer events, summaries, ticket SLA facts."""
     conn = ctx.conn
