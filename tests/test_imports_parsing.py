@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxdash.imports.kinds import PRIORITIES, STATUSES
+from cxdash.imports.fields import PRIORITIES, STATUSES
 from cxdash.imports.parsing import as_text, parse_bools, parse_choices, parse_dates, parse_numbers
 
 NOW = datetime(2026, 12, 1, 12, 0)

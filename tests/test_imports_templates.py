@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from cxdash.imports.kinds import KINDS
 from cxdash.imports.pipeline import ImportOptions, prepare, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.templates import TEMPLATE_DIR, template_bytes, template_frame, template_name
 from tests.imports_support import NOW, seed
-
-KINDS = ["surveys", "tickets", "customers", "inspections", "catalog"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -26,10 +26,8 @@ def test_refresh_statistics(engine: Engine) -> None:
 
 
 def test_each_kind_of_load_names_tables_that_exist() -> None:
-    from cxdash.imports.kinds import KINDS
-    from cxdash.imports.pipeline import WRITTEN_TABLES
+    from cxdash.imports.kinds import ALL
     from cxdash.schema import metadata
 
-    assert set(WRITTEN_TABLES) <= set(KINDS)
-    for kind, tables in WRITTEN_TABLES.items():
-        assert set(tables) <= set(metadata.tables), kind
+    for kind in ALL:
+        assert kind.written_tables and set(kind.written_tables) <= set(metadata.tables), kind.name

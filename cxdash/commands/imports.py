@@ -18,14 +18,12 @@ from cxdash.commands.common import engine_from_args, print_json, print_rows
 from cxdash.i18n import t
 from cxdash.imports.batches import delete_batch, list_batches
 from cxdash.imports.errors import error_report_csv
-from cxdash.imports.kinds import KINDS
+from cxdash.imports.kinds import ALIASES, KINDS, resolve
 from cxdash.imports.mapping import DATE_ORDERS, ON_DUPLICATE, apply_choices
 from cxdash.imports.pipeline import ImportOptions, prepare, proposal_text, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.saved import get_mapping, save_mapping
 from cxdash.imports.scales import decisions_json, declare, open_questions, question_text
-
-KIND_ALIASES = {"survey": "surveys", "ticket": "tickets", "customer": "customers", "inspection": "inspections"}
 
 
 def register(sub: Any, reports: Any) -> None:
@@ -37,7 +35,7 @@ def register(sub: Any, reports: Any) -> None:
                "rows); 1 = nothing loaded (no valid row, or --all-or-nothing with rejected rows); 2 = bad input: "
                "the file itself was refused (unreadable, too big, wrong delimiter or encoding, a required column "
                "missing), the message on stderr says why. With 1 or 2 nothing was written.")
-    p.add_argument("kind", choices=[*KINDS, *KIND_ALIASES])
+    p.add_argument("kind", choices=[*KINDS, *ALIASES])
     p.add_argument("file", type=Path)
     p.add_argument("--mapping", help="use a saved mapping by name")
     p.add_argument("--save-mapping", metavar="NAME", help="save the mapping used under NAME")
@@ -104,7 +102,7 @@ def _progress(quiet: bool, lines: bool = False) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Import one file; print the summary as JSON."""
-    kind = KIND_ALIASES.get(args.kind, args.kind)
+    kind = resolve(args.kind)
     engine = engine_from_args(args)
     mapping = get_mapping(engine, kind, args.mapping) if args.mapping else None
     delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter

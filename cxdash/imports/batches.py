@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from cxdash.audit import record_audit
+from cxdash.customers import refresh_customer_events
 from cxdash.db import bump_data_version
 from cxdash.imports.errors import UploadError
 from cxdash.imports.loading import write_transaction
@@ -35,6 +36,8 @@ from cxdash.schema import (
     touchpoint,
     touchpoint_score,
 )
+from cxdash.sla.compute import recompute_tickets
+from cxdash.summaries.tickets import refresh_ticket_summary, ticket_months
 
 HISTORY_COLUMNS = ["id", "kind", "source", "file_name", "sha256", "rows_read", "rows_loaded", "rows_updated",
                    "rows_skipped", "rows_rejected", "created_by", "created_at", "status", "mapping"]
@@ -82,8 +85,6 @@ def _delete_responses(conn: Connection, batch_id: int, counts: dict[str, int]) -
 
 def _delete_tickets(conn: Connection, batch_id: int, counts: dict[str, int]) -> tuple[set[int], set[Any]]:
     """Delete the batch's tickets; return their customers and creation months (for the ticket summaries)."""
-    from cxdash.summaries.tickets import ticket_months
-
     customers = set(conn.execute(select(ticket.c.customer_id).where(
         ticket.c.batch_id == batch_id, ticket.c.customer_id.isnot(None)).distinct()).scalars())
     months = ticket_months(conn, ticket.c.batch_id == batch_id)
@@ -149,17 +150,12 @@ def delete_batch(engine: Engine, batch_id: int, actor: str | None = None) -> dic
 
 
 def _refresh(conn: Connection, customers: set[int], lo: Any, hi: Any, recompute: bool, months: set[Any]) -> None:
-    from cxdash.customers import refresh_customer_events
-    from cxdash.summaries.tickets import refresh_ticket_summary
-
     ids = sorted(customers)
     if ids:
         refresh_customer_events(conn, ids)  # customers deleted meanwhile are simply not found
     if lo is not None:
         refresh_response_summaries(conn, lo, hi)
     if recompute and ids:
-        from cxdash.sla.compute import recompute_tickets
-
         tickets: list[int] = []
         for start in range(0, len(ids), 5000):
             chunk = ids[start:start + 5000]

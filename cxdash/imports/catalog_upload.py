@@ -16,7 +16,8 @@ from sqlalchemy import Engine, func, select, update
 
 from cxdash.audit import record_audit
 from cxdash.db import bump_data_version
-from cxdash.imports.loading import LoadContext
+from cxdash.i18n import name_column
+from cxdash.imports.loading import LoadContext, write_transaction
 from cxdash.imports.refs import Refs, inserted_id, load_refs, next_sort_order, stage_id
 from cxdash.schema import stage, touchpoint
 
@@ -171,8 +172,6 @@ def save_catalog(engine: Engine, frame: pd.DataFrame, actor: str | None = None) 
         values = _row_values(row)
         if not values.get("stage") or not any(values.get(c) for c in NAME_COLUMNS):
             raise ValueError(f"row {int(str(i)) + 1}: a stage and at least one name are required")
-    from cxdash.imports.loading import write_transaction
-
     with write_transaction(engine) as conn:
         refs = load_refs(conn)
         for _, row in frame.iterrows():
@@ -185,8 +184,6 @@ def save_catalog(engine: Engine, frame: pd.DataFrame, actor: str | None = None) 
 
 def stage_choices(engine: Engine, lang: str = "en") -> list[tuple[str, str]]:
     """Stages as (code, name in ``lang``) in journey order, for pickers."""
-    from cxdash.i18n import name_column
-
     col = name_column(lang)
     with engine.connect() as conn:
         rows = conn.execute(select(stage.c.code, stage.c[col], stage.c.name_en).order_by(stage.c.sort_order)).all()
@@ -195,8 +192,6 @@ def stage_choices(engine: Engine, lang: str = "en") -> list[tuple[str, str]]:
 
 def touchpoint_labels(engine: Engine, lang: str = "en") -> dict[str, str]:
     """Touchpoint code -> name in ``lang`` (English when that name is empty)."""
-    from cxdash.i18n import name_column
-
     col = name_column(lang)
     with engine.connect() as conn:
         rows = conn.execute(select(touchpoint.c.code, touchpoint.c[col], touchpoint.c.name_en)).all()

@@ -23,6 +23,7 @@ from cxdash.imports.loading import (
     upsert_rows,
 )
 from cxdash.schema import customer, inspection, ticket
+from cxdash.summaries.tickets import ticket_months
 
 TICKET_COLUMNS: list[tuple[str, str]] = [
     ("external_id", "str"), ("customer_id", "id"), ("region_id", "int"), ("site_id", "int"), ("team_id", "int"),
@@ -113,8 +114,6 @@ class TicketLoader(RecordLoader):
     def before_upsert(self) -> None:
         """Remember the creation months of the tickets about to be updated: the ticket summaries refresh them
         too, in case an update moves a ticket to another month."""
-        from cxdash.summaries.tickets import ticket_months
-
         if self.ctx.update:
             ids = select(self.stage.c.existing_id).where(self.stage.c.existing_id.isnot(None))
             self.old_months |= ticket_months(self.ctx.conn, ticket.c.id.in_(ids))

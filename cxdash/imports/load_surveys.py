@@ -20,6 +20,7 @@ from sqlalchemy.sql import func
 from sqlalchemy.sql.elements import ColumnElement
 
 from cxdash.bulk import reset_sequences
+from cxdash.domain.tiers import get_tolerance
 from cxdash.imports import staging
 from cxdash.imports.loading import (
     LoadContext,
@@ -118,8 +119,6 @@ class SurveyLoader:
         self.sums: PairParts | None = None
         self.sums_job = Background()
         if not (self.long or ctx.dry_run or ctx.update) and ctx.conn.dialect.name == "sqlite":
-            from cxdash.domain.tiers import get_tolerance
-
             self.sums, self.tolerance = new_pair_parts(), get_tolerance(ctx.conn)
         # Into an empty table the upload's sums are the whole months', so a first build can use them too.
         self.first_rows = ctx.conn.execute(select(survey_response.c.id).limit(1)).first() is None

@@ -22,7 +22,7 @@ from cxdash.audit import now_utc
 from cxdash.bulk import next_id
 from cxdash.db import SQLITE_TEMP_STORE
 from cxdash.imports import staging
-from cxdash.imports.mapping import Mapping
+from cxdash.imports.mapping_types import Mapping
 from cxdash.imports.refs import Refs, ensure_people, ensure_regions, ensure_sites, ensure_teams, lookup
 from cxdash.schema import customer
 

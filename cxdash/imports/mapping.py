@@ -13,16 +13,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import pandas as pd
 
 from cxdash.imports.errors import UploadError
-from cxdash.imports.kinds import CHOICES, FIXED_SCALES, KNOWN_LANGUAGES, Field, fields
+from cxdash.imports.fields import CHOICES, FIXED_SCALES, KNOWN_LANGUAGES, Field
+from cxdash.imports.kinds import fields
 from cxdash.imports.layouts import PLAIN, Layout
+from cxdash.imports.mapping_types import CatalogEntry, Mapping, Scale, TouchpointColumns, norm
+from cxdash.imports.mapping_types import NewTouchpoint as NewTouchpoint  # named here by the page and tests
 from cxdash.imports.parsing import as_text, parse_bools, parse_choices, parse_dates, parse_numbers
+from cxdash.imports.scales import decide_scales, read_values
 
 DATE_ORDERS = ("auto", "mdy", "dmy")
 ON_DUPLICATE = ("skip", "update")
@@ -33,128 +36,6 @@ _MARKERS = {
     "e": re.compile(rf"(?:^|{_SEP})(e|expected|expectation|expectations)(?={_SEP}|$)|期望|预期|預期"),
     "importance": re.compile(rf"(?:^|{_SEP})(i|imp|importance)(?={_SEP}|$)|重要性|重要度|重要程度"),
 }
-
-
-@dataclass
-class Scale:
-    """A rating scale: its bounds and whether only whole numbers are valid."""
-
-    min: float
-    max: float
-    integer: bool = True
-
-    def label(self) -> str:
-        """"1-7" style label."""
-        return f"{self.min:g}-{self.max:g}"
-
-
-@dataclass
-class TouchpointColumns:
-    """Wide layout: the columns holding one touchpoint's P, E and stated importance."""
-
-    code: str
-    p: str | None = None
-    e: str | None = None
-    importance: str | None = None
-
-
-@dataclass
-class NewTouchpoint(TouchpointColumns):
-    """A touchpoint the file has and the catalog lacks, to be added to ``stage`` (a code or a new name)."""
-
-    name: str = ""
-    stage: str = ""
-
-
-@dataclass
-class Mapping:
-    """How a file maps onto an upload kind (JSON-serialisable)."""
-
-    kind: str
-    columns: dict[str, str] = field(default_factory=dict)  # field -> file column
-    touchpoints: list[TouchpointColumns] = field(default_factory=list)
-    new_touchpoints: list[NewTouchpoint] = field(default_factory=list)
-    # One visit date (ISO) for every row without its own: a survey wave whose file has no date column.
-    visit_date: str | None = None
-    scales: dict[str, Scale] = field(default_factory=dict)  # overall | touchpoint | ltr | csat | ces | score
-    # Why each scale is what it is: saved | user | header | values | checklist | fixed (cxdash.imports.scales).
-    scale_sources: dict[str, str] = field(default_factory=dict)
-    # Not-applicable codes per file column ("*": every score column): stored as missing, counted, never rated.
-    na_codes: dict[str, list[str]] = field(default_factory=dict)
-    date_order: str = "auto"
-    source: str = "file"
-    # Zone of date-times written without an offset (None until resolved: see cxdash.imports.timezones).
-    timezone: str | None = None
-
-    @property
-    def layout(self) -> str:
-        """"long" when a column names the touchpoint of each row, else "wide"."""
-        return "long" if "touchpoint" in self.columns and self.kind == "surveys" else "wide"
-
-    def all_touchpoints(self) -> list[TouchpointColumns]:
-        """Touchpoints of the catalog and new ones, in file order."""
-        return [*self.touchpoints, *self.new_touchpoints]
-
-    def used_columns(self) -> list[str]:
-        """Every file column the mapping reads, in a stable order."""
-        cols = list(self.columns.values())
-        for tp in self.all_touchpoints():
-            cols += [c for c in (tp.p, tp.e, tp.importance) if c]
-        return list(dict.fromkeys(cols))
-
-    def unmap(self, column: str) -> None:
-        """Stop reading ``column``: remove it from every field and touchpoint it was mapped to."""
-        self.columns = {name: col for name, col in self.columns.items() if col != column}
-        for tp in self.all_touchpoints():
-            for slot in ("p", "e", "importance"):
-                if getattr(tp, slot) == column:
-                    setattr(tp, slot, None)
-        self.touchpoints = [tp for tp in self.touchpoints if tp.p or tp.e or tp.importance]
-        self.new_touchpoints = [tp for tp in self.new_touchpoints if tp.p or tp.e or tp.importance]
-
-    def assign(self, name: str, column: str) -> None:
-        """Map ``column`` to the field ``name`` (and to nothing else)."""
-        self.unmap(column)
-        self.columns[name] = column
-
-    def identified_by_content(self) -> bool:
-        """Whether rows are identified by their whole content (a kind with optional ids and no id column)."""
-        return self.kind in ("surveys", "inspections") and "external_id" not in self.columns
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Mapping:
-        """Rebuild from :meth:`to_dict` output (saved mappings, import history)."""
-        return cls(
-            kind=data["kind"],
-            columns=dict(data.get("columns") or {}),
-            touchpoints=[TouchpointColumns(**t) for t in data.get("touchpoints") or []],
-            new_touchpoints=[NewTouchpoint(**t) for t in data.get("new_touchpoints") or []],
-            visit_date=data.get("visit_date"),
-            scales={k: Scale(**v) for k, v in (data.get("scales") or {}).items()},
-            scale_sources=dict(data.get("scale_sources") or {}),
-            na_codes={k: [str(c) for c in v] for k, v in (data.get("na_codes") or {}).items()},
-            date_order=data.get("date_order", "auto"),
-            source=data.get("source", "file"),
-            timezone=data.get("timezone"),
-        )
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    """A touchpoint as the matcher sees it: code and names in the three languages."""
-
-    code: str
-    names: tuple[str, ...]
-
-
-def norm(text: str) -> str:
-    """Normalise a header for matching: width-folded, lower case, letters and digits only."""
-    folded = unicodedata.normalize("NFKC", str(text)).lower()
-    return "".join(ch for ch in folded if ch.isalnum())
 
 
 def _is_cjk(text: str) -> bool:
@@ -347,8 +228,6 @@ def detect_scale(values: pd.Series, fixed: tuple[float, float] | None = None) ->
     Values that fit several scales give the first choice of :func:`cxdash.imports.scales.read_values` (which
     also says that they are a question); an NPS exported as 1-11 is recognised by an 11 without a 0.
     """
-    from cxdash.imports.scales import read_values
-
     nums, _ = parse_numbers(values)
     nums = nums[nums.notna() & (nums >= 0)]
     if nums.empty:
@@ -360,8 +239,6 @@ def detect_scale(values: pd.Series, fixed: tuple[float, float] | None = None) ->
 
 def detect_scales(mapping: Mapping, sample: pd.DataFrame, labels: dict[str, str] | None = None) -> dict[str, Scale]:
     """The scale of every mapped score group whose declaration, header or values decide it (questions left out)."""
-    from cxdash.imports.scales import decide_scales
-
     return {d.group: d.scale for d in decide_scales(mapping, sample, labels) if d.scale is not None}
 
 

@@ -18,27 +18,27 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
 
 from cxdash.audit import record_audit
+from cxdash.customers import refresh_customer_events
 from cxdash.db import bump_data_version, get_setting, refresh_statistics
 from cxdash.i18n import t
-from cxdash.imports.catalog_upload import CatalogLoader, create_new_touchpoints
-from cxdash.imports.errors import UploadError, combine, empty_errors, row_errors, top_problem
-from cxdash.imports.kinds import KINDS, fields
-from cxdash.imports.load_records import CustomerLoader, InspectionLoader, TicketLoader
-from cxdash.imports.load_surveys import SurveyLoader, is_bulk_load
+from cxdash.imports.catalog_upload import create_new_touchpoints
+from cxdash.imports.errors import UploadError, combine, empty_errors, reason_text, row_errors, top_problem
+from cxdash.imports.kinds import BY_NAME, fields, get_kind, has_times
+from cxdash.imports.load_surveys import is_bulk_load
 from cxdash.imports.loading import LoadContext, now, write_transaction
 from cxdash.imports.mapping import Mapping, Proposal, auto_map, unknown_touchpoints
 from cxdash.imports.prefetch import Prefetch
 from cxdash.imports.reading import FileInput, TableFile, limits, open_table
 from cxdash.imports.refs import NearMatch, confirm_key, inserted_id, load_refs, near_matches
 from cxdash.imports.scales import ScaleDecision, apply_decisions, decide_scales, open_questions, question_text
-from cxdash.imports.timezones import default_timezone, has_times
+from cxdash.imports.timezones import default_timezone
 from cxdash.imports.validation import Checked, Options, Validator, check_mapping
 from cxdash.memory import release_free_memory
 from cxdash.schema import import_batch, survey_response
+from cxdash.sla.compute import recompute_tickets
+from cxdash.summaries import add_to_summaries, refresh_summaries
 
 Progress = Callable[[int, int], None]
-LOADERS: dict[str, Any] = {"surveys": SurveyLoader, "tickets": TicketLoader, "customers": CustomerLoader,
-                           "inspections": InspectionLoader, "catalog": CatalogLoader}
 CHUNK_ROWS = 50_000
 
 
@@ -137,8 +137,6 @@ class ImportResult:
             # mapping lacks answers.
             return t("imports.result.no_answers_cli" if cli else "imports.result.no_answers", lang,
                      count=f"{top['count']:,}")
-        from cxdash.imports.errors import reason_text
-
         reason = reason_text(top["reason"], "", lang).split(" (")[0].split("（")[0].strip()  # without its detail
         if top["reason"] == "out_of_scale":
             # Numbers outside the scale are usually a scale read wrongly (a 1-5 survey taken for 0-4), not a
@@ -187,7 +185,7 @@ def prepare(
         UploadError: the file cannot be read (see :func:`cxdash.imports.reading.open_table`).
         ValueError: unknown kind.
     """
-    if kind not in KINDS:
+    if kind not in BY_NAME:
         raise ValueError(f"unknown import kind {kind!r}")
     table = open_table(file, encoding, delimiter, sheet, upload_limits(engine))
     sample = table.sample(2000)
@@ -296,7 +294,7 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
     create_new_touchpoints(ctx)
     validator = Validator(mapping, refs, Options(options.create_missing, options.now,
                                                  confirmed_new=frozenset(map(confirm_key, options.confirmed_new))))
-    loader = LOADERS[mapping.kind](ctx)
+    loader: Any = get_kind(mapping.kind).loader(ctx)  # the survey and ticket loaders tell what they wrote
     errors = []
     if mapping.identified_by_content():
         # Row identity is the whole raw row: read every column (as text, so the same file gives the same ids).
@@ -366,56 +364,36 @@ def _open_batch(conn: Connection, result: ImportResult, mapping: Mapping, option
 
 
 STATISTICS_ROWS = 10_000  # a load this big refreshes PostgreSQL's planner statistics in its transaction
-# The tables each kind of load writes (their statistics go stale); a kind not named writes anywhere: all tables.
-# Every kind may create the organisation units it names (cxdash.imports.refs).
-_ORG_TABLES = ("region", "site", "team", "person", "import_batch")
-WRITTEN_TABLES: dict[str, tuple[str, ...]] = {
-    "surveys": ("survey_response", "touchpoint_score", "touchpoint_summary", "response_summary", "figure_summary",
-                "response_sample", "customer", *_ORG_TABLES),
-    "tickets": ("ticket", "ticket_summary", "ticket_time_summary", "customer", *_ORG_TABLES),
-    "customers": ("customer", *_ORG_TABLES),
-    "inspections": ("inspection", *_ORG_TABLES),
-}
 
 
 def _after_load(ctx: LoadContext, loader: Any, result: ImportResult) -> None:
     """Refresh what depends on the rows written: customer events, summaries, ticket SLA facts."""
-    from cxdash.customers import refresh_customer_events
-
     conn = ctx.conn
     kind = ctx.mapping.kind
     clock = time.perf_counter()
     if kind == "tickets":
-        from cxdash.sla.compute import recompute_tickets
-
         recompute_tickets(conn, loader.written, months=loader.old_months)
         clock = result.timed("sla", clock)
     if ctx.customer_ids:
         refresh_customer_events(conn, sorted(ctx.customer_ids))
         clock = result.timed("customers", clock)
     if kind == "surveys" and ctx.date_min is not None:
-        from cxdash.summaries import add_to_summaries
-
         # New rows only: add their sums; updated rows change old sums, so their months are rebuilt instead.
         sums = getattr(loader, "sums", None)
         added = ctx.counts.updated == 0 and add_to_summaries(conn, survey_response.c.batch_id == ctx.batch_id, sums)
         if not added:
-            from cxdash.summaries import refresh_summaries
-
             whole = sums if getattr(loader, "first_rows", False) else None  # the months hold only these rows
             refresh_summaries(conn, ctx.date_min, ctx.date_max, parts=whole)
         clock = result.timed("summaries", clock)
     if ctx.counts.inserted + ctx.counts.updated >= STATISTICS_ROWS:
         # PostgreSQL only: the planner must know the tables grew (autovacuum may be off). Only the tables written:
         # analysing all of them cost an upload of 10,000 responses 3.1 s at 1M, these 1.8 s.
-        refresh_statistics(conn, WRITTEN_TABLES.get(kind, ()))
+        refresh_statistics(conn, get_kind(kind).written_tables)
         result.timed("statistics", clock)
 
 
 def refresh_response_summaries(conn: Connection, date_from: Any, date_to: Any) -> None:
     """Rebuild the response summaries of the months written or deleted."""
-    from cxdash.summaries import refresh_summaries
-
     refresh_summaries(conn, date_from, date_to)
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from cxdash.imports.mapping import CatalogEntry, norm
+from cxdash.imports.mapping_types import CatalogEntry, norm
 from cxdash.schema import checklist_item, person, region, site, stage, team, touchpoint
 from cxdash.unit_names import Candidate, Unit, names_from_text, near_units, norm_key, unit_label
 

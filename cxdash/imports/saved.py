@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 from cxdash.db import upsert
 from cxdash.imports.errors import UploadError
 from cxdash.imports.loading import now
-from cxdash.imports.mapping import Mapping
+from cxdash.imports.mapping_types import Mapping
 from cxdash.schema import saved_mapping
 
 

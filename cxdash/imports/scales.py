@@ -31,8 +31,10 @@ import pandas as pd
 
 from cxdash.domain.improve import SCORE_MAX, SCORE_MIN
 from cxdash.i18n import t
-from cxdash.imports.kinds import FIXED_SCALES, SCALE_GROUP, fields
-from cxdash.imports.mapping import Mapping, Scale
+from cxdash.imports.errors import UploadError
+from cxdash.imports.fields import FIXED_SCALES, SCALE_GROUP
+from cxdash.imports.kinds import fields
+from cxdash.imports.mapping_types import Mapping, Scale
 from cxdash.imports.parsing import as_text, parse_numbers
 
 FILE_WIDE = "*"  # the key of Mapping.na_codes that applies to every score column
@@ -430,8 +432,6 @@ def declare(mapping: Mapping, decisions: list[ScaleDecision], scales: Iterable[s
     Raises:
         UploadError: a malformed flag, a column that is no mapped score column, or two scales for one group.
     """
-    from cxdash.imports.errors import UploadError
-
     known = ", ".join(c.column for d in decisions for c in d.columns) or "-"
     for flag in na:
         column, sep, code = flag.rpartition("=")

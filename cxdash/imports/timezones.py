@@ -18,7 +18,10 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
-from cxdash.imports.kinds import fields
+from cxdash.audit import record_audit
+from cxdash.db import get_setting, put_setting
+from cxdash.schema import business_calendar
+from cxdash.sla.policies import DEFAULT_PRIORITY, list_policies
 
 UTC = "UTC"
 # Offered on the upload page (any IANA name works from the CLI and in saved mappings).
@@ -28,11 +31,6 @@ COMMON_ZONES = (
     "Europe/Moscow", "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
     "America/Sao_Paulo",
 )
-
-
-def has_times(kind: str) -> bool:
-    """Whether an upload kind has date-time fields (the time zone choice applies to it)."""
-    return any(f.type == "datetime" for f in fields(kind))
 
 
 def valid_zone(name: str | None) -> bool:
@@ -58,10 +56,6 @@ def deployment_zone(conn: Connection) -> tuple[str, str]:
     policy's calendar (the active priority-only "normal" policy, else the first active policy in the SLA module's
     order); else UTC, so a deployment without SLA policies (no demo) never guesses a zone.
     """
-    from cxdash.db import get_setting
-    from cxdash.schema import business_calendar
-    from cxdash.sla.policies import DEFAULT_PRIORITY, list_policies
-
     configured = get_setting(conn, ZONE_SETTING)
     if isinstance(configured, str) and valid_zone(configured):
         return configured, "setting"
@@ -98,9 +92,6 @@ def set_default_zone(engine: Engine, zone: str | None, actor: str | None = None)
     Raises:
         ValueError: ``zone`` is not a time zone the system knows.
     """
-    from cxdash.audit import record_audit
-    from cxdash.db import put_setting
-
     if zone and not valid_zone(zone):
         raise ValueError(f"unknown time zone: {zone!r} (use an IANA name such as Asia/Shanghai, or UTC)")
     with engine.begin() as conn:

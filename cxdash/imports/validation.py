@@ -12,50 +12,27 @@ row by its whole content (every column as read), so identical rows are reported 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cxdash import schema
 from cxdash.imports import rules
+from cxdash.imports.checking import Options, Unknown
 from cxdash.imports.errors import UploadError, combine, empty_errors, row_errors
-from cxdash.imports.kinds import CHOICES, FIXED_SCALES, SCALE_GROUP, Field, fields
-from cxdash.imports.mapping import Mapping, Scale
+from cxdash.imports.fields import CHOICES, FIXED_SCALES, SCALE_GROUP, Field
+from cxdash.imports.kinds import fields, get_kind
+from cxdash.imports.mapping_types import Mapping, Scale
 from cxdash.imports.parsing import as_text, parse_bools, parse_choices, parse_dates, parse_numbers
-from cxdash.imports.refs import NearMatch, Refs
+from cxdash.imports.refs import Refs
 from cxdash.imports.scales import CHECKLIST_SCALE, codes_for, na_mask
 from cxdash.imports.timezones import valid_zone
 
 MAX_ID_CHARS = 128
 MAX_SMALLINT = 32767
-
-
-@dataclass(frozen=True)
-class Options:
-    """How strictly to validate: whether unknown sites, teams and people may be created, and "now"."""
-
-    create_missing: bool = False
-    now: datetime | None = None
-    max_errors: int = 100_000
-    confirmed_new: frozenset[str] = frozenset()  # near-duplicates to create anyway (NearMatch.key)
-
-
-@dataclass
-class Unknown:
-    """Organisation units the file names and the database lacks (created on load when allowed)."""
-
-    regions: set[str] = field(default_factory=set)
-    sites: set[str] = field(default_factory=set)
-    teams: set[tuple[str, str]] = field(default_factory=set)
-    people: set[str] = field(default_factory=set)
-    near: dict[str, NearMatch | None] = field(default_factory=dict)  # by near_key; None: checked, nothing near
-
-    def counts(self) -> dict[str, int]:
-        """How many of each."""
-        return {"regions": len(self.regions), "sites": len(self.sites), "teams": len(self.teams),
-                "people": len(self.people)}
 
 
 @dataclass
@@ -108,7 +85,8 @@ class Validator:
             raise UploadError("imports.error.future_visit_date", value=mapping.visit_date)
         self.unknown = Unknown()
         self.seen: dict[str, int] = {}
-        self.fields = {f.name: f for f in fields(mapping.kind)}
+        self.kind = get_kind(mapping.kind)
+        self.fields = {f.name: f for f in self.kind.fields}
         self._errs: list[pd.DataFrame] = []
         self._bad = pd.Series(dtype=bool)
         self._cell: pd.Series | None = None  # while an answer is checked: its bad cells (rejected alone)
@@ -290,7 +268,8 @@ class Validator:
                 out[name] = self.answer(self.one, f, col, chunk[col], out)
             else:
                 out[name] = self.one(f, col, chunk[col], out)
-        rules.check_kind(self, chunk, out)
+        rules.check_required(self, chunk, out)
+        self.kind.check(self, chunk, out)
         self.check_ids(chunk, out)
         errors = combine(self._errs)
         cells = sum(int((mask & ~self._bad).sum()) for mask in self._cells)
@@ -347,12 +326,8 @@ class Validator:
 def column_length(kind: str, name: str) -> int | None:
     """The declared length of the database column a field is stored in (PostgreSQL refuses longer text, SQLite
     would store it silently), or None when it has none."""
-    from cxdash import schema
-
-    tables = {"surveys": ["survey_response", "customer"], "tickets": ["ticket", "customer"],
-              "customers": ["customer"], "inspections": ["inspection"]}.get(kind, [])
     lengths = []
-    for table in tables:
+    for table in get_kind(kind).stored_in:
         column = getattr(schema, table).c.get(name)
         length = getattr(getattr(column, "type", None), "length", None)
         if isinstance(length, int):

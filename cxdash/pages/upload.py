@@ -14,7 +14,7 @@ from cxdash.auth import ACTIONS
 from cxdash.i18n import t
 from cxdash.imports.catalog_upload import catalog_frame, save_catalog
 from cxdash.imports.errors import UploadError
-from cxdash.imports.kinds import KINDS
+from cxdash.imports.kinds import BY_NAME, KINDS
 from cxdash.imports.mapping import Mapping
 from cxdash.imports.pipeline import ImportOptions, Prepared, run_import, upload_limits
 from cxdash.imports.saved import get_mapping, list_mappings, save_mapping
@@ -34,8 +34,8 @@ if "upload" not in ACTIONS.get(ctx.role, frozenset()):
     st.stop()
 
 # 1. What is being uploaded
-kind = st.segmented_control(tr("imports.ui.step1"), KINDS, default="surveys", key="imp_kind",
-                            format_func=lambda k: t(f"imports.kind.{k}", lang)) or "surveys"
+kind = st.segmented_control(tr("imports.ui.step1"), KINDS, default=KINDS[0], key="imp_kind",
+                            format_func=lambda k: t(BY_NAME[k].label_key, lang)) or KINDS[0]
 with st.expander(tr("imports.ui.templates")):
     st.caption(tr("imports.ui.templates_help"))
     ui.template_downloads(kind, lang)

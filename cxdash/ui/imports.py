@@ -20,7 +20,8 @@ from sqlalchemy import Engine
 from cxdash.i18n import catalog, t
 from cxdash.imports.catalog_upload import stage_choices, touchpoint_labels
 from cxdash.imports.errors import error_report, error_report_csv
-from cxdash.imports.kinds import FIXED_SCALES, fields
+from cxdash.imports.fields import FIXED_SCALES
+from cxdash.imports.kinds import fields, has_times
 from cxdash.imports.mapping import DATE_ORDERS, Mapping, NewTouchpoint, Scale, TouchpointColumns, suggest_code
 from cxdash.imports.pipeline import ImportResult, Prepared, prepare, proposal_text
 from cxdash.imports.reading import FileInput
@@ -36,7 +37,7 @@ from cxdash.imports.scales import (
     score_columns,
 )
 from cxdash.imports.templates import LANGS, template_bytes, template_name
-from cxdash.imports.timezones import COMMON_ZONES, has_times, zone_offset
+from cxdash.imports.timezones import COMMON_ZONES, zone_offset
 from cxdash.ui.text import plain
 
 ENCODINGS = ["utf-8", "utf-8-sig", "gb18030", "cp950", "utf-16", "cp1252"]
