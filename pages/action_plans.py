@@ -40,7 +40,6 @@ from cxdash.views.action_plans import (
 )
 
 VIEWS = ("board", "create", "detail", "effects")
-VERDICT_COLOURS = {"improved": "green", "no_change": "gray", "worse": "red", "pending": "blue", "insufficient": "gray"}
 ctx = get_context()
 lang = ctx.lang
 
@@ -103,7 +102,7 @@ def _finished(plans: pd.DataFrame) -> None:
     with st.expander(tr("improve.board.finished", n=len(plans))):
         for _, plan in plans.iterrows():
             verdict = plan["verdict"] if plan["status"] == "done" else plan["status"]
-            colour = VERDICT_COLOURS.get(verdict, "gray")
+            colour = ui.VERDICT_BADGES.get(verdict, "gray")
             label = tr(f"improve.verdict.{verdict}") if plan["status"] == "done" else tr("improve.status.cancelled")
             st.button(f"#{plan['id']} {plain(plan['touchpoint_code'])} · {plain(ui.text_or(plan['site_name'], ''))}",
                       key=f"card_{plan['id']}", on_click=_open_detail, args=(int(plan["id"]),), type="tertiary")
@@ -275,57 +274,21 @@ def _detail_view() -> None:
     ui.url_value("plan", plan_id)
     plan = view.plan
     assert plan is not None  # a view with plans has its chosen plan
-    _plan_facts(plan)
+    ui.plan_facts(plan)
     if ui.can(ui.EDIT_PLANS):
         _plan_actions(int(plan_id), plan)
     _effect(view.effect, view.item_effect)
     st.subheader(tr("improve.detail.history"))
     hist = view.history
     hist = hist.assign(
-        old=[_history_value(f, v) for f, v in zip(hist["field"], hist["old"], strict=True)],
-        new=[_history_value(f, v) for f, v in zip(hist["field"], hist["new"], strict=True)],
+        old=[ui.history_value(f, v) for f, v in zip(hist["field"], hist["old"], strict=True)],
+        new=[ui.history_value(f, v) for f, v in zip(hist["field"], hist["new"], strict=True)],
         field=[ui.code_label("improve.field", f) for f in hist["field"]],
     )
     st.dataframe(hist.astype({"old": "string", "new": "string"}), hide_index=True, key="history_table",
                  column_config={"changed_at": tr("improve.col.changed_at"), "changed_by": tr("improve.col.changed_by"),
                                 "field": tr("improve.col.field"), "old": tr("improve.col.old"),
                                 "new": tr("improve.col.new")})
-
-
-CODED_FIELDS = {"root_cause": "improve.root", "source_kind": "improve.source", "pdca_stage": "improve.stage",
-                "status": "improve.status"}
-
-
-def _history_value(field: str, value: Any) -> Any:
-    """A value of the plan's history as the page shows it: stored codes translated (touchpoints come named)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):  # a JSON null, however pandas holds it
-        return None
-    if field in CODED_FIELDS:
-        return ui.code_label(CODED_FIELDS[field], value)
-    return value
-
-
-def _plan_facts(plan: dict[str, Any]) -> None:
-    stage, status = plan["pdca_stage"], plan["status"]
-    st.markdown(" → ".join(f"**:blue[{tr(f'improve.stage.{s}')}]**" if s == stage else tr(f"improve.stage.{s}")
-                           for s in PDCA) + f" · {tr(f'improve.status.{status}')}")
-    if plan["overdue"]:
-        st.error(tr("improve.board.overdue", days=int(plan["days_overdue"])), icon=":material/alarm:")
-    facts = {
-        tr("improve.col.touchpoint"): f"{plan['touchpoint_code']} · {plan['touchpoint_name']}",
-        tr("improve.col.site"): ui.text_or(plan["site_name"], tr("improve.all_sites")),
-        tr("improve.col.team"): ui.text_or(plan["team_name"], tr("improve.all_teams")),
-        tr("improve.col.source"): ui.code_label("improve.source", plan["source_kind"]),
-        tr("improve.col.root_cause"): tr(f"improve.root.{plan['root_cause']}"),
-        tr("improve.col.action"): plan["action"], tr("improve.col.metric"): plan["metric"],
-        tr("improve.col.baseline"): ui.fmt(plan["baseline"], ".3f"), tr("improve.col.target"): ui.fmt(plan["target"], ".3f"),
-        tr("improve.col.owner"): plan["owner"], tr("improve.col.department"): ui.text_or(plan["department"], "–"),
-        tr("improve.col.start"): str(plan["start_date"]), tr("improve.col.due"): str(plan["due_date"]),
-        tr("improve.col.closed_on"): "–" if pd.isna(plan["closed_on"]) else str(plan["closed_on"]),
-    }
-    # st.table reads Markdown in its cells: every value (names, action, owner) is escaped.
-    st.table(pd.DataFrame({tr("improve.col.field"): list(facts), tr("improve.col.value"): [plain(v) for v in facts.values()]})
-             .astype("string"))
 
 
 def _plan_actions(plan_id: int, plan: dict[str, Any]) -> None:
@@ -360,27 +323,12 @@ def _effect(effect: Effect | None, score: Effect | None) -> None:
     st.subheader(tr("improve.detail.effect"))
     st.caption(tr("improve.help.effect"))
     assert effect is not None  # every plan of the view has its effect
-    _effect_figures(effect, "+.3f", tr("improve.col.before"), tr("improve.col.after"), tr("improve.col.delta"))
+    ui.effect_figures(effect, "+.3f", tr("improve.col.before"), tr("improve.col.after"), tr("improve.col.delta"))
     if score is not None:  # a plan from a weak item: did the checked standard itself move?
         st.markdown(f"**{tr('improve.detail.item_score')}**")
         st.caption(tr("improve.help.item_score"))
-        _effect_figures(score, ".2f", tr("improve.col.score_before"), tr("improve.col.score_after"),
+        ui.effect_figures(score, ".2f", tr("improve.col.score_before"), tr("improve.col.score_after"),
                         tr("improve.col.score_delta"))
-
-
-def _effect_figures(eff: Effect, spec: str, before: str, after: str, delta: str) -> None:
-    """Verdict, before and after means with their periods, and the change with its CI."""
-    st.badge(tr(f"improve.verdict.{eff.verdict}"), color=VERDICT_COLOURS[eff.verdict])  # type: ignore[arg-type]
-    c1, c2, c3 = st.columns(3)
-    c1.metric(before, ui.fmt(eff.before_mean, spec))
-    c1.caption(tr("improve.detail.period", lo=eff.before_from, hi=eff.before_to, n=eff.before_n))
-    c2.metric(after, ui.fmt(eff.after_mean, spec))
-    if eff.after_from is not None:
-        c2.caption(tr("improve.detail.period", lo=eff.after_from, hi=eff.after_to, n=eff.after_n))
-    c3.metric(delta, ui.fmt(eff.delta, "+" + spec.lstrip("+")))
-    if eff.delta is not None:
-        c3.caption(tr("improve.detail.ci", lo=ui.fmt(eff.ci_low, "+.3f"), hi=ui.fmt(eff.ci_high, "+.3f"),
-                      p=ui.fmt(eff.p_value, ".3f")))
 
 
 def _effects_view() -> None:
