@@ -1,4 +1,6 @@
-"""Benchmark views of the Improve section: the inspections page and the action-plan page."""
+"""Benchmark views of the Improve section: the inspections page and the action-plan page, as their views compute
+them (:mod:`cxdash.views.inspections`, :mod:`cxdash.views.action_plans`); the registry will call the views
+directly."""
 
 from __future__ import annotations
 
@@ -10,15 +12,16 @@ from cxdash.filters import Filters
 
 
 def inspections_page(engine: Engine, filters: Filters) -> Any:
-    """Weak items (with gaps and importance), the site correlation and the heat map."""
-    from cxdash.inspections.results import heatmap
-    from cxdash.metrics.weak_items import site_correlation, weak_items
+    """The inspections page's first view: :func:`cxdash.views.inspections.inspections_view`."""
+    # cold timing: the page's modules load inside the call
+    from cxdash.views.inspections import inspections_view
 
-    return weak_items(engine, filters, "en"), site_correlation(engine, filters), heatmap(engine, filters, "en")
+    return inspections_view(engine, filters)
 
 
 def action_plans_page(engine: Engine, filters: Filters) -> Any:
-    """The plan counts and the board with every plan's measured effect."""
-    from cxdash.metrics.actions import plan_board, plan_counts
+    """The action-plan page's first view (the board): :func:`cxdash.views.action_plans.action_plans_view`."""
+    # cold timing: the page's modules load inside the call
+    from cxdash.views.action_plans import action_plans_view
 
-    return plan_counts(engine, filters), plan_board(engine, filters, "en")
+    return action_plans_view(engine, filters)

@@ -40,30 +40,33 @@ PLAN_COLUMNS = [
     "status", "closed_on", "overdue", "days_overdue", "verdict", "before_n", "before_mean", "after_n",
     "after_mean", "delta", "ci_low", "ci_high", "p_value",
 ]
+RESULTS_LIMIT = 1_000_000  # the page shows the newest rows; the report prints every one
 
 
 def run_plans(args: argparse.Namespace) -> int:
-    """Print the plans of the selection with their effect."""
-    from cxdash.metrics.actions import plan_board
+    """Print the plans of the selection (every status) with their effect: the board of the action-plan view."""
+    # start-up: pandas and metrics only for this command
+    from cxdash.views.action_plans import action_plans_view
 
     engine = engine_from_args(args)
-    board = plan_board(engine, filters_from_args(args), normalise_language(args.lang), today=args.as_of)
-    print_rows(frame_rows(board[PLAN_COLUMNS]), args.format)
+    view = action_plans_view(engine, filters_from_args(args), normalise_language(args.lang), statuses=(),
+                             today=args.as_of)
+    print_rows(frame_rows(view.board[PLAN_COLUMNS]), args.format)
     return 0
 
 
 def run_inspections(args: argparse.Namespace) -> int:
     """Print weak items, the heat map or the inspection results of the selection."""
-    from cxdash.inspections.results import heatmap, inspection_results
-    from cxdash.metrics.weak_items import weak_items
+    # start-up: pandas and metrics only for this command
+    from cxdash.views.inspections import heatmap_view, inspections_view, results_view
 
     engine = engine_from_args(args)
     f, lang = filters_from_args(args), normalise_language(args.lang)
     if args.view == "heatmap":
-        df = heatmap(engine, f, lang)
+        df = heatmap_view(engine, f, lang).heatmap
     elif args.view == "results":
-        df = inspection_results(engine, f, lang, limit=1_000_000)
+        df = results_view(engine, f, lang, limit=RESULTS_LIMIT).results
     else:
-        df = weak_items(engine, f, lang)
+        df = inspections_view(engine, f, lang).weak
     print_rows(frame_rows(df), args.format)
     return 0

@@ -18,32 +18,34 @@ from cxdash.actions.plans import (
     close_plan,
     create_plan,
     next_stage,
-    plan_history,
     reopen_plan,
     update_plan,
 )
 from cxdash.charts.closedloop import effects_chart
 from cxdash.formatting import display_frame
 from cxdash.metrics.action_baseline import baseline_for
-from cxdash.metrics.action_effect import Effect, item_score_effect, plan_effect
-from cxdash.metrics.action_options import service_problems, site_options, team_options, touchpoint_options
-from cxdash.metrics.actions import effect_summary, owners, plan_board, plan_counts
-from cxdash.metrics.gaps import gap_table
-from cxdash.metrics.weak_items import weak_items
+from cxdash.metrics.action_effect import Effect
+from cxdash.metrics.action_options import team_options
 from cxdash.ui import closedloop as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
+from cxdash.views.action_plans import (
+    BOARD_STATUSES,
+    ActionPlansView,
+    action_plans_view,
+    plan_detail_view,
+    plan_effects_view,
+    plan_sources_view,
+)
 
 VIEWS = ("board", "create", "detail", "effects")
-CARDS_PER_STAGE = 25  # the table below lists every plan; cards are for a glance
-VERDICT_COLOURS = {"improved": "green", "no_change": "gray", "worse": "red", "pending": "blue", "insufficient": "gray"}
 ctx = get_context()
 lang = ctx.lang
 
 
-def _counts() -> None:
-    counts = cached(plan_counts, ctx.filters)
+def _counts(view: ActionPlansView) -> None:
+    counts = view.counts
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(tr("improve.kpi.open"), counts.open, help=tr("improve.help.open"), border=True)
     c2.metric(tr("improve.kpi.overdue"), counts.overdue, help=tr("improve.help.overdue"), border=True)
@@ -53,21 +55,28 @@ def _counts() -> None:
               delta=share, delta_color="off", help=tr("improve.help.improved"), border=True)
 
 
-def _board_filters() -> tuple[tuple[int, ...], tuple[int, ...], tuple[str, ...], list[str]]:
-    tps = cached(touchpoint_options, lang)
-    sites = cached(site_options, ctx.filters, ctx.lang)
-    tp_names = dict(zip(tps["id"], tps["code"] + " · " + tps["name"], strict=True))
-    site_names = dict(zip(sites["id"], sites["name"], strict=True))
+def _board_picked() -> dict[str, tuple]:
+    """The board filters' values as the widgets hold them (the view is computed before they are drawn)."""
+    state = st.session_state
+    return {"touchpoint_ids": tuple(int(x) for x in state.get("board_tp", ())),
+            "site_ids": tuple(int(x) for x in state.get("board_site", ())),
+            "plan_owners": tuple(state.get("board_owner", ())),
+            "statuses": tuple(state.get("board_status", BOARD_STATUSES))}
+
+
+def _board_filters(view: ActionPlansView) -> dict[str, tuple]:
+    tp_names, site_names = view.touchpoints, view.sites
     c1, c2, c3, c4 = st.columns(4)
     every = tr("improve.board.any")
     tp = c1.multiselect(tr("improve.col.touchpoint"), list(tp_names), format_func=tp_names.get, key="board_tp",
                         placeholder=every)
     st_ = c2.multiselect(tr("improve.col.site"), list(site_names), format_func=site_names.get, key="board_site",
                          placeholder=every)
-    ow = c3.multiselect(tr("improve.col.owner"), cached(owners, ctx.filters), key="board_owner", placeholder=every)
-    status = c4.multiselect(tr("improve.col.status"), ["open", "done", "cancelled"], default=["open", "done"],
+    ow = c3.multiselect(tr("improve.col.owner"), view.owners, key="board_owner", placeholder=every)
+    status = c4.multiselect(tr("improve.col.status"), ["open", "done", "cancelled"], default=list(BOARD_STATUSES),
                             format_func=lambda v: tr(f"improve.status.{v}"), key="board_status", placeholder=every)
-    return tuple(int(x) for x in tp), tuple(int(x) for x in st_), tuple(ow), status
+    return {"touchpoint_ids": tuple(int(x) for x in tp), "site_ids": tuple(int(x) for x in st_),
+            "plan_owners": tuple(ow), "statuses": tuple(status)}
 
 
 def _open_detail(plan_id: int) -> None:
@@ -93,7 +102,7 @@ def _finished(plans: pd.DataFrame) -> None:
     with st.expander(tr("improve.board.finished", n=len(plans))):
         for _, plan in plans.iterrows():
             verdict = plan["verdict"] if plan["status"] == "done" else plan["status"]
-            colour = VERDICT_COLOURS.get(verdict, "gray")
+            colour = ui.VERDICT_BADGES.get(verdict, "gray")
             label = tr(f"improve.verdict.{verdict}") if plan["status"] == "done" else tr("improve.status.cancelled")
             st.button(f"#{plan['id']} {plain(plan['touchpoint_code'])} · {plain(ui.text_or(plan['site_name'], ''))}",
                       key=f"card_{plan['id']}", on_click=_open_detail, args=(int(plan["id"]),), type="tertiary")
@@ -101,29 +110,27 @@ def _finished(plans: pd.DataFrame) -> None:
 
 
 def _board_view() -> None:
-    _counts()
-    tp, sites, who, status = _board_filters()
-    board = cached(plan_board, ctx.filters, lang, tp, sites, who)
-    if status:  # none chosen means all, like the other filters
-        board = board[board["status"].isin(status)]
+    picked = _board_picked()
+    view = cached(action_plans_view, ctx.filters, lang, **picked)
+    _counts(view)
+    chosen = _board_filters(view)
+    if chosen != picked:  # a widget dropped a value its options no longer hold
+        view = cached(action_plans_view, ctx.filters, lang, **chosen)
+    board = view.board
     if board.empty:
         st.info(tr("improve.board.none"))
         return
-    # Overdue plans on top; finished plans are folded below the open ones.
-    ordered = board.sort_values(["overdue", "due_date"], ascending=[False, True], kind="stable")
     columns = st.columns(len(PDCA))
-    for col, stage in zip(columns, PDCA, strict=True):
-        in_stage = ordered[ordered["pdca_stage"] == stage]
-        open_plans, finished = in_stage[in_stage["status"] == "open"], in_stage[in_stage["status"] != "open"]
+    for col, stage in zip(columns, view.stages, strict=True):
         with col:
-            st.subheader(tr(f"improve.stage.{stage}"))
-            st.caption(tr("improve.board.column", open=len(open_plans), other=len(finished)))
-            for _, plan in open_plans.head(CARDS_PER_STAGE).iterrows():
+            st.subheader(tr(f"improve.stage.{stage.stage}"))
+            st.caption(tr("improve.board.column", open=stage.n_open, other=stage.n_finished))
+            for _, plan in stage.open_plans.iterrows():
                 _card(plan)
-            if len(open_plans) > CARDS_PER_STAGE:
-                st.caption(tr("improve.board.more", n=len(open_plans) - CARDS_PER_STAGE))
-            if not finished.empty:
-                _finished(finished.head(CARDS_PER_STAGE))
+            if stage.n_open > len(stage.open_plans):
+                st.caption(tr("improve.board.more", n=stage.n_open - len(stage.open_plans)))
+            if not stage.finished.empty:
+                _finished(stage.finished)
     table = board.assign(
         pdca_stage=[tr(f"improve.stage.{s}") for s in board["pdca_stage"]],
         status=[tr(f"improve.status.{s}") for s in board["status"]],
@@ -169,8 +176,9 @@ def _source() -> dict[str, Any] | None:
                                   format_func=lambda v: tr(f"improve.source.{v}"), key="create_source")
     source = source if source in SOURCES else "weak_item"
     out: dict[str, Any] = {"source_kind": source, "checklist_item_id": None}
+    view = cached(plan_sources_view, ctx.filters, lang, source=source)
     if source == "weak_item":
-        weak = cached(weak_items, ctx.filters, lang)
+        weak = view.choices
         if weak.empty:
             st.info(tr("improve.weak.none"))
             return None
@@ -181,7 +189,7 @@ def _source() -> dict[str, Any] | None:
         out.update(touchpoint_id=int(row["touchpoint_id"]), checklist_item_id=int(item),
                    label=f"{row['touchpoint_name']}: {row['pain_point']}")
     elif source == "gap":
-        gaps = cached(gap_table, ctx.filters, lang).sort_values("gap", na_position="last")
+        gaps = view.choices
         labels = {int(r.touchpoint_id): f"{r.touchpoint_code} · {r.touchpoint_name}"
                   + ("" if pd.isna(r.gap) else f" ({tr('improve.col.gap')} {r.gap:+.3f}, n={r.n})")
                   for r in gaps.itertuples()}
@@ -189,7 +197,7 @@ def _source() -> dict[str, Any] | None:
         tp = st.selectbox(tr("improve.create.gap_tp"), list(labels), format_func=labels.get, key="create_tp")
         out.update(touchpoint_id=int(tp), label=names[int(tp)])
     else:
-        problems = cached(service_problems, ctx.filters, lang)
+        problems = view.choices
         labels = {int(r.touchpoint_id): f"{r.touchpoint_code} · {r.touchpoint_name}"
                   + (tr("improve.create.service_counts", tickets=r.tickets, reopened=r.reopened, repeats=r.repeats,
                         breached=r.breached) if r.tickets else "")
@@ -198,8 +206,7 @@ def _source() -> dict[str, Any] | None:
         st.caption(tr("improve.help.service_problems"))
         tp = st.selectbox(tr("improve.create.service_tp"), list(labels), format_func=labels.get, key="create_svc")
         out.update(touchpoint_id=int(tp), label=names[int(tp)])
-    sites = cached(site_options, ctx.filters, ctx.lang)
-    site_names = dict(zip(sites["id"], sites["name"], strict=True))
+    site_names = view.sites
     c1, c2 = st.columns(2)
     # A team lead's plan must lie in their scope: no brand-wide plan, and a team unless the whole site is theirs.
     site = c1.selectbox(tr("improve.col.site"), [*([] if ui.scoped() else [None]), *site_names], key="create_site",
@@ -251,29 +258,31 @@ def _create_view() -> None:
 
 
 def _detail_view() -> None:
-    board = cached(plan_board, ctx.filters, lang, (), (), (), None, False)
-    if board.empty:
+    requested = st.session_state.get("detail_plan", ui.url_int("plan"))
+    view = cached(plan_detail_view, ctx.filters, lang, plan_id=requested)
+    if not view.plans:
         st.info(tr("improve.board.none"))
         return
-    labels = dict(zip(board["id"].astype(int), "#" + board["id"].astype(str) + " " + board["title"], strict=True))
+    labels = view.plans
     if "detail_plan" not in st.session_state and ui.url_int("plan") in labels:  # a shared link to one plan
         st.session_state["detail_plan"] = ui.url_int("plan")
     if st.session_state.get("detail_plan") not in labels:
         st.session_state.pop("detail_plan", None)
     plan_id = st.selectbox(tr("improve.col.plan"), list(labels), format_func=labels.get, key="detail_plan")
+    if plan_id != view.plan_id:  # the view guessed another plan than the widget holds
+        view = cached(plan_detail_view, ctx.filters, lang, plan_id=plan_id)
     ui.url_value("plan", plan_id)
-    plan = board.set_index("id").loc[plan_id]
-    _plan_facts(plan)
+    plan = view.plan
+    assert plan is not None  # a view with plans has its chosen plan
+    ui.plan_facts(plan)
     if ui.can(ui.EDIT_PLANS):
         _plan_actions(int(plan_id), plan)
-    _effect(int(plan_id))
+    _effect(view.effect, view.item_effect)
     st.subheader(tr("improve.detail.history"))
-    hist = cached(plan_history, int(plan_id), ctx.filters)
-    tps = cached(touchpoint_options, lang)
-    tp_names = dict(zip(tps["id"], tps["code"] + " · " + tps["name"], strict=True))
+    hist = view.history
     hist = hist.assign(
-        old=[_history_value(f, v, tp_names) for f, v in zip(hist["field"], hist["old"], strict=True)],
-        new=[_history_value(f, v, tp_names) for f, v in zip(hist["field"], hist["new"], strict=True)],
+        old=[ui.history_value(f, v) for f, v in zip(hist["field"], hist["old"], strict=True)],
+        new=[ui.history_value(f, v) for f, v in zip(hist["field"], hist["new"], strict=True)],
         field=[ui.code_label("improve.field", f) for f in hist["field"]],
     )
     st.dataframe(hist.astype({"old": "string", "new": "string"}), hide_index=True, key="history_table",
@@ -282,45 +291,7 @@ def _detail_view() -> None:
                                 "new": tr("improve.col.new")})
 
 
-CODED_FIELDS = {"root_cause": "improve.root", "source_kind": "improve.source", "pdca_stage": "improve.stage",
-                "status": "improve.status"}
-
-
-def _history_value(field: str, value: Any, tp_names: dict[int, str]) -> Any:
-    """A value of the plan's history as the page shows it: stored codes translated, touchpoints by name."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):  # a JSON null, however pandas holds it
-        return None
-    if field in CODED_FIELDS:
-        return ui.code_label(CODED_FIELDS[field], value)
-    if field == "touchpoint_id":
-        return tp_names.get(int(value), value)
-    return value
-
-
-def _plan_facts(plan: pd.Series) -> None:
-    stage, status = plan["pdca_stage"], plan["status"]
-    st.markdown(" → ".join(f"**:blue[{tr(f'improve.stage.{s}')}]**" if s == stage else tr(f"improve.stage.{s}")
-                           for s in PDCA) + f" · {tr(f'improve.status.{status}')}")
-    if plan["overdue"]:
-        st.error(tr("improve.board.overdue", days=int(plan["days_overdue"])), icon=":material/alarm:")
-    facts = {
-        tr("improve.col.touchpoint"): f"{plan['touchpoint_code']} · {plan['touchpoint_name']}",
-        tr("improve.col.site"): ui.text_or(plan["site_name"], tr("improve.all_sites")),
-        tr("improve.col.team"): ui.text_or(plan["team_name"], tr("improve.all_teams")),
-        tr("improve.col.source"): ui.code_label("improve.source", plan["source_kind"]),
-        tr("improve.col.root_cause"): tr(f"improve.root.{plan['root_cause']}"),
-        tr("improve.col.action"): plan["action"], tr("improve.col.metric"): plan["metric"],
-        tr("improve.col.baseline"): ui.fmt(plan["baseline"], ".3f"), tr("improve.col.target"): ui.fmt(plan["target"], ".3f"),
-        tr("improve.col.owner"): plan["owner"], tr("improve.col.department"): ui.text_or(plan["department"], "–"),
-        tr("improve.col.start"): str(plan["start_date"]), tr("improve.col.due"): str(plan["due_date"]),
-        tr("improve.col.closed_on"): "–" if pd.isna(plan["closed_on"]) else str(plan["closed_on"]),
-    }
-    # st.table reads Markdown in its cells: every value (names, action, owner) is escaped.
-    st.table(pd.DataFrame({tr("improve.col.field"): list(facts), tr("improve.col.value"): [plain(v) for v in facts.values()]})
-             .astype("string"))
-
-
-def _plan_actions(plan_id: int, plan: pd.Series) -> None:
+def _plan_actions(plan_id: int, plan: dict[str, Any]) -> None:
     cols = st.columns(3)
     if plan["status"] == "open":
         nxt = next_stage(plan["pdca_stage"])
@@ -348,36 +319,21 @@ def _plan_actions(plan_id: int, plan: pd.Series) -> None:
                 ui.done(tr("improve.detail.saved"))
 
 
-def _effect(plan_id: int) -> None:
+def _effect(effect: Effect | None, score: Effect | None) -> None:
     st.subheader(tr("improve.detail.effect"))
     st.caption(tr("improve.help.effect"))
-    _effect_figures(cached(plan_effect, plan_id, filters=ctx.filters), "+.3f", tr("improve.col.before"), tr("improve.col.after"),
-                    tr("improve.col.delta"))
-    score = cached(item_score_effect, plan_id, filters=ctx.filters)
+    assert effect is not None  # every plan of the view has its effect
+    ui.effect_figures(effect, "+.3f", tr("improve.col.before"), tr("improve.col.after"), tr("improve.col.delta"))
     if score is not None:  # a plan from a weak item: did the checked standard itself move?
         st.markdown(f"**{tr('improve.detail.item_score')}**")
         st.caption(tr("improve.help.item_score"))
-        _effect_figures(score, ".2f", tr("improve.col.score_before"), tr("improve.col.score_after"),
+        ui.effect_figures(score, ".2f", tr("improve.col.score_before"), tr("improve.col.score_after"),
                         tr("improve.col.score_delta"))
 
 
-def _effect_figures(eff: Effect, spec: str, before: str, after: str, delta: str) -> None:
-    """Verdict, before and after means with their periods, and the change with its CI."""
-    st.badge(tr(f"improve.verdict.{eff.verdict}"), color=VERDICT_COLOURS[eff.verdict])  # type: ignore[arg-type]
-    c1, c2, c3 = st.columns(3)
-    c1.metric(before, ui.fmt(eff.before_mean, spec))
-    c1.caption(tr("improve.detail.period", lo=eff.before_from, hi=eff.before_to, n=eff.before_n))
-    c2.metric(after, ui.fmt(eff.after_mean, spec))
-    if eff.after_from is not None:
-        c2.caption(tr("improve.detail.period", lo=eff.after_from, hi=eff.after_to, n=eff.after_n))
-    c3.metric(delta, ui.fmt(eff.delta, "+" + spec.lstrip("+")))
-    if eff.delta is not None:
-        c3.caption(tr("improve.detail.ci", lo=ui.fmt(eff.ci_low, "+.3f"), hi=ui.fmt(eff.ci_high, "+.3f"),
-                      p=ui.fmt(eff.p_value, ".3f")))
-
-
 def _effects_view() -> None:
-    summary = cached(effect_summary, ctx.filters)
+    view = cached(plan_effects_view, ctx.filters, lang)
+    summary = view.summary
     st.caption(tr("improve.help.effect"))
     cols = st.columns(5)
     for col, (key, value) in zip(cols, [("closed", summary.closed), ("improved", summary.improved),
@@ -385,8 +341,7 @@ def _effects_view() -> None:
                                         ("insufficient", summary.insufficient)], strict=True):
         label = tr("improve.kpi.closed") if key == "closed" else tr(f"improve.verdict.{key}")
         col.metric(label, value, border=True)
-    board = cached(plan_board, ctx.filters, lang)
-    measured = board[board["delta"].notna()]
+    measured = view.measured
     if measured.empty:
         st.info(tr("improve.effects.none"))
         return

@@ -9,21 +9,23 @@ import streamlit as st
 
 from cxdash.charts.closedloop import correlation_chart, heatmap_chart, trend_chart, weak_items_chart
 from cxdash.formatting import display_frame
-from cxdash.inspections.checklist import create_item, deactivate_item, list_items, update_item
+from cxdash.inspections.checklist import create_item, deactivate_item, update_item
 from cxdash.inspections.defaults import FREQUENCIES, METHODS, ROLES
-from cxdash.inspections.results import (
-    heatmap,
-    inspection_results,
-    record_inspection,
-    score_trend,
-    site_options,
-)
-from cxdash.metrics.weak_items import site_correlation, weak_items
+from cxdash.inspections.results import record_inspection
+from cxdash.metrics.weak_items import SiteCorrelation
 from cxdash.ui import closedloop as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.navigation import page_script
 from cxdash.ui.text import plain
+from cxdash.views.inspections import (
+    checklist_view,
+    correlation_view,
+    heatmap_view,
+    inspections_view,
+    record_view,
+    results_view,
+)
 
 VIEWS = ("weak", "heatmap", "record", "results", "checklist")
 ctx = get_context()
@@ -31,12 +33,13 @@ lang = ctx.lang
 
 
 def _weak_view() -> None:
-    weak = cached(weak_items, ctx.filters, lang)
+    view = cached(inspections_view, ctx.filters, lang)
+    weak = view.weak
     st.caption(tr("improve.help.weakness"))
     if weak.empty:
         st.info(tr("improve.weak.none"))
         return
-    if (weak["importance_source"] == "equal").all():
+    if view.equal_weights:
         st.caption(tr("improve.weak.equal_weights"))
     st.altair_chart(weak_items_chart(weak, lang), width="stretch")
     shown = weak[["touchpoint_name", "pain_point", "standard", "n", "sites", "mean_score", "importance_norm",
@@ -53,7 +56,8 @@ def _weak_view() -> None:
                                            key="weak_make_plan"):
         ui.go("pages/action_plans.py", {"plan_view": "create", "create_source": "weak_item",
                                         "create_item": int(chosen["item_id"])})
-    _correlation(weak)
+    tp = _correlation_choice(view.touchpoints)
+    _correlation(view.correlation if tp is None else cached(correlation_view, ctx.filters, lang, touchpoint_id=tp))
 
 
 def _weak_columns() -> dict:
@@ -71,14 +75,15 @@ def _weak_columns() -> dict:
     }
 
 
-def _correlation(weak: pd.DataFrame) -> None:
+def _correlation_choice(names: dict[int, str]) -> int | None:
     st.subheader(tr("improve.corr.title"))
     st.caption(tr("improve.help.correlation"))
-    tps = weak.drop_duplicates("touchpoint_id")
-    names = dict(zip(tps["touchpoint_id"], tps["touchpoint_name"], strict=True))
     tp = st.selectbox(tr("improve.corr.touchpoint"), [None, *names], key="corr_tp",
                       format_func=lambda v: tr("improve.corr.all") if v is None else names[v])
-    corr = cached(site_correlation, ctx.filters, None if tp is None else int(tp), ctx.lang)
+    return None if tp is None else int(tp)
+
+
+def _correlation(corr: SiteCorrelation) -> None:
     c1, c2, c3 = st.columns(3)
     c1.metric(tr("improve.corr.sites"), corr.n_sites)
     c2.metric(tr("improve.corr.pearson"), ui.fmt(corr.pearson_r), help=tr("improve.help.pearson"))
@@ -97,7 +102,7 @@ def _correlation(weak: pd.DataFrame) -> None:
 
 def _heatmap_view() -> None:
     st.caption(tr("improve.help.heatmap"))
-    data = cached(heatmap, ctx.filters, lang)
+    data = cached(heatmap_view, ctx.filters, lang).heatmap
     if data.empty:
         st.info(tr("improve.results.none"))
         return
@@ -109,8 +114,8 @@ def _record_view() -> None:
     if not ui.can(ui.RECORD_INSPECTION):
         st.info(tr("improve.err.not_allowed"))
         return
-    sites = cached(site_options, ctx.filters, ctx.lang)
-    items = cached(list_items, lang)
+    view = cached(record_view, ctx.filters, lang)
+    sites, items = view.sites, view.items
     if sites.empty or items.empty:
         st.info(tr("improve.record.nothing"))
         return
@@ -144,16 +149,19 @@ def _record_view() -> None:
 
 
 def _results_view() -> None:
-    items = cached(list_items, lang, True)
-    names = dict(zip(items["touchpoint_id"], items["touchpoint_name"], strict=True))
+    picked = st.session_state.get("res_tp")  # the view is computed before its choice is drawn
+    view = cached(results_view, ctx.filters, lang, touchpoint_id=picked)
+    names = view.touchpoints
     tp = st.selectbox(tr("improve.col.touchpoint"), [None, *names], key="res_tp",
                       format_func=lambda v: tr("improve.corr.all") if v is None else names[v])
-    trend = cached(score_trend, ctx.filters, None if tp is None else int(tp))
+    if tp != view.touchpoint_id:  # the widget dropped a touchpoint its options no longer hold
+        view = cached(results_view, ctx.filters, lang, touchpoint_id=None if tp is None else int(tp))
+    trend = view.trend
     if trend.empty:
         st.info(tr("improve.results.none"))
         return
     st.altair_chart(trend_chart(trend, lang), width="stretch")
-    rows = cached(inspection_results, ctx.filters, lang, (), () if tp is None else (int(tp),))
+    rows = view.results
     st.dataframe(display_frame(rows.drop(columns=["id", "site_id", "item_id"]), lang, kinds={"score": "number"}),
                  hide_index=True, key="res_table", column_config={
         "inspected_on": tr("improve.record.date"), "site_name": tr("improve.col.site"),
@@ -166,7 +174,8 @@ def _results_view() -> None:
 
 
 def _checklist_view() -> None:
-    items = cached(list_items, lang, True)
+    view = cached(checklist_view, ctx.filters, lang)
+    items = view.items
     shown = items.assign(
         method=[ui.code_label("improve.method", v) for v in items["method"]],
         frequency=[ui.code_label("improve.frequency", v) for v in items["frequency"]],
@@ -182,10 +191,7 @@ def _checklist_view() -> None:
     ui.downloads(shown, "checklist")
     if not ui.can(ui.EDIT_CHECKLIST):
         return
-    from cxdash.metrics.action_options import touchpoint_options
-
-    tps = cached(touchpoint_options, lang)
-    tp_names = dict(zip(tps["id"], tps["code"] + " · " + tps["name"], strict=True))
+    tp_names = view.touchpoints
     if not items.empty:  # a new installation has none to edit yet
         with st.expander(tr("improve.checklist.edit")):
             labels = dict(zip(items["id"], items["code"] + " · " + items["pain_point"], strict=True))

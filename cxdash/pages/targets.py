@@ -11,7 +11,6 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from cxdash.audit import now_utc
 from cxdash.domain.kpis import KPI_CODES, LOWER_IS_BETTER
 from cxdash.i18n import t
 from cxdash.targets import (
@@ -19,17 +18,14 @@ from cxdash.targets import (
     TargetError,
     end_target,
     format_entry,
-    list_targets,
     parse_scope,
-    scope_options,
     set_target,
     stored_value,
-    target_history,
-    target_valid_on,
     unit_of,
 )
 from cxdash.ui.admin import plain, require_action
 from cxdash.ui.context import get_context, tr
+from cxdash.views.targets import current_target_view, targets_view
 
 _FLASH = "targets_flash"
 ANY = ""
@@ -46,9 +42,6 @@ flash = st.session_state.pop(_FLASH, None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
 
-today = now_utc().date()
-options = scope_options(ctx.engine, ctx.lang)
-labels = {text: label for _, text, label in options}
 
 
 def kpi_name(kpi: object) -> str:
@@ -84,8 +77,9 @@ def saved(message: str) -> None:
 # --- The targets -----------------------------------------------------------------------------------------
 only = st.selectbox(tr("targets.list.filter_kpi"), [ANY, *KPI_CODES], key="targets_filter_kpi",
                     format_func=lambda k: kpi_name(k) if k else t("targets.list.all_kpis", lang))
+view = targets_view(ctx.engine, ctx.filters, lang, kpi=only or None)
+today, options, labels, targets = view.today, view.scopes, view.labels, view.targets
 st.subheader(tr("targets.list.title"))
-targets = list_targets(ctx.engine, only or None, today=today)
 if targets.empty:
     st.info(tr("targets.list.none"), icon=":material/flag:")
 else:
@@ -111,15 +105,8 @@ scope_text = row.selectbox(tr("targets.field.scope"), choices, key=f"targets_sco
                            format_func=labels.__getitem__, disabled=kind == "all")
 unit = unit_of(kpi)
 st.caption(tr("targets.direction.lower" if kpi in LOWER_IS_BETTER else "targets.direction.higher"))
-current_value: float | None = None
-if scope_text is not None:
-    with ctx.engine.connect() as conn:
-        scope = parse_scope(conn, scope_text)
-        current_id = target_valid_on(conn, kpi, scope, today)
-    if current_id is not None:
-        current = targets if only in (ANY, kpi) else list_targets(ctx.engine, kpi, today=today)
-        match = current[current["id"] == current_id]
-        current_value = None if match.empty else float(match["value"].iloc[0])
+current_value = None if scope_text is None else current_target_view(
+    ctx.engine, ctx.filters, lang, kpi=kpi, scope_text=scope_text, today=today).value
 with st.form("targets_form"):
     value = st.number_input(tr("targets.field.value", unit=tr(f"targets.unit.{unit}")), value=current_value,
                             step=STEPS[unit], format=FORMATS[unit], key=f"targets_value_{kpi}_{scope_text}")
@@ -145,7 +132,7 @@ if submitted:
 
 # --- End a target ----------------------------------------------------------------------------------------
 st.subheader(tr("targets.end.title"))
-open_targets = targets[targets["status"] != "past"]
+open_targets = view.open_targets
 if open_targets.empty:
     st.info(tr("targets.end.none"), icon=":material/event_busy:")
 else:
@@ -172,7 +159,7 @@ else:
 
 # --- History ---------------------------------------------------------------------------------------------
 st.subheader(tr("targets.history.title"))
-history = target_history(ctx.engine, only or None)
+history = view.history
 if history.empty:
     st.info(tr("targets.history.none"), icon=":material/history:")
 else:

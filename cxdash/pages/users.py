@@ -10,12 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.audit import record_audit
-from cxdash.auth import ROLES, import_users_csv, list_users, save_user, user_record
+from cxdash.auth import ROLES, import_users_csv, save_user, user_record
 from cxdash.formatting import display_frame
-from cxdash.organisation import site_options, team_options
 from cxdash.ui.admin import identity_settings, plain, require_action, role_label
-from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
+from cxdash.views.users import users_view
 
 MAX_CSV_MB = 2
 TEMPLATE = "email,role,name,sites,teams\nexec@example.com,executive,Wang Fang,,\nlead@example.com,team_lead,Li Lei,S01;S02,\n"
@@ -31,7 +30,8 @@ flash = st.session_state.pop(_FLASH, None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
 
-users = list_users(ctx.engine)
+view = users_view(ctx.engine, ctx.filters, ctx.lang)
+users = view.users
 st.subheader(tr("auth.users.list"), help=tr("auth.users.roles_help"))
 if users:
     table = pd.DataFrame(users)
@@ -58,8 +58,7 @@ emails = [u["email"] for u in users]
 st.selectbox(tr("auth.users.pick"), [NEW, *emails], key="users_pick",
              format_func=lambda e: e or tr("auth.users.new"),
              on_change=lambda: _load(st.session_state["users_pick"]))
-sites = dict(cached(site_options, (), ctx.lang))
-teams = dict(cached(team_options, (), (), ctx.lang))
+sites, teams = view.sites, view.teams
 with st.form("users_form"):
     st.text_input(tr("auth.users.email"), key="users_email", max_chars=320)
     st.text_input(tr("auth.users.name"), key="users_name", max_chars=200)

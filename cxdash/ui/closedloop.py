@@ -1,4 +1,5 @@
-"""Streamlit helpers shared by the inspections and action-plan pages: writes, messages, labels, downloads."""
+"""Streamlit helpers of the inspections and action-plan pages: writes, messages, labels, downloads, and the parts
+of a plan's detail view (facts, history values, effect figures)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,20 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.actions.errors import AccessError, InputError
+from cxdash.actions.plans import PDCA
 from cxdash.auth import User
 from cxdash.auth import can as role_can
 from cxdash.i18n import catalog
+from cxdash.metrics.action_effect import Effect
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.navigation import page_script
+from cxdash.ui.text import plain
 from cxdash.ui.url_state import url_value  # noqa: F401 - the pages call it as ui.url_value
 from cxdash.ui.widgets import download_buttons
 
 EDIT_CHECKLIST, RECORD_INSPECTION, EDIT_PLANS = "edit_checklist", "record_inspection", "edit_plans"
+# st.badge colours of a plan's verdict (the charts' colours are cxdash.charts.theme.VERDICT_COLOURS)
+VERDICT_BADGES = {"improved": "green", "no_change": "gray", "worse": "red", "pending": "blue", "insufficient": "gray"}
 _FLASH = "_improve_flash"
 _GOTO = "_improve_goto"
 
@@ -139,3 +145,55 @@ def fmt(value: object, spec: str = ".2f") -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
     return format(value, spec)
+
+
+CODED_FIELDS = {"root_cause": "improve.root", "source_kind": "improve.source", "pdca_stage": "improve.stage",
+                "status": "improve.status"}
+
+
+def history_value(field: str, value: Any) -> Any:
+    """A value of the plan's history as the page shows it: stored codes translated (touchpoints come named)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):  # a JSON null, however pandas holds it
+        return None
+    if field in CODED_FIELDS:
+        return code_label(CODED_FIELDS[field], value)
+    return value
+
+
+def plan_facts(plan: dict[str, Any]) -> None:
+    """A plan's PDCA stage and status, its overdue alarm and its SMART fields as a table."""
+    stage, status = plan["pdca_stage"], plan["status"]
+    st.markdown(" → ".join(f"**:blue[{tr(f'improve.stage.{s}')}]**" if s == stage else tr(f"improve.stage.{s}")
+                           for s in PDCA) + f" · {tr(f'improve.status.{status}')}")
+    if plan["overdue"]:
+        st.error(tr("improve.board.overdue", days=int(plan["days_overdue"])), icon=":material/alarm:")
+    facts = {
+        tr("improve.col.touchpoint"): f"{plan['touchpoint_code']} · {plan['touchpoint_name']}",
+        tr("improve.col.site"): text_or(plan["site_name"], tr("improve.all_sites")),
+        tr("improve.col.team"): text_or(plan["team_name"], tr("improve.all_teams")),
+        tr("improve.col.source"): code_label("improve.source", plan["source_kind"]),
+        tr("improve.col.root_cause"): tr(f"improve.root.{plan['root_cause']}"),
+        tr("improve.col.action"): plan["action"], tr("improve.col.metric"): plan["metric"],
+        tr("improve.col.baseline"): fmt(plan["baseline"], ".3f"), tr("improve.col.target"): fmt(plan["target"], ".3f"),
+        tr("improve.col.owner"): plan["owner"], tr("improve.col.department"): text_or(plan["department"], "–"),
+        tr("improve.col.start"): str(plan["start_date"]), tr("improve.col.due"): str(plan["due_date"]),
+        tr("improve.col.closed_on"): "–" if pd.isna(plan["closed_on"]) else str(plan["closed_on"]),
+    }
+    # st.table reads Markdown in its cells: every value (names, action, owner) is escaped.
+    st.table(pd.DataFrame({tr("improve.col.field"): list(facts), tr("improve.col.value"): [plain(v) for v in facts.values()]})
+             .astype("string"))
+
+
+def effect_figures(eff: Effect, spec: str, before: str, after: str, delta: str) -> None:
+    """Verdict, before and after means with their periods, and the change with its CI."""
+    st.badge(tr(f"improve.verdict.{eff.verdict}"), color=VERDICT_BADGES[eff.verdict])  # type: ignore[arg-type]
+    c1, c2, c3 = st.columns(3)
+    c1.metric(before, fmt(eff.before_mean, spec))
+    c1.caption(tr("improve.detail.period", lo=eff.before_from, hi=eff.before_to, n=eff.before_n))
+    c2.metric(after, fmt(eff.after_mean, spec))
+    if eff.after_from is not None:
+        c2.caption(tr("improve.detail.period", lo=eff.after_from, hi=eff.after_to, n=eff.after_n))
+    c3.metric(delta, fmt(eff.delta, "+" + spec.lstrip("+")))
+    if eff.delta is not None:
+        c3.caption(tr("improve.detail.ci", lo=fmt(eff.ci_low, "+.3f"), hi=fmt(eff.ci_high, "+.3f"),
+                      p=fmt(eff.p_value, ".3f")))
