@@ -8,13 +8,14 @@ callables so the cold figure includes what a fresh app process pays to load the 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from cxdash.bench import closedloop, gaps, loyalty  # their page functions import their modules lazily
+from cxdash.bench import closedloop, gaps  # their page functions import their modules lazily
 from cxdash.filters import Filters
 from cxdash.schema import survey_response
 
@@ -28,27 +29,28 @@ def overview_page(engine: Engine, filters: Filters) -> Any:
     return overview(engine, filters), overview_trends(engine, filters), worst_touchpoints(engine, filters, "en")
 
 
-def service_page(engine: Engine, filters: Filters) -> Any:
-    """The service (SLA) page: see :func:`cxdash.bench.sla.service_page`."""
-    from cxdash.bench.sla import service_page as sla_service_page
+def _view(module: str, name: str) -> PageData:
+    """The view ``cxdash.views.<module>.<name>``, imported at its first call (the cold figure includes that)."""
+    def run(engine: Engine, filters: Filters) -> Any:
+        return getattr(importlib.import_module(f"cxdash.views.{module}"), name)(engine, filters)
 
-    return sla_service_page(engine, filters)
+    return run
 
 
 PAGES: dict[str, PageData] = {
     "overview": overview_page,
-    "service": service_page,
+    "service": _view("service", "service_view"),
     "tiers": gaps.tiers_page,
     "touchpoints": gaps.touchpoints_page,
     "touchpoints_drilldown": gaps.drilldown_site,
     "inspections": closedloop.inspections_page,
     "action_plans": closedloop.action_plans_page,
-    "loyalty": loyalty.loyalty_page,
-    "loyalty_breakdowns": loyalty.loyalty_breakdowns,
-    "loyalty_effort": loyalty.loyalty_effort,
-    "loyalty_failures": loyalty.loyalty_failures,
-    "drivers": loyalty.drivers_page,
-    "voice": loyalty.voice_page,
+    "loyalty": _view("loyalty", "loyalty_view"),
+    "loyalty_breakdowns": _view("loyalty", "breakdowns_view"),
+    "loyalty_effort": _view("loyalty", "effort_view"),
+    "loyalty_failures": _view("loyalty", "failures_view"),
+    "drivers": _view("drivers", "drivers_view"),
+    "voice": _view("voice", "voice_view"),
 }
 
 
