@@ -124,7 +124,7 @@ def run_churn(args: argparse.Namespace) -> int:
                    window_days=args.window, as_of=args.as_of, limit=args.limit)
     d, note, m = v.rule.definition, v.note, v.drivers.model
     notes = note.lines(lang)
-    tag = {"mode": d.mode, "window_days": d.window_days, "rule_source": v.rule.source}
+    tag: dict[str, Any] = {"mode": d.mode, "window_days": d.window_days, "rule_source": v.rule.source}
     if args.view == "rate":
         p = v.rate
         rows = [{"as_of": plain_value(note.as_of), "n": p.n, "k": p.k, "rate": plain_value(p.rate),
