@@ -81,7 +81,7 @@ def _world(engine) -> None:  # noqa: ANN001
         customers.append({"id": cid, "first_event_at": first, "last_event_at": last, "site_id": site,
                           "segment": "gold" if cid % 4 == 0 else "silver", "churn_flag": gone if cid % 5 == 0 else None})
         for month in (1,) if gone else (1, 3, 4, 5):
-            ltr = int(rng.integers(0, 4) if gone else rng.integers(5, 11))
+            ltr = int(rng.integers(0, 9) if gone else rng.integers(3, 11))  # overlapping: the model can be fitted
             answers.append({"customer_id": cid, "site_id": site, "visit_date": date(2026, month, 1 + cid % 27),
                             "ltr": ltr, "csat": int(rng.integers(1, 6)), "ces": int(rng.integers(1, 8)),
                             "tier": int(rng.integers(0, 3)), "contacts_needed": int(rng.integers(1, 4)),

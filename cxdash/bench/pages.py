@@ -8,7 +8,6 @@ callables so the cold figure includes what a fresh app process pays to load the 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -29,28 +28,69 @@ def overview_page(engine: Engine, filters: Filters) -> Any:
     return overview(engine, filters), overview_trends(engine, filters), worst_touchpoints(engine, filters, "en")
 
 
-def _view(module: str, name: str) -> PageData:
-    """The view ``cxdash.views.<module>.<name>``, imported at its first call (the cold figure includes that)."""
-    def run(engine: Engine, filters: Filters) -> Any:
-        return getattr(importlib.import_module(f"cxdash.views.{module}"), name)(engine, filters)
+def service_page(engine: Engine, filters: Filters) -> Any:
+    """The service page's default view: :func:`cxdash.views.service.service_view`."""
+    from cxdash.views.service import service_view
 
-    return run
+    return service_view(engine, filters)
+
+
+def loyalty_page(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's default view: :func:`cxdash.views.loyalty.loyalty_view`."""
+    from cxdash.views.loyalty import loyalty_view
+
+    return loyalty_view(engine, filters)
+
+
+def loyalty_breakdowns(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's breakdown view (by site): :func:`cxdash.views.loyalty.breakdowns_view`."""
+    from cxdash.views.loyalty import breakdowns_view
+
+    return breakdowns_view(engine, filters)
+
+
+def loyalty_effort(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's effort view: :func:`cxdash.views.loyalty.effort_view`."""
+    from cxdash.views.loyalty import effort_view
+
+    return effort_view(engine, filters)
+
+
+def loyalty_failures(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's service-failure view: :func:`cxdash.views.loyalty.failures_view`."""
+    from cxdash.views.loyalty import failures_view
+
+    return failures_view(engine, filters)
+
+
+def drivers_page(engine: Engine, filters: Filters) -> Any:
+    """The drivers page: :func:`cxdash.views.drivers.drivers_view`."""
+    from cxdash.views.drivers import drivers_view
+
+    return drivers_view(engine, filters)
+
+
+def voice_page(engine: Engine, filters: Filters) -> Any:
+    """The voice-of-the-customer page's themes: :func:`cxdash.views.voice.voice_view`."""
+    from cxdash.views.voice import voice_view
+
+    return voice_view(engine, filters)
 
 
 PAGES: dict[str, PageData] = {
     "overview": overview_page,
-    "service": _view("service", "service_view"),
+    "service": service_page,
     "tiers": gaps.tiers_page,
     "touchpoints": gaps.touchpoints_page,
     "touchpoints_drilldown": gaps.drilldown_site,
     "inspections": closedloop.inspections_page,
     "action_plans": closedloop.action_plans_page,
-    "loyalty": _view("loyalty", "loyalty_view"),
-    "loyalty_breakdowns": _view("loyalty", "breakdowns_view"),
-    "loyalty_effort": _view("loyalty", "effort_view"),
-    "loyalty_failures": _view("loyalty", "failures_view"),
-    "drivers": _view("drivers", "drivers_view"),
-    "voice": _view("voice", "voice_view"),
+    "loyalty": loyalty_page,
+    "loyalty_breakdowns": loyalty_breakdowns,
+    "loyalty_effort": loyalty_effort,
+    "loyalty_failures": loyalty_failures,
+    "drivers": drivers_page,
+    "voice": voice_page,
 }
 
 
