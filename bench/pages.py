@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from bench import closedloop, gaps, loyalty  # their page functions import their modules lazily
+from bench import closedloop, gaps  # their page functions import their modules lazily
 from cxdash.filters import Filters
 from cxdash.schema import survey_response
 
@@ -29,10 +29,52 @@ def overview_page(engine: Engine, filters: Filters) -> Any:
 
 
 def service_page(engine: Engine, filters: Filters) -> Any:
-    """The service (SLA) page: see :func:`bench.sla.service_page`."""
-    from bench.sla import service_page as sla_service_page
+    """The service page's default view: :func:`cxdash.views.service.service_view`."""
+    from cxdash.views.service import service_view
 
-    return sla_service_page(engine, filters)
+    return service_view(engine, filters)
+
+
+def loyalty_page(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's default view: :func:`cxdash.views.loyalty.loyalty_view`."""
+    from cxdash.views.loyalty import loyalty_view
+
+    return loyalty_view(engine, filters)
+
+
+def loyalty_breakdowns(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's breakdown view (by site): :func:`cxdash.views.loyalty.breakdowns_view`."""
+    from cxdash.views.loyalty import breakdowns_view
+
+    return breakdowns_view(engine, filters)
+
+
+def loyalty_effort(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's effort view: :func:`cxdash.views.loyalty.effort_view`."""
+    from cxdash.views.loyalty import effort_view
+
+    return effort_view(engine, filters)
+
+
+def loyalty_failures(engine: Engine, filters: Filters) -> Any:
+    """The loyalty page's service-failure view: :func:`cxdash.views.loyalty.failures_view`."""
+    from cxdash.views.loyalty import failures_view
+
+    return failures_view(engine, filters)
+
+
+def drivers_page(engine: Engine, filters: Filters) -> Any:
+    """The drivers page: :func:`cxdash.views.drivers.drivers_view`."""
+    from cxdash.views.drivers import drivers_view
+
+    return drivers_view(engine, filters)
+
+
+def voice_page(engine: Engine, filters: Filters) -> Any:
+    """The voice-of-the-customer page's themes: :func:`cxdash.views.voice.voice_view`."""
+    from cxdash.views.voice import voice_view
+
+    return voice_view(engine, filters)
 
 
 PAGES: dict[str, PageData] = {
@@ -43,12 +85,12 @@ PAGES: dict[str, PageData] = {
     "touchpoints_drilldown": gaps.drilldown_site,
     "inspections": closedloop.inspections_page,
     "action_plans": closedloop.action_plans_page,
-    "loyalty": loyalty.loyalty_page,
-    "loyalty_breakdowns": loyalty.loyalty_breakdowns,
-    "loyalty_effort": loyalty.loyalty_effort,
-    "loyalty_failures": loyalty.loyalty_failures,
-    "drivers": loyalty.drivers_page,
-    "voice": loyalty.voice_page,
+    "loyalty": loyalty_page,
+    "loyalty_breakdowns": loyalty_breakdowns,
+    "loyalty_effort": loyalty_effort,
+    "loyalty_failures": loyalty_failures,
+    "drivers": drivers_page,
+    "voice": voice_page,
 }
 
 

@@ -1,9 +1,9 @@
-"""SLA benchmarks: the service page's data work, and business time for N tickets.
+"""SLA benchmarks: business time for N tickets (the service page is timed through its views,
+:mod:`cxdash.views.service`).
 
-``service_page(engine, filters)`` is registered in :data:`bench.pages.PAGES`. ``business_time(n)`` times
-the vectorised business-minutes computation (policy timings and repeat flags) for ``n`` synthetic tickets in
-memory, and ``recompute(url)`` the full stored recompute on a database: ``python -m bench.sla
---tickets 1000000 [--database-url URL]`` prints both as JSON.
+``business_time(n)`` times the vectorised business-minutes computation (policy timings and repeat flags) for
+``n`` synthetic tickets in memory, and ``recompute(url)`` the full stored recompute on a database:
+``python -m bench.sla --tickets 1000000 [--database-url URL]`` prints both as JSON.
 """
 
 from __future__ import annotations
@@ -17,30 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
-
-from cxdash.filters import Filters
-
-
-def service_page(engine: Engine, filters: Filters) -> Any:
-    """What the service page computes for its default view (compliance by priority) plus the early warnings."""
-    from cxdash.domain.service_sql import utcnow
-    from cxdash.metrics.sla import backlog_by_age, sla_summary, sla_trend
-    from cxdash.metrics.sla_breakdown import category_pareto, sla_breakdown
-    from cxdash.metrics.sla_lists import early_warning
-    from cxdash.metrics.sla_percentiles import time_percentiles
-
-    now = utcnow().replace(second=0, microsecond=0)
-    return (
-        sla_summary(engine, filters, now),
-        sla_trend(engine, filters, now),
-        time_percentiles(engine, filters),
-        sla_breakdown(engine, filters, "priority", now),
-        backlog_by_age(engine, filters, now),
-        early_warning(engine, filters, "at_risk", now, 500),
-        early_warning(engine, filters, "breached", now, 500),
-        category_pareto(engine, filters, "volume"),
-    )
 
 
 def synthetic_tickets(n: int, seed: int = 1) -> pd.DataFrame:

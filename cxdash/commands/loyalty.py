@@ -1,6 +1,7 @@
 """``python -m cxdash report loyalty|drivers|churn|themes``: the loyalty pages' figures as CSV or JSON.
 
-Each report calls the functions its page uses, with the same filter options as the other reports:
+Each report prints fields of its page's views (:mod:`cxdash.views.loyalty`, :mod:`cxdash.views.drivers`,
+:mod:`cxdash.views.voice`), with the same filter options as the other reports:
 
 - ``loyalty --view cards|trend|breakdown|effort|failures`` (``--period month|week``, ``--by region|site|...``):
   NPS with its interval and group shares, CSAT, CES; trends with every change's verdict; breakdowns; effort and
@@ -61,11 +62,9 @@ def register(sub: Any, reports: Any) -> None:
     p.set_defaults(handler=run_themes)
 
 
-def card_rows(engine: Any, filters: Any) -> list[dict[str, Any]]:
-    """One row per KPI: value, n, interval, previous value, change, threshold and verdict."""
-    from cxdash.metrics.loyalty import loyalty_summary
-
-    s = loyalty_summary(engine, filters)
+def card_rows(s: Any) -> list[dict[str, Any]]:
+    """One row per KPI of the cards (a :class:`~cxdash.metrics.loyalty.LoyaltySummary`): value, n, interval,
+    previous value, change, threshold and verdict."""
     prev = s.previous.values() if s.previous else {}
     rows = []
     for kpi, (value, n, low, high) in s.current.values().items():
@@ -80,42 +79,33 @@ def card_rows(engine: Any, filters: Any) -> list[dict[str, Any]]:
 
 def run_loyalty(args: argparse.Namespace) -> int:
     """Print the selected loyalty view."""
-    from cxdash.metrics.effort import effort_loyalty
-    from cxdash.metrics.failures import service_failures
-    from cxdash.metrics.loyalty import loyalty_breakdown, loyalty_trend
+    from cxdash.views.loyalty import breakdowns_view, effort_view, failures_view, loyalty_view
 
     engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
     if args.view == "trend":
-        rows = frame_rows(loyalty_trend(engine, f, args.period))
+        rows = frame_rows(loyalty_view(engine, f, lang, period=args.period).trend)
     elif args.view == "breakdown":
-        rows = frame_rows(loyalty_breakdown(engine, f, args.by, lang))
+        rows = frame_rows(breakdowns_view(engine, f, lang, by=args.by).table)
     elif args.view == "effort":
-        eff = effort_loyalty(engine, f)
+        eff = effort_view(engine, f, lang).effort
         rows = frame_rows(eff.table, responses=eff.responses, sampled=eff.sampled, churn_customers=eff.customers)
     elif args.view == "failures":
-        fail = service_failures(engine, f)
+        fail = failures_view(engine, f, lang).failures
         rows = frame_rows(fail.table, responses=fail.responses, sampled=fail.sampled, churn_customers=fail.customers)
     else:
-        rows = card_rows(engine, f)
+        rows = card_rows(loyalty_view(engine, f, lang).summary)
     print_rows(rows, args.format)
     return 0
 
 
 def run_drivers(args: argparse.Namespace) -> int:
     """Print the key drivers with the model's R^2 and n on every row."""
-    from cxdash.metrics.drivers import key_drivers
+    from cxdash.views.drivers import key_drivers_view
 
     engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
-    model = key_drivers(engine, f, args.outcome, lang)
+    model = key_drivers_view(engine, f, lang, outcome=args.outcome).model
     print_rows(frame_rows(model.table, outcome=model.outcome, r2=plain_value(model.r2), n=model.n), args.format)
     return 0
-
-
-def _rule(args: argparse.Namespace, engine: Any) -> Any:
-    from cxdash.metrics.churn_definition import load_rule
-
-    mode = "flag" if args.flag_only else args.churn_mode
-    return load_rule(engine, mode, args.window)
 
 
 def print_notes(lines: list[str]) -> None:
@@ -126,39 +116,33 @@ def print_notes(lines: list[str]) -> None:
 
 def run_churn(args: argparse.Namespace) -> int:
     """Print the selected churn view, its notes on stderr."""
-    from cxdash.metrics.churn import churn_rate, churn_trend
-    from cxdash.metrics.churn_model import MIN_EVENTS, at_risk_customers, churn_by_group, churn_model
-    from cxdash.metrics.churn_notes import churn_note, trend_lines
-    from cxdash.metrics.survival import retention_curves
+    from cxdash.metrics.churn_model import MIN_EVENTS
+    from cxdash.views.drivers import churn_view
 
     engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
-    rule = _rule(args, engine)
-    d = rule.definition
-    note = churn_note(engine, f, args.as_of, "flag" if args.flag_only else args.churn_mode, args.window)
+    v = churn_view(engine, f, lang, churn_mode="flag" if args.flag_only else args.churn_mode,
+                   window_days=args.window, as_of=args.as_of, limit=args.limit)
+    d, note, m = v.rule.definition, v.note, v.drivers.model
     notes = note.lines(lang)
-    tag = {"mode": d.mode, "window_days": d.window_days, "rule_source": rule.source}
+    tag: dict[str, Any] = {"mode": d.mode, "window_days": d.window_days, "rule_source": v.rule.source}
     if args.view == "rate":
-        p = churn_rate(engine, f, args.as_of, d.window_days, d.mode)
+        p = v.rate
         rows = [{"as_of": plain_value(note.as_of), "n": p.n, "k": p.k, "rate": plain_value(p.rate),
                  "ci_low": plain_value(p.ci_low), "ci_high": plain_value(p.ci_high), **tag}]
     elif args.view == "groups":
-        rows = frame_rows(churn_by_group(engine, f, args.as_of, d), **tag)
+        rows = frame_rows(v.drivers.groups, **tag)
     elif args.view == "trend":
-        rows = frame_rows(churn_trend(engine, f, args.as_of, d.window_days, mode=d.mode), **tag)
-        notes += trend_lines(engine, f, lang, d.mode, d.window_days)
+        rows = frame_rows(v.trend, **tag)
+        notes += v.trend_lines
     elif args.view == "retention":
-        curves = retention_curves(engine, f, args.as_of, d)
-        rows = frame_rows(curves, **tag)
-        if curves.empty:
+        rows = frame_rows(v.drivers.curves, **tag)
+        if v.drivers.curves.empty:
             notes.append(t("churn.km.none", lang))
     elif args.view == "at-risk":
-        risk, scored = at_risk_customers(engine, f, lang, args.limit, args.as_of, d)
-        rows = frame_rows(risk, scored=scored, **tag)
-        if risk.empty:
-            m = churn_model(engine, f, args.as_of, d)
+        rows = frame_rows(v.drivers.at_risk, scored=v.drivers.scored, **tag)
+        if v.drivers.at_risk.empty:
             notes.append(t("churn.risk.no_model", lang, min=MIN_EVENTS, n=m.n, k=m.events))
     else:
-        m = churn_model(engine, f, args.as_of, d)
         rows = frame_rows(m.table, n=m.n, churned=m.events, converged=m.converged, pseudo_r2=plain_value(m.pseudo_r2),
                           as_of=m.as_of, **tag)
         if m.table.empty:
@@ -170,13 +154,14 @@ def run_churn(args: argparse.Namespace) -> int:
 
 def run_themes(args: argparse.Namespace) -> int:
     """Print the selected themes view, or the comments of one theme."""
-    from cxdash.metrics.themes import theme_comments, voice
+    from cxdash.views.voice import comments_view, voice_view
 
     engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
     if args.term:
-        print_rows(frame_rows(theme_comments(engine, f, args.term)), args.format)
+        # the 50 newest, sites named in English: the report's comment list as it always was
+        print_rows(frame_rows(comments_view(engine, f, "en", term=args.term, limit=50).rows), args.format)
         return 0
-    v = voice(engine, f, lang)
+    v = voice_view(engine, f, lang).voice
     frame = {"themes": v.themes, "tier": v.by_tier, "touchpoint": v.by_touchpoint, "emerging": v.emerging}[args.view]
     print_rows(frame_rows(frame, sampled_comments=v.sampled, selection_comments=v.comments), args.format)
     return 0

@@ -2,7 +2,8 @@
 
 ``report sla --by priority|category|channel|site|team|agent|month|week`` prints compliance, median and p90
 business minutes, first-time fix, reopen, repeat and chased rates per group (no ``--by``: one overall row);
-``--view at-risk|breached`` prints the early-warning lists and ``--view pareto`` the category Pareto.
+``--view at-risk|breached`` prints the early-warning lists and ``--view pareto`` the category Pareto: fields of
+the service page's views (:mod:`cxdash.views.service`), groups named in English.
 """
 
 from __future__ import annotations
@@ -53,22 +54,16 @@ def register(sub: Any, reports: Any) -> None:
 
 def breakdown_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows ``report sla`` prints for ``--view breakdown``."""
-    from cxdash.metrics.sla import sla_summary, sla_trend
-    from cxdash.metrics.sla_breakdown import sla_breakdown
-    from cxdash.metrics.sla_counts import period_bucket
-    from cxdash.metrics.sla_percentiles import time_percentiles
+    from cxdash.views.service import periods_view, service_view
 
     engine, filters = engine_from_args(args), filters_from_args(args)
     if args.by in ("month", "week"):
-        df = sla_trend(engine, filters, args.now, period=args.by).rename(columns={args.by: "key"})
-        pct = time_percentiles(engine, filters, period_bucket(engine, args.by))
-        df = df.merge(pct.drop(columns=["frt_n", "res_n"]), on="key", how="left")
-        df["name"] = df["key"]
+        df = periods_view(engine, filters, "en", now=args.now, period=args.by).table
     elif args.by:
-        df = sla_breakdown(engine, filters, args.by, args.now)
+        df = service_view(engine, filters, "en", now=args.now, by=args.by).breakdown
     else:
-        s = sla_summary(engine, filters, args.now)
-        pct = time_percentiles(engine, filters)
+        v = service_view(engine, filters, "en", now=args.now)
+        s, pct = v.summary, v.times
         row = {
             "key": "all", "name": "all", "n": s.n, "first_response_rate": s.first_response.rate,
             "frt_n": s.first_response.n, "resolution_rate": s.resolution.rate, "res_n": s.resolution.n,
@@ -89,16 +84,16 @@ def run_report(args: argparse.Namespace) -> int:
     if args.view == "breakdown":
         rows = breakdown_rows(args)
     elif args.view == "pareto":
-        from cxdash.metrics.sla_breakdown import category_pareto
+        from cxdash.views.service import recurring_view
 
-        df = category_pareto(engine_from_args(args), filters_from_args(args), args.measure)
+        df = recurring_view(engine_from_args(args), filters_from_args(args), "en", measure=args.measure).pareto
         columns = ["category", "n", "repeats", "value", "share", "cum_share"]
         rows = frame_rows(df, columns)
     else:
-        from cxdash.metrics.sla_lists import early_warning
+        from cxdash.views.service import warning_view
 
-        kind = "at_risk" if args.view == "at-risk" else "breached"
-        page = early_warning(engine_from_args(args), filters_from_args(args), kind, args.now, limit=args.limit)
+        warnings = warning_view(engine_from_args(args), filters_from_args(args), "en", now=args.now, limit=args.limit)
+        page = warnings.at_risk if args.view == "at-risk" else warnings.breached
         columns = LIST_COLUMNS
         rows = frame_rows(page.rows, columns)
     if not rows and args.format == "csv":

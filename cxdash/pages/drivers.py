@@ -10,24 +10,16 @@ from cxdash.auth import ACTIONS
 from cxdash.charts.loyalty import bars_with_interval, churn_trend_chart, drivers_chart, forest_plot, km_chart
 from cxdash.formatting import display_frame
 from cxdash.i18n import t
-from cxdash.metrics.churn import churn_rate, churn_trend
-from cxdash.metrics.churn_definition import MODES, ChurnDefinition, load_rule, set_definition
-from cxdash.metrics.churn_model import (
-    CUSTOMER_LIST,
-    MIN_EVENTS,
-    OWN_DIMENSIONS,
-    ChurnDrivers,
-    churn_drivers,
-    term_label,
-)
-from cxdash.metrics.churn_notes import churn_note, trend_lines
-from cxdash.metrics.drivers import OUTCOMES, key_drivers
+from cxdash.metrics.churn_definition import MODES, ChurnDefinition, set_definition
+from cxdash.metrics.churn_model import CUSTOMER_LIST, MIN_EVENTS, OWN_DIMENSIONS, ChurnDrivers, term_label
+from cxdash.metrics.drivers import OUTCOMES
 from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
 from cxdash.ui.url_state import from_url, to_url
 from cxdash.ui.widgets import download_buttons, fmt_value, show_error
+from cxdash.views.drivers import churn_view, key_drivers_view
 
 GROUP_DIMENSIONS = ("tier", "nps_group", "ces", "contacts", "transfers", "repeated", "sla_breach", "reopened",
                     "repeat_contact", *OWN_DIMENSIONS)
@@ -56,7 +48,7 @@ def _drivers() -> None:
     st.subheader(tr("loyalty.drivers.title"), help=tr("loyalty.help.drivers"))
     outcome = st.segmented_control(tr("loyalty.drivers.outcome"), list(OUTCOMES), key="drv_outcome",
                                    required=True, format_func=lambda o: t(f"loyalty.outcome.{o}", lang))
-    model = cached(key_drivers, ctx.filters, outcome or "ltr", lang)
+    model = cached(key_drivers_view, ctx.filters, lang, outcome=outcome or "ltr").model
     if model.table.empty:
         st.info(tr("loyalty.no_data"))
         return
@@ -88,24 +80,23 @@ def _definition_form(d: ChurnDefinition) -> None:
 
 
 def _churn() -> None:
-    d = load_rule(ctx.engine, churn_mode()).definition
     st.subheader(tr("loyalty.churn.title"), help=tr("loyalty.help.churn"))
-    churn_control(cached(churn_note, ctx.filters, None, churn_mode()))
-    _definition_form(d)
+    view = cached(churn_view, ctx.filters, lang, churn_mode=churn_mode())
+    churn_control(view.note)
+    _definition_form(view.rule.definition)
     # The figure the rest of the section explains, as the overview's card computes it (same rule, same A).
-    rate = cached(churn_rate, ctx.filters, None, d.window_days, d.mode)
+    rate = view.rate
     if rate.n and rate.rate is not None:
         st.metric(tr("loyalty.kpi.churn"), fmt_value(rate.rate, "share"))
         st.caption(tr("churn.rate.caption", k=f"{rate.k:,}", n=f"{rate.n:,}", low=fmt_value(rate.ci_low, "share"),
                       high=fmt_value(rate.ci_high, "share")))
-    trend = cached(churn_trend, ctx.filters, None, d.window_days, mode=d.mode)
-    if not trend.empty:
-        st.altair_chart(churn_trend_chart(trend, lang), width="stretch")
-    for line in cached(trend_lines, ctx.filters, lang, d.mode, d.window_days):
+    if not view.trend.empty:
+        st.altair_chart(churn_trend_chart(view.trend, lang), width="stretch")
+    for line in view.trend_lines:
         st.caption(line)
     dim = st.selectbox(tr("loyalty.churn.by"), list(GROUP_DIMENSIONS), key="drv_churn_by",
                        format_func=lambda g: t(f"loyalty.churn_dim.{g}", lang))
-    res = cached(churn_drivers, ctx.filters, lang, 200, None, d)
+    res = view.drivers
     part = res.groups[res.groups["dimension"] == dim]
     if dim in OWN_DIMENSIONS:
         part = part.head(MAX_OWN_GROUPS)  # largest first: a brand's 1,000 sites do not fit one chart

@@ -10,24 +10,14 @@ from cxdash.charts.loyalty import breakdown_chart, effort_chart, failures_chart,
 from cxdash.code_labels import code_label
 from cxdash.formatting import display_frame
 from cxdash.i18n import t
-from cxdash.metrics.churn_definition import load_rule
-from cxdash.metrics.churn_notes import churn_note
-from cxdash.metrics.effort import DIMENSIONS, easy_vs_hard, effort_loyalty
-from cxdash.metrics.failures import service_failures
-from cxdash.metrics.loyalty import (
-    BREAKDOWNS,
-    KPIS,
-    PERIODS,
-    LoyaltySummary,
-    loyalty_breakdown,
-    loyalty_summary,
-    loyalty_trend,
-)
+from cxdash.metrics.effort import DIMENSIONS
+from cxdash.metrics.loyalty import BREAKDOWNS, KPIS, PERIODS, LoyaltySummary
 from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_mode
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.url_state import from_url, to_url
 from cxdash.ui.widgets import download_buttons, show_error
+from cxdash.views.loyalty import LoyaltyView, breakdowns_view, effort_view, failures_view, loyalty_view
 
 VIEWS = ("trends", "breakdowns", "effort", "failures")
 ctx = get_context()
@@ -82,25 +72,26 @@ def _cards(s: LoyaltySummary) -> None:
         st.caption(tr("loyalty.ces_sampled", n=f"{s.current.ces.n:,}"))
 
 
-def _trends() -> None:
+def _trends(lv: LoyaltyView) -> None:
     c1, c2 = st.columns(2)
-    period = c1.segmented_control(tr("loyalty.period.label"), list(PERIODS), key="loy_period",
-                                  required=True, format_func=lambda p: t(f"loyalty.period.{p}", lang))
+    # the view was computed for this control's value (its session state) before the cards were drawn
+    c1.segmented_control(tr("loyalty.period.label"), list(PERIODS), key="loy_period",
+                         required=True, format_func=lambda p: t(f"loyalty.period.{p}", lang))
     kpi = c2.selectbox(tr("loyalty.kpi.label"), list(KPIS), key="loy_kpi", format_func=lambda k: t(f"loyalty.kpi.{k}", lang))
-    trend = cached(loyalty_trend, ctx.filters, period or "month")
+    trend = lv.trend
     if trend.empty:
         st.info(tr("loyalty.no_data"))
         return
-    st.altair_chart(trend_chart(trend, kpi, lang, period or "month"), width="stretch")
+    st.altair_chart(trend_chart(trend, kpi, lang, lv.period), width="stretch")
     st.caption(tr("loyalty.help.trend"))
-    shown = trend[trend["kpi"] == kpi].drop(columns=["kpi"])
+    shown = lv.trend_of(kpi)
     shown = shown.assign(significant=[None if pd.isna(v) else tr("loyalty.verdict.significant" if v else "loyalty.verdict.within_noise")
                                       for v in shown["significant"]])
     value_kind = {"nps": "nps", "ces": "score"}.get(kpi, "percent")  # the other KPIs are shares
     shown = display_frame(shown, lang, kinds=dict.fromkeys(("value", "ci_low", "ci_high", "delta", "threshold"),
                                                            value_kind))
     st.dataframe(shown, hide_index=True, column_config={c: tr(f"loyalty.col.{c}") for c in shown.columns})
-    download_buttons(trend, f"loyalty_trend_{period}")
+    download_buttons(trend, f"loyalty_trend_{lv.period}")
 
 
 def _breakdowns() -> None:
@@ -108,7 +99,7 @@ def _breakdowns() -> None:
     by = c1.selectbox(tr("loyalty.by.label"), list(BREAKDOWNS), key="loy_by", format_func=lambda b: t(f"loyalty.by.{b}", lang))
     metric = c2.segmented_control(tr("loyalty.kpi.label"), ["nps", "csat", "ces"], key="loy_metric",
                                   required=True, format_func=lambda k: t(f"loyalty.kpi.{k}", lang))
-    bd = cached(loyalty_breakdown, ctx.filters, by, lang)
+    bd = cached(breakdowns_view, ctx.filters, lang, by=by).table
     if bd.empty:
         st.info(tr("loyalty.no_data"))
         return
@@ -122,12 +113,13 @@ def _breakdowns() -> None:
 
 def _effort() -> None:
     st.caption(tr("loyalty.help.effort"))
-    easy, hard, diff = cached(easy_vs_hard, ctx.filters)
+    ev = cached(effort_view, ctx.filters, lang, churn_mode=churn_mode())
+    easy, hard, diff = ev.easy, ev.hard, ev.diff
     if diff.delta is not None:
         st.info(tr("loyalty.effort.headline", easy=_fmt("nps", easy.score), hard=_fmt("nps", hard.score),
                    delta=_fmt("nps", diff.delta), low=_fmt("nps", diff.ci_low), high=_fmt("nps", diff.ci_high)))
-    res = cached(effort_loyalty, ctx.filters, None, load_rule(ctx.engine, churn_mode()).definition)
-    st.caption(cached(churn_note, ctx.filters, None, churn_mode()).rule_line(lang))  # the rule behind "churn"
+    res = ev.effort
+    st.caption(ev.rule_line)  # the rule behind "churn"
     if res.table.empty:
         st.info(tr("loyalty.no_data"))
         return
@@ -146,7 +138,7 @@ def _effort() -> None:
 
 def _failures() -> None:
     st.caption(tr("loyalty.help.failures"))
-    res = cached(service_failures, ctx.filters, None, None, load_rule(ctx.engine, churn_mode()).definition)
+    res = cached(failures_view, ctx.filters, lang, churn_mode=churn_mode()).failures
     table = res.table
     if table["n"].sum() == 0:
         st.info(tr("loyalty.no_data"))
@@ -176,10 +168,12 @@ for _key, (_options, _default) in URL_STATE.items():
     from_url(_key, _options, _default)
 st.title(tr("loyalty.page.loyalty"))
 try:
-    _cards(cached(loyalty_summary, ctx.filters))
+    main = cached(loyalty_view, ctx.filters, lang, period=st.session_state.get("loy_period") or "month")
+    _cards(main.summary)
     view = st.segmented_control(tr("loyalty.view.label"), list(VIEWS), key="loy_view",
                                 required=True, format_func=lambda v: t(f"loyalty.view.{v}", lang))
-    {"trends": _trends, "breakdowns": _breakdowns, "effort": _effort, "failures": _failures}[view or "trends"]()
+    {"trends": lambda: _trends(main), "breakdowns": _breakdowns, "effort": _effort,
+     "failures": _failures}[view or "trends"]()
 except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
     show_error(exc)
 to_url({k: v[1] for k, v in URL_STATE.items()})

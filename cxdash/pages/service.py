@@ -18,17 +18,23 @@ from cxdash.charts.sla import (
 from cxdash.code_labels import PREFIXES, code_label
 from cxdash.formatting import display_frame
 from cxdash.i18n import t
-from cxdash.metrics.sla import backlog_by_age, sla_summary, sla_trend
-from cxdash.metrics.sla_breakdown import GROUPINGS, category_pareto, sla_breakdown
-from cxdash.metrics.sla_lists import OUTCOMES, early_warning, ticket_list
-from cxdash.metrics.sla_percentiles import time_percentiles
+from cxdash.metrics.sla_breakdown import GROUPINGS
+from cxdash.metrics.sla_lists import OUTCOMES, TicketPage
 from cxdash.ui import sla as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
+from cxdash.views.service import (
+    PAGE_SIZE,
+    ServiceView,
+    ftf_view,
+    recurring_view,
+    service_view,
+    tickets_view,
+    warning_view,
+)
 
 VIEWS = ("compliance", "warning", "ftf", "recurring")
-PAGE_SIZE = 50
 DRILL_BY = [None, *GROUPINGS, "age", "ticket"]
 # A click on a rate lists the tickets that missed it: the outcome behind each rate of the charts.
 MISSED = {"first_response_rate": "frt_breached", "resolution_rate": "res_breached", "ftf_rate": "not_ftf",
@@ -72,8 +78,7 @@ def _drill_table(table_key: str, keys: list, by: str) -> None:
         ui.set_drill(by, "" if k is None else k)
 
 
-def _breakdown_section(by: str, rates: tuple[str, ...], prefix: str) -> None:
-    bd = cached(sla_breakdown, ctx.filters, by, now, ctx.lang)
+def _breakdown_section(bd: pd.DataFrame, by: str, rates: tuple[str, ...], prefix: str) -> None:
     if bd.empty:
         st.info(tr("app.no_data"))
         return
@@ -112,15 +117,16 @@ def _rate_columns(cols: list[str]) -> dict:
     return cfg
 
 
-def _compliance() -> None:
-    period = st.segmented_control(tr("sla.period.label"), ["month", "week"], key="sla_period", required=True,
-                                  format_func=lambda p: t(f"sla.period.{p}", lang))
-    trend = cached(sla_trend, ctx.filters, now, period)
+def _compliance(sv: ServiceView) -> None:
+    # the view was computed for these controls' values (their session state) before the cards were drawn
+    st.segmented_control(tr("sla.period.label"), ["month", "week"], key="sla_period", required=True,
+                         format_func=lambda p: t(f"sla.period.{p}", lang))
+    period, trend = sv.period, sv.trend
     if not trend.empty:
         st.altair_chart(compliance_trend_chart(trend, lang, period), key="cmp_trend", selection_mode="pick",
                         on_select=partial(_drill_trend, "cmp_trend", period), width="stretch")
         st.caption(tr("sla.click_trend"))
-    times = cached(time_percentiles, ctx.filters)
+    times = sv.times
     if not times.empty:
         row = times.iloc[0]
         c1, c2, c3, c4 = st.columns(4)
@@ -128,16 +134,15 @@ def _compliance() -> None:
         c2.metric(tr("sla.kpi.frt_p90"), ui.minutes(row["frt_p90"]), help=tr("sla.help.times"))
         c3.metric(tr("sla.kpi.res_median"), ui.minutes(row["res_median"]), help=tr("sla.help.times"))
         c4.metric(tr("sla.kpi.res_p90"), ui.minutes(row["res_p90"]), help=tr("sla.help.times"))
-    by = st.selectbox(tr("sla.by.label"), list(GROUPINGS), key="sla_by", format_func=lambda g: t(f"sla.by.{g}", lang))
-    _breakdown_section(by, ("first_response_rate", "resolution_rate"), "cmp")
+    st.selectbox(tr("sla.by.label"), list(GROUPINGS), key="sla_by", format_func=lambda g: t(f"sla.by.{g}", lang))
+    _breakdown_section(sv.breakdown, sv.by, ("first_response_rate", "resolution_rate"), "cmp")
     st.subheader(tr("sla.backlog.title"))
     st.caption(tr("sla.help.backlog"))
-    st.altair_chart(backlog_chart(cached(backlog_by_age, ctx.filters, now), lang), key="backlog_chart",
+    st.altair_chart(backlog_chart(sv.backlog, lang), key="backlog_chart",
                     selection_mode="pick", on_select=partial(_drill_backlog, "backlog_chart"), width="stretch")
 
 
-def _warning_list(kind: str) -> None:
-    page = cached(early_warning, ctx.filters, kind, now, 500, 0, ctx.lang)
+def _warning_list(kind: str, page: TicketPage) -> None:
     st.subheader(tr(f"sla.warning.{kind}"), help=tr(f"sla.help.warning.{kind}"))
     if page.rows.empty:
         st.success(tr(f"sla.warning.none_{kind}"))
@@ -152,21 +157,24 @@ def _warning_list(kind: str) -> None:
 
 def _warning() -> None:
     st.caption(tr("sla.help.warning"))
-    _warning_list("at_risk")
-    _warning_list("breached")
+    warnings = cached(warning_view, ctx.filters, lang, now=now)
+    _warning_list("at_risk", warnings.at_risk)
+    _warning_list("breached", warnings.breached)
 
 
-def _ftf() -> None:
-    period = st.session_state.get("sla_period") or "month"
-    trend = cached(sla_trend, ctx.filters, now, period)
+def _ftf(sv: ServiceView) -> None:
+    # the controls hold their values in the session state, read here before the grouping control is drawn
+    fv = cached(ftf_view, ctx.filters, lang, now=now, period=st.session_state.get("sla_period") or "month",
+                by=st.session_state.get("sla_ftf_by") or "team")
+    period, trend = fv.period, fv.trend
     if not trend.empty:
         st.altair_chart(ftf_trend_chart(trend, lang, period), key="ftf_trend", selection_mode="pick",
                         on_select=partial(_drill_trend, "ftf_trend", period), width="stretch")
         st.caption(tr("sla.click_trend"))
-    by = st.segmented_control(tr("sla.by.label"), ["team", "agent"], key="sla_ftf_by", required=True,
-                              format_func=lambda g: t(f"sla.by.{g}", lang))
-    _breakdown_section(by, ("ftf_rate", "reopen_rate", "repeat_rate"), "ftf")
-    merged = cached(sla_summary, ctx.filters, now).merged
+    st.segmented_control(tr("sla.by.label"), ["team", "agent"], key="sla_ftf_by", required=True,
+                         format_func=lambda g: t(f"sla.by.{g}", lang))
+    _breakdown_section(fv.breakdown, fv.by, ("ftf_rate", "reopen_rate", "repeat_rate"), "ftf")
+    merged = sv.summary.merged
     st.button(tr("sla.merged_list", n=merged), key="merged_btn", on_click=ui.set_drill, kwargs={"outcome": "merged"},
               disabled=merged == 0, help=tr("sla.help.merged"))
 
@@ -181,7 +189,7 @@ def _recurring() -> None:
     st.caption(tr("sla.help.pareto"))
     measure = st.segmented_control(tr("sla.pareto.measure"), ["volume", "repeats"], key="sla_measure", required=True,
                                    format_func=lambda m: t(f"sla.pareto.{m}", lang))
-    data = cached(category_pareto, ctx.filters, measure)
+    data = cached(recurring_view, ctx.filters, lang, measure=measure).pareto
     if data.empty:
         st.info(tr("app.no_data"))
         return
@@ -203,13 +211,13 @@ def _drill_down() -> None:
     c4.text_input(tr("sla.drill.period"), key="drill_period", help=tr("sla.help.drill_period"))
     page_no = c5.number_input(tr("sla.drill.page"), min_value=1, step=1, key="drill_page")
     try:
-        page = cached(ticket_list, ctx.filters, ui.drill_from_state(), now, PAGE_SIZE,
-                      (int(page_no) - 1) * PAGE_SIZE, ctx.lang)
+        tv = cached(tickets_view, ctx.filters, lang, drill=ui.drill_from_state(), now=now, page=int(page_no),
+                    page_size=PAGE_SIZE)
     except ValueError as exc:
         st.error(tr("sla.err.drill", error=plain(exc, 1000)))
         return
-    st.caption(tr("sla.drill.count", total=page.total, page=int(page_no),
-                  pages=max(1, -(-page.total // PAGE_SIZE))))
+    page = tv.tickets
+    st.caption(tr("sla.drill.count", total=page.total, page=tv.page, pages=tv.pages))
     cols = list(ui.LIST_COLUMNS)
     st.dataframe(_ticket_rows(page.rows[cols]), hide_index=True, column_config=ui.column_config(tuple(cols)))
     ui.downloads(page.rows[cols], "sla_tickets")
@@ -219,10 +227,13 @@ st.title(tr("sla.page.service"))
 for _key, (_options, _default, _cast) in URL_STATE.items():
     ui.from_url(_key, _options, _default, _cast)
 try:
-    ui.kpi_cards(cached(sla_summary, ctx.filters, now))
+    main = cached(service_view, ctx.filters, lang, now=now, period=st.session_state.get("sla_period") or "month",
+                  by=st.session_state.get("sla_by") or "priority")
+    ui.kpi_cards(main.summary)
     view = st.segmented_control(tr("sla.view.label"), VIEWS, key=ui.VIEW_KEY, required=True,
                                 format_func=lambda v: t(f"sla.view.{v}", lang))
-    {"compliance": _compliance, "warning": _warning, "ftf": _ftf, "recurring": _recurring}[view or "compliance"]()
+    {"compliance": lambda: _compliance(main), "warning": _warning, "ftf": lambda: _ftf(main),
+     "recurring": _recurring}[view or "compliance"]()
     _drill_down()
     ui.to_url({k: v[1] for k, v in URL_STATE.items()})
 except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace

@@ -10,12 +10,13 @@ import streamlit as st
 from cxdash.charts.loyalty import themes_chart
 from cxdash.formatting import display_frame
 from cxdash.i18n import t
-from cxdash.metrics.themes import MIN_COUNT, theme_comments, voice
+from cxdash.metrics.themes import MIN_COUNT
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
 from cxdash.ui.url_state import from_url, to_url
 from cxdash.ui.widgets import download_buttons, show_error
+from cxdash.views.voice import comments_view, voice_view
 
 TERM_KEY = "voc_term"
 ctx = get_context()
@@ -95,7 +96,7 @@ def _comments() -> None:
     term = st.text_input(tr("loyalty.voice.term"), key=TERM_KEY, help=tr("loyalty.help.term"))
     if not term:
         return
-    rows = cached(theme_comments, ctx.filters, term, 100, ctx.lang)
+    rows = cached(comments_view, ctx.filters, lang, term=term).rows
     st.subheader(tr("loyalty.voice.comments_of", term=plain(term), n=len(rows)))
     # Customers' words are data, never markup: a dataframe shows them as plain text.
     shown = rows.assign(tier=[t(f"loyalty.group.{g}", lang) for g in rows["tier"]])
@@ -106,7 +107,7 @@ def _comments() -> None:
 from_url(TERM_KEY, None, "")  # the chosen theme is in the URL, so a copied link lists the same comments
 st.title(tr("loyalty.page.voice"))
 try:
-    result = cached(voice, ctx.filters, lang)
+    result = cached(voice_view, ctx.filters, lang).voice
     st.caption(tr("loyalty.help.themes"))
     _themes(result)
     _groups(result)
