@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bench import gaps
 from bench import pages as registry
 from cxdash.filters import Filters
 
@@ -27,7 +26,7 @@ def service_drilldown(engine: Engine, filters: Filters) -> Any:
 
 DRILLDOWNS: dict[str, registry.PageData] = {
     "service": service_drilldown,
-    "touchpoints": gaps.drilldown_site,
+    "touchpoints": registry.touchpoints_drilldown,
     **getattr(registry, "DRILLDOWNS", {}),
 }
 

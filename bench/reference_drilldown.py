@@ -27,8 +27,9 @@ from bench.reference_base import (
     nan_none,
 )
 from cxdash.filters import Filters
-from cxdash.metrics.response_list import PAGE_SIZE
 from cxdash.schema import stage, survey_response, touchpoint, touchpoint_score
+
+PAGE_SIZE = 50
 
 
 def drilldown_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
@@ -64,14 +65,18 @@ def drilldown_reference(read: Reader, filters: Filters, now: datetime) -> Figure
 
 
 def drilldown_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
-    """The same figures from the benchmark's drill (:func:`bench.gaps.drilldown_site`: the page's
-    :func:`level_table` and :func:`response_list`)."""
-    from bench.gaps import drilldown_site
+    """The same figures from the benchmark's drill (:func:`bench.pages.touchpoints_drilldown`: the sites of
+    the page's drill-down view) and :func:`response_list` (the list of its responses level) of the site."""
+    from bench.pages import touchpoints_drilldown
+    from cxdash.metrics.response_list import response_list
 
-    found = drilldown_site(engine, filters)
+    found = touchpoints_drilldown(engine, filters)
     if found is None:
         return {}
-    sites, responses = found
+    sites = found[0].table
+    if sites is None:
+        return {}
+    responses = response_list(engine, filters, found[1].state.up_to("team"))
     out: Figures = {}
     for row in sites.to_dict("records"):
         out.update({f"site{int(row['key'])}.n": float(row["n"]), f"site{int(row['key'])}.gap": nan_none(row["gap"])})

@@ -4,7 +4,8 @@
 (``--by region|site|team|channel|segment`` per unit, ``--by month|week`` per period; ``--view value`` what each
 tier is worth). ``report touchpoints`` (also ``report gaps``) prints the gap table (mean P and E, gap with its
 95 % CI on the 0-1 scale and in points of the touchpoint's scale, p and BH q-value, Wilcoxon p, n, share
-disappointed, importance) from the same functions the pages use.
+disappointed, importance). Both print fields of the pages' own views (:mod:`cxdash.views.tiers`,
+:func:`cxdash.views.touchpoints.touchpoints_view`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ GAP_REPORT_COLUMNS = [
 
 def register(sub: Any, reports: Any) -> None:
     """Add ``report tiers`` and ``report touchpoints``."""
-    tiers = reports.add_parser("tiers", help="satisfaction tier shares with 95 %% intervals (overall, by unit or by "
+    tiers = reports.add_parser("tiers", help="satisfaction tier shares with 95 % intervals (overall, by unit or by "
                                               "period)")
     add_filter_options(tiers)
     tiers.add_argument("--by", choices=TIER_BY, default=None, help="grouping (default: one overall row)")
@@ -48,23 +49,22 @@ def register(sub: Any, reports: Any) -> None:
 def tier_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows ``report tiers`` prints."""
     from cxdash.domain.tiers import TIER_NAMES as TIERS
-    from cxdash.metrics.tier_analysis import tier_breakdown, tier_counts, tier_trend
-    from cxdash.metrics.tier_value import VALUE_COLUMNS, tier_value
-    from cxdash.metrics.tiers import share_intervals, tiers_from_counts
+    from cxdash.metrics.tier_value import VALUE_COLUMNS
+    from cxdash.views.tiers import tiers_view
 
     engine, filters, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
+    by_period = args.by in ("month", "week")
+    view = tiers_view(engine, filters, lang, period=args.by if by_period else "month",
+                      by="site" if by_period or not args.by else args.by)
     if args.view == "value":
-        return frame_rows(tier_value(engine, filters), VALUE_COLUMNS)
-    if args.by in ("month", "week"):
-        trend = share_intervals(tier_trend(engine, filters, args.by), "n", "total", "share")
-        return frame_rows(trend, ["period", "tier", "n", "total", "share", "share_ci_low", "share_ci_high"])
+        return frame_rows(view.value, VALUE_COLUMNS)
+    if by_period:
+        return frame_rows(view.trend_intervals, ["period", "tier", "n", "total", "share", "share_ci_low",
+                                                 "share_ci_high"])
     if args.by:
-        wide = tier_breakdown(engine, filters, args.by, lang)
-        for x in TIERS:
-            wide = share_intervals(wide, x, "n", f"share_{x}")
         columns = [c for x in TIERS for c in (f"share_{x}", f"share_{x}_ci_low", f"share_{x}_ci_high")]
-        return frame_rows(wide, ["key", "name", *TIERS, "n", *columns, "low_sample"])
-    shares = tiers_from_counts(*(tier_counts(engine, filters)[x] for x in TIERS))
+        return frame_rows(view.breakdown, ["key", "name", *TIERS, "n", *columns, "low_sample"])
+    shares = view.overall
     rows = []
     for x in TIERS:
         share = shares.proportion(x)  # the overview's tier cards: the same Wilson interval
@@ -75,11 +75,11 @@ def tier_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def gap_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows ``report touchpoints`` prints."""
-    from cxdash.metrics.gaps import gap_table
+    from cxdash.views.touchpoints import touchpoints_view
 
     engine, filters, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
-    table = gap_table(engine, filters, lang, with_importance=not args.no_importance)
-    return frame_rows(table, GAP_REPORT_COLUMNS)
+    view = touchpoints_view(engine, filters, lang, with_importance=not args.no_importance)
+    return frame_rows(view.table, GAP_REPORT_COLUMNS)
 
 
 def run_tiers(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""``python -m cxdash report overview``: the executive overview's figures, from the functions the page uses.
+"""``python -m cxdash report overview``: the executive overview's figures, from the page's own view
+(:func:`cxdash.views.overview.overview_view`).
 
 ``--view cards`` (default) prints one row per KPI card: value, n, 95 % interval, previous-period value, the change
 with its threshold and verdict, target and whether it is met. ``--view trend`` prints the tidy monthly trend
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cxdash.commands.common import (
     add_filter_options,
@@ -21,6 +22,9 @@ from cxdash.commands.common import (
     print_rows,
 )
 from cxdash.i18n import normalise_language, t
+
+if TYPE_CHECKING:  # the CLI starts without loading the metrics
+    from cxdash.metrics.overview import Overview
 
 CARD_COLUMNS = ["key", "title", "group", "unit", "value", "n", "ci_low", "ci_high", "previous", "delta",
                 "threshold", "verdict", "verdict_label", "test", "target", "target_met"]
@@ -39,16 +43,10 @@ def register(sub: Any, reports: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def card_records(engine: Any, filters: Any, lang: str, as_of: date | None = None,
-                 churn_mode: str | None = None, notes: list[str] | None = None) -> list[dict[str, Any]]:
-    """The overview's cards as report rows (:data:`CARD_COLUMNS`), titles and verdicts in ``lang``; the churn
-    card's notes are appended to ``notes`` when given."""
-    from cxdash.metrics.overview import overview
-
+def card_records(ov: Overview, lang: str) -> list[dict[str, Any]]:
+    """The cards of ``ov`` as report rows (:data:`CARD_COLUMNS`),
+    titles and verdicts in ``lang``."""
     rows = []
-    ov = overview(engine, filters, as_of, churn_mode)
-    if notes is not None and ov.churn_note is not None:
-        notes += ov.churn_note.lines(lang)
     for rec in ov.records():
         rec["title"] = t(f"overview.kpi.{rec['key']}.title", lang)
         rec["verdict_label"] = t(f"overview.verdict.{rec['verdict']}", lang)
@@ -57,24 +55,25 @@ def card_records(engine: Any, filters: Any, lang: str, as_of: date | None = None
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the selected view of the overview for the filters given as options."""
+    """Print the selected part of the overview's view for the filters given as options."""
     from cxdash.commands.loyalty import print_notes
-    from cxdash.metrics.churn_definition import load_rule
-    from cxdash.metrics.churn_notes import churn_note, trend_lines
-    from cxdash.metrics.overview import overview_trends, worst_touchpoints
+    from cxdash.views.overview import overview_view
 
-    engine = engine_from_args(args)
     f, lang = filters_from_args(args), normalise_language(args.lang)
+    # the trend over the selection itself: the page's default twelve months would ignore --from
+    view = overview_view(engine_from_args(args), f, lang, window="range", as_of=args.as_of,
+                         churn_mode=args.churn_mode)
+    note = view.overview.churn_note
     notes: list[str] = []
     if args.view == "trend":
-        rows = frame_rows(overview_trends(engine, f, args.as_of, args.churn_mode))
-        notes += churn_note(engine, f, args.as_of, args.churn_mode).lines(lang)[:1]
-        d = load_rule(engine, args.churn_mode).definition
-        notes += trend_lines(engine, f, lang, d.mode, d.window_days)
+        rows = frame_rows(view.trend)
+        notes += [] if note is None else note.lines(lang)[:1]
+        notes += view.trend_notes
     elif args.view == "touchpoints":
-        rows = frame_rows(worst_touchpoints(engine, f, lang))
+        rows = frame_rows(view.worst)
     else:
-        rows = card_records(engine, f, lang, args.as_of, args.churn_mode, notes)
+        rows = card_records(view.overview, lang)
+        notes += [] if note is None else note.lines(lang)
     print_rows(rows, args.format)
     print_notes(notes)
     return 0

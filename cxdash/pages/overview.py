@@ -1,9 +1,8 @@
 """Executive overview: every KPI card against the previous period and its target, the monthly trend of each KPI,
-and the touchpoints furthest below expectations. Figures come from :mod:`cxdash.metrics.overview`."""
+and the touchpoints furthest below expectations. Figures come from :func:`cxdash.views.overview.overview_view`."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from cxdash.charts.overview import (
@@ -12,14 +11,12 @@ from cxdash.charts.overview import (
     tier_trend_chart,
     worst_touchpoints_chart,
 )
-from cxdash.domain.periods import trailing_year
-from cxdash.metrics.churn_notes import trend_lines
 from cxdash.metrics.kpi_cards import KpiCard
-from cxdash.metrics.overview import Overview, overview, overview_trends, worst_touchpoints
 from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.widgets import download_buttons, kpi_card
+from cxdash.views.overview import WINDOWS, OverviewView, overview_view
 
 ctx = get_context()
 lang = ctx.lang
@@ -32,7 +29,7 @@ ROWS = (
     ("shell.overview.section.service", ("sla_first_response", "sla_resolution", "ftf", "plans_open", "plans_overdue",
                                               "plans_improved")),
 )
-WINDOWS, WINDOW_KEY = ("12m", "range"), "ov_trend_window"
+WINDOW_KEY = "ov_trend_window"
 TABS = (
     ("shell.overview.tab.headline", ("nps", "csat", "ces", "churn")),
     ("shell.overview.tab.tiers", ()),
@@ -41,7 +38,8 @@ TABS = (
 )
 
 
-def _header(ov: Overview) -> None:
+def _header(view: OverviewView) -> None:
+    ov = view.overview
     st.title(tr("page.overview"))
     if ov.date_from and ov.date_to and ov.previous_from and ov.previous_to:
         period = tr("overview.period", start=ov.date_from.isoformat(), end=ov.date_to.isoformat(),
@@ -52,10 +50,10 @@ def _header(ov: Overview) -> None:
     st.caption(period + as_of, help=tr("overview.change.help"))
 
 
-def _cards(ov: Overview, trend: pd.DataFrame) -> None:
+def _cards(view: OverviewView) -> None:
     placed = {k for _, keys in ROWS for k in keys}
-    extra = tuple(c.key for c in ov.cards if c.key not in placed)
-    by_key = {c.key: c for c in ov.cards}
+    extra = tuple(c.key for c in view.cards if c.key not in placed)
+    by_key = {c.key: c for c in view.cards}
     for title_key, keys in (*ROWS, ("shell.overview.section.more", extra)):
         cards: list[KpiCard] = [by_key[k] for k in keys if k in by_key]
         if not cards:
@@ -65,36 +63,28 @@ def _cards(ov: Overview, trend: pd.DataFrame) -> None:
         for start in range(0, len(cards), 4):
             for col, card in zip(st.columns(4), cards[start:start + 4], strict=False):
                 with col:
-                    values = trend.loc[trend["kpi"] == card.key, "value"].dropna().tolist()
-                    kpi_card(card, chart_data=values)
-        if "churn" in keys and ov.churn_note is not None:
-            churn_control(ov.churn_note)  # the rule beside the churn card, and how to switch it
+                    kpi_card(card, chart_data=view.sparkline(card.key))
+        if "churn" in keys and view.overview.churn_note is not None:
+            churn_control(view.overview.churn_note)  # the rule beside the churn card, and how to switch it
 
 
-def _trend(window: str) -> pd.DataFrame:
-    """The monthly trend over the selected dates, or over the twelve months ending on the selected end date."""
-    f = ctx.filters
-    if window == "12m" and f.date_to is not None:
-        f = f.with_dates(*trailing_year(f.date_to))
-    return cached(overview_trends, f, churn_mode=churn_mode())
-
-
-def _kpi_grid(trend: pd.DataFrame, keys: tuple[str, ...], targets: dict[str, float | None]) -> None:
-    shown = [k for k in keys if not trend[trend["kpi"] == k].empty]
+def _kpi_grid(view: OverviewView, keys: tuple[str, ...]) -> None:
+    shown = [k for k in keys if view.has_trend(k)]
+    targets = view.targets
     for start in range(0, len(shown), 2):
         for col, key in zip(st.columns(2), shown[start:start + 2], strict=False):
-            col.altair_chart(kpi_trend_chart(trend, key, lang, targets.get(key)), width="stretch")
+            col.altair_chart(kpi_trend_chart(view.trend, key, lang, targets.get(key)), width="stretch")
 
 
-def _trends(ov: Overview, trend: pd.DataFrame) -> None:
+def _trends(view: OverviewView) -> None:
     st.subheader(tr("overview.trend.title"), help=tr("overview.trend.help"))
     st.segmented_control(tr("shell.overview.trend_window"), list(WINDOWS), key=WINDOW_KEY, default=WINDOWS[0],
                          required=True, help=tr("shell.overview.trend_window.help"),
                          format_func=lambda w: tr(f"shell.overview.trend_window.{w}"))
+    trend = view.trend
     if trend.empty:
         st.info(tr("shell.overview.no_trend"))
         return
-    targets = {c.key: c.target for c in ov.cards}
     tabs = st.tabs([tr(key) for key, _ in TABS])
     for tab, (key, kpis) in zip(tabs, TABS, strict=True):
         with tab:
@@ -103,15 +93,15 @@ def _trends(ov: Overview, trend: pd.DataFrame) -> None:
             elif key.endswith("service"):
                 st.altair_chart(service_trend_chart(trend, lang), width="stretch")
             else:
-                _kpi_grid(trend, kpis, targets)
+                _kpi_grid(view, kpis)
                 if "churn" in kpis:
-                    for line in cached(trend_lines, ctx.filters, lang, churn_mode()):
+                    for line in view.trend_notes:
                         st.caption(line)
 
 
-def _worst() -> None:
+def _worst(view: OverviewView) -> None:
     st.subheader(tr("overview.worst.title"), help=tr("overview.worst.help"))
-    worst = cached(worst_touchpoints, ctx.filters, lang)
+    worst = view.worst
     if worst.empty:
         st.success(tr("overview.worst.none"), icon=":material/thumb_up:")
         return
@@ -129,16 +119,11 @@ def _worst() -> None:
     st.dataframe(worst[cols], column_config=config, hide_index=True, width="stretch")
 
 
-def _download(ov: Overview) -> None:
-    table = pd.DataFrame(ov.records())
-    table.insert(1, "title", [tr(f"overview.kpi.{k}.title") for k in table["key"]])
-    download_buttons(table, "cxdash_overview", "export.overview")
-
-
-ov = cached(overview, ctx.filters, churn_mode=churn_mode())
-trend = _trend(st.session_state.get(WINDOW_KEY) or WINDOWS[0])
-_header(ov)
-_cards(ov, trend)
-_trends(ov, trend)
-_worst()
-_download(ov)
+# The window is read before its control is drawn: the control sits below the cards the trend feeds.
+view = cached(overview_view, ctx.filters, lang, window=st.session_state.get(WINDOW_KEY) or WINDOWS[0],
+              churn_mode=churn_mode())
+_header(view)
+_cards(view)
+_trends(view)
+_worst(view)
+download_buttons(view.cards_table, "cxdash_overview", "export.overview")

@@ -9,21 +9,13 @@ from cxdash import formatting as fmt
 from cxdash.charts.tiers import tier_breakdown_chart, tier_trend_chart, tier_value_chart
 from cxdash.domain.tiers import TIER_NAMES as TIERS
 from cxdash.i18n import t
-from cxdash.metrics.churn_notes import churn_note
-from cxdash.metrics.tier_analysis import (
-    BREAKDOWNS,
-    compare_group,
-    compare_previous,
-    tier_breakdown,
-    tier_trend,
-)
-from cxdash.metrics.tier_settings import change_tolerance, tolerance_in_points, tolerance_setting
-from cxdash.metrics.tier_value import revisit_hint, tier_value
-from cxdash.metrics.tiers import share_intervals
+from cxdash.metrics.tier_analysis import BREAKDOWNS
+from cxdash.metrics.tier_settings import change_tolerance, tolerance_in_points
 from cxdash.ui import experience as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
+from cxdash.views.tiers import TiersView, tiers_view
 
 EDITORS = ("admin", "cx_lead")
 ctx = get_context()
@@ -33,29 +25,38 @@ ui.from_url("tier_by", tuple(BREAKDOWNS), "site")
 ui.from_url("tier_group", None, "")
 
 
-def _tolerance() -> None:
-    share = cached(tolerance_setting)
+def _view() -> TiersView:
+    """The page's figures for the widgets' current state (read before they are drawn; the URL seeded them)."""
+    return cached(tiers_view, ctx.filters, lang, period=st.session_state.get("tier_period") or "month",
+                  by=st.session_state.get("tier_by") or "site", group=st.session_state.get("tier_group") or None,
+                  churn_mode=churn_mode())
+
+
+def _tolerance(view: TiersView) -> bool:
+    """The tolerance and, for editors, its form; True when it was just changed (the figures below re-tiered)."""
+    share = view.tolerance
     st.markdown(f"**{tr('experience.tolerance.label')}:** "
                 + tr("experience.tolerance.value", points=f"{tolerance_in_points(share):g}", share=f"{share:.1%}"),
                 help=tr("experience.tolerance.help"))
     if ctx.role not in EDITORS:
-        return
+        return False
     with st.expander(tr("experience.tolerance.input")), st.form("tolerance_form"):
         points = st.number_input(tr("experience.tolerance.input"), min_value=0.0, max_value=2.9, step=0.1,
                                  value=float(round(tolerance_in_points(share), 3)))
         if st.form_submit_button(tr("experience.tolerance.save")):
             changed = change_tolerance(ctx.engine, points)
             st.success(tr("experience.tolerance.saved", n=changed))
+            return True
+    return False
 
 
-def _trend() -> None:
-    period = st.segmented_control(tr("experience.period.label"), ["month", "week"], key="tier_period", required=True,
-                                  format_func=lambda p: t(f"experience.period.{p}", lang))
-    trend = cached(tier_trend, ctx.filters, period or "month")
-    if trend.empty:
+def _trend(view: TiersView) -> None:
+    st.segmented_control(tr("experience.period.label"), ["month", "week"], key="tier_period", required=True,
+                         format_func=lambda p: t(f"experience.period.{p}", lang))
+    if view.trend.empty:
         st.info(tr("app.no_data"))
         return
-    st.altair_chart(tier_trend_chart(trend, lang), width="stretch")
+    st.altair_chart(tier_trend_chart(view.trend, lang), width="stretch")
 
 
 def _on_breakdown_click() -> None:
@@ -64,16 +65,14 @@ def _on_breakdown_click() -> None:
         st.session_state["tier_group"] = str(key)
 
 
-def _breakdown() -> str:
+def _breakdown(view: TiersView) -> None:
     by = st.selectbox(tr("experience.breakdown.label"), list(BREAKDOWNS), key="tier_by",
                       format_func=lambda b: t(f"experience.by.{b}", lang))
-    wide = cached(tier_breakdown, ctx.filters, by, lang)
+    wide = view.breakdown
     if wide.empty:
-        return by
+        return
     st.altair_chart(tier_breakdown_chart(wide, tr(f"experience.by.{by}"), lang), key="tier_breakdown_chart",
                     on_select=_on_breakdown_click, selection_mode="pick", width="stretch")
-    for x in TIERS:  # the Wilson 95 % interval of each share, as the CLI report and the overview's cards give it
-        wide = share_intervals(wide, x, "n", f"share_{x}")
     shares = [f"share_{x}" for x in TIERS]
     cols = ["name", *TIERS, "n", *shares, "low_sample"]
     shown = ui.shown(wide[["name", *TIERS, "n", "low_sample"]])
@@ -84,32 +83,24 @@ def _breakdown() -> str:
     st.dataframe(shown[cols], hide_index=True, column_config=ui.columns_config(
         cols, help_keys={c: "format.help.share_interval" for c in shares}))
     ui.downloads(wide, f"tiers_by_{by}")
-    return by
 
 
-def _comparisons(by: str) -> None:
+def _comparisons(view: TiersView) -> None:
     st.subheader(tr("experience.compare.title"), help=tr("experience.help.chi_square"))
-    prev = cached(compare_previous, ctx.filters, lang)
     st.markdown(f"**{tr('experience.compare.previous')}:** ")
-    st.text(prev.sentence if prev is not None else tr("experience.compare.no_dates"))
-    wide = cached(tier_breakdown, ctx.filters, by, lang)
-    wide = wide[wide["key"].notna()]
-    if wide.empty:
+    st.text(view.previous.sentence if view.previous is not None else tr("experience.compare.no_dates"))
+    if view.group is None or view.group_compare is None:
         return
-    keys = [str(k) for k in wide["key"]]
-    names = dict(zip(keys, wide["name"], strict=True))
-    if st.session_state.get("tier_group") not in keys:
-        st.session_state["tier_group"] = keys[0]
-    key = st.selectbox(tr("experience.compare.pick"), keys, key="tier_group", format_func=lambda k: str(names[k]))
-    value = key if by in ("channel", "segment") else int(key)
-    grp = cached(compare_group, ctx.filters, by, value, lang, str(names[key]))
+    names = view.groups
+    st.session_state["tier_group"] = view.group  # the first unit when the one asked for is not in this breakdown
+    st.selectbox(tr("experience.compare.pick"), list(names), key="tier_group", format_func=lambda k: names[k])
     st.markdown(f"**{tr('experience.compare.group')}:** ")
-    st.text(grp.sentence)
+    st.text(view.group_compare.sentence)
 
 
-def _value() -> None:
+def _value(view: TiersView) -> None:
     st.subheader(tr("experience.value.title"), help=tr("experience.value.help"))
-    value = cached(tier_value, ctx.filters, churn_mode=churn_mode())
+    value = view.value
     if value["n"].sum() == 0:
         st.info(tr("app.no_data"))
         return
@@ -120,23 +111,25 @@ def _value() -> None:
         cols, percent=("csat", "csat_ci_low", "csat_ci_high", "revisit_rate", "churn_rate")))
     st.caption(tr("experience.value.sample_note", n_revisit=int(value["revisit_n"].sum()),
                   n_churn=int(value["churn_n"].sum())))
-    hint = cached(revisit_hint, ctx.filters)
-    if int(value["revisit_n"].sum()) == 0 and hint is not None:
-        st.caption(tr(hint[0], **hint[1]))
-    note = cached(churn_note, ctx.filters, None, churn_mode(), None, int(value["churn_n"].sum()))
-    st.caption(tr("churn.tier_value.note", as_of="-" if note.as_of is None else note.as_of.isoformat()))
-    churn_control(note)
+    if view.revisit_hint is not None:
+        st.caption(tr(view.revisit_hint[0], **view.revisit_hint[1]))
+    note = view.churn_note
+    if note is not None:
+        st.caption(tr("churn.tier_value.note", as_of="-" if note.as_of is None else note.as_of.isoformat()))
+        churn_control(note)
     ui.downloads(value, "tier_value")
 
 
 st.title(tr("experience.page.tiers"))
 st.caption(tr("experience.tiers.intro"), help=tr("experience.help.tier"))
 try:
-    _tolerance()
-    _trend()
-    chosen = _breakdown()
-    _comparisons(chosen)
-    _value()
+    page = _view()
+    if _tolerance(page):
+        page = _view()  # re-tiered just now: the figures below show the new tiers, the line above the old setting
+    _trend(page)
+    _breakdown(page)
+    _comparisons(page)
+    _value(page)
 except Exception as exc:  # a clear message instead of a traceback
     ui.show_error(exc)
 ui.to_url({"tier_period": "month", "tier_by": "site", "tier_group": ""})

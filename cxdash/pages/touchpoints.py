@@ -1,5 +1,6 @@
 """Touchpoint gaps: journey map and gap table, importance-performance matrix and gap trend, comparisons, and the
-drill-down from a stage to the responses behind a number (state in the URL)."""
+drill-down from a stage to the responses behind a number (state in the URL). Figures come from the views of
+:mod:`cxdash.views.touchpoints`, one per tab."""
 
 from __future__ import annotations
 
@@ -8,23 +9,27 @@ import streamlit as st
 from cxdash import formatting as fmt
 from cxdash.charts.gaps import gap_trend_chart, interval_chart, ipa_chart, journey_map
 from cxdash.i18n import t
-from cxdash.metrics.comparisons import group_vs_rest, unit_ranking
-from cxdash.metrics.drilldown import DrillState, breadcrumb, level_table, outside_scope
-from cxdash.metrics.gap_trend import gap_trend
-from cxdash.metrics.gaps import gap_table
-from cxdash.metrics.ipa import ipa_matrix
-from cxdash.metrics.response_list import response_export, response_list
-from cxdash.metrics.tier_analysis import tier_breakdown
+from cxdash.metrics.drilldown import DrillState
 from cxdash.ui import experience as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
+from cxdash.views.touchpoints import (
+    COMPARE_COLS,
+    GAP_COLS,
+    LEVEL_COLS,
+    DrilldownView,
+    ImportanceModel,
+    compare_view,
+    drilldown_export,
+    drilldown_view,
+    matrix_view,
+    touchpoints_view,
+)
 
 VIEWS = ("map", "matrix", "compare", "drill")
 VIEW_KEY = "tp_view"
 UNITS = ("site", "team")
-GAP_COLS = ["stage_name", "touchpoint_name", "n", "mean_p", "mean_e", "gap", "gap_points", "scale", "ci_low",
-            "ci_high", "q_value", "wilcoxon_p", "share_disappointed", "importance", "importance_source", "low_sample"]
 HELP = {"n": "experience.help.n", "gap": "experience.help.gap", "ci_low": "experience.help.ci",
         "ci_high": "experience.help.ci", "q_value": "experience.help.q_value", "wilcoxon_p": "experience.help.wilcoxon",
         "share_disappointed": "experience.help.share_disappointed", "importance": "experience.help.importance",
@@ -61,111 +66,90 @@ def _on_table_click(keys: list, stages: list) -> None:
 
 
 def _map_view() -> None:
-    table = cached(gap_table, ctx.filters, lang)
-    if table["n"].sum() == 0:
+    view = cached(touchpoints_view, ctx.filters, lang)
+    if not view.has_data:
         st.info(tr("app.no_data"))
         return
+    table = view.table
     st.caption(tr("experience.map.help"))
     st.altair_chart(journey_map(table, lang), key="journey_map", on_select=_on_map_click, selection_mode="pick")
-    weak = table[table["significant"] & (table["gap"] < 0)].sort_values("gap")
-    if not weak.empty:
+    if not view.shortfalls.empty:
         st.markdown(f"**{tr('experience.map.shortfalls')}**")
         st.text("\n".join(f"{r.touchpoint_code}  {r.touchpoint_name}  {fmt.gap(r.gap)}  ({fmt.p_value(r.q_value, prefix=True).replace('p ', 'q ', 1)}, n = {fmt.count(r.n)})"
-                           for r in weak.itertuples()))
-    ids = table.loc[table["n"] > 0, "touchpoint_id"].tolist()
-    names = dict(zip(table["touchpoint_id"], table["touchpoint_name"], strict=True))
-    stages = dict(zip(table["touchpoint_id"], table["stage_code"], strict=True))
-    st.selectbox(tr("experience.drill.open"), ids, index=None, key="map_open", format_func=lambda i: names[i],
-                 placeholder=tr("experience.drill.choose"), on_change=_on_map_open, args=(stages,))
+                           for r in view.shortfalls.itertuples()))
+    names = view.names
+    st.selectbox(tr("experience.drill.open"), list(view.options), index=None, key="map_open",
+                 format_func=lambda i: names[i], placeholder=tr("experience.drill.choose"), on_change=_on_map_open,
+                 args=(view.stages,))
     st.subheader(tr("experience.gap_table.title"))
-    shown = table[GAP_COLS].copy()
-    shown["importance_source"] = [t(f"experience.importance.{s}", lang) if isinstance(s, str) else ""
-                                  for s in shown["importance_source"]]
-    st.dataframe(ui.shown(shown), hide_index=True, key="gap_table", selection_mode="single-row",
+    st.dataframe(ui.shown(view.rows), hide_index=True, key="gap_table", selection_mode="single-row",
                  on_select=lambda: _on_table_click(table["touchpoint_id"].tolist(), table["stage_code"].tolist()),
                  column_config=ui.columns_config(GAP_COLS, percent=("share_disappointed", "importance"),
                                                  signed=("gap", "gap_points", "ci_low", "ci_high"), help_keys=HELP))
-    mixed = table[table["scale_mixed"] & (table["n_pairs"] > 0)]
-    if not mixed.empty:  # say why those cells are empty; the codes are catalog text, shown plain
-        st.text(tr("experience.gaps.points_mixed", codes=", ".join(mixed["touchpoint_code"])))
-    _importance_note(table)
+    if view.mixed_codes:  # say why those cells are empty; the codes are catalog text, shown plain
+        st.text(tr("experience.gaps.points_mixed", codes=", ".join(view.mixed_codes)))
+    _importance_note(view.importance)
     ui.downloads(table, "touchpoint_gaps")
 
 
-def _importance_note(table) -> None:  # noqa: ANN001 - a DataFrame
-    derived = table[table["importance_source"] == "derived"]
-    if not derived.empty and "importance_r2" in table:
-        r2, n, outcome = (derived[c].iloc[0] for c in ("importance_r2", "importance_n", "importance_outcome"))
-        if r2 == r2:
-            st.caption(tr("experience.importance.model", outcome=tr(f"experience.outcome.{outcome}"),
-                          r2=f"{r2:.2f}", n=int(n)))
+def _importance_note(model: ImportanceModel | None) -> None:
+    if model is not None:
+        st.caption(tr("experience.importance.model", outcome=tr(f"experience.outcome.{model.outcome}"),
+                      r2=f"{model.r2:.2f}", n=model.n))
 
 
 def _matrix_view() -> None:
-    table = cached(gap_table, ctx.filters, lang)
-    points, x_kind, x_cut, y_cut = ipa_matrix(table)
-    if points.empty:
+    view = cached(matrix_view, ctx.filters, lang, touchpoint=st.session_state.get("tp_trend"),
+                  period=st.session_state.get("tp_trend_period") or "month")
+    if view.points.empty:
         st.info(tr("app.no_data"))
     else:
         st.caption(tr("experience.help.ipa"))
-        st.altair_chart(ipa_chart(points, x_kind, x_cut, y_cut, lang), width="stretch")
-        _importance_note(table)
-    options = table.loc[table["n"] > 0, "touchpoint_id"].tolist()
-    if not options:
+        st.altair_chart(ipa_chart(view.points, view.x_kind, view.x_cut, view.y_cut, lang), width="stretch")
+        _importance_note(view.importance)
+    if view.touchpoint is None:
         return
-    names = dict(zip(table["touchpoint_id"], table["touchpoint_name"], strict=True))
-    if st.session_state.get("tp_trend") not in options:
-        st.session_state["tp_trend"] = options[0]
-    tp = st.selectbox(tr("experience.trend.touchpoint"), options, key="tp_trend", format_func=lambda i: names[i])
-    period = st.segmented_control(tr("experience.period.label"), ["month", "week"], default="month",
-                                  key="tp_trend_period", format_func=lambda p: t(f"experience.period.{p}", lang))
-    trend = cached(gap_trend, ctx.filters, int(tp), period or "month")
-    if not trend.empty:
-        st.altair_chart(gap_trend_chart(trend, names[tp], lang), width="stretch")
+    names = view.names
+    st.session_state["tp_trend"] = view.touchpoint  # the first touchpoint when the one asked for has no responses
+    tp = st.selectbox(tr("experience.trend.touchpoint"), list(view.options), key="tp_trend",
+                      format_func=lambda i: names[i])
+    st.segmented_control(tr("experience.period.label"), ["month", "week"], default="month", key="tp_trend_period",
+                         format_func=lambda p: t(f"experience.period.{p}", lang))
+    if not view.trend.empty:
+        st.altair_chart(gap_trend_chart(view.trend, names[tp], lang), width="stretch")
 
 
 def _compare_view() -> None:
     by = st.segmented_control(tr("experience.compare.by"), list(UNITS), key="cmp_by", required=True,
                               format_func=lambda b: t(f"experience.by.{b}", lang))
-    units = cached(tier_breakdown, ctx.filters, by, lang)
-    units = units[units["key"].notna()]
-    if units.empty:
+    view = cached(compare_view, ctx.filters, lang, by=by or "site", unit=st.session_state.get("cmp_key"),
+                  touchpoint=st.session_state.get("tp_rank"))
+    if view.unit is None or view.comparison is None:
         st.info(tr("app.no_data"))
         return
-    keys = [int(k) for k in units["key"]]
-    names = dict(zip(keys, units["name"], strict=True))
-    if st.session_state.get("cmp_key") not in keys:
-        st.session_state["cmp_key"] = keys[0]
-    key = st.selectbox(tr("experience.compare.unit"), keys, key="cmp_key", format_func=lambda k: names[k])
-    st.subheader(tr("experience.compare.vs_rest", name=plain(names[key])))
+    units = view.units
+    st.session_state["cmp_key"] = view.unit  # the first unit when the one asked for is not in this breakdown
+    key = st.selectbox(tr("experience.compare.unit"), list(units), key="cmp_key", format_func=lambda k: units[k])
+    st.subheader(tr("experience.compare.vs_rest", name=plain(units[key])))
     st.caption(tr("experience.help.compare"))
-    cmp = cached(group_vs_rest, ctx.filters, by, int(key), lang)
-    chart_data = cmp.dropna(subset=["diff"]).rename(columns={"touchpoint_name": "name"})
-    if not chart_data.empty:
-        st.altair_chart(interval_chart(chart_data, lang, tr("experience.chart.compare"), value="diff",
+    if not view.chart_data.empty:
+        st.altair_chart(interval_chart(view.chart_data, lang, tr("experience.chart.compare"), value="diff",
                                        key="touchpoint_id", axis_key="experience.axis.diff"), width="stretch")
-    cols = ["stage_name", "touchpoint_name", "n_group", "gap_group", "n_rest", "gap_rest", "diff", "ci_low",
-            "ci_high", "p_value", "significant", "low_sample"]
-    st.dataframe(ui.shown(cmp[cols]), hide_index=True, column_config=ui.columns_config(
-        cols, signed=("gap_group", "gap_rest", "diff", "ci_low", "ci_high")))
-    ui.downloads(cmp, f"compare_{by}_{key}")
-    _ranking(by)
-
-
-def _ranking(by: str) -> None:
-    table = cached(gap_table, ctx.filters, lang)
-    options = table.loc[table["n"] > 0, "touchpoint_id"].tolist()
-    names = dict(zip(table["touchpoint_id"], table["touchpoint_name"], strict=True))
-    if st.session_state.get("tp_rank") not in options:
-        worst = table.loc[table["n"] > 0].sort_values("gap")["touchpoint_id"]
-        st.session_state["tp_rank"] = int(worst.iloc[0])
-    tp = st.selectbox(tr("experience.trend.touchpoint"), options, key="tp_rank", format_func=lambda i: names[i])
-    rank = cached(unit_ranking, ctx.filters, int(tp), by, lang)
-    if rank.empty:
+    st.dataframe(ui.shown(view.comparison[COMPARE_COLS]), hide_index=True, column_config=ui.columns_config(
+        COMPARE_COLS, signed=("gap_group", "gap_rest", "diff", "ci_low", "ci_high")))
+    ui.downloads(view.comparison, f"compare_{view.by}_{key}")
+    if view.touchpoint is None:
         return
-    title = tr("experience.chart.ranking", by=tr(f"experience.by.{by}"), tp=names[tp])
+    names = view.names
+    st.session_state["tp_rank"] = view.touchpoint  # the worst gap when the one asked for has no responses
+    tp = st.selectbox(tr("experience.trend.touchpoint"), list(view.options), key="tp_rank",
+                      format_func=lambda i: names[i])
+    rank = view.ranking
+    if rank is None or rank.empty:
+        return
+    title = tr("experience.chart.ranking", by=tr(f"experience.by.{view.by}"), tp=names[tp])
     st.altair_chart(interval_chart(rank, lang, title), width="stretch")
-    ui.downloads(rank, f"ranking_{by}_{tp}")
+    ui.downloads(rank, f"ranking_{view.by}_{tp}")
 
 
 def _drill_click(level_keys: list, chart_key: str | None = None) -> None:
@@ -185,31 +169,34 @@ def _drill_pick(names: dict, widget: str) -> None:
 
 
 def _drill_view() -> None:
-    ui.breadcrumb(cached(breadcrumb, state, lang, ctx.filters), VIEW_KEY)
-    if cached(outside_scope, state, ctx.filters):
+    view = cached(drilldown_view, ctx.filters, lang, state=state, search=st.session_state.get(ui.SEARCH_KEY, ""),
+                  page=int(st.session_state.get(ui.PAGE_KEY, 1)))
+    ui.breadcrumb(list(view.crumbs), VIEW_KEY)
+    if view.outside_scope:
         st.warning(tr("experience.drill.outside_scope"), icon=":material/lock:")
         return
-    level = state.level
+    level = view.level
     st.subheader(tr(f"experience.drill.level.{level}"))
     if level == "responses":
-        _responses()
+        _responses(view)
         return
-    table = cached(level_table, ctx.filters, state, lang)
-    if table.empty:
+    if view.outside_selection:
+        st.warning(tr("experience.drill.outside"))
+        return
+    table = view.table
+    if table is None or table.empty:
         st.info(tr("experience.drill.empty"))
         return
     st.caption(tr("experience.drill.hint"))
-    keys = table["key"].tolist()
-    chart = table.assign(key=table["key"].astype(str)).dropna(subset=["gap"])
-    if not chart.empty:
+    keys = view.keys
+    if not view.chart.empty:
         title = tr("experience.chart.level", level=tr(f"experience.drill.level.{level}"))
-        st.altair_chart(interval_chart(chart, lang, title), key="level_chart", selection_mode="pick",
+        st.altair_chart(interval_chart(view.chart, lang, title), key="level_chart", selection_mode="pick",
                         on_select=lambda: _drill_click(keys, "level_chart"), width="stretch")
-    cols = ["name", "n", "gap", "ci_low", "ci_high", "q_value", "share_disappointed", "low_sample"]
-    st.dataframe(ui.shown(table[cols]), hide_index=True, key="level_table", selection_mode="single-row",
+    st.dataframe(ui.shown(table[LEVEL_COLS]), hide_index=True, key="level_table", selection_mode="single-row",
                  on_select=lambda: _drill_click(keys), column_config=ui.columns_config(
-                     cols, percent=("share_disappointed",), signed=("gap", "ci_low", "ci_high"), help_keys=HELP))
-    names = dict(zip(keys, table["name"], strict=True))
+                     LEVEL_COLS, percent=("share_disappointed",), signed=("gap", "ci_low", "ci_high"), help_keys=HELP))
+    names = view.names
     widget = f"drill_pick_{level}"  # one picker per level: a choice made above never leaks into the next
     st.selectbox(tr("experience.drill.pick"), keys, index=None, key=widget, on_change=_drill_pick,
                  args=(names, widget), format_func=lambda k: str(names.get(k, k)),
@@ -217,11 +204,15 @@ def _drill_view() -> None:
     ui.downloads(table, f"drill_{level}")
 
 
-def _responses() -> None:
+def _responses(view: DrilldownView) -> None:
     st.text_input(tr("experience.responses.search"), key=ui.SEARCH_KEY, max_chars=200,
                   on_change=lambda: st.session_state.update({ui.PAGE_KEY: 1}))
-    search = st.session_state.get(ui.SEARCH_KEY, "")
-    page = cached(response_list, ctx.filters, state, search, int(st.session_state.get(ui.PAGE_KEY, 1)), 50, lang)
+    if view.outside_selection:
+        st.warning(tr("experience.drill.outside"))
+        return
+    page = view.responses
+    if page is None:
+        return
     if st.session_state.get(ui.PAGE_KEY, 1) != page.page:  # a link to a page that no longer exists
         st.session_state[ui.PAGE_KEY] = page.page
     st.caption(tr("experience.responses.count", total=page.total, page=page.page, pages=page.pages))
@@ -230,13 +221,15 @@ def _responses() -> None:
     cols = list(page.rows.columns)
     # comments are user text: shown as plain text cells, never rendered as HTML or Markdown
     st.dataframe(ui.shown(page.rows), hide_index=True, column_config=ui.columns_config(cols))
-    comments = page.rows[page.rows["comment"].astype(str).str.len() > 0]
+    comments = view.comments
     if not comments.empty:  # the comments in full, as plain text (a table cell cuts long ones off)
         st.markdown(f"**{tr('experience.responses.comments')}**")
         st.text("\n".join(f"{r.visit_date} · {r.site} · {r.person} · {r.tier}: {r.comment}"
                            for r in comments.itertuples()))
     if page.total:
-        ui.downloads(cached(response_export, ctx.filters, state, search, lang), "responses")
+        export = cached(drilldown_export, ctx.filters, lang, state=state,
+                        search=st.session_state.get(ui.SEARCH_KEY, ""))
+        ui.downloads(export.rows, "responses")
 
 
 st.title(tr("experience.page.touchpoints"))
