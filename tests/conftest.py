@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from cxdash.db import make_engine
 from cxdash.schema import metadata
-from tests.pg_support import scratch_database
+from tests.support.pg import BACKENDS, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -86,7 +86,7 @@ def _truncate(engine: Engine) -> None:
 _pg_engine: dict[str, Engine] = {}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty database on each backend."""
     if request.param == "sqlite":

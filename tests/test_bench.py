@@ -140,6 +140,7 @@ def test_reference_agrees_with_the_pages(engine) -> None:  # noqa: ANN001
     assert compare(ours, ours)["max_abs_diff"] == 0 and not compare({}, {})["agree"]
 
 
+@pytest.mark.postgres
 def test_bench_on_postgresql(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     admin = make_url(pg_url).set(database="test").render_as_string(hide_password=False)
     out = _bench(capsys, "--database-url", admin, "--temporary", "--page", "overview", "--page", "service",
@@ -154,6 +155,7 @@ def test_bench_on_postgresql(pg_url: str, capsys: pytest.CaptureFixture[str]) ->
     assert left == 0
 
 
+@pytest.mark.postgres
 def test_postgresql_database_is_reused(pg_url: str) -> None:
     admin = make_url(pg_url).set(database="test").render_as_string(hide_password=False)
     spec = BuildSpec(0, 0, 900_000 + os.getpid())  # a name no other run uses
