@@ -20,6 +20,8 @@ from cxdash.bench.reference import CXDASH, REFERENCES, Reader, compare
 from cxdash.cli import main
 from cxdash.db import make_engine
 
+pytestmark = pytest.mark.slow
+
 KEYS = {"responses", "tickets", "seed", "sites", "backend", "database_url", "reused", "build_seconds", "data", "filters", "now",
         "pages", "overview_cold_seconds", "overview_warm_seconds", "agree", "upload", "targets", "peak_memory_mb"}
 PAGE_KEYS = {"import_seconds", "cold_seconds", "warm_seconds", "warm_uncached_seconds", "drilldown_seconds",

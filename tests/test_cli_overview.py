@@ -20,6 +20,8 @@ from cxdash.metrics.targets import KPI_CODES
 from cxdash.schema import metadata
 from tests.support.pg import BACKENDS
 
+pytestmark = pytest.mark.slow
+
 END = date(2026, 6, 30)
 
 

@@ -314,6 +314,7 @@ def _peak_mb(engine: Engine, path: Path, cwd: Path) -> tuple[int, int, str]:
     return int(peak[0][1]), int(peak[0][2]), done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("declare", [True, False], ids=["declared", "undeclared"])
 def test_xlsx_zip_bomb_is_refused_within_200_mb(sqlite_engine: Engine, tmp_path: Path, declare: bool) -> None:
     path = _bomb(tmp_path / "bomb.xlsx", 40_000, 100, declare)  # 4 M cells

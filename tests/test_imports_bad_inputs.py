@@ -184,6 +184,7 @@ def test_corpus_has_at_least_thirty_files() -> None:
     assert len(CASES) >= 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input_is_explained_and_changes_nothing(
     engine: Engine, case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
