@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 APP_VENV := .venv-app
 PORT ?= 8501
 
-.PHONY: run test setup setup-dev setup-app demo lint bench clean
+.PHONY: run test test-fast setup setup-dev setup-app demo lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ run: setup
 ## test: set up and run the whole test suite (SQLite, PostgreSQL when reachable, AppTest, headless Chromium)
 test: setup-dev setup-app
 	CXDASH_APP_PYTHON=$(CURDIR)/$(APP_VENV)/bin/python $(BIN)/python -m pytest
+
+## test-fast: the quick loop: SQLite only, no browser, no AppTest, nothing marked slow (under a minute)
+test-fast: setup-dev
+	$(BIN)/python -m pytest -q -m "not browser and not apptest and not postgres and not slow"
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -13,13 +13,15 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from helpers import make_app, no_errors
 from sqlalchemy import Engine
 
 from cxdash.actions import plans
 from cxdash.auth import local_user
 from cxdash.i18n import t
-from tests.closedloop_data import add_gaps, item_ids, org, spread
+from tests.support.app import make_app, no_errors
+from tests.world import CLOSEDLOOP, item_ids, spread
+
+pytestmark = pytest.mark.apptest
 
 ADMIN = local_user()
 TODAY = date.today()
@@ -61,8 +63,8 @@ def _step(engine: Engine, fn: Callable[..., Any], pid: int, **kw: Any) -> None:
 
 @pytest.mark.parametrize("kind", ["gap_brand_wide", "weak_item_at_a_team"])
 def test_a_new_plan_shows_its_details_after_every_step(engine: Engine, kind: str) -> None:
-    tp = org(engine)["CON02"]
-    add_gaps(engine, tp, 1, spread(TODAY - timedelta(days=40), 20), [0.1] * 20)
+    tp = CLOSEDLOOP.org(engine)["CON02"]
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(TODAY - timedelta(days=40), 20), [0.1] * 20)
     extra: dict[str, Any] = {}
     if kind == "weak_item_at_a_team":
         extra = {"source_kind": "weak_item", "checklist_item_id": item_ids(engine)["CL-CON02-1"], "site_id": 1,
@@ -91,8 +93,8 @@ def test_a_new_plan_shows_its_details_after_every_step(engine: Engine, kind: str
 
 
 def test_history_of_a_moved_plan_in_chinese(engine: Engine) -> None:
-    tp = org(engine)["CON02"]
-    add_gaps(engine, tp, 1, spread(TODAY - timedelta(days=40), 20), [0.1] * 20)
+    tp = CLOSEDLOOP.org(engine)["CON02"]
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(TODAY - timedelta(days=40), 20), [0.1] * 20)
     with engine.begin() as conn:
         pid = plans.create_plan(conn, _page_values(tp), user=ADMIN)
     _step(engine, plans.advance_stage, pid)

@@ -19,7 +19,7 @@ from cxdash.metrics.action_effect import item_score_effect, plan_effect
 from cxdash.metrics.action_options import service_problems
 from cxdash.metrics.actions import effect_summary, plan_board, plan_counts
 from cxdash.schema import action_plan_history, audit_log, ticket
-from tests.closedloop_data import add_gaps, add_scores, item_ids, org, spread
+from tests.world import CLOSEDLOOP, item_ids, spread
 
 TODAY = date(2026, 6, 30)
 ADMIN = local_user()
@@ -52,7 +52,7 @@ def _values(tp: int, **kw: object) -> dict[str, object]:
     ],
 )
 def test_invalid_plans_are_refused_with_a_clear_message(engine, change, key, text) -> None:
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     with pytest.raises(InputError) as err, engine.begin() as conn:
         plans.create_plan(conn, _values(tp, **change), user=ADMIN)
     assert err.value.key == key
@@ -63,7 +63,7 @@ def test_invalid_plans_are_refused_with_a_clear_message(engine, change, key, tex
 
 
 def test_create_records_history_audit_and_bumps_the_version(engine) -> None:
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     v0 = data_version(engine)
     with engine.begin() as conn:
         pid = plans.create_plan(conn, _values(tp, team_id=3, site_id=None), user=CX_LEAD)
@@ -81,7 +81,7 @@ def test_create_records_history_audit_and_bumps_the_version(engine) -> None:
 
 
 def test_pdca_moves_forward_one_step_and_history_keeps_each_move(engine) -> None:
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     with engine.begin() as conn:
         pid = plans.create_plan(conn, _values(tp), user=ADMIN)
     with engine.begin() as conn, pytest.raises(InputError) as err:
@@ -111,7 +111,7 @@ def test_pdca_moves_forward_one_step_and_history_keeps_each_move(engine) -> None
 
 
 def test_update_validates_the_result_and_records_only_real_changes(engine) -> None:
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     with engine.begin() as conn:
         pid = plans.create_plan(conn, _values(tp), user=ADMIN)
     with engine.begin() as conn, pytest.raises(InputError):
@@ -127,15 +127,15 @@ def _effect_data(engine, tp: int) -> tuple[list[float], list[float]]:
     rng = np.random.default_rng(3)
     before = list(np.round(rng.normal(-0.15, 0.1, 40), 4))
     after = list(np.round(rng.normal(-0.05, 0.12, 35), 4))
-    add_gaps(engine, tp, 1, spread(date(2025, 10, 5), 40, 2), before)  # inside the 90 days before 2026-01-01
-    add_gaps(engine, tp, 1, spread(date(2026, 3, 1), 35, 3), after)  # after the due date
-    add_gaps(engine, tp, 1, spread(date(2026, 1, 10), 10, 3), [0.9] * 10)  # during the plan: ignored
-    add_gaps(engine, tp, 2, spread(date(2026, 3, 1), 10, 3), [-0.9] * 10)  # another site: ignored
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(date(2025, 10, 5), 40, 2), before)  # inside the 90 days before 2026-01-01
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(date(2026, 3, 1), 35, 3), after)  # after the due date
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(date(2026, 1, 10), 10, 3), [0.9] * 10)  # during the plan: ignored
+    CLOSEDLOOP.gaps(engine, tp, 2, spread(date(2026, 3, 1), 10, 3), [-0.9] * 10)  # another site: ignored
     return before, after
 
 
 def test_effect_matches_scipy_welch(engine) -> None:
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     before, after = _effect_data(engine, tp)
     with engine.begin() as conn:
         pid = plans.create_plan(conn, _values(tp), user=ADMIN)
@@ -154,9 +154,9 @@ def test_effect_matches_scipy_welch(engine) -> None:
 
 
 def test_effect_verdicts_pending_worse_and_closing_day(engine) -> None:
-    tp = org(engine)["CON02"]
-    add_gaps(engine, tp, 1, spread(date(2025, 11, 1), 20), [0.1, 0.2] * 10)
-    add_gaps(engine, tp, 1, spread(date(2026, 3, 5), 20), [-0.2, -0.1] * 10)
+    tp = CLOSEDLOOP.org(engine)["CON02"]
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(date(2025, 11, 1), 20), [0.1, 0.2] * 10)
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(date(2026, 3, 5), 20), [-0.2, -0.1] * 10)
     with engine.begin() as conn:
         pending = plans.create_plan(conn, _values(tp, due_date=date(2026, 12, 31)), user=ADMIN)
         closed = plans.create_plan(conn, _values(tp, due_date=date(2026, 12, 31)), user=ADMIN)
@@ -170,7 +170,7 @@ def test_effect_verdicts_pending_worse_and_closing_day(engine) -> None:
 
 
 def test_counts_board_and_summary(engine) -> None:
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     _effect_data(engine, tp)
     with engine.begin() as conn:
         done = plans.create_plan(conn, _values(tp), user=ADMIN)
@@ -200,11 +200,11 @@ def test_counts_board_and_summary(engine) -> None:
 
 
 def test_baseline_prefills_gap_or_item_score(engine) -> None:
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     items = item_ids(engine)
-    add_gaps(engine, tp, 1, spread(date(2026, 5, 1), 4), [-0.1, -0.2, -0.3, -0.2])
-    add_gaps(engine, tp, 1, spread(date(2025, 1, 1), 4), [0.5] * 4)  # older than 90 days: not current
-    add_scores(engine, [(items["CL-CON02-1"], 1, date(2026, 6, 1), 6.0), (items["CL-CON02-1"], 1, date(2026, 6, 2), 7.0),
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(date(2026, 5, 1), 4), [-0.1, -0.2, -0.3, -0.2])
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(date(2025, 1, 1), 4), [0.5] * 4)  # older than 90 days: not current
+    CLOSEDLOOP.inspections(engine, [(items["CL-CON02-1"], 1, date(2026, 6, 1), 6.0), (items["CL-CON02-1"], 1, date(2026, 6, 2), 7.0),
                         (items["CL-CON02-1"], 2, date(2026, 6, 2), 2.0)])
     gap = baseline_for(engine, tp, "gap", site_id=1, on=TODAY)
     assert (gap.kind, gap.n) == ("gap", 4) and gap.value == pytest.approx(-0.2)
@@ -217,10 +217,10 @@ def test_baseline_prefills_gap_or_item_score(engine) -> None:
 
 
 def test_brand_wide_plan_pools_every_site(engine) -> None:
-    tp = org(engine)["CON02"]
-    add_gaps(engine, tp, 1, spread(date(2025, 11, 1), 6), [-0.3, -0.2, -0.1, -0.3, -0.2, -0.25])
-    add_gaps(engine, tp, 3, spread(date(2025, 11, 1), 4), [-0.1, 0.0, -0.2, -0.15])
-    add_gaps(engine, tp, 2, spread(date(2026, 4, 1), 5), [0.1, 0.0, 0.05, 0.2, 0.1])
+    tp = CLOSEDLOOP.org(engine)["CON02"]
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(date(2025, 11, 1), 6), [-0.3, -0.2, -0.1, -0.3, -0.2, -0.25])
+    CLOSEDLOOP.gaps(engine, tp, 3, spread(date(2025, 11, 1), 4), [-0.1, 0.0, -0.2, -0.15])
+    CLOSEDLOOP.gaps(engine, tp, 2, spread(date(2026, 4, 1), 5), [0.1, 0.0, 0.05, 0.2, 0.1])
     with engine.begin() as conn:
         pid = plans.create_plan(conn, _values(tp, site_id=None), user=ADMIN)
     eff = plan_effect(engine, pid, today=TODAY)
@@ -232,7 +232,7 @@ def test_brand_wide_plan_pools_every_site(engine) -> None:
 
 
 def test_every_problem_of_a_plan_is_reported_at_once(engine) -> None:
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     bad = _values(tp, owner="", root_cause=None, due_date=date(2025, 12, 1))
     with pytest.raises(InputError) as err, engine.begin() as conn:
         plans.create_plan(conn, bad, user=ADMIN)
@@ -244,12 +244,12 @@ def test_every_problem_of_a_plan_is_reported_at_once(engine) -> None:
 
 
 def test_item_score_effect_of_a_plan_from_a_weak_item(engine) -> None:
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     item = item_ids(engine)["CL-CON02-1"]
     before, after = [5.0, 6.0, 5.5, 6.5, 5.0], [8.0, 7.5, 9.0, 8.5]
-    add_scores(engine, [(item, 1, d, s) for d, s in zip(spread(date(2025, 10, 10), 5, 15), before, strict=True)])
-    add_scores(engine, [(item, 1, d, s) for d, s in zip(spread(date(2026, 3, 10), 4, 20), after, strict=True)])
-    add_scores(engine, [(item, 2, date(2026, 4, 1), 0.0), (item, 2, date(2026, 4, 2), 1.0)])  # another site
+    CLOSEDLOOP.inspections(engine, [(item, 1, d, s) for d, s in zip(spread(date(2025, 10, 10), 5, 15), before, strict=True)])
+    CLOSEDLOOP.inspections(engine, [(item, 1, d, s) for d, s in zip(spread(date(2026, 3, 10), 4, 20), after, strict=True)])
+    CLOSEDLOOP.inspections(engine, [(item, 2, date(2026, 4, 1), 0.0), (item, 2, date(2026, 4, 2), 1.0)])  # another site
     with engine.begin() as conn:
         pid = plans.create_plan(conn, _values(tp, source_kind="weak_item", checklist_item_id=item), user=ADMIN)
         other = plans.create_plan(conn, _values(tp), user=ADMIN)
@@ -264,7 +264,7 @@ def test_item_score_effect_of_a_plan_from_a_weak_item(engine) -> None:
 
 
 def test_service_problems_rank_touchpoints_by_their_tickets(engine) -> None:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     created = datetime(2026, 5, 4, 10)
     rows = [
         {"id": i + 1, "external_id": f"T{i}", "site_id": 1, "team_id": 1, "region_id": 1, "category": "billing",

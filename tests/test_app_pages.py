@@ -8,10 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import LANGS, ROOT, empty_url, make_app, no_errors
 
 from cxdash.i18n import t
 from cxdash.ui.navigation import PAGES, PageSpec
+from tests.support.app import LANGS, ROOT, empty_url, make_app, no_errors
+
+pytestmark = pytest.mark.apptest
 
 
 def _script(spec: PageSpec) -> str:

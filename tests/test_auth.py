@@ -19,14 +19,8 @@ from cxdash.auth import (
     save_user,
 )
 from cxdash.filters import Filters
-from cxdash.schema import app_user, region, site, team
-
-
-def _org(conn):
-    conn.execute(region.insert().values(id=1, code="N", name_en="North"))
-    conn.execute(site.insert(), [{"id": 1, "code": "S1", "name": "One", "region_id": 1},
-                                 {"id": 2, "code": "S2", "name": "Two", "region_id": 1}])
-    conn.execute(team.insert(), [{"id": 10, "site_id": 1, "code": "T10", "name": "Ten"}])
+from cxdash.schema import app_user
+from tests.world import AUTH
 
 
 @pytest.mark.parametrize(
@@ -61,7 +55,7 @@ def test_scope_applies_only_to_team_leads():
 
 def test_save_and_resolve_user(engine):
     with engine.begin() as conn:
-        _org(conn)
+        AUTH.org(conn)
         save_user(conn, "admin@x.org", "Lead@X.org", "team_lead", "Li Lei", site_ids=[2], team_ids=[10])
     user = resolve_user(engine, "lead@x.org")
     assert (user.role, user.scope_sites, user.scope_teams) == ("team_lead", (2,), (10,))
@@ -94,7 +88,7 @@ def test_configured_admin_is_created_on_first_sign_in(engine, monkeypatch):
 
 def test_bulk_import_is_all_or_nothing(engine):
     with engine.begin() as conn:
-        _org(conn)
+        AUTH.org(conn)
     good = b"email,role,name,sites,teams\nexec@x.org,executive,E,,\nlead@x.org,team_lead,L,S1;S2,\n"
     with engine.begin() as conn:
         assert import_users_csv(conn, "admin", good) == 2

@@ -20,6 +20,8 @@ from bench.pages import PAGES, bench_filters
 from bench.reference import CXDASH, REFERENCES, Reader, compare
 from cxdash.db import make_engine
 
+pytestmark = pytest.mark.slow
+
 KEYS = {"responses", "tickets", "seed", "sites", "backend", "database_url", "reused", "build_seconds", "data", "filters", "now",
         "pages", "overview_cold_seconds", "overview_warm_seconds", "agree", "upload", "targets", "peak_memory_mb"}
 PAGE_KEYS = {"import_seconds", "cold_seconds", "warm_seconds", "warm_uncached_seconds", "drilldown_seconds",
@@ -140,6 +142,7 @@ def test_reference_agrees_with_the_pages(engine) -> None:  # noqa: ANN001
     assert compare(ours, ours)["max_abs_diff"] == 0 and not compare({}, {})["agree"]
 
 
+@pytest.mark.postgres
 def test_bench_on_postgresql(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     admin = make_url(pg_url).set(database="test").render_as_string(hide_password=False)
     out = _bench(capsys, "--database-url", admin, "--temporary", "--page", "overview", "--page", "service",
@@ -154,6 +157,7 @@ def test_bench_on_postgresql(pg_url: str, capsys: pytest.CaptureFixture[str]) ->
     assert left == 0
 
 
+@pytest.mark.postgres
 def test_postgresql_database_is_reused(pg_url: str) -> None:
     admin = make_url(pg_url).set(database="test").render_as_string(hide_password=False)
     spec = BuildSpec(0, 0, 900_000 + os.getpid())  # a name no other run uses

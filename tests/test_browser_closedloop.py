@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 from cxdash.db import make_engine
 from cxdash.i18n import t
 from cxdash.schema import action_plan, action_plan_history, audit_log, checklist_item, inspection
-from tests.browser_support import (
+from tests.support.browser import (
     choose_option,
     chromium_page,
     require_chromium,

@@ -1,6 +1,6 @@
 """First real use (#20): a journey in headless Chromium that starts from an empty database, not the demo.
 
-The app is served from the runtime-only environment (``browser_support.app_python``) with sign-in through a local
+The app is served from the runtime-only environment (``tests.support.browser.app_python``) with sign-in through a local
 OpenID Connect provider. The admin signs in (the first admin comes from ``CXDASH_ADMIN_EMAILS``), adds a CX lead
 on the Users page, creates two sites on the Organisation page (one named in Chinese and English, one in English
 and Chinese, and is asked about a near-duplicate), and sets targets. The CX lead signs in in another browser,
@@ -32,7 +32,7 @@ from bench.browser import free_port
 from cxdash.db import make_engine
 from cxdash.i18n import t
 from cxdash.schema import action_plan, action_plan_history, inspection, kpi_target, site, survey_response
-from tests.browser_support import (
+from tests.support.browser import (
     ARTIFACTS,
     app_python,
     choose_option,
@@ -40,7 +40,7 @@ from tests.browser_support import (
     require_chromium,
     screenshot,
 )
-from tests.pg_support import scratch_database
+from tests.support.pg import BACKENDS, scratch_database
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +91,7 @@ def survey_csv() -> bytes:
 
 # --- serving, signing in, checking ---------------------------------------------------------------------------
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty, migrated database (no demo) on each backend."""
     require_chromium()

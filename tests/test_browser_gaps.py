@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from cxdash.db import make_engine
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, choose_option, require_chromium, serve_app
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, choose_option, require_chromium, serve_app
 
 pytestmark = pytest.mark.browser
 WEAK = ("CON02", "RES03", "HND02")

@@ -23,7 +23,7 @@ import pytest
 
 from cxdash.db import make_engine
 from cxdash.i18n import t
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, require_chromium, screenshot, serve_app
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, screenshot, serve_app
 
 pytestmark = pytest.mark.browser
 DECISIVE = {"CON02", "VAL01", "HND02"}

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 import pytest
 
 from cxdash.db import make_engine
-from tests.browser_support import chromium_page, require_chromium, screenshot, serve_app
-from tests.pg_support import scratch_database
-from tests.test_browser_imports import _load, _nps_n, _overview_n, check_qualtrics
+from tests.support.browser import chromium_page, require_chromium, screenshot, serve_app
+from tests.support.pg import scratch_database
+from tests.support.uploads import check_qualtrics, load_file, nps_n, overview_n
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +39,12 @@ def test_an_upload_through_one_process_shows_on_the_other(shared_pg: str) -> Non
     with serve_app(shared_pg) as base_a, serve_app(shared_pg) as base_b, chromium_page() as lead:
         executive = lead.context.browser.new_page()  # a session of its own, in the same browser
         a, b = base_a.rstrip("/"), base_b.rstrip("/")
-        before = _nps_n(executive, b)  # process B computes and caches the overview
-        assert before == _nps_n(executive, b) == _overview_n(shared_pg) > 0  # and serves it again from its cache
+        before = nps_n(executive, b)  # process B computes and caches the overview
+        assert before == nps_n(executive, b) == overview_n(shared_pg) > 0  # and serves it again from its cache
 
         check_qualtrics(lead, a)
-        _load(lead, "en", cells=1, inserted=11, updated=0, skipped=0, rejected=2)
+        load_file(lead, "en", cells=1, inserted=11, updated=0, skipped=0, rejected=2)
 
-        after = _nps_n(executive, b)  # process B never saw the upload, only the new data version
-        assert after == before + 10 == _overview_n(shared_pg)
+        after = nps_n(executive, b)  # process B never saw the upload, only the new data version
+        assert after == before + 10 == overview_n(shared_pg)
         screenshot(executive, "multiprocess_overview_after")

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from browser_support import chromium_page, require_chromium, screenshot, serve_app, wait_for_app
-from helpers import demo_url
 
 from cxdash.i18n import t
+from tests.support.app import demo_url
+from tests.support.browser import chromium_page, require_chromium, screenshot, serve_app, wait_for_app
+
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,12 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from browser_support import chromium_page, require_chromium, screenshot, serve_app, wait_for_app
-from helpers import demo_url
 
 from cxdash.i18n import LANGUAGES, t
+from tests.support.app import demo_url
+from tests.support.browser import chromium_page, require_chromium, screenshot, serve_app, wait_for_app
+
+pytestmark = pytest.mark.browser
 
 CARDS = ("nps", "csat", "ces", "share_disappointed", "sla_resolution", "ftf")
 NUMBER = re.compile(r"\d+(\.\d+)?%?")

@@ -15,9 +15,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from browser_support import chromium_page, require_chromium, screenshot, serve_app, wait_for_app
-from helpers import demo_url
-from plain_support import payload, plant
+import pytest
+
+from tests.support.app import demo_url
+from tests.support.browser import chromium_page, require_chromium, screenshot, serve_app, wait_for_app
+from tests.support.plain import payload, plant
+
+pytestmark = pytest.mark.browser
 
 JOIN = "\u2060"  # the invisible word joiner plain() puts into URLs so they are not linked
 

@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from imports_support import seed
 from sqlalchemy import Engine, func, select
 
 from cxdash.filters import Filters
@@ -27,8 +26,9 @@ from cxdash.imports.reading import FileInput
 from cxdash.metrics.gaps import gap_table
 from cxdash.schema import customer, survey_response
 from cxdash.ui.widgets import fmt_value
-from tests.browser_support import chromium_page, require_chromium, screenshot, serve_app
-from tests.test_browser_imports import _answer_scale, _check, _load, _open, _settle, _upload, _widget
+from tests.support.browser import chromium_page, require_chromium, screenshot, serve_app
+from tests.support.uploads import answer_scale, check_file, load_file, open_page, settle, upload, widget
+from tests.world import IMPORTS
 
 pytestmark = pytest.mark.browser
 
@@ -78,21 +78,21 @@ def customers_csv() -> bytes:
 
 
 def _set_visit_date(page: Any, day: date) -> None:
-    box = _widget(page, "stDateInput", t("imports.ui.visit_date_fixed", "en")).locator("input")
+    box = widget(page, "stDateInput", t("imports.ui.visit_date_fixed", "en")).locator("input")
     box.scroll_into_view_if_needed()
     box.fill(day.isoformat())  # typing needs no pointer: the sidebar may cover the box's corner
     box.press("Enter")
     box.press("Escape")
-    _settle(page)
+    settle(page)
     assert box.input_value() == day.isoformat()
 
 
 def _touchpoint_csv(page: Any, base: str) -> dict[str, dict[str, str]]:
     """The touchpoints page's gap table, as its CSV download gives it, by touchpoint name."""
-    _open(page, f"{base}/touchpoints?from={WINDOW[0]}&to={WINDOW[1]}&lang=en")
+    open_page(page, f"{base}/touchpoints?from={WINDOW[0]}&to={WINDOW[1]}&lang=en")
     button = page.locator(".st-key-dl_touchpoint_gaps_csv button")
     button.wait_for(timeout=120_000)
-    _settle(page)
+    settle(page)
     with page.expect_download() as dl:
         button.click()
     with open(dl.value.path(), encoding="utf-8-sig", newline="") as fh:
@@ -116,7 +116,7 @@ def _metric(page: Any, label: str) -> str:
 
 def test_dateless_survey_file_and_a_customer_list(engine: Engine) -> None:
     require_chromium()
-    seed(engine)
+    IMPORTS.org(engine)
     url = engine.url.render_as_string(hide_password=False)
     suggestion = [proposal_text(p, "en") for p in prepare(engine, FileInput("survey.csv", survey_csv()), "surveys").proposals
                   if p.field == "csat"]
@@ -124,19 +124,19 @@ def test_dateless_survey_file_and_a_customer_list(engine: Engine) -> None:
     with serve_app(url) as served, chromium_page() as page:
         base = served.rstrip("/")
         # 1. The survey file: the page asks what the 0s are; the lead picks "1-5, 0 = not applicable".
-        _open(page, f"{base}/upload?lang=en")
-        _upload(page, "survey.csv", survey_csv(), "text/csv")
+        open_page(page, f"{base}/upload?lang=en")
+        upload(page, "survey.csv", survey_csv(), "text/csv")
         choice = t("imports.scale.choice_na", "en", scale="1-5", codes="0")
         page.locator('[data-testid="stRadio"]').get_by_text(choice, exact=True).first.wait_for(timeout=120_000)
-        _settle(page)
+        settle(page)
         main = page.locator('[data-testid="stMain"]')
         assert suggestion[0] in main.inner_text()  # satisfaction shown as a suggestion, not mapped to CSAT
         assert page.get_by_role("button", name=t("imports.ui.check", "en")).is_disabled()  # the question is open
-        _answer_scale(page, choice)
+        answer_scale(page, choice)
         _set_visit_date(page, VISIT)
         screenshot(page, "real_files_mapping")
-        _check(page, "en", read=SURVEY_ROWS, inserted=SURVEY_ROWS, updated=0, skipped=0, rejected=0)
-        _load(page, "en", inserted=SURVEY_ROWS, updated=0, skipped=0, rejected=0)
+        check_file(page, "en", read=SURVEY_ROWS, inserted=SURVEY_ROWS, updated=0, skipped=0, rejected=0)
+        load_file(page, "en", inserted=SURVEY_ROWS, updated=0, skipped=0, rejected=0)
         with engine.connect() as conn:
             dates = conn.execute(select(survey_response.c.visit_date, func.count(), func.count(survey_response.c.csat))
                                  .group_by(survey_response.c.visit_date)).all()
@@ -153,7 +153,7 @@ def test_dateless_survey_file_and_a_customer_list(engine: Engine) -> None:
         screenshot(page, "real_files_touchpoints")
 
         # 3. The customer list: flags alone.
-        _open(page, f"{base}/upload?lang=en")
+        open_page(page, f"{base}/upload?lang=en")
         kind = re.compile(rf"^\s*{re.escape(t('imports.kind.customers', 'en'))}\s*$")
         page.locator('[data-testid="stButtonGroup"] button').filter(has_text=kind).first.click()
         # The kind's rerun redraws the uploader: a file given before it lands is dropped, so the file goes in
@@ -163,8 +163,8 @@ def test_dateless_survey_file_and_a_customer_list(engine: Engine) -> None:
                                       layout=t("imports.layout.plain", "en"), rows=str(rows)))
         for attempt in range(4):
             page.wait_for_timeout(1500)
-            _settle(page)
-            _upload(page, "customers.csv", customers_csv(), "text/csv")
+            settle(page)
+            upload(page, "customers.csv", customers_csv(), "text/csv")
             try:
                 detected.wait_for(timeout=30_000)
                 break
@@ -172,20 +172,20 @@ def test_dateless_survey_file_and_a_customer_list(engine: Engine) -> None:
                 if attempt == 3:
                     raise
         page.get_by_text(t("imports.field.churn_flag", "en")).first.wait_for(timeout=60_000)
-        _settle(page)
+        settle(page)
         screenshot(page, "real_files_customers_mapping")
-        _check(page, "en", read=rows, inserted=rows, updated=0, skipped=0, rejected=0)
-        _load(page, "en", inserted=rows, updated=0, skipped=0, rejected=0)
+        check_file(page, "en", read=rows, inserted=rows, updated=0, skipped=0, rejected=0)
+        load_file(page, "en", inserted=rows, updated=0, skipped=0, rejected=0)
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(customer)).scalar_one() == rows
         n, k = rows, sum(1 for *_, y in CUSTOMERS if y)
         rate = fmt_value(k / n, "share")
 
         # 4. The churn rate on the overview and on the drivers page: flagged / all.
-        _open(page, f"{base}/?from={WINDOW[0]}&to={WINDOW[1]}&lang=en")
+        open_page(page, f"{base}/?from={WINDOW[0]}&to={WINDOW[1]}&lang=en")
         assert _metric(page, t("overview.kpi.churn.title", "en")) == rate
         screenshot(page, "real_files_overview")
-        _open(page, f"{base}/drivers?from={WINDOW[0]}&to={WINDOW[1]}&lang=en")
+        open_page(page, f"{base}/drivers?from={WINDOW[0]}&to={WINDOW[1]}&lang=en")
         assert _metric(page, t("loyalty.kpi.churn", "en")) == rate
         caption = t("churn.rate.caption", "en", k=f"{k:,}", n=f"{n:,}", low="<L>", high="<H>")
         pattern = re.escape(caption).replace("<L>", r"[\d.]+%").replace("<H>", r"[\d.]+%")

@@ -27,7 +27,7 @@ from cxdash.metrics.sla import sla_summary
 from cxdash.metrics.sla_breakdown import category_pareto, group_names, sla_breakdown
 from cxdash.metrics.sla_lists import Drill, early_warning, ticket_list
 from cxdash.ui.sla import now_minute
-from tests.browser_support import (
+from tests.support.browser import (
     choose_option,
     chromium_page,
     require_chromium,

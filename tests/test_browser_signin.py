@@ -20,15 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import (
-    ARTIFACTS,
-    app_python,
-    chromium_page,
-    require_chromium,
-    screenshot,
-    wait_for_app,
-)
-from helpers import demo_url
 from sqlalchemy import select
 
 from bench import browser as bench_browser
@@ -37,6 +28,17 @@ from cxdash.audit import audit_entries
 from cxdash.db import make_engine
 from cxdash.i18n import t
 from cxdash.schema import app_user
+from tests.support.app import demo_url
+from tests.support.browser import (
+    ARTIFACTS,
+    app_python,
+    chromium_page,
+    require_chromium,
+    screenshot,
+    wait_for_app,
+)
+
+pytestmark = pytest.mark.browser
 
 EMAIL, NAME = "ada@x.org", "Ada Lovelace"
 INTRUDER, UNVERIFIED = "intruder-account", "unverified-account"  # provider subjects (their picker buttons)

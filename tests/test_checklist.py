@@ -13,7 +13,7 @@ from cxdash.i18n import LANGUAGES
 from cxdash.inspections import checklist
 from cxdash.inspections.defaults import DEFAULT_ITEMS, FREQUENCIES, METHODS, ROLES
 from cxdash.schema import audit_log, checklist_item
-from tests.closedloop_data import org
+from tests.world import CLOSEDLOOP
 
 CX_LEAD = User(email="lead", name="Lead", role="cx_lead")
 
@@ -33,7 +33,7 @@ def test_defaults_cover_every_default_touchpoint_in_three_languages() -> None:
 
 
 def test_ensure_default_checklist_is_idempotent_and_localised(engine) -> None:
-    org(engine)  # loads the defaults once
+    CLOSEDLOOP.org(engine)  # loads the defaults once
     with engine.begin() as conn:
         assert checklist.ensure_default_checklist(conn) == 0
         assert conn.execute(select(func.count()).select_from(checklist_item)).scalar_one() == len(DEFAULT_ITEMS)
@@ -48,7 +48,7 @@ def test_ensure_default_checklist_is_idempotent_and_localised(engine) -> None:
 
 
 def test_create_update_and_retire_an_item(engine) -> None:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     v0 = data_version(engine)
     with engine.begin() as conn:
         item = checklist.create_item(conn, touchpoint_id=tps["CON04"], pain_point="没有充电口", standard="休息区提供充电口",
@@ -83,7 +83,7 @@ def test_create_update_and_retire_an_item(engine) -> None:
     ],
 )
 def test_invalid_items_are_refused(engine, kwargs, key) -> None:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     values = {"touchpoint_id": tps["REC01"], "pain_point": "p", "standard": "s", **kwargs}
     with pytest.raises(InputError) as err, engine.begin() as conn:
         checklist.create_item(conn, **values, user=CX_LEAD)

@@ -10,7 +10,7 @@ from cxdash.customers import refresh_customer_events
 from cxdash.filters import Filters
 from cxdash.metrics.churn import churn_rate, churn_trend, resolve_as_of
 from cxdash.metrics.satisfaction import wilson
-from tests import overview_data as od
+from tests.world import OVERVIEW
 
 A = date(2026, 6, 30)  # W = 365 days: events on or before 2025-06-30 lie at least W days before A
 
@@ -34,7 +34,7 @@ SPANS = [
 
 
 def _customers(engine) -> None:  # noqa: ANN001
-    od.customers(engine, [{"id": i, "first_event_at": f, "last_event_at": la, "churn_flag": fl, "churn_date": cd}
+    OVERVIEW.customers(engine, [{"id": i, "first_event_at": f, "last_event_at": la, "churn_flag": fl, "churn_date": cd}
                           for i, f, la, fl, cd in SPANS])
 
 
@@ -73,15 +73,15 @@ def test_empty_database_and_bad_window(engine) -> None:  # noqa: ANN001
 
 
 def test_filters_select_customers_through_their_events(engine) -> None:  # noqa: ANN001
-    od.org(engine)
-    od.customers(engine, [{"id": i} for i in (1, 2, 3, 4)])
-    od.responses(engine, [
+    OVERVIEW.org(engine)
+    OVERVIEW.customers(engine, [{"id": i} for i in (1, 2, 3, 4)])
+    OVERVIEW.responses(engine, [
         {"customer_id": 1, "visit_date": date(2025, 1, 5)},  # site 1, never back: churned
         {"customer_id": 2, "visit_date": date(2025, 1, 5)},
         {"customer_id": 2, "visit_date": date(2026, 5, 5), "site_id": 3},  # came back at another site
         {"customer_id": 3, "visit_date": date(2025, 3, 1), "site_id": 3},  # site 3 only, churned
     ])
-    od.tickets(engine, [{"customer_id": 4, "created_at": _dt(2025, 2, 1, 9)},  # site 1 by ticket only, churned
+    OVERVIEW.tickets(engine, [{"customer_id": 4, "created_at": _dt(2025, 2, 1, 9)},  # site 1 by ticket only, churned
                         {"customer_id": 3, "created_at": _dt(2025, 4, 1, 9), "site_id": 3}])
     with engine.begin() as conn:
         refresh_customer_events(conn)
@@ -155,7 +155,7 @@ def test_index_range_counts_equal_the_grouped_query(engine) -> None:  # noqa: AN
         rows.append({"id": i, "first_event_at": first, "last_event_at": last, "churn_flag": flag,
                      "churn_date": churn_day})
     rows.append({"id": 401, "first_event_at": None, "last_event_at": None, "churn_flag": True, "churn_date": None})
-    od.customers(engine, rows)
+    OVERVIEW.customers(engine, rows)
     with engine.connect() as conn:
         for mode in ("inactivity", "flag"):
             for window in (30, 365):

@@ -12,7 +12,8 @@ from cxdash.filters import Filters
 from cxdash.metrics.churn_definition import ChurnDefinition
 from cxdash.metrics.churn_facts import churn_samples
 from cxdash.metrics.customer_features import active_features, customer_features
-from tests.test_churn_model import A, _customer_world
+from tests.world import CHURN_AS_OF as A
+from tests.world import churn_customers
 
 
 def _by_id(frame: pd.DataFrame) -> pd.DataFrame:
@@ -21,7 +22,7 @@ def _by_id(frame: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.mark.parametrize("mode", ["inactivity", "flag"])
 def test_together_equals_apart(engine, mode: str) -> None:  # noqa: ANN001
-    _customer_world(engine)
+    churn_customers(engine)
     d = ChurnDefinition(mode)
     with engine.connect() as conn:
         samples = churn_samples(conn, Filters(), A, d)
@@ -35,7 +36,7 @@ def test_together_equals_apart(engine, mode: str) -> None:  # noqa: ANN001
 
 def test_samples_take_every_kth_id(engine) -> None:  # noqa: ANN001
     """Judged: every k-th id as the judged sample alone takes it; active: every (m x k)-th active id."""
-    _customer_world(engine)
+    churn_customers(engine)
     d = ChurnDefinition()
     with engine.connect() as conn:
         samples = churn_samples(conn, Filters(), A, d, size=50, active_size=10)
@@ -53,7 +54,7 @@ def test_samples_take_every_kth_id(engine) -> None:  # noqa: ANN001
 def test_history_sample_is_every_hk_th_seen_customer(engine) -> None:  # noqa: ANN001
     """Histories: every (h x k)-th customer seen by A, h = (seen / k) / history_size rounded up, with the tier of
     the first response packed through the grouped query."""
-    _customer_world(engine)
+    churn_customers(engine)
     d = ChurnDefinition()
     with engine.connect() as conn:
         hist = churn_samples(conn, Filters(), A, d, size=50, active_size=10, history_size=30).histories
@@ -68,7 +69,7 @@ def test_history_sample_is_every_hk_th_seen_customer(engine) -> None:  # noqa: A
 def test_history_sample_of_a_site_counts_its_own_customers(engine) -> None:  # noqa: ANN001
     """With an organisation filter the history step comes from the selection's own count of customers seen by A
     (without one, from the span of customer ids): the site's 240 customers, every (h x k)-th of them."""
-    _customer_world(engine)  # every customer answered and raised tickets at site 1
+    churn_customers(engine)  # every customer answered and raised tickets at site 1
     d = ChurnDefinition()
     with engine.connect() as conn:
         site = churn_samples(conn, Filters(site_ids=(1,)), A, d, size=50, active_size=10, history_size=30)

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from imports_support import load, seed
 from scipy.optimize import minimize
 from scipy.special import expit
 from sqlalchemy import Engine, select
@@ -21,6 +20,8 @@ from cxdash.metrics.churn_definition import ChurnDefinition
 from cxdash.metrics.churn_model import CUSTOMER_LIST, churn_drivers, term_label
 from cxdash.metrics.survival import retention_curves
 from cxdash.schema import customer
+from tests.support.imports import load
+from tests.world import IMPORTS
 
 
 def _list() -> list[tuple[str, str, int, bool]]:
@@ -56,7 +57,7 @@ def _hand_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def test_at_risk_list_from_customer_fields_alone(engine: Engine) -> None:
     rows = _list()
-    seed(engine)
+    IMPORTS.org(engine)
     res = load(engine, _csv(rows), kind="customers", name="customers.csv")
     assert res.rows_rejected == 0 and res.inserted == len(rows)
     found = churn_drivers(engine, Filters(), definition=ChurnDefinition("flag"))
@@ -85,7 +86,7 @@ def test_at_risk_list_from_customer_fields_alone(engine: Engine) -> None:
 
 
 def test_tenure_with_churn_date_dates_the_first_event(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     lines = ["id,tenure,churn,churn date"]
     spans = []
     for i in range(1, 21):

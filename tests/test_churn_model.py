@@ -4,7 +4,6 @@ per-customer facts from SQL, churn by group, and the at-risk list."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pytest
@@ -23,7 +22,8 @@ from cxdash.metrics.churn_model import (
 )
 from cxdash.metrics.customer_features import customer_features
 from cxdash.metrics.logit import fit_logit
-from tests import loyalty_data as ld
+from tests.world import CHURN_AS_OF as A
+from tests.world import churn_customers
 
 
 def test_two_by_two_table_gives_the_cross_product_ratio() -> None:
@@ -85,38 +85,9 @@ def test_definition_setting_round_trip(engine) -> None:  # noqa: ANN001
         set_definition(engine, ChurnDefinition("inactivity", 0))
 
 
-A = date(2026, 6, 30)
-CUT = A - timedelta(days=364)  # events before this day lie at least 365 days before A
-
-
-def _customer_world(engine, n: int = 240, seed: int = 5) -> np.ndarray:  # noqa: ANN001
-    """Customers first seen a year and a half before A; churn more likely after a detractor answer or a breach."""
-    rng = np.random.default_rng(seed)
-    ld.org(engine)
-    detractor = rng.random(n) < 0.4
-    breach = rng.random(n) < 0.3
-    churn = rng.random(n) < expit(-1.5 + 1.5 * detractor + 1.0 * breach)
-    first = datetime.combine(CUT - timedelta(days=200), time())
-    rows, resp, tick = [], [], []
-    for i in range(n):
-        cid = i + 1
-        last = datetime.combine(CUT - timedelta(days=10), time()) if churn[i] else datetime.combine(A - timedelta(days=20), time())
-        rows.append({"id": cid, "first_event_at": first, "last_event_at": last, "site_id": 1})
-        resp.append({"customer_id": cid, "visit_date": first.date(), "ltr": 3 if detractor[i] else 9,
-                     "ces": int(rng.integers(3, 8)), "tier": 1, "contacts_needed": 1, "transfers": 0})
-        if not churn[i]:
-            resp.append({"customer_id": cid, "visit_date": last.date(), "ltr": 0, "ces": 1, "tier": 0})
-        late = 500 if breach[i] else 10
-        tick.append({"customer_id": cid, "created_at": first + timedelta(days=5), "frt_target_min": 60,
-                     "frt_business_min": late, "res_target_min": 1000, "res_business_min": 100})
-    ld.customers(engine, rows)
-    ld.responses(engine, resp)
-    ld.tickets(engine, tick)
-    return churn
-
 
 def test_facts_and_counts_agree_with_the_churn_rate(engine) -> None:  # noqa: ANN001
-    churn = _customer_world(engine)
+    churn = churn_customers(engine)
     d = ChurnDefinition()
     with engine.connect() as conn:
         facts, a = customer_features(conn, Filters(), A, d)
@@ -129,7 +100,7 @@ def test_facts_and_counts_agree_with_the_churn_rate(engine) -> None:  # noqa: AN
 
 
 def test_model_points_the_planted_way_and_matches_a_direct_fit(engine) -> None:  # noqa: ANN001
-    churn = _customer_world(engine)
+    churn = churn_customers(engine)
     model = churn_model(engine, Filters(), A)
     assert model.n == len(churn) and model.events == int(churn.sum())
     table = model.table.set_index("term")
@@ -143,7 +114,7 @@ def test_model_points_the_planted_way_and_matches_a_direct_fit(engine) -> None: 
 
 
 def test_groups_and_at_risk_list(engine) -> None:  # noqa: ANN001
-    _customer_world(engine)
+    churn_customers(engine)
     groups = churn_by_group(engine, Filters(), A).set_index(["dimension", "group"])
     assert groups.loc[("nps_group", "detractor"), "rate"] > groups.loc[("nps_group", "promoter"), "rate"]
     assert groups.loc[("sla_breach", "yes"), "n"] + groups.loc[("sla_breach", "no"), "n"] == 240

@@ -9,8 +9,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from helpers import make_app, no_errors
-from imports_support import load, seed
 from sqlalchemy import Engine, insert, select
 
 from cxdash.cli import main
@@ -28,6 +26,9 @@ from cxdash.metrics.survival import retention_curves
 from cxdash.metrics.tier_value import revisit_hint, tier_value
 from cxdash.schema import customer, survey_response
 from cxdash.ui.widgets import fmt_value
+from tests.support.app import make_app, no_errors
+from tests.support.imports import load
+from tests.world import IMPORTS
 
 # A customer list: id, segment, site, tenure (months), churned. No dates at all, like a telecom CRM export.
 LIST = [(f"C{i:03d}", "Fleet" if i % 3 == 0 else "Retail", "S01" if i % 2 else "S02", (i * 7) % 60 + 1,
@@ -41,7 +42,7 @@ def _csv(rows: list[tuple]) -> str:
 
 
 def _load_list(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     res = load(engine, _csv(LIST), kind="customers", name="customers.csv")
     assert res.rows_rejected == 0 and res.inserted == len(LIST)
 
@@ -107,7 +108,7 @@ def test_churn_from_a_customer_list_alone(engine: Engine) -> None:
 
 
 def test_customer_list_dates_are_events_and_retention_follows_them(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     rows = ["customerID,First seen,Churn,Churn date"]
     spans = []  # (first seen, churned, churn date)
     for i in range(1, 31):
@@ -152,7 +153,7 @@ def _world(engine: Engine) -> date:
             rid += 1
             day += timedelta(days=int(rng.integers(60, 150)))
         cust.append({"id": c, "external_id": f"w{c}"})
-    seed(engine)
+    IMPORTS.org(engine)
     with engine.begin() as conn:
         conn.execute(insert(customer), cust)
         conn.execute(insert(survey_response), responses)
@@ -261,6 +262,7 @@ def test_cli_churn_mode_flag(engine: Engine, capsys: pytest.CaptureFixture[str])
     assert len(risk) == n - k and {r["external_id"] for r in risk} == {row[0] for row in LIST if not row[4]}
 
 
+@pytest.mark.apptest
 def test_overview_page_shows_the_flag_churn_rate_with_its_rule(tmp_path) -> None:  # noqa: ANN001
     url = f"sqlite:///{tmp_path / 'list.db'}"
     eng = make_engine(url)

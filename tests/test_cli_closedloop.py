@@ -15,17 +15,17 @@ from cxdash.cli import main
 from cxdash.filters import Filters
 from cxdash.metrics.action_effect import plan_effect
 from cxdash.metrics.weak_items import weak_items
-from tests.closedloop_data import add_gaps, add_scores, item_ids, org, spread
+from tests.world import CLOSEDLOOP, item_ids, spread
 
 TODAY = date(2026, 6, 30)
 
 
 def _seed(engine) -> int:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     items = item_ids(engine)
-    add_gaps(engine, tps["CON02"], 1, spread(date(2025, 10, 5), 20, 4), [-0.2, -0.3] * 10)
-    add_gaps(engine, tps["CON02"], 1, spread(date(2026, 3, 1), 20, 4), [0.0, -0.1] * 10)
-    add_scores(engine, [(items["CL-CON02-1"], 1, date(2026, 5, 1), 3.0), (items["CL-REC01-1"], 2, date(2026, 5, 1), 8.0)])
+    CLOSEDLOOP.gaps(engine, tps["CON02"], 1, spread(date(2025, 10, 5), 20, 4), [-0.2, -0.3] * 10)
+    CLOSEDLOOP.gaps(engine, tps["CON02"], 1, spread(date(2026, 3, 1), 20, 4), [0.0, -0.1] * 10)
+    CLOSEDLOOP.inspections(engine, [(items["CL-CON02-1"], 1, date(2026, 5, 1), 3.0), (items["CL-REC01-1"], 2, date(2026, 5, 1), 8.0)])
     with engine.begin() as conn:
         return plans.create_plan(conn, {
             "touchpoint_id": tps["CON02"], "site_id": 1, "root_cause": "standard", "action": "=HYPERLINK(\"x\")",

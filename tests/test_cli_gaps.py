@@ -12,12 +12,12 @@ import pytest
 from cxdash.cli import main
 from cxdash.filters import Filters
 from cxdash.metrics.gaps import gap_table
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 
 def _load(engine):
-    base_org(engine)
-    add_responses(engine, [
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, [
         {"team_id": 1 + i % 4, "tier": i % 3, "ltr": 9 if i % 3 == 2 else 5, "visit_date": date(2026, 3, 1 + i % 20),
          "comment": "=HYPERLINK(\"x\")" if i == 0 else "ok", "scores": [("CON02", 3 + i % 2, 6), ("REC01", 6, 5)]}
         for i in range(40)

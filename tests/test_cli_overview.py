@@ -18,11 +18,14 @@ from cxdash.domain.kpis import KPI_CODES
 from cxdash.filters import Filters
 from cxdash.metrics.overview import overview, overview_trends
 from cxdash.schema import metadata
+from tests.support.pg import BACKENDS
+
+pytestmark = pytest.mark.slow
 
 END = date(2026, 6, 30)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A small demo database per backend, built once for this module (PostgreSQL: the session's test database)."""
     if request.param == "sqlite":

@@ -7,11 +7,11 @@ import io
 import json
 
 import pytest
-from sla_data import NOW, build_metrics_db
 from sqlalchemy import Engine, update
 
 from cxdash.cli import main
 from cxdash.schema import ticket
+from tests.world import NOW, service_metrics
 
 
 def run(engine: Engine, capsys: pytest.CaptureFixture[str], *args: str) -> str:
@@ -23,7 +23,7 @@ def run(engine: Engine, capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 
 def test_overall_json(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    build_metrics_db(engine)
+    service_metrics(engine)
     rows = json.loads(run(engine, capsys, "report", "sla", "--format", "json", "--now", NOW.isoformat()))
     assert len(rows) == 1
     r = rows[0]
@@ -33,7 +33,7 @@ def test_overall_json(engine: Engine, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_by_team_csv_with_filters(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    build_metrics_db(engine)
+    service_metrics(engine)
     out = run(engine, capsys, "report", "sla", "--by", "team", "--format", "csv", "--now", NOW.isoformat())
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [(r["key"], r["n"], r["merged"]) for r in rows] == [("1", "5", "1"), ("2", "3", "0")]
@@ -44,7 +44,7 @@ def test_by_team_csv_with_filters(engine: Engine, capsys: pytest.CaptureFixture[
 
 
 def test_by_month_and_lists(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    build_metrics_db(engine)
+    service_metrics(engine)
     rows = json.loads(run(engine, capsys, "report", "sla", "--by", "month", "--now", NOW.isoformat()))
     assert [(r["key"], r["n"]) for r in rows] == [("2026-10", 3), ("2026-11", 5)]
     assert rows[0]["frt_median"] == pytest.approx(60)
@@ -57,14 +57,14 @@ def test_by_month_and_lists(engine: Engine, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_empty_csv_list_keeps_its_header(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    build_metrics_db(engine)
+    service_metrics(engine)
     out = run(engine, capsys, "report", "sla", "--view", "at-risk", "--site", "99", "--format", "csv")
     assert out.splitlines() == ["id,external_id,priority,category,channel,site,team,agent,status,created_at,"
                                 "age_hours,target,due_at,minutes_left"]
 
 
 def test_recompute_command(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    build_metrics_db(engine)
+    service_metrics(engine)
     with engine.begin() as conn:
         conn.execute(update(ticket).values(policy_id=None, frt_target_min=None, is_repeat_7d=None))
     assert "recomputed 9 tickets" in run(engine, capsys, "sla", "recompute")

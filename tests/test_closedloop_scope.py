@@ -1,6 +1,6 @@
 """Role and scope of the closed loop's writes, enforced in the cxdash layer whoever calls it (issue 8).
 
-Organisation (tests/closedloop_data.org): sites 1-4, team n at site n. Lead A is a team lead of site 1; lead T a
+Organisation (tests.world.CLOSEDLOOP): sites 1-4, team n at site n. Lead A is a team lead of site 1; lead T a
 team lead of team 2 (at site 2). A refused write raises a translated PermissionError and changes nothing: no plan,
 history, inspection, checklist or audit row, and the data version stays where it was.
 """
@@ -25,7 +25,7 @@ from cxdash.metrics.action_baseline import baseline_for
 from cxdash.metrics.action_effect import plan_effect
 from cxdash.metrics.actions import owners, plan_board, plan_counts
 from cxdash.schema import action_plan, action_plan_history, audit_log, checklist_item, inspection
-from tests.closedloop_data import add_gaps, add_scores, item_ids, org, spread
+from tests.world import CLOSEDLOOP, item_ids, spread
 
 TODAY = date(2026, 6, 30)
 ADMIN = local_user()
@@ -50,7 +50,7 @@ def _values(tp: int, **kw: object) -> dict[str, object]:
 
 def _setup(engine: Engine) -> dict[str, int]:
     """Plans made by an admin: one per site 1 and 3, one of team 2, one of site 2 without team, one brand-wide."""
-    tp = org(engine)["CON02"]
+    tp = CLOSEDLOOP.org(engine)["CON02"]
     with engine.begin() as conn:
         ids = {
             "tp": tp,
@@ -152,7 +152,7 @@ def test_a_team_lead_of_a_team_acts_on_that_team_only(engine) -> None:
 
 
 def test_team_leads_record_inspections_only_for_sites_in_scope(engine) -> None:
-    org(engine)
+    CLOSEDLOOP.org(engine)
     item = item_ids(engine)["CL-CON02-1"]
 
     def visit(user: User, site_id: int) -> Any:
@@ -241,8 +241,8 @@ def test_refusals_are_translated_permission_errors() -> None:
 def test_reads_of_plans_and_inspections_are_limited_to_the_scope(engine) -> None:
     ids = _setup(engine)
     items = item_ids(engine)
-    add_scores(engine, [(items["CL-CON02-1"], s, date(2026, 5, 1), float(s)) for s in (1, 2, 3)])
-    add_gaps(engine, ids["tp"], 3, spread(date(2026, 5, 1), 5), [-0.3] * 5)
+    CLOSEDLOOP.inspections(engine, [(items["CL-CON02-1"], s, date(2026, 5, 1), float(s)) for s in (1, 2, 3)])
+    CLOSEDLOOP.gaps(engine, ids["tp"], 3, spread(date(2026, 5, 1), 5), [-0.3] * 5)
     f_a, f_t = apply_scope(Filters(), LEAD_A), apply_scope(Filters(), LEAD_T)
     assert set(plan_board(engine, f_a, with_effect=False)["id"]) == {ids["a"]}
     assert set(plan_board(engine, f_t, with_effect=False)["id"]) == {ids["t"]}
@@ -287,6 +287,7 @@ def _refusal_page(url: str) -> None:
     st.write(f"result={ui.write(create_plan, values)}")
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize(("site_id", "refused"), [(3, True), (1, False)])
 def test_the_page_shows_a_refusal_as_a_clear_translated_message(engine, site_id, refused) -> None:
     ids = _setup(engine)

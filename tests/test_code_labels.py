@@ -10,7 +10,6 @@ import io
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import make_app, no_errors
 
 from cxdash.charts.sla import pareto_chart
 from cxdash.code_labels import code_label, known_codes, label_codes
@@ -18,6 +17,7 @@ from cxdash.export import header_label, to_csv_bytes, to_xlsx_bytes, translated_
 from cxdash.i18n import t
 from cxdash.metrics.effort import COLUMNS as EFFORT_COLUMNS
 from cxdash.metrics.org_names import org_names
+from tests.support.app import make_app, no_errors
 
 CODES = {"urgent", "high", "normal", "low", "complaint", "billing", "warranty", "appointment", "app", "email",
          "phone", "chat", "fleet", "private", "vip", "ces", "contacts", "transfers", "repeated", "open", "pending",
@@ -119,6 +119,7 @@ def _codes_in_tables(at) -> dict[str, set[str]]:  # noqa: ANN001
     return found
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", CHINESE)
 @pytest.mark.parametrize(("page", "state", "expect"), VIEWS, ids=lambda v: str(v).replace(" ", ""))
 def test_pages_show_no_english_codes_in_chinese(page: str, state: dict[str, str], expect: tuple[str, str] | None,

@@ -69,13 +69,13 @@ def test_cli_sets_lists_and_clears_names_and_reports_use_them(engine: Engine, ca
     assert refused.value.code == 2
 
 
+@pytest.mark.apptest
 def test_the_tiers_page_shows_a_deployments_own_name(tmp_path) -> None:  # noqa: ANN001
     """Named on the command line, a code shows by that name on a page (the frame loads the names each run)."""
     import shutil
 
-    from helpers import demo_url, make_app, no_errors
-
     from cxdash.db import make_engine
+    from tests.support.app import demo_url, make_app, no_errors
 
     source = demo_url().removeprefix("sqlite:///")
     copy = tmp_path / "demo.db"

@@ -10,7 +10,7 @@ from cxdash.filters import Filters
 from cxdash.metrics.comparisons import group_vs_rest, unit_ranking
 from cxdash.metrics.gap_trend import gap_trend
 from cxdash.summaries import refresh_summaries
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 # (team, P, E) at CON02 on a 1-7 scale: team 1 (site 1) falls short, the others less so
 PAIRS = {1: [(3, 6), (4, 6), (2, 5), (4, 5), (3, 5), (5, 6), (3, 6)],
@@ -20,10 +20,10 @@ PAIRS = {1: [(3, 6), (4, 6), (2, 5), (4, 5), (3, 5), (5, 6), (3, 6)],
 
 
 def _load(engine, summaries):
-    base_org(engine)
+    EXPERIENCE.org(engine)
     rows = [{"team_id": team, "scores": [("CON02", p, e), ("REC01", 6, 5)]}
             for team, pairs in PAIRS.items() for p, e in pairs]
-    add_responses(engine, rows)
+    EXPERIENCE.responses(engine, rows)
     if summaries:
         with engine.begin() as conn:
             refresh_summaries(conn)

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -28,6 +29,7 @@ def test_sqlite_pragmas(sqlite_engine):
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 60000
 
 
+@pytest.mark.postgres
 def test_postgresql_sessions_run_without_jit_on_solid_state_costs(pg_url):
     from sqlalchemy import make_url
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from helpers import make_app, no_errors
+import pytest
 from sqlalchemy import Engine
 
 from cxdash.auth import local_user
 from cxdash.filters import DEFAULT_DAYS, default_date_range
 from cxdash.inspections.results import record_inspection
-from tests.closedloop_data import add_gaps, item_ids, org, spread
+from tests.support.app import make_app, no_errors
+from tests.world import CLOSEDLOOP, item_ids, spread
 
 TODAY = date(2026, 6, 30)
 
@@ -35,10 +36,11 @@ def test_data_dated_after_today_stays_in_the_range() -> None:
     assert default_date_range(TODAY + timedelta(days=2), today=TODAY) == (date(2026, 4, 2), TODAY + timedelta(days=2))
 
 
+@pytest.mark.apptest
 def test_an_inspection_recorded_today_shows_in_the_default_range(engine: Engine) -> None:
     today = date.today()
-    tp = org(engine)["CON02"]
-    add_gaps(engine, tp, 1, spread(today - timedelta(days=40), 10, 3), [0.1] * 10)  # the last survey: 13 days ago
+    tp = CLOSEDLOOP.org(engine)["CON02"]
+    CLOSEDLOOP.gaps(engine, tp, 1, spread(today - timedelta(days=40), 10, 3), [0.1] * 10)  # the last survey: 13 days ago
     with engine.begin() as conn:
         record_inspection(conn, site_id=2, inspected_on=today, scores={item_ids(engine)["CL-CON02-1"]: 3.0},
                           inspector="Inspector Today", user=local_user())

@@ -35,6 +35,8 @@ from cxdash.schema import (
     touchpoint_score,
 )
 
+pytestmark = pytest.mark.slow
+
 END = date(2026, 3, 31)
 NOW = datetime(2026, 3, 31, 10, 0)  # 18:00 in Shanghai on the end date: the demo's "now"
 

@@ -19,8 +19,9 @@ from cxdash.imports.timezones import ZONE_SETTING, default_zone, deployment_zone
 from cxdash.organisation import data_span
 from cxdash.schema import audit_log, import_batch, ticket
 from cxdash.ui.text import plain
-from tests.imports_support import load, seed
-from tests.test_imports_pages import app, no_errors
+from tests.support.app import no_errors, page_app
+from tests.support.imports import load
+from tests.world import IMPORTS
 
 LANGS = ("en", "zh-Hans", "zh-Hant")
 # 00:30 on New Year's Day in Shanghai is 16:30 UTC on New Year's Eve.
@@ -36,7 +37,7 @@ def test_zone_setting_then_sla_calendar_then_utc(engine: Engine) -> None:
     assert zone_of(engine) == ("UTC", "utc")  # no demo, no SLA policy: never a guessed zone
     set_default_zone(engine, "Europe/Berlin", actor="admin")
     assert zone_of(engine) == ("Europe/Berlin", "setting")
-    seed(engine)  # the default SLA policies (calendars in Asia/Shanghai)
+    IMPORTS.org(engine)  # the default SLA policies (calendars in Asia/Shanghai)
     assert zone_of(engine) == ("Europe/Berlin", "setting")  # the configured setting wins
     set_default_zone(engine, None, actor="admin")
     assert zone_of(engine) == ("Asia/Shanghai", "sla")
@@ -62,7 +63,7 @@ def test_cli_timezone_show_set_clear(engine: Engine, capsys: pytest.CaptureFixtu
 
 
 def test_uploads_read_times_in_the_configured_zone(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     set_default_zone(engine, "UTC")
     load(engine, NEW_YEAR, kind="tickets")
     with engine.connect() as conn:
@@ -71,7 +72,7 @@ def test_uploads_read_times_in_the_configured_zone(engine: Engine) -> None:
 
 
 def test_data_span_counts_ticket_times_on_their_local_day(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     load(engine, NEW_YEAR, kind="tickets")  # read in Asia/Shanghai (the SLA calendar's zone), stored in UTC
     assert data_span(engine) == (date(2020, 1, 1), date(2020, 1, 2))
     assert data_span(engine, "UTC") == (date(2019, 12, 31), date(2020, 1, 2))  # what the sidebar used to say
@@ -79,9 +80,10 @@ def test_data_span_counts_ticket_times_on_their_local_day(engine: Engine) -> Non
     assert data_span(engine) == (date(2019, 12, 31), date(2020, 1, 1))  # the deployment's zone, whatever it is
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", LANGS)
 def test_mapping_step_says_which_zone_is_the_default_and_why(sqlite_engine: Engine, lang: str) -> None:
-    at = app(sqlite_engine, "upload.py", lang)  # no SLA policy: UTC
+    at = page_app(sqlite_engine, "upload.py", lang)  # no SLA policy: UTC
     at.run()
     at.segmented_control(key="imp_kind").set_value("tickets").run()
     at.file_uploader(key="imp_file").set_value(("desk.csv", b"Ticket ID,Created\nT1,2026-03-02 09:00\n",
@@ -93,9 +95,10 @@ def test_mapping_step_says_which_zone_is_the_default_and_why(sqlite_engine: Engi
     assert t("imports.tz_reason.utc", lang, zone=zone_label("UTC", lang)) in [c.value for c in at.caption]
 
 
+@pytest.mark.apptest
 def test_old_xls_gets_the_translated_message_not_streamlits(sqlite_engine: Engine) -> None:
-    seed(sqlite_engine)
-    at = app(sqlite_engine, "upload.py", "zh-Hans")
+    IMPORTS.org(sqlite_engine)
+    at = page_app(sqlite_engine, "upload.py", "zh-Hans")
     at.run()
     old_excel = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
     at.file_uploader(key="imp_file").set_value(("old.xls", old_excel, "application/vnd.ms-excel")).run()
@@ -103,11 +106,12 @@ def test_old_xls_gets_the_translated_message_not_streamlits(sqlite_engine: Engin
     assert [e.value for e in at.error] == [plain(t("imports.error.old_xls", "zh-Hans"), 1000)]
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", LANGS)
 def test_import_history_shows_status_and_who_when_first_and_a_short_hash(sqlite_engine: Engine, lang: str) -> None:
-    seed(sqlite_engine)
+    IMPORTS.org(sqlite_engine)
     load(sqlite_engine, "response_id,site,visit_date,nps\na1,S01,2026-11-02,9\n")
-    at = app(sqlite_engine, "import_history.py", lang)
+    at = page_app(sqlite_engine, "import_history.py", lang)
     at.run()
     no_errors(at)
     table = at.dataframe[0].value

@@ -10,20 +10,20 @@ from scipy import stats as sps
 from cxdash.filters import Filters
 from cxdash.metrics.drilldown import DrillState, breadcrumb, drill_filters, level_table
 from cxdash.metrics.response_list import escape_like, response_export, response_list
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 COMMENTS = ["取车通知太晚，等了很久", "100% happy_customer", "<script>alert(1)</script>", "=cmd|' /C calc'!A0", None]
 
 
 def _load(engine):
-    tp = base_org(engine)
+    tp = EXPERIENCE.org(engine)
     rows = []
     for i in range(60):
         team = [1, 1, 2, 3][i % 4]
         rows.append({"team_id": team, "visit_date": date(2026, 3, 1 + i % 28), "ltr": i % 11, "tier": i % 3,
                      "comment": COMMENTS[i % 5],
                      "scores": [("CON02", 2 + i % 3, 6), ("CON01", 5, 5), ("REC01", 6, 5)]})
-    add_responses(engine, rows)
+    EXPERIENCE.responses(engine, rows)
     return tp
 
 

@@ -14,7 +14,7 @@ from cxdash.filters import Filters
 from cxdash.metrics.drivers import key_drivers
 from cxdash.metrics.stats import relative_weights
 from cxdash.schema import stage, touchpoint, touchpoint_score
-from tests import loyalty_data as ld
+from tests.world import LOYALTY
 
 
 def _johnson_from_data(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -54,7 +54,7 @@ def test_uncorrelated_predictors_get_their_squared_correlations() -> None:
 def _world(engine, n: int = 240) -> list[int]:  # noqa: ANN001
     """Two touchpoints: T1 drives likelihood to recommend, T2 is noise; transfers lower it. Returns the ids."""
     rng = np.random.default_rng(4)
-    ld.org(engine)
+    LOYALTY.org(engine)
     with engine.begin() as conn:
         conn.execute(insert(stage), [{"id": 1, "code": "S", "sort_order": 1, "name_en": "Stage"}])
         conn.execute(insert(touchpoint), [{"id": 1, "stage_id": 1, "code": "T1", "sort_order": 1, "name_en": "Driver",
@@ -64,7 +64,7 @@ def _world(engine, n: int = 240) -> list[int]:  # noqa: ANN001
     p1, p2 = rng.integers(1, 11, n), rng.integers(1, 11, n)
     transfers = rng.integers(0, 3, n)
     ltr = np.clip(np.rint(0.8 * p1 - 1.0 * transfers + 2 + rng.normal(0, 0.8, n)), 0, 10).astype(int)
-    ids = ld.responses(engine, [{"ltr": int(v), "csat": 3, "ces": 5, "contacts_needed": 1, "transfers": int(tr),
+    ids = LOYALTY.responses(engine, [{"ltr": int(v), "csat": 3, "ces": 5, "contacts_needed": 1, "transfers": int(tr),
                                  "repeated_story": False, "tp_scale_min": 1, "tp_scale_max": 10,
                                  "visit_date": date(2026, 3, 1)} for v, tr in zip(ltr, transfers, strict=True)])
     with engine.begin() as conn:

@@ -16,20 +16,20 @@ F = Filters(date_from=date(2025, 1, 1), date_to=A)
 
 
 def _world(engine) -> None:  # noqa: ANN001
-    from tests import loyalty_data as ld
+    from tests.world import LOYALTY
 
-    ld.org(engine)
+    LOYALTY.org(engine)
     old = datetime(2025, 1, 10)
     # Customers 1-4: easy, came back (retained). Customers 5-8: hard (CES 2, 3 contacts, transferred twice,
     # repeated the story); 5-7 never came back (churned), 8 came back.
-    ld.customers(engine, [{"id": i, "first_event_at": old,
+    LOYALTY.customers(engine, [{"id": i, "first_event_at": old,
                            "last_event_at": old if i in (5, 6, 7) else datetime(2026, 6, 1)} for i in range(1, 9)])
     easy = {"ces": 6, "contacts_needed": 1, "transfers": 0, "repeated_story": False}
     hard = {"ces": 2, "contacts_needed": 3, "transfers": 2, "repeated_story": True}
-    ld.responses(engine, [{"customer_id": i, "visit_date": old.date(), "ltr": 9 + i % 2, **easy} for i in range(1, 5)])
-    ld.responses(engine, [{"customer_id": i, "visit_date": old.date(), "ltr": 3 if i < 8 else 7, **hard}
+    LOYALTY.responses(engine, [{"customer_id": i, "visit_date": old.date(), "ltr": 9 + i % 2, **easy} for i in range(1, 5)])
+    LOYALTY.responses(engine, [{"customer_id": i, "visit_date": old.date(), "ltr": 3 if i < 8 else 7, **hard}
                           for i in range(5, 9)])
-    ld.responses(engine, [{"visit_date": old.date() + timedelta(days=1), "ltr": 8, "ces": 4, "contacts_needed": 2,
+    LOYALTY.responses(engine, [{"visit_date": old.date() + timedelta(days=1), "ltr": 8, "ces": 4, "contacts_needed": 2,
                            "transfers": 1, "repeated_story": None}])
 
 

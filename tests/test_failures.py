@@ -13,7 +13,7 @@ from cxdash.metrics.differences import nps_diff, proportion_diff
 from cxdash.metrics.failures import failure_counts, service_failures
 from cxdash.metrics.nps import nps_from_counts
 from cxdash.metrics.significance import proportion
-from tests import loyalty_data as ld
+from tests.world import LOYALTY
 
 F = Filters(date_from=date(2026, 1, 1), date_to=date(2026, 6, 30))
 NOW = datetime(2026, 7, 1)
@@ -22,12 +22,12 @@ NOW = datetime(2026, 7, 1)
 def _world(engine) -> None:  # noqa: ANN001
     """Customer 1: breached ticket; 2: reopened; 3: repeat contact; 4, 5: tickets that went right; 6: no ticket;
     7: a breached ticket outside the date range (so "went right" in range). Two responses each."""
-    ld.org(engine)
-    ld.customers(engine, [{"id": i} for i in range(1, 8)])
+    LOYALTY.org(engine)
+    LOYALTY.customers(engine, [{"id": i} for i in range(1, 8)])
     day = datetime(2026, 3, 2, 10)
     ok = {"frt_target_min": 60, "frt_business_min": 30, "res_target_min": 600, "res_business_min": 300,
           "reopen_count": 0, "is_repeat_7d": False, "has_repeat_7d": False}
-    ld.tickets(engine, [
+    LOYALTY.tickets(engine, [
         {"customer_id": 1, **ok, "res_business_min": 900},
         {"customer_id": 2, **ok, "reopen_count": 2},
         {"customer_id": 3, **ok, "has_repeat_7d": True},
@@ -38,7 +38,7 @@ def _world(engine) -> None:  # noqa: ANN001
         {"customer_id": 4, **ok, "frt_business_min": 500, "merged_into": "t-x"},  # merged: ignored
     ])
     answers = {1: (2, 1), 2: (6, 3), 3: (7, 3), 4: (10, 5), 5: (9, 4), 6: (8, 4), 7: (9, 5)}
-    ld.responses(engine, [{"customer_id": c, "ltr": ltr, "csat": cs, "visit_date": date(2026, 3, 20)}
+    LOYALTY.responses(engine, [{"customer_id": c, "ltr": ltr, "csat": cs, "visit_date": date(2026, 3, 20)}
                           for c, (ltr, cs) in answers.items() for _ in range(2)])
 
 

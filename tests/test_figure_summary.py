@@ -15,7 +15,7 @@ from cxdash.metrics.response_figures import response_figures
 from cxdash.schema import figure_summary
 from cxdash.summaries import refresh_summaries
 from cxdash.summaries.figures import figure_measures, figure_sums, raw_figure_sums
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 
 def _rows(n: int, seed: int = 11) -> list[dict]:
@@ -58,8 +58,8 @@ def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 @pytest.mark.parametrize("filters", SELECTIONS)
 def test_figure_sums_equal_raw(engine, filters):
-    base_org(engine)
-    add_responses(engine, _rows(300))
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, _rows(300))
     with engine.begin() as conn:
         refresh_summaries(conn)
     with engine.connect() as conn:
@@ -72,12 +72,12 @@ def test_figure_sums_equal_raw(engine, filters):
 
 def test_overview_figures_follow_an_unrefreshed_load(engine):
     """A loader that forgot the refresh leaves the figures right (raw rows), and a refresh makes them fast again."""
-    base_org(engine)
-    add_responses(engine, _rows(120))
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, _rows(120))
     with engine.begin() as conn:
         refresh_summaries(conn)
     before = response_figures(engine, Filters())
-    add_responses(engine, [{"visit_date": date(2026, 2, 14), "ltr": 10, "csat": 5, "ces": 7}])
+    EXPERIENCE.responses(engine, [{"visit_date": date(2026, 2, 14), "ltr": 10, "csat": 5, "ces": 7}])
     after = response_figures(engine, Filters())
     assert after.nps.n == before.nps.n + 1 and after.csat.n == before.csat.n + 1 and after.ces.n == before.ces.n + 1
     with engine.begin() as conn:

@@ -8,14 +8,16 @@ from datetime import date
 from typing import Any
 
 import pytest
-from auth_support import no_pages_directory_mode
-from helpers import LANGS, make_app, no_errors
 from sqlalchemy import Engine
 
 from cxdash.i18n import t
 from cxdash.schema import stage, touchpoint
 from cxdash.ui.navigation import PAGES
-from tests import overview_data as od
+from tests.support.app import LANGS, make_app, no_errors
+from tests.support.auth import no_pages_directory_mode
+from tests.world import OVERVIEW
+
+pytestmark = pytest.mark.apptest
 
 
 def _url(engine: Engine) -> str:
@@ -42,8 +44,8 @@ def test_checklist_view_of_a_new_installation(engine: Engine, lang: str, monkeyp
     """Responses but no checklist item yet (it raised KeyError: None) and no touchpoint either (nothing to check
     against: say so); then a touchpoint: the form to add the first item."""
     no_pages_directory_mode(monkeypatch)
-    od.org(engine)
-    od.responses(engine, [{"ltr": 9}], day=date.today())
+    OVERVIEW.org(engine)
+    OVERVIEW.responses(engine, [{"ltr": 9}], day=date.today())
     at = _page(engine, "inspections.py", lang, {"insp_view": "checklist"})
     no_errors(at)
     assert t("improve.checklist.no_touchpoints", lang) in [i.value for i in at.info]

@@ -19,7 +19,7 @@ from cxdash.cli import main
 from cxdash.export import to_csv_bytes
 from cxdash.filters import Filters
 from cxdash.metrics.gaps import gap_table
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 # (P, E) at REC01 on a 1-7 scale.
 REC01 = [(5, 6), (4, 6), (6, 6), (3, 5), (7, 6), (5, 7), (4, 4), (2, 5), (6, 7), (5, 5)]
@@ -32,10 +32,10 @@ def _run(engine, capsys, *args: str) -> str:
 
 def _one_scale(engine, p_only: int = 35) -> None:
     """REC01 pairs, HND02 answered with P only (``p_only`` answers), all on the 1-7 scale."""
-    base_org(engine)
+    EXPERIENCE.org(engine)
     rows = [{"scores": [("REC01", p, e)]} for p, e in REC01]
     rows += [{"scores": [("HND02", 3 + i % 5, None)]} for i in range(p_only)]
-    add_responses(engine, rows)
+    EXPERIENCE.responses(engine, rows)
 
 
 def test_perceived_only_touchpoint_counts_its_answers(engine) -> None:
@@ -68,12 +68,12 @@ def test_gap_in_points_of_a_single_scale(engine) -> None:
 
 
 def test_mixed_scales_leave_points_empty_only_where_they_mix(engine) -> None:
-    base_org(engine)
+    EXPERIENCE.org(engine)
     rows = [{"scores": [("REC01", p, e)]} for p, e in REC01]  # 1-7
     rows += [{"tp_scale_min": 0.0, "tp_scale_max": 10.0, "scores": [("CON02", p, e)]} for p, e in [(6, 9), (3, 5)]]
     rows += [{"team_id": 2, "scores": [("CON02", 5, 6)]}]  # CON02 also on 1-7 (team two): mixed
     rows += [{"tp_scale_min": 0.0, "tp_scale_max": 10.0, "scores": [("VAL01", p, e)]} for p, e in [(8, 6), (7, 7)]]
-    add_responses(engine, rows)
+    EXPERIENCE.responses(engine, rows)
     table = gap_table(engine, Filters(), with_importance=False).set_index("touchpoint_code")
     assert table.loc["REC01", "scale"] == "1-7" and table.loc["REC01", "gap_points"] == pytest.approx(-1.0)
     assert table.loc["VAL01", "scale"] == "0-10" and table.loc["VAL01", "gap_points"] == pytest.approx(1.0)
@@ -110,9 +110,9 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
 
 
 def test_report_tiers_prints_wilson_intervals(engine, capsys) -> None:
-    base_org(engine)
+    EXPERIENCE.org(engine)
     tiers = [0] * 14 + [1] * 13 + [2] * 11 + [None] * 2  # 40 responses
-    add_responses(engine, [{"tier": tier, "team_id": 1 + i % 2} for i, tier in enumerate(tiers)])
+    EXPERIENCE.responses(engine, [{"tier": tier, "team_id": 1 + i % 2} for i, tier in enumerate(tiers)])
     rows = {r["tier"]: r for r in json.loads(_run(engine, capsys, "tiers"))}
     for name, k in (("disappointed", 14), ("basic", 13), ("delighted", 11), ("none", 2)):
         low, high = _wilson(k, 40)
@@ -127,11 +127,12 @@ def test_report_tiers_prints_wilson_intervals(engine, capsys) -> None:
     assert (dis["share_ci_low"], dis["share_ci_high"]) == tuple(pytest.approx(v) for v in _wilson(14, 40))
 
 
+@pytest.mark.apptest
 def test_touchpoints_page_shows_points_answers_and_why_points_are_empty(engine) -> None:
-    from helpers import make_app, no_errors
+    from tests.support.app import make_app, no_errors
 
     _one_scale(engine)
-    add_responses(engine, [{"tp_scale_min": 0.0, "tp_scale_max": 10.0, "scores": [("REC01", 6, 9)]}])
+    EXPERIENCE.responses(engine, [{"tp_scale_min": 0.0, "tp_scale_max": 10.0, "scores": [("REC01", 6, 9)]}])
     at = make_app("zh-Hans", engine.url.render_as_string(hide_password=False))
     at.run()
     at.switch_page("pages/touchpoints.py")

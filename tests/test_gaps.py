@@ -10,7 +10,7 @@ from scipy import stats as sps
 
 from cxdash.filters import Filters
 from cxdash.metrics.gaps import GAP_COLUMNS, gap_table
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 # (P, E) pairs at REC01 on a 1-7 scale, at CON02 on mixed scales (1-7 and 0-10 and 0-100).
 REC01 = [(5, 6), (4, 6), (6, 6), (3, 5), (7, 6), (5, 7), (4, 4), (2, 5)]
@@ -18,14 +18,14 @@ CON02 = [((1, 7), 5, 6), ((0, 10), 6, 9), ((0, 100), 70, 80), ((1, 7), 7, 5), ((
 
 
 def _load(engine):
-    base_org(engine)
+    EXPERIENCE.org(engine)
     rows = [{"scores": [("REC01", p, e)]} for p, e in REC01]
     rows += [
         {"tp_scale_min": float(lo), "tp_scale_max": float(hi), "scores": [("CON02", p, e)]}
         for (lo, hi), p, e in CON02
     ]
     rows.append({"scores": [("REC01", 6, None), ("HND02", 5, None)]})  # no E: counts for P, not for the gap
-    add_responses(engine, rows)
+    EXPERIENCE.responses(engine, rows)
 
 
 def test_gap_table_statistics(engine):
@@ -74,8 +74,8 @@ def test_gap_table_filters_and_empty(engine):
 
 
 def test_equal_gaps_and_single_pair(engine):
-    base_org(engine)
-    add_responses(engine, [{"scores": [("REC02", 3, 5)]} for _ in range(4)] + [{"scores": [("REC03", 5, 4)]}])
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, [{"scores": [("REC02", 3, 5)]} for _ in range(4)] + [{"scores": [("REC03", 5, 4)]}])
     table = gap_table(engine, Filters(), with_importance=False).set_index("touchpoint_code")
     eq = table.loc["REC02"]
     assert eq["gap"] == pytest.approx(-2 / 6)

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_support import (
+from sqlalchemy import func, inspect, select
+
+from cxdash.audit import audit_entries, record_audit
+from cxdash.auth import resolve_user, save_user
+from cxdash.db import make_engine
+from cxdash.i18n import t
+from cxdash.schema import app_user, audit_log, survey_response, ticket, user_scope
+from tests.support.app import make_app
+from tests.support.auth import (
     ROLE_USERS,
     Downloads,
     file_text,
@@ -23,14 +31,6 @@ from auth_support import (
     scoped_database,
     signed_in_app,
 )
-from helpers import make_app
-from sqlalchemy import func, inspect, select
-
-from cxdash.audit import audit_entries, record_audit
-from cxdash.auth import resolve_user, save_user
-from cxdash.db import make_engine
-from cxdash.i18n import t
-from cxdash.schema import app_user, audit_log, survey_response, ticket, user_scope
 
 SQL = ["1; DROP TABLE survey_response;--", "' OR '1'='1", "%' OR 1=1 --", "1 UNION SELECT email FROM app_user"]
 HTML = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[click](javascript:alert(1))", "**bold**"]
@@ -72,6 +72,7 @@ def _markdown_is_plain(at: Any, payloads: list[str]) -> None:
                 assert p not in HTML, f"payload drawn as live Markdown: {body[:200]}"
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("payload", HOSTILE, ids=lambda p: p[:24])
 def test_query_parameters_and_filters(db: str, payload: str) -> None:
     before = _state(db)
@@ -85,6 +86,7 @@ def test_query_parameters_and_filters(db: str, payload: str) -> None:
     assert _state(db) == before
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("payload", SQL + HTML + FORMULA, ids=lambda p: p[:24])
 def test_sign_in_claims_are_plain_text(db: str, payload: str) -> None:
     before = _state(db)
@@ -111,6 +113,7 @@ def admin_page(db: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     return at
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("payload", SQL + HTML + PATHS + ["A" * 400], ids=lambda p: p[:24])
 def test_admin_form_refuses_bad_addresses_and_shows_them_as_text(db: str, admin_page: Any, payload: str) -> None:
     before = _state(db)
@@ -123,6 +126,7 @@ def test_admin_form_refuses_bad_addresses_and_shows_them_as_text(db: str, admin_
     assert _state(db) == before
 
 
+@pytest.mark.apptest
 def test_formula_names_are_stored_as_text_and_escaped_in_downloads(db: str, admin_page: Any) -> None:
     at = admin_page
     at.text_input(key="users_email").set_value("formula@x.org")
@@ -142,6 +146,7 @@ def test_formula_names_are_stored_as_text_and_escaped_in_downloads(db: str, admi
     assert "'+cmd" in csv and "'=HYPERLINK" in csv  # a spreadsheet shows text instead of running it
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

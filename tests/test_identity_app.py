@@ -8,8 +8,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from auth_support import ISSUER, no_pages_directory_mode, private_database, provider_claims, signed_in_app
-from helpers import no_errors
 from sqlalchemy import select
 
 from cxdash.audit import audit_entries
@@ -17,11 +15,22 @@ from cxdash.auth import save_user
 from cxdash.db import make_engine
 from cxdash.i18n import t
 from cxdash.schema import app_user
+from tests.support.app import no_errors
+from tests.support.auth import (
+    ISSUER,
+    no_pages_directory_mode,
+    private_database,
+    provider_claims,
+    signed_in_app,
+)
+from tests.support.pg import BACKENDS
+
+pytestmark = pytest.mark.apptest
 
 ADMIN, EXEC = "admin@x.org", "exec@x.org"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with an admin and an executive (no survey data: the gate runs before any page)."""
     pg = request.getfixturevalue("pg_url") if request.param == "postgresql" else None

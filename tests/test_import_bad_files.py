@@ -29,7 +29,8 @@ from cxdash.imports.encodings import trailing_cut
 from cxdash.imports.parsing import parse_numbers
 from cxdash.imports.reading import NA_VALUES, FileInput, open_table
 from cxdash.schema import customer, survey_response
-from tests.imports_support import counts, load, rows, seed
+from tests.support.imports import counts, load, rows
+from tests.world import IMPORTS
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAD = "response_id,site,visit_date,REC01_P,REC01_E,nps,comment\n"
@@ -183,7 +184,7 @@ def cli(engine: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path, case
 def test_bad_file_gets_a_message_and_loads_only_good_rows(
     engine: Engine, case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     before = counts(engine)
     code, text = cli(engine, capsys, tmp_path, case)
     assert "Traceback" not in text
@@ -197,7 +198,7 @@ def test_bad_file_gets_a_message_and_loads_only_good_rows(
 
 
 def test_first_row_comma_is_not_stored_cut(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     content = (HEAD + 'r1,S01,2026-11-02,5,6,9,"Great service, thanks a lot"\n'
                + "r2,S01,2026-11-02,5,6,9,Great service, thanks a lot\n").encode()
     code, text = cli(engine, capsys, tmp_path, Case("quoted", content, "", 0))
@@ -214,7 +215,7 @@ def test_thousands_separator_is_a_thousand_never_an_ambiguous_guess() -> None:
 
 
 def test_thousands_separator_loads_as_a_thousand(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     result = load(engine, "response_id,site,visit_date,nps,contacts needed\nr1,S01,2026-11-02,9,\"1,000\"\n"
                   "r2,S01,2026-11-02,8,2\n")
     assert result.rows_valid == 2, result.errors
@@ -222,7 +223,7 @@ def test_thousands_separator_loads_as_a_thousand(engine: Engine) -> None:
 
 
 def test_bom_and_zero_width_characters_are_stripped_from_ids(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     first = load(engine, "customer id,segment\n\ufeffC1,fleet\nC\u200b2,retail\n", kind="customers")
     assert first.inserted == 2
     again = load(engine, "customer id,segment\nC1,fleet\nC2,retail\n", kind="customers")
@@ -313,6 +314,7 @@ def _peak_mb(engine: Engine, path: Path, cwd: Path) -> tuple[int, int, str]:
     return int(peak[0][1]), int(peak[0][2]), done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("declare", [True, False], ids=["declared", "undeclared"])
 def test_xlsx_zip_bomb_is_refused_within_200_mb(sqlite_engine: Engine, tmp_path: Path, declare: bool) -> None:
     path = _bomb(tmp_path / "bomb.xlsx", 40_000, 100, declare)  # 4 M cells
@@ -351,12 +353,13 @@ def test_cli_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
     assert "1 = nothing loaded" in text and "2 = bad input" in text
 
 
+@pytest.mark.apptest
 def test_upload_page_shows_file_problems_as_messages(sqlite_engine: Engine) -> None:
     """The page never shows "This view could not be shown" for a file: each problem is a message or a warning."""
-    from tests.test_imports_pages import app
+    from tests.support.app import page_app
 
-    seed(sqlite_engine)
-    at = app(sqlite_engine, "upload.py")
+    IMPORTS.org(sqlite_engine)
+    at = page_app(sqlite_engine, "upload.py")
     at.run()
     uploads = [
         ("c.xlsx", _chart_only(), "error", "only chart sheets"),

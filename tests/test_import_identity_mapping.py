@@ -26,7 +26,8 @@ from cxdash.imports.pipeline import ImportOptions, prepare, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.saved import get_mapping
 from cxdash.schema import import_batch, survey_response, touchpoint_score
-from tests.imports_support import NOW, answer_usual_scales, load, rows, scalar, seed
+from tests.support.imports import NOW, answer_usual_scales, load, rows, scalar
+from tests.world import IMPORTS
 
 CITIES = ["Shanghai", "Beijing", "Shenzhen", "Hangzhou", "Chengdu", "Wuhan", "Xi'an", "Nanjing", "Suzhou", "Tianjin"]
 
@@ -61,7 +62,7 @@ def same_answers_file() -> str:
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_file_without_ids_loads_every_respondent(engine: Engine, fmt: str) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     data, name = as_file(same_answers_file(), fmt)
     result = load(engine, data, name=name)
     assert (result.status, result.rows_read, result.inserted, result.rows_rejected) == ("loaded", 30, 30, 0)
@@ -79,7 +80,7 @@ def test_a_file_without_ids_loads_every_respondent(engine: Engine, fmt: str) -> 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_identical_rows_are_reported_by_row_number_never_by_hash(engine: Engine, fmt: str) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = "visit_date,nps,segment,city\n2026-11-02,9,retail,Wuhan\n2026-11-02,9,retail,Xi'an\n2026-11-02,9,retail,Wuhan\n"
     data, name = as_file(text, fmt)
     result = load(engine, data, name=name)
@@ -92,7 +93,7 @@ def test_identical_rows_are_reported_by_row_number_never_by_hash(engine: Engine,
 
 
 def test_ids_come_from_every_column_not_only_the_mapped_ones(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = "visit_date,nps,note\n2026-11-02,9,a\n2026-11-02,9,b\n"
     prepared = prepare(engine, FileInput("n.csv", text.encode()), "surveys")
     prepared.mapping.unmap("note")
@@ -103,7 +104,7 @@ def test_ids_come_from_every_column_not_only_the_mapped_ones(engine: Engine) -> 
 
 
 def test_text_satisfaction_column_is_suggested_not_applied(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     lines = ["response_id,visit_date,satisfaction,nps"]
     lines += [f"s{i},2026-11-0{1 + i % 5},{'satisfied' if i % 3 else 'neutral or dissatisfied'},{i % 11}"
               for i in range(40)]
@@ -120,7 +121,7 @@ def test_text_satisfaction_column_is_suggested_not_applied(engine: Engine) -> No
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_a_bad_optional_answer_rejects_only_its_cell(engine: Engine, fmt: str) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = ("response_id,visit_date,REC01_P,REC01_E,nps,csat\n"
             "c1,2026-11-02,6,5,9,4\nc2,2026-11-02,6,5,lots,5\nc3,2026-11-02,x,5,7,3\nc4,2026-02-30,6,5,8,2\n")
     data, name = as_file(text, fmt)
@@ -141,7 +142,7 @@ def test_a_bad_optional_answer_rejects_only_its_cell(engine: Engine, fmt: str) -
 
 
 def test_main_problem_names_the_column_and_the_fix(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     lines = ["response_id,visit_date,Rating,nps"] + [f"m{i},2026-11-02,{'good' if i % 4 else 4},9" for i in range(20)]
     prepared = prepare(engine, FileInput("m.csv", ("\n".join(lines) + "\n").encode()), "surveys")
     prepared.mapping.assign("csat", "Rating")
@@ -163,7 +164,7 @@ def cli(engine: Engine, capsys: pytest.CaptureFixture[str], *args: str) -> tuple
 
 
 def test_cli_map_and_ignore(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     path = tmp_path / "s.csv"
     path.write_text("response_id,visit_date,Rating,nps,satisfaction\n"
                     "k1,2026-11-02,4,9,satisfied\nk2,2026-11-03,2,3,dissatisfied\n", encoding="utf-8")
@@ -186,7 +187,7 @@ def test_cli_map_and_ignore(engine: Engine, tmp_path: Path, capsys: pytest.Captu
 def test_cli_prints_the_suggestion_with_its_map_option(
     engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     path = tmp_path / "s.csv"
     path.write_text("response_id,visit_date,satisfaction,nps\nq1,2026-11-02,satisfied,9\n", encoding="utf-8")
     code = main(["--database-url", engine.url.render_as_string(hide_password=False), "import", "surveys", str(path),
@@ -200,7 +201,7 @@ def test_cli_prints_the_suggestion_with_its_map_option(
 def test_cli_fixed_visit_date_is_stored_and_saved(
     engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     data, name = as_file("response_id,nps,segment\nw1,9,fleet\nw2,4,retail\n", fmt)
     path = tmp_path / name
     path.write_bytes(data)
@@ -217,7 +218,7 @@ def test_cli_fixed_visit_date_is_stored_and_saved(
 
 
 def test_fixed_visit_date_fills_only_rows_without_one_in_a_long_file(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = ("response_id,visit_date,touchpoint,perceived,expected\n"
             "g1,2026-11-02,REC01,5,6\ng1,2026-11-02,CON01,6,6\ng2,,REC01,4,4\n")
     prepared = prepare(engine, FileInput("long.csv", text.encode()), "surveys")
@@ -234,7 +235,7 @@ def test_fixed_visit_date_fills_only_rows_without_one_in_a_long_file(engine: Eng
 def test_already_loaded_file_is_named_before_loading(
     engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     path = tmp_path / "same.csv"
     path.write_text(same_answers_file(), encoding="utf-8")
     code, first, err = cli(engine, capsys, str(path), "--scale", "nps=0-10")  # NPS all 9: declared
@@ -291,16 +292,18 @@ def _key(widgets: object, prefix: str) -> str:
     return next(w.key for w in widgets if w.key and w.key.startswith(prefix))  # type: ignore[attr-defined]
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
 def test_page_unmaps_a_column_and_sets_a_fixed_visit_date(sqlite_engine: Engine, lang: str) -> None:
     from datetime import date
 
     from cxdash.i18n import t
-    from tests.test_imports_pages import app, count, no_errors
+    from tests.support.app import no_errors, page_app
+    from tests.support.imports import count
 
-    seed(sqlite_engine)
+    IMPORTS.org(sqlite_engine)
     text = "response_id,satisfaction,nps,segment,remarks\np1,satisfied,9,fleet,ok\np2,dissatisfied,3,retail,slow\n"
-    at = app(sqlite_engine, "upload.py", lang)
+    at = page_app(sqlite_engine, "upload.py", lang)
     at.run()
     at.file_uploader(key="imp_file").set_value(("wave.csv", text.encode(), "text/csv")).run()
     no_errors(at)

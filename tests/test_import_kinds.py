@@ -79,10 +79,11 @@ def _frame() -> None:
     runpy.run_path(os.environ["CXDASH_TEST_PAGE"], run_name="__main__")
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", LANGS)
 def test_upload_page_offers_exactly_the_declared_kinds(sqlite_engine: Engine, lang: str) -> None:
     os.environ.update({"CXDASH_TEST_PAGE_DB": sqlite_engine.url.render_as_string(hide_password=False),
-                       "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE": str(ROOT / "pages" / "upload.py")})
+                       "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "pages" / "upload.py")})
     st.cache_data.clear()
     at = AppTest.from_function(_frame, default_timeout=120)
     at.run()

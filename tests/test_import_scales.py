@@ -36,7 +36,8 @@ from cxdash.imports.scales import (
 from cxdash.metrics.gaps import gap_table
 from cxdash.metrics.nps import nps
 from cxdash.schema import import_batch, inspection, survey_response, touchpoint, touchpoint_score
-from tests.imports_support import NOW, counts, rows, seed
+from tests.support.imports import NOW, counts, rows
+from tests.world import IMPORTS
 
 # An NPS question exported as 1-11 by a statistics package, from a subset that used only the codes 5-10.
 NPS_CODES = [10] * 5 + [9] * 5 + [8] * 3 + [7] + [5]
@@ -131,7 +132,7 @@ def test_not_applicable_codes_match_numbers_and_words() -> None:
 def test_nps_subset_coded_1_11_stops_the_cli_until_declared(
     engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     name, data = nps_file(fmt)
     path = tmp_path / name
     path.write_bytes(data)
@@ -161,7 +162,7 @@ def test_nps_subset_coded_1_11_stops_the_cli_until_declared(
 
 
 def test_pipeline_refuses_an_open_question_and_a_header_answers_it(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     name, data = nps_file("csv")
     prepared = prepare(engine, FileInput(name, data), "surveys")
     assert [q.group for q in open_questions(prepared.scales)] == ["ltr"]
@@ -191,7 +192,7 @@ def _hand_means() -> dict[str, float]:
 def test_zero_declared_not_applicable_is_missing_counted_and_rejects_nothing(
     engine: Engine, fmt: str, layout: str
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     name, data = ratings_file(fmt, layout)
     prepared = prepare(engine, FileInput(name, data), "surveys")
     (question,) = open_questions(prepared.scales)
@@ -221,7 +222,7 @@ def test_zero_declared_not_applicable_is_missing_counted_and_rejects_nothing(
 def test_cli_not_applicable_codes_for_the_file_and_per_column(
     engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     path = tmp_path / "na.csv"
     path.write_text("response_id,site,visit_date,nps,csat\n"
                     "a1,S01,2026-11-02,0,5\na2,S01,2026-11-02,99,4\na3,S01,2026-11-02,不适用,不清楚\n"
@@ -240,7 +241,7 @@ def test_cli_not_applicable_codes_for_the_file_and_per_column(
 def test_cli_refuses_unknown_columns_and_conflicting_scales(
     engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     name, data = ratings_file("csv", "wide")
     path = tmp_path / name
     path.write_bytes(data)
@@ -257,7 +258,7 @@ def test_cli_refuses_unknown_columns_and_conflicting_scales(
 # -- inspections (issue #20.3) ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("saved", [False, True])
 def test_inspection_scores_use_the_checklist_scale(engine: Engine, saved: bool) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     data = (b"inspection id,checklist item,site,inspection date,score\n"
             b"i1,CL-REC01-1,S01,2026-11-02,4\ni2,CL-REC01-1,S02,2026-11-02,8.5\n"
             b"i3,CL-REC02-1,S01,2026-11-02,11\ni4,CL-REC02-1,S02,2026-11-02,10\n")
@@ -277,7 +278,7 @@ def test_inspection_scores_use_the_checklist_scale(engine: Engine, saved: bool) 
 
 # -- saved mappings ---------------------------------------------------------------------------------------------
 def test_saved_mapping_keeps_scales_and_not_applicable_codes(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     name, data = ratings_file("csv", "wide")
     prepared = prepare(engine, FileInput(name, data), "surveys")
     declare(prepared.mapping, prepared.scales, ["touchpoint=1-5"], ["REC01_P=0", "REC02_P=0", "N/A"])
@@ -308,11 +309,12 @@ def _radio(at, prefix: str):  # noqa: ANN001, ANN202 - AppTest element
     return at.radio(key=next(r.key for r in at.radio if r.key.startswith(prefix)))
 
 
+@pytest.mark.apptest
 def test_upload_page_shows_decisions_and_blocks_until_the_question_is_answered(sqlite_engine: Engine) -> None:
-    from tests.test_imports_pages import app, no_errors
+    from tests.support.app import no_errors, page_app
 
-    seed(sqlite_engine)
-    at = app(sqlite_engine, "upload.py")
+    IMPORTS.org(sqlite_engine)
+    at = page_app(sqlite_engine, "upload.py")
     at.run()
     at.file_uploader(key="imp_file").set_value(("nps.csv", nps_file("csv")[1], "text/csv")).run()
     no_errors(at)
@@ -337,11 +339,12 @@ def test_upload_page_shows_decisions_and_blocks_until_the_question_is_answered(s
     assert nps(sqlite_engine, Filters()).score == pytest.approx(NPS_HAND)
 
 
+@pytest.mark.apptest
 def test_upload_page_reads_zero_as_not_applicable_and_reports_it(sqlite_engine: Engine) -> None:
-    from tests.test_imports_pages import app, no_errors
+    from tests.support.app import no_errors, page_app
 
-    seed(sqlite_engine)
-    at = app(sqlite_engine, "upload.py", "zh-Hans")
+    IMPORTS.org(sqlite_engine)
+    at = page_app(sqlite_engine, "upload.py", "zh-Hans")
     at.run()
     at.file_uploader(key="imp_file").set_value(("wifi.csv", ratings_file("csv", "wide")[1], "text/csv")).run()
     no_errors(at)
@@ -356,7 +359,7 @@ def test_upload_page_reads_zero_as_not_applicable_and_reports_it(sqlite_engine: 
 
 
 def test_columns_of_one_group_with_different_header_scales_are_a_question(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     data = ("response_id,site,visit_date,REC01_P (1-5),REC02_P (0-10),nps\n"
             "h1,S01,2026-11-02,4,7,0\nh2,S01,2026-11-02,不适用,9,10\n").encode()
     prepared = prepare(engine, FileInput("h.csv", data), "surveys")

@@ -20,7 +20,8 @@ from cxdash.imports.pipeline import ImportOptions, prepare, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.scales import declare
 from cxdash.schema import survey_response
-from tests.imports_support import NOW, rows, seed
+from tests.support.imports import NOW, rows
+from tests.world import IMPORTS
 
 # nps on 0-10, csat on 1-5 with 99 = not applicable; b2 has an NPS of 12 and an n/a CSAT, b4 a CSAT of 7.
 FILE = ("response_id,visit_date,nps,csat\n"
@@ -28,7 +29,7 @@ FILE = ("response_id,visit_date,nps,csat\n"
 
 
 def test_out_of_scale_answers_are_left_out_and_na_counted_on_loaded_rows(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     prepared = prepare(engine, FileInput("b.csv", FILE.encode()), "surveys")
     declare(prepared.mapping, prepared.scales, ["nps=0-10", "csat=1-5"], ["99"])
     prepared.decide_scales()
@@ -46,7 +47,7 @@ def test_out_of_scale_answers_are_left_out_and_na_counted_on_loaded_rows(engine:
 
 
 def test_na_on_a_rejected_row_is_not_counted(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = FILE + "b6,2026-02-30,8,99\n"  # an impossible visit date rejects the whole row, its n/a with it
     prepared = prepare(engine, FileInput("b.csv", text.encode()), "surveys")
     declare(prepared.mapping, prepared.scales, ["nps=0-10", "csat=1-5"], ["99"])
@@ -57,7 +58,7 @@ def test_na_on_a_rejected_row_is_not_counted(engine: Engine) -> None:
 
 
 def test_main_problem_for_out_of_scale_values_suggests_the_scale(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     lines = ["response_id,visit_date,Rating,nps"] + [f"m{i},2026-11-02,{1 + i % 7},9" for i in range(21)]
     prepared = prepare(engine, FileInput("m.csv", ("\n".join(lines) + "\n").encode()), "surveys")
     prepared.mapping.assign("csat", "Rating")
@@ -76,7 +77,7 @@ def test_main_problem_for_out_of_scale_values_suggests_the_scale(engine: Engine)
 def test_cli_scale_can_name_a_column_mapped_with_map(
     engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     path = tmp_path / "r.csv"
     path.write_text("response_id,visit_date,nps,Rating\n" + "".join(
         f"r{i},2026-11-02,{i % 11},{1 + i % 5}\n" for i in range(12)), encoding="utf-8")

@@ -11,7 +11,7 @@ from cxdash.filters import Filters
 from cxdash.metrics.gaps import gap_table
 from cxdash.metrics.importance import importance_table
 from cxdash.metrics.ipa import ipa_matrix, quadrant
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 CODES = ["REC01", "CON02", "HND02"]
 
@@ -33,10 +33,10 @@ def _derived_data(engine, n=400, seed=11):
     p = rng.integers(1, 8, size=(n, 3)).astype(float)
     p[:, 1] = np.clip(np.round(0.5 * p[:, 0] + 0.5 * p[:, 1]), 1, 7)  # correlated predictors
     overall = np.clip(0.2 * p[:, 0] + 0.6 * p[:, 1] + 0.1 * p[:, 2] + rng.normal(0, 0.8, n), 1, 7)
-    base_org(engine)
+    EXPERIENCE.org(engine)
     rows = [{"overall_p": float(overall[i]), "overall_e": 5.0, "overall_scale_min": 1.0, "overall_scale_max": 7.0,
              "scores": [(c, float(p[i, j]), 5.0) for j, c in enumerate(CODES)]} for i in range(n)]
-    add_responses(engine, rows)
+    EXPERIENCE.responses(engine, rows)
     return p, overall
 
 
@@ -55,8 +55,8 @@ def test_derived_relative_weights(engine):
 
 
 def test_stated_importance(engine):
-    base_org(engine)
-    add_responses(engine, [
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, [
         {"scores": [("REC01", 5, 6, 8.0), ("CON02", 4, 6, 4.0)]},
         {"scores": [("REC01", 6, 6, 6.0), ("CON02", 3, 6, 2.0)]},
     ])
@@ -68,7 +68,7 @@ def test_stated_importance(engine):
 
 
 def test_no_data_no_importance(engine):
-    base_org(engine)
+    EXPERIENCE.org(engine)
     assert importance_table(engine, Filters()).empty
     assert gap_table(engine, Filters())["importance"].isna().all()
 

@@ -23,7 +23,8 @@ from cxdash.imports.mapping import Mapping
 from cxdash.imports.pipeline import ImportOptions, prepare, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.scales import choose, open_questions
-from tests.imports_support import NOW, counts, seed
+from tests.support.imports import NOW, counts
+from tests.world import IMPORTS
 
 HEAD = "response_id,site,visit_date,REC01_P,REC01_E,nps,comment\n"
 OK_ROW = "r1,S01,2026-11-02,5,6,0,fine\n"  # a 0 pins NPS to the 0-10 scale
@@ -183,11 +184,12 @@ def test_corpus_has_at_least_thirty_files() -> None:
     assert len(CASES) >= 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input_is_explained_and_changes_nothing(
     engine: Engine, case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     for key, value in case.env.items():
         monkeypatch.setenv(key, value)
     before = counts(engine)

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from cxdash.cli import main
 from cxdash.imports.saved import list_mappings
-from tests.imports_support import seed
+from tests.world import IMPORTS
 
 CSV = ("response_id,site,visit_date,REC01_P,REC01_E,nps,comment\n"
        "c1,S01,2026-11-02,6,5,9,\"=HYPERLINK(\"\"http://evil\"\")\"\nc2,S01,2026-11-02,6,5,13,ok\n")
@@ -25,7 +25,7 @@ def run(engine: Engine, capsys: pytest.CaptureFixture[str], *args: str) -> tuple
 def test_import_prints_summary_writes_escaped_error_report_and_saves_mapping(
     engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     path = tmp_path / "s.csv"
     path.write_text(CSV, encoding="utf-8")
     report = tmp_path / "errors.csv"
@@ -44,7 +44,7 @@ def test_import_prints_summary_writes_escaped_error_report_and_saves_mapping(
 
 
 def test_exit_codes(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     bad = tmp_path / "bad.csv"
     bad.write_text("response_id,site,visit_date,nps\nx,S01,2026-02-30,9\n", encoding="utf-8")
     code, summary = run(engine, capsys, "import", "surveys", str(bad), "--quiet", "--error-report",
@@ -62,7 +62,7 @@ def test_exit_codes(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_batches_list_and_delete(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     path = tmp_path / "t.csv"
     path.write_text("ticket id,created,priority\nT1,2026-11-02 09:00,high\n", encoding="utf-8")
     code, summary = run(engine, capsys, "import", "tickets", str(path), "--quiet")

@@ -26,7 +26,8 @@ from cxdash.schema import (
     touchpoint,
     touchpoint_score,
 )
-from tests.imports_support import counts, load, rows, scalar, seed
+from tests.support.imports import counts, load, rows, scalar
+from tests.world import IMPORTS
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "imports"
 SURVEY = """response_id,customer_id,site,team,service advisor,visit_date,REC01_P,REC01_E,CON01_P,CON01_E,nps,csat,comment
@@ -37,7 +38,7 @@ r3,C1,S01,A,wang,03.11.2026,5,5,,,10,4,'; DROP TABLE survey_response; --
 
 
 def test_wide_survey_loads_scores_tiers_customers_and_audit(engine: Engine) -> None:
-    ids = seed(engine)
+    ids = IMPORTS.org(engine)
     version = data_version(engine)
     result = load(engine, SURVEY, actor="lead@example.com")
     assert (result.status, result.rows_read, result.inserted, result.rows_rejected) == ("loaded", 3, 3, 0)
@@ -64,7 +65,7 @@ def test_wide_survey_loads_scores_tiers_customers_and_audit(engine: Engine) -> N
 
 
 def test_an_import_sorts_on_disk_and_leaves_the_pages_setting(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     load(engine, SURVEY, "surveys")
     if engine.dialect.name == "sqlite":
         from cxdash.imports.loading import write_transaction
@@ -81,7 +82,7 @@ def test_keys_checked_at_the_end_refuse_a_broken_row_and_come_back_on(engine: En
         pytest.skip("PostgreSQL checks its keys row by row")
     from cxdash.imports.loading import ForeignKeyViolation, write_transaction
 
-    seed(engine)
+    IMPORTS.org(engine)
     before = counts(engine)
     with pytest.raises(ForeignKeyViolation, match="touchpoint_score"), write_transaction(
             engine, check_keys_at_end=True) as conn:
@@ -96,7 +97,7 @@ def test_keys_checked_at_the_end_refuse_a_broken_row_and_come_back_on(engine: En
 def test_a_bulk_load_is_decided_by_the_rows_it_adds(engine: Engine) -> None:
     from cxdash.imports.load_surveys import BULK_MIN_ROWS, is_bulk_load
 
-    seed(engine)
+    IMPORTS.org(engine)
     with engine.connect() as conn:
         bulk = is_bulk_load(conn, BULK_MIN_ROWS)
         assert bulk == (engine.dialect.name == "sqlite")  # into an empty table
@@ -104,7 +105,7 @@ def test_a_bulk_load_is_decided_by_the_rows_it_adds(engine: Engine) -> None:
 
 
 def test_same_rows_again_are_skipped_or_updated_never_doubled(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     first = load(engine, SURVEY)
     again = load(engine, SURVEY)
     assert (again.inserted, again.skipped, again.updated) == (0, 3, 0)
@@ -122,7 +123,7 @@ def test_same_rows_again_are_skipped_or_updated_never_doubled(engine: Engine) ->
 
 
 def test_long_layout_builds_one_response_per_id(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = ("response_id,site,visit_date,touchpoint,perceived,expected\n"
             "L1,S01,2026-11-02,REC01,6,5\nL1,S01,2026-11-02,Confirm repair items,4,6\n"
             "L2,S02,2026-11-03,维修项目确认,5,5\nL2,S02,2026-11-03,XYZ,5,5\nL1,S01,2026-11-02,REC01,1,1\n")
@@ -135,7 +136,7 @@ def test_long_layout_builds_one_response_per_id(engine: Engine) -> None:
 
 
 def test_unknown_sites_teams_people_are_created_only_with_consent(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = "response_id,site,region,team,advisor,visit_date,nps\nn1,West Store,South,B,Li Na,2026-11-02,8\n"
     refused = load(engine, text)
     assert refused.status == "nothing_loaded"
@@ -151,7 +152,7 @@ def test_unknown_sites_teams_people_are_created_only_with_consent(engine: Engine
 
 
 def test_new_touchpoints_are_added_to_a_new_stage(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = "response_id,site,visit_date,Parking space_P,Parking space_E\np1,S01,2026-11-02,4,6\n"
     new = [NewTouchpoint(code="PARK", p="Parking space_P", e="Parking space_E", name="Parking space",
                          stage="Arrival 到达")]
@@ -165,7 +166,7 @@ def test_new_touchpoints_are_added_to_a_new_stage(engine: Engine) -> None:
 
 
 def test_tickets_load_with_sla_facts(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = ("Ticket ID,Created,First response,Resolved,Ticket Priority,Status,Site,Category,Customer\n"
             "T1,2026-11-02 09:00,2026-11-02 09:30,2026-11-02 15:00,High,Resolved,S01,billing,C9\n"
             "T2,2026-11-03 10:00,,,Critical,,S02,repair,C9\n"
@@ -181,7 +182,7 @@ def test_tickets_load_with_sla_facts(engine: Engine) -> None:
 
 
 def test_customers_and_inspections(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     cust = "customerID,Churn,segment,first seen\nC1,Yes,fleet,2025-01-04\nC2,No,private,2025-02-01\nC3,maybe,,\n"
     result = load(engine, cust, kind="customers")
     assert (result.inserted, result.errors["reason"].tolist()) == (2, ["not_yes_no"])
@@ -197,7 +198,7 @@ def test_customers_and_inspections(engine: Engine) -> None:
 
 
 def test_catalog_upload_and_edit(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = "阶段,触点编号,简体名称,name (en)\nREC,REC01,保安问候客户,\n到达,ARR01,停车引导,Parking guidance\n"
     result = load(engine, text, kind="catalog")
     assert (result.inserted, result.skipped) == (1, 1)
@@ -210,7 +211,7 @@ def test_catalog_upload_and_edit(engine: Engine) -> None:
 
 
 def test_delete_batch_removes_exactly_its_rows(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     first = load(engine, SURVEY)
     second = load(engine, "response_id,customer_id,site,visit_date,nps\nx1,C1,S02,2026-11-05,7\n")
     tickets = load(engine, "id,created,customer\nT1,2026-11-06 09:00,C2\n", kind="tickets")
@@ -235,7 +236,7 @@ def test_delete_batch_removes_exactly_its_rows(engine: Engine) -> None:
 
 
 def test_dry_run_and_all_or_nothing_write_nothing(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     before = counts(engine)
     dry = load(engine, SURVEY, dry_run=True)
     assert (dry.status, dry.inserted, dry.batch_id) == ("dry_run", 3, None)
@@ -252,7 +253,7 @@ def test_dry_run_and_all_or_nothing_write_nothing(engine: Engine) -> None:
      ("surveymonkey_like.csv", 2)],
 )
 def test_platform_exports_load_end_to_end(engine: Engine, name: str, expected: int) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     result = load(engine, (FIX / name).read_bytes(), name=name, create_missing=True)
     assert (result.status, result.inserted, result.rows_rejected) == ("loaded", expected, 0)
     assert scalar(engine, select(func.count()).select_from(survey_response)) == expected

@@ -6,17 +6,18 @@ languages.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from sqlalchemy import Engine, func, select
-from streamlit.testing.v1 import AppTest
 
 from cxdash.i18n import t
 from cxdash.schema import import_batch, survey_response, ticket, touchpoint_score
-from tests.imports_support import load, seed
+from tests.support.app import no_errors, page_app
+from tests.support.imports import count, load
+from tests.world import IMPORTS
+
+pytestmark = pytest.mark.apptest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "imports"
@@ -26,44 +27,10 @@ CSV = ("response_id,site,visit_date,REC01_P,REC01_E,nps,comment\n"
        "u3,Nowhere,2026-11-03,4,4,7,\nu4,S02,2026-02-30,4,4,7,\n")
 
 
-def _frame() -> None:
-    import os
-    import runpy
-
-    from cxdash.db import make_engine
-    from cxdash.filters import Filters
-    from cxdash.ui.context import PageContext, set_context
-
-    url = os.environ["CXDASH_TEST_PAGE_DB"]
-    set_context(PageContext(make_engine(url), url, os.environ["CXDASH_TEST_PAGE_LANG"], Filters(),
-                            role=os.environ["CXDASH_TEST_PAGE_ROLE"], user="lead@example.com"))
-    runpy.run_path(os.environ["CXDASH_TEST_PAGE"], run_name="__main__")
-
-
-def app(engine: Engine, page: str, lang: str = "en", role: str = "cx_lead") -> AppTest:
-    os.environ.update({
-        "CXDASH_TEST_PAGE_DB": engine.url.render_as_string(hide_password=False),
-        "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE_ROLE": role,
-        "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "pages" / page),
-    })
-    st.cache_data.clear()
-    return AppTest.from_function(_frame, default_timeout=120)
-
-
-def no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def count(engine: Engine, table) -> int:  # noqa: ANN001
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-
-
 @pytest.mark.parametrize("lang", LANGS)
 def test_upload_flow_check_preview_load(sqlite_engine: Engine, lang: str) -> None:
-    seed(sqlite_engine)
-    at = app(sqlite_engine, "upload.py", lang)
+    IMPORTS.org(sqlite_engine)
+    at = page_app(sqlite_engine, "upload.py", lang)
     at.run()
     no_errors(at)
     at.file_uploader(key="imp_file").set_value(("survey.csv", CSV.encode(), "text/csv")).run()
@@ -88,10 +55,10 @@ def test_upload_flow_check_preview_load(sqlite_engine: Engine, lang: str) -> Non
 
 
 def test_upload_gb18030_wenjuanxing_export_and_reupload_without_duplicates(sqlite_engine: Engine) -> None:
-    seed(sqlite_engine)
+    IMPORTS.org(sqlite_engine)
     data = (FIX / "wenjuanxing_gb18030.csv").read_bytes()
     for attempt in range(2):
-        at = app(sqlite_engine, "upload.py", "zh-Hans")
+        at = page_app(sqlite_engine, "upload.py", "zh-Hans")
         at.run()
         at.file_uploader(key="imp_file").set_value(("问卷.csv", data, "text/csv")).run()
         no_errors(at)
@@ -114,7 +81,7 @@ def test_upload_gb18030_wenjuanxing_export_and_reupload_without_duplicates(sqlit
 def test_upload_xlsx_sheet_choice_and_bad_file_message(sqlite_engine: Engine, tmp_path: Path) -> None:
     import openpyxl
 
-    seed(sqlite_engine)
+    IMPORTS.org(sqlite_engine)
     book = openpyxl.Workbook()
     book.active.title = "Notes"
     data = book.create_sheet("Data")
@@ -122,7 +89,7 @@ def test_upload_xlsx_sheet_choice_and_bad_file_message(sqlite_engine: Engine, tm
         data.append(row)
     path = tmp_path / "b.xlsx"
     book.save(path)
-    at = app(sqlite_engine, "upload.py")
+    at = page_app(sqlite_engine, "upload.py")
     at.run()
     at.file_uploader(key="imp_file").set_value(("b.xlsx", path.read_bytes(), "application/vnd.ms-excel")).run()
     assert any("Notes, Data" in e.value for e in at.error)  # the first sheet is empty: the message names the sheets
@@ -139,8 +106,8 @@ def test_upload_xlsx_sheet_choice_and_bad_file_message(sqlite_engine: Engine, tm
 @pytest.mark.parametrize("lang", LANGS)
 def test_ticket_upload_time_zone_shown_and_changeable(sqlite_engine: Engine, lang: str) -> None:
     """The mapping step offers the zone of times without an offset, defaulting to the SLA calendar's zone."""
-    seed(sqlite_engine)
-    at = app(sqlite_engine, "upload.py", lang)
+    IMPORTS.org(sqlite_engine)
+    at = page_app(sqlite_engine, "upload.py", lang)
     at.run()
     at.segmented_control(key="imp_kind").set_value("tickets").run()
     text = "Ticket ID,Created,Site\nT1,2026-03-02 09:00,S01\n"
@@ -159,7 +126,7 @@ def test_ticket_upload_time_zone_shown_and_changeable(sqlite_engine: Engine, lan
 
 
 def test_upload_page_refuses_roles_without_upload(sqlite_engine: Engine) -> None:
-    at = app(sqlite_engine, "upload.py", role="executive")
+    at = page_app(sqlite_engine, "upload.py", role="executive")
     at.run()
     no_errors(at)
     assert at.warning and not at.file_uploader
@@ -167,10 +134,10 @@ def test_upload_page_refuses_roles_without_upload(sqlite_engine: Engine) -> None
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_import_history_delete_with_confirmation(sqlite_engine: Engine, lang: str) -> None:
-    seed(sqlite_engine)
+    IMPORTS.org(sqlite_engine)
     first = load(sqlite_engine, "response_id,site,visit_date,nps\na1,S01,2026-11-02,9\na2,S01,2026-11-02,0\n")
     load(sqlite_engine, "response_id,site,visit_date,nps\nb1,S02,2026-11-03,7\n")
-    at = app(sqlite_engine, "import_history.py", lang)
+    at = page_app(sqlite_engine, "import_history.py", lang)
     at.run()
     no_errors(at)
     assert len(at.dataframe[0].value) == 2

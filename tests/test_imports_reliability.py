@@ -19,7 +19,8 @@ from sqlalchemy import Engine, func, select, text
 
 from bench.imports import write_wide_csv
 from cxdash.schema import import_batch, site, survey_response, touchpoint_score
-from tests.imports_support import counts, seed
+from tests.support.imports import counts
+from tests.world import IMPORTS
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -42,7 +43,7 @@ def _count(engine: Engine, table) -> int:  # noqa: ANN001
 
 
 def test_killed_import_leaves_no_trace_and_the_file_loads_after(engine: Engine, tmp_path: Path) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     path = tmp_path / "big.csv"
     write_wide_csv(path, 12_000, seed=1)
     before = counts(engine)
@@ -79,7 +80,7 @@ def test_killed_import_leaves_no_trace_and_the_file_loads_after(engine: Engine, 
 
 
 def test_two_imports_at_once_both_succeed_with_exact_totals(engine: Engine, tmp_path: Path) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     write_wide_csv(a, 3000, seed=2, id_prefix="A")
     write_wide_csv(b, 2000, seed=3, id_prefix="B")

@@ -9,13 +9,14 @@ from cxdash.imports.kinds import KINDS
 from cxdash.imports.pipeline import ImportOptions, prepare, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.templates import TEMPLATE_DIR, template_bytes, template_frame, template_name
-from tests.imports_support import NOW, seed
+from tests.support.imports import NOW
+from tests.world import IMPORTS
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_template_maps_every_column_and_loads(engine: Engine, kind: str, lang: str) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     fmt = "xlsx" if lang == "zh" else "csv"
     prepared = prepare(engine, FileInput(template_name(kind, lang, fmt), template_bytes(kind, lang, fmt)), kind)
     expected = [c for c in template_frame(kind, lang).columns]

@@ -18,7 +18,8 @@ from cxdash.imports.errors import error_report, reason_text
 from cxdash.schema import ticket
 from cxdash.sla.compute import recompute_tickets
 from cxdash.sla.validation import invalid_mask
-from tests.imports_support import counts, load, rows, seed
+from tests.support.imports import counts, load, rows
+from tests.world import IMPORTS
 
 HEADER = "Ticket ID,Created,First response,Resolved,Closed,Priority,Site,Customer\n"
 GOOD = (
@@ -36,7 +37,7 @@ TIMING = [ticket.c.frt_business_min, ticket.c.res_business_min, ticket.c.frt_tar
 
 
 def test_event_before_creation_is_a_row_level_rejection(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     result = load(engine, HEADER + GOOD + BAD, kind="tickets", name="helpdesk.csv")
     assert (result.rows_read, result.inserted, result.rows_rejected) == (6, 3, 3)
     # File rows count the header as row 1: K4 is on row 5.
@@ -54,7 +55,7 @@ def test_event_before_creation_is_a_row_level_rejection(engine: Engine) -> None:
 
 def test_rejections_match_the_sla_modules_own_check(engine: Engine) -> None:
     """The importer and :func:`cxdash.sla.validation.invalid_mask` agree on which tickets are impossible."""
-    seed(engine)
+    IMPORTS.org(engine)
     result = load(engine, HEADER + GOOD + BAD, kind="tickets", dry_run=True)
     frame = pd.read_csv(io.StringIO(HEADER + GOOD + BAD), dtype=str).rename(columns={
         "Created": "created_at", "First response": "first_response_at", "Resolved": "resolved_at",
@@ -65,7 +66,7 @@ def test_rejections_match_the_sla_modules_own_check(engine: Engine) -> None:
 
 
 def test_loaded_tickets_have_their_sla_elapsed_times(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     result = load(engine, HEADER + GOOD, kind="tickets")
     assert result.inserted == 3 and "sla" in result.timings
     stmt = select(ticket.c.external_id, *TIMING).order_by(ticket.c.external_id)
@@ -81,7 +82,7 @@ def test_loaded_tickets_have_their_sla_elapsed_times(engine: Engine) -> None:
 
 
 def test_updating_a_ticket_recomputes_its_elapsed_times(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     load(engine, HEADER + GOOD, kind="tickets")
     later = HEADER + "K2,2026-11-04 10:00,2026-11-04 11:00,,,Normal,S02,C2\n"
     result = load(engine, later, kind="tickets", on_duplicate="update")

@@ -25,7 +25,8 @@ from cxdash.imports.timezones import default_zone, local_to_utc, utc_to_local
 from cxdash.schema import import_batch, sla_policy, survey_response, ticket
 from cxdash.sla.calendar import Calendar
 from cxdash.sla.policies import save_calendar
-from tests.imports_support import counts, load, rows, scalar, seed
+from tests.support.imports import counts, load, rows, scalar
+from tests.world import IMPORTS
 
 HEADER = "Ticket ID,Created,First response,Priority,Site\n"
 # 2026-03-02 is a Monday; both tickets are "normal" priority, so they count on the default policy's calendar.
@@ -55,7 +56,7 @@ def ticket_times(engine: Engine) -> dict[str, tuple]:
 
 
 def test_local_ticket_times_are_stored_in_utc_and_count_business_minutes_locally(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     office_hours(engine)
     result = load(engine, HEADER + TICKETS, kind="tickets")
     assert (result.inserted, result.rows_rejected) == (2, 0)
@@ -71,7 +72,7 @@ def test_local_ticket_times_are_stored_in_utc_and_count_business_minutes_locally
 
 def test_the_old_reading_as_utc_would_be_eight_hours_off(engine: Engine) -> None:
     """The same file read as UTC (the explicit choice) lands in the evening and counts other minutes."""
-    seed(engine)
+    IMPORTS.org(engine)
     office_hours(engine)
     load(engine, HEADER + TICKETS, kind="tickets", edit={"timezone": "UTC"})
     got = ticket_times(engine)
@@ -80,7 +81,7 @@ def test_the_old_reading_as_utc_would_be_eight_hours_off(engine: Engine) -> None
 
 
 def test_values_with_an_offset_ignore_the_zone(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     office_hours(engine)
     load(engine, HEADER + OFFSETS, kind="tickets", edit={"timezone": "America/New_York"})
     got = ticket_times(engine)
@@ -90,7 +91,7 @@ def test_values_with_an_offset_ignore_the_zone(engine: Engine) -> None:
 
 def test_default_zone_follows_the_default_policys_calendar(engine: Engine) -> None:
     assert default_zone(engine) == "UTC"  # no SLA policy yet
-    seed(engine)
+    IMPORTS.org(engine)
     assert default_zone(engine) == "Asia/Shanghai"
     office_hours(engine, "Asia/Taipei")
     assert default_zone(engine) == "Asia/Taipei"
@@ -103,7 +104,7 @@ def test_default_zone_follows_the_default_policys_calendar(engine: Engine) -> No
 
 
 def test_zone_is_saved_with_the_mapping_and_an_unknown_zone_refuses_the_upload(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     save_mapping(engine, "desk", Mapping(kind="tickets", columns={"external_id": "Ticket ID", "created_at": "Created"},
                                          timezone="Europe/Berlin"))
     saved = get_mapping(engine, "tickets", "desk")
@@ -120,7 +121,7 @@ def test_zone_is_saved_with_the_mapping_and_an_unknown_zone_refuses_the_upload(e
 
 
 def test_survey_response_times_are_utc_and_their_visit_date_is_local(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     text = "response_id,site,submitted at,nps\nr1,S01,2026-03-02 07:00,9\nr2,S01,2026-03-02 07:00Z,8\n"
     result = load(engine, text)
     assert result.inserted == 2
@@ -133,13 +134,13 @@ def test_survey_response_times_are_utc_and_their_visit_date_is_local(engine: Eng
 
 
 def test_calendar_dates_are_not_shifted(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     load(engine, "response_id,site,visit_date,nps\nr1,S01,2026-03-02,9\n")
     assert str(scalar(engine, select(survey_response.c.visit_date))) == "2026-03-02"
 
 
 def test_cli_timezone_option(engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     office_hours(engine)
     path = tmp_path / "tickets.csv"
     path.write_text(HEADER + TICKETS, encoding="utf-8")
@@ -154,7 +155,7 @@ def test_cli_timezone_option(engine: Engine, tmp_path: Path, capsys: pytest.Capt
 
 def test_cli_default_zone_is_the_sla_calendars(engine: Engine, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     path = tmp_path / "tickets.csv"
     path.write_text(HEADER + TICKETS, encoding="utf-8")
     code = main(["--database-url", engine.url.render_as_string(hide_password=False), "import", "tickets", str(path),

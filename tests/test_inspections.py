@@ -13,14 +13,14 @@ from cxdash.db import data_version
 from cxdash.filters import Filters
 from cxdash.inspections import checklist, results
 from cxdash.schema import inspection
-from tests.closedloop_data import add_scores, item_ids, org
+from tests.world import CLOSEDLOOP, item_ids
 
 TODAY = date(2026, 6, 30)
 ADMIN = local_user()
 
 
 def test_record_a_site_visit(engine) -> None:
-    org(engine)
+    CLOSEDLOOP.org(engine)
     items = item_ids(engine)
     v0 = data_version(engine)
     with engine.begin() as conn:
@@ -54,7 +54,7 @@ def test_record_a_site_visit(engine) -> None:
     ],
 )
 def test_invalid_forms_change_nothing(engine, kwargs, key) -> None:
-    org(engine)
+    CLOSEDLOOP.org(engine)
     values = {"site_id": 1, "inspected_on": date(2026, 6, 1), "inspector": "Chen", "scores": {1: 5}, **kwargs}
     with pytest.raises(InputError) as err, engine.begin() as conn:
         results.record_inspection(conn, today=TODAY, user=ADMIN, **values)
@@ -64,7 +64,7 @@ def test_invalid_forms_change_nothing(engine, kwargs, key) -> None:
 
 
 def test_retired_items_cannot_be_scored(engine) -> None:
-    org(engine)
+    CLOSEDLOOP.org(engine)
     with engine.begin() as conn:
         checklist.deactivate_item(conn, 1, user=ADMIN)
     with pytest.raises(InputError), engine.begin() as conn:
@@ -75,7 +75,7 @@ def test_retired_items_cannot_be_scored(engine) -> None:
 def _history(engine) -> dict[str, int]:
     items = item_ids(engine)
     a, b, c = items["CL-CON02-1"], items["CL-CON02-2"], items["CL-REC01-1"]
-    add_scores(engine, [
+    CLOSEDLOOP.inspections(engine, [
         (a, 1, date(2026, 4, 2), 2.0), (a, 1, date(2026, 5, 3), 6.0),  # latest at site 1: 6
         (b, 1, date(2026, 5, 3), 8.0), (b, 1, date(2026, 5, 3), 9.0),  # same day twice: mean 8.5
         (c, 1, date(2026, 5, 3), 10.0),
@@ -85,7 +85,7 @@ def _history(engine) -> dict[str, int]:
 
 
 def test_heatmap_uses_each_items_latest_score(engine) -> None:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     _history(engine)
     hm = results.heatmap(engine, Filters(), "en").set_index(["site_id", "touchpoint_code"])
     assert hm.loc[(1, "CON02"), "score"] == pytest.approx((6.0 + 8.5) / 2)
@@ -103,7 +103,7 @@ def test_heatmap_uses_each_items_latest_score(engine) -> None:
 
 
 def test_trend_per_month(engine) -> None:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     _history(engine)
     trend = results.score_trend(engine, Filters())
     assert trend["month"].tolist() == ["2026-04", "2026-05"]
@@ -114,7 +114,7 @@ def test_trend_per_month(engine) -> None:
 
 
 def test_result_filters_and_site_options(engine) -> None:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     _history(engine)
     assert len(results.inspection_results(engine, Filters())) == 6
     assert len(results.inspection_results(engine, Filters(team_ids=(3,)))) == 1

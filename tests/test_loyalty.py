@@ -13,7 +13,7 @@ from cxdash.filters import Filters
 from cxdash.metrics import loyalty
 from cxdash.metrics.loyalty import loyalty_breakdown, loyalty_summary, loyalty_trend
 from cxdash.summaries import refresh_summaries
-from tests import loyalty_data as ld
+from tests.world import LOYALTY
 
 MARCH = Filters(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
 
@@ -30,15 +30,15 @@ def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def _world(engine) -> None:  # noqa: ANN001
     """March: site 1 has 10 answers (5 promoters, 3 passives, 2 detractors), site 3 has 4 (all detractors).
     February (the previous period of the same length runs 2026-01-29 .. 2026-02-28): 6 promoters."""
-    ld.org(engine)
+    LOYALTY.org(engine)
     march = date(2026, 3, 16)
     ltrs = [10, 9, 9, 10, 9, 8, 7, 7, 3, 6]
     csats = [5, 5, 4, 4, 4, 3, 3, 2, 1, 1]
     ces = [7, 6, 6, 5, 5, 4, 4, 3, 2, 1]
-    ld.responses(engine, [{"ltr": a, "csat": b, "ces": c, "visit_date": march} for a, b, c in zip(ltrs, csats, ces, strict=True)])
-    ld.responses(engine, [{"ltr": 2, "csat": 2, "ces": 2, "site_id": 3, "visit_date": march + timedelta(days=7)}
+    LOYALTY.responses(engine, [{"ltr": a, "csat": b, "ces": c, "visit_date": march} for a, b, c in zip(ltrs, csats, ces, strict=True)])
+    LOYALTY.responses(engine, [{"ltr": 2, "csat": 2, "ces": 2, "site_id": 3, "visit_date": march + timedelta(days=7)}
                           for _ in range(4)])
-    ld.responses(engine, [{"ltr": 10, "csat": 5, "ces": 7, "visit_date": date(2026, 2, 10)} for _ in range(6)])
+    LOYALTY.responses(engine, [{"ltr": 10, "csat": 5, "ces": 7, "visit_date": date(2026, 2, 10)} for _ in range(6)])
 
 
 def test_cards_against_hand_counts_and_independent_intervals(engine) -> None:  # noqa: ANN001
@@ -129,11 +129,12 @@ def test_ces_sample_is_flagged(engine, monkeypatch) -> None:  # noqa: ANN001
     assert sampled and 0 < int(sums["ces_n"].iloc[0]) < 14
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
 def test_loyalty_pages_render_every_view(lang: str) -> None:
     """AppTest through ``app.py`` on the shared demo database: every loyalty view, the drivers and voice pages,
     in all three languages, with no exception and no error box (a failing metric shows one)."""
-    from tests.helpers import make_app, no_errors
+    from tests.support.app import make_app, no_errors
 
     at = make_app(lang)
     at.run()

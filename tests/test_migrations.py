@@ -24,11 +24,11 @@ from cxdash.summaries import Part, plan_parts, refresh_summaries, summaries_fres
 from cxdash.summaries.common import REBUILD_RECORD, REGION_MONTH, STATE_KEY
 from cxdash.summaries.figures import figure_sums, raw_figure_sums
 from cxdash.summaries.rebuild import rebuild_requested_summaries
-from tests.experience_data import add_responses, base_org
-from tests.pg_support import scratch_database
+from tests.support.pg import BACKENDS, scratch_database
+from tests.world import EXPERIENCE
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def new_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a database with no tables at all, on each backend (its own, so downgrades touch no other test)."""
     if request.param == "sqlite":
@@ -73,8 +73,8 @@ def _rows() -> list[dict]:
 def test_summaries_built_before_a_grain_change_are_rebuilt_whole_by_the_next_refresh(new_url: str) -> None:
     engine = make_engine(new_url)
     try:
-        base_org(engine)
-        add_responses(engine, _rows())
+        EXPERIENCE.org(engine)
+        EXPERIENCE.responses(engine, _rows())
         with engine.begin() as conn:
             refresh_summaries(conn)
             command.downgrade(_config(conn), "0009")  # before the region grains: as an older version left it
@@ -104,8 +104,8 @@ def test_summaries_built_before_a_grain_change_are_rebuilt_whole_by_the_next_ref
 def test_a_rebuild_request_is_served_before_the_first_reader(new_url: str) -> None:
     engine = make_engine(new_url)
     try:
-        base_org(engine)
-        add_responses(engine, _rows())
+        EXPERIENCE.org(engine)
+        EXPERIENCE.responses(engine, _rows())
         with engine.begin() as conn:
             conn.execute(insert(setting).values(key=STATE_KEY, value=REBUILD_RECORD))
             assert rebuild_requested_summaries(conn) == [STATE_KEY]

@@ -2,7 +2,7 @@
 lead's sidebar and out-of-scope links.
 
 AppTest of ``app.py`` on the demo database (and, for team leads, on the two-scope database of
-:mod:`auth_support`, SQLite).
+:mod:`tests.support.auth`, SQLite).
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 import streamlit
-from auth_support import Scoped, all_text, private_database, scoped_database, signed_in_app
-from helpers import ROOT, make_app, no_errors
 from sqlalchemy import select
 
 from cxdash.db import make_engine
 from cxdash.i18n import t
 from cxdash.schema import site
+from tests.support.app import ROOT, make_app, no_errors
+from tests.support.auth import Scoped, all_text, private_database, scoped_database, signed_in_app
+
+pytestmark = pytest.mark.apptest
 
 GUIDE = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
 

@@ -10,7 +10,7 @@ import pytest
 
 from cxdash.filters import Filters
 from cxdash.metrics.nps import NpsResult, compare, nps, nps_from_counts
-from tests import overview_data as od
+from tests.world import OVERVIEW, values
 
 
 def test_five_promoters_three_passives_two_detractors() -> None:
@@ -59,10 +59,10 @@ def test_change_at_the_threshold_is_within_noise() -> None:
 
 
 def test_nps_in_sql_with_filters(engine) -> None:  # noqa: ANN001
-    od.org(engine)
-    od.responses(engine, od.values("ltr", [9, 10, 9, 10, 9, 7, 8, 7, 0, 6, None]))
-    od.responses(engine, od.values("ltr", [0, 0, 0]), site_id=3)  # another region
-    od.responses(engine, od.values("ltr", [10, 10]), day=date(2026, 4, 2))  # outside the range below
+    OVERVIEW.org(engine)
+    OVERVIEW.responses(engine, values("ltr", [9, 10, 9, 10, 9, 7, 8, 7, 0, 6, None]))
+    OVERVIEW.responses(engine, values("ltr", [0, 0, 0]), site_id=3)  # another region
+    OVERVIEW.responses(engine, values("ltr", [10, 10]), day=date(2026, 4, 2))  # outside the range below
     r = nps(engine, Filters(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31), region_ids=(1,)))
     assert (r.n, r.promoters, r.passives, r.detractors) == (10, 5, 3, 2)
     assert r.score == pytest.approx(30.0)

@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from auth_support import no_pages_directory_mode
-from helpers import make_app, no_errors
 from sqlalchemy import Engine, select
 
 from cxdash.audit import audit_entries
 from cxdash.i18n import t
 from cxdash.org_admin import create_unit, near_duplicates
 from cxdash.schema import site, team
+from tests.support.app import make_app, no_errors
+from tests.support.auth import no_pages_directory_mode
 
 
 def _url(engine: Engine) -> str:
@@ -75,6 +75,7 @@ def _page(engine: Engine, lang: str = "en") -> Any:
     return at
 
 
+@pytest.mark.apptest
 def test_page_adds_sites_from_an_empty_database_and_asks_about_a_near_duplicate(
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     no_pages_directory_mode(monkeypatch)

@@ -11,40 +11,16 @@ from alembic.config import Config
 from sqlalchemy import Engine, select, text
 
 from cxdash.auth import import_users_csv, user_record
-from cxdash.catalog import ensure_default_catalog
 from cxdash.cli import main
 from cxdash.db import MIGRATIONS, upgrade
 from cxdash.imports.errors import reason_text
 from cxdash.metrics.org_names import org_names
 from cxdash.org_admin import set_unit_name
 from cxdash.organisation import site_options, team_options
-from cxdash.schema import person, region, site, survey_response, team
+from cxdash.schema import person, site, survey_response, team
 from cxdash.unit_names import names_from_text, norm_key, split_combined
-from tests.imports_support import load, rows, scalar
-
-BEIJING = {"code": "BJ01", "name": "Beijing Chaoyang Service Centre 北京朝阳服务中心",
-           "name_en": "Beijing Chaoyang Service Centre", "name_zh_hans": "北京朝阳服务中心",
-           "name_zh_hant": "北京朝陽服務中心"}
-
-
-def _org(engine: Engine) -> dict[str, int]:
-    """Two regions' sites; team T1 at both sites (team codes repeat across sites), T2 at Shanghai only."""
-    with engine.begin() as conn:
-        ensure_default_catalog(conn)
-        rid = conn.execute(region.insert().values(code="NORTH", name_en="North", name_zh_hans="华北",
-                                                  name_zh_hant="華北")).inserted_primary_key[0]
-        bj = conn.execute(site.insert().values(region_id=rid, **BEIJING)).inserted_primary_key[0]
-        sh = conn.execute(site.insert().values(
-            code="SH01", name="Shanghai Pudong Motors", name_en="Shanghai Pudong Motors",
-            name_zh_hans="上海浦东汽车服务店")).inserted_primary_key[0]
-        t_bj = conn.execute(team.insert().values(site_id=bj, code="T1", name="Service Team A 服务一组",
-                                                 name_en="Service Team A", name_zh_hans="服务一组",
-                                                 name_zh_hant="服務一組")).inserted_primary_key[0]
-        t_sh = conn.execute(team.insert().values(site_id=sh, code="T1", name="Service Team A",
-                                                 name_en="Service Team A")).inserted_primary_key[0]
-        t2 = conn.execute(team.insert().values(site_id=sh, code="T2", name="Express Desk",
-                                               name_en="Express Desk", name_zh_hans="快修组")).inserted_primary_key[0]
-    return {"bj": int(bj), "sh": int(sh), "t_bj": int(t_bj), "t_sh": int(t_sh), "t2": int(t2), "north": int(rid)}
+from tests.support.imports import load, rows, scalar
+from tests.world import BEIJING, NAMES
 
 
 def _survey(lines: list[str], header: str = "response_id,site,visit_date,nps") -> str:
@@ -61,7 +37,7 @@ def test_key_is_width_case_and_space_insensitive() -> None:
 
 
 def test_a_survey_file_names_one_site_in_every_way(engine: Engine) -> None:
-    ids = _org(engine)
+    ids = NAMES.org(engine)
     written = ["北京朝阳服务中心", "Beijing Chaoyang Service Centre", "北京朝陽服務中心", "bj01",
                "ＢＥＩＪＩＮＧ  chaoyang SERVICE centre ", "  北京朝阳服务中心\u3000",
                "Beijing Chaoyang Service Centre 北京朝阳服务中心"]
@@ -74,7 +50,7 @@ def test_a_survey_file_names_one_site_in_every_way(engine: Engine) -> None:
 
 
 def test_near_duplicate_sites_ask_before_they_are_created(engine: Engine) -> None:
-    ids = _org(engine)
+    ids = NAMES.org(engine)
     lines = ["n1,Beijing Chaoyang,2026-11-02,8",  # contained in an existing name
              "n2,上海浦東汽車服務店,2026-11-02,9",  # the same name in traditional characters
              "n3,Guangzhou Tianhe Motors,2026-11-02,7"]  # nothing like it: simply new
@@ -100,7 +76,7 @@ def test_near_duplicate_sites_ask_before_they_are_created(engine: Engine) -> Non
 
 
 def test_a_name_two_sites_share_is_refused_with_both(engine: Engine) -> None:
-    _org(engine)
+    NAMES.org(engine)
     with engine.begin() as conn:
         conn.execute(site.insert().values(code="BJ02", name="Beijing Chaoyang Service Centre",
                                           name_en="Beijing Chaoyang Service Centre"))
@@ -112,7 +88,7 @@ def test_a_name_two_sites_share_is_refused_with_both(engine: Engine) -> None:
 
 
 def test_ambiguous_team_codes_in_a_data_file(engine: Engine) -> None:
-    ids = _org(engine)
+    ids = NAMES.org(engine)
     header = "response_id,site,team,visit_date,nps"
     lines = ["t1,,T1,2026-11-02,8",  # T1 at two sites, no site: refused with both candidates
              "t2,SH01,T1,2026-11-02,8",  # resolved by the row's site
@@ -130,7 +106,7 @@ def test_ambiguous_team_codes_in_a_data_file(engine: Engine) -> None:
 
 
 def test_a_near_duplicate_team_at_the_rows_site_asks(engine: Engine) -> None:
-    _org(engine)
+    NAMES.org(engine)
     header = "response_id,site,team,visit_date,nps"
     result = load(engine, _survey(["q1,SH01,Express Desk 2,2026-11-02,8", "q2,SH01,Body Shop,2026-11-02,8"], header),
                   create_missing=True)
@@ -143,7 +119,7 @@ def test_a_near_duplicate_team_at_the_rows_site_asks(engine: Engine) -> None:
 
 # -- users CSV ---------------------------------------------------------------------------------------------
 def test_users_csv_refuses_an_ambiguous_team_with_the_candidates(engine: Engine) -> None:
-    ids = _org(engine)
+    ids = NAMES.org(engine)
     bad = b"email,role,sites,teams\nlead@x.org,team_lead,,T1\n"
     with pytest.raises(ValueError, match=r"row 2: ambiguous team 'T1': it may mean BJ01/T1, SH01/T1"), \
             engine.begin() as conn:
@@ -166,7 +142,7 @@ def test_users_csv_refuses_an_ambiguous_team_with_the_candidates(engine: Engine)
 
 # -- display -----------------------------------------------------------------------------------------------
 def test_names_show_in_each_language_with_fallbacks(engine: Engine) -> None:
-    ids = _org(engine)
+    ids = NAMES.org(engine)
     with engine.begin() as conn:
         only_zh = conn.execute(site.insert().values(code="GZ01", name="广州天河", name_zh_hans="广州天河")
                                ).inserted_primary_key[0]
@@ -194,7 +170,7 @@ def test_names_show_in_each_language_with_fallbacks(engine: Engine) -> None:
 
 
 def test_two_units_never_display_alike(engine: Engine) -> None:
-    ids = _org(engine)
+    ids = NAMES.org(engine)
     with engine.begin() as conn:
         # A second Beijing site whose English name is the same: lists tell them apart by code.
         twin = conn.execute(site.insert().values(code="BJ09", name="x", name_en="Beijing Chaoyang Service Centre")
@@ -209,7 +185,7 @@ def test_two_units_never_display_alike(engine: Engine) -> None:
 
 # -- editing -----------------------------------------------------------------------------------------------
 def test_names_are_edited_per_language_from_the_cli(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    ids = _org(engine)
+    ids = NAMES.org(engine)
     url = engine.url.render_as_string(hide_password=False)
     assert main(["--database-url", url, "org", "set-name", "site:sh01", "--lang", "zh-Hant", "上海浦東汽車服務店"]) == 0
     assert "上海浦東汽車服務店" in capsys.readouterr().out
@@ -260,7 +236,7 @@ def test_migration_splits_old_combined_names(engine: Engine) -> None:
 def test_the_names_editor_saves_changed_cells_in_one_transaction(engine: Engine) -> None:
     from cxdash.org_admin import save_unit_names, unit_name_rows
 
-    ids = _org(engine)
+    ids = NAMES.org(engine)
     before = unit_name_rows(engine, "team")
     assert list(before["ref"]) == ["team:BJ01/T1", "team:SH01/T1", "team:SH01/T2"]
     after = before.copy()
@@ -283,7 +259,7 @@ def test_the_import_cli_lists_near_matches_and_takes_confirmations(
         engine: Engine, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
     import json
 
-    _org(engine)
+    NAMES.org(engine)
     path = tmp_path / "near.csv"
     path.write_text(_survey(["c1,Beijing  Chaoyang,2026-11-02,8"]), encoding="utf-8")
     url = engine.url.render_as_string(hide_password=False)

@@ -23,8 +23,7 @@ from cxdash.metrics.sla_lists import Drill, early_warning, ticket_list
 from cxdash.metrics.themes import exclusions, theme_comments
 from cxdash.metrics.weak_items import site_correlation
 from cxdash.schema import person, site, survey_response, team
-from tests.closedloop_data import add_gaps, add_scores, item_ids, org, spread
-from tests.sla_data import NOW, build_metrics_db
+from tests.world import CLOSEDLOOP, NOW, item_ids, service_metrics, spread
 
 NAMES = {"name": "Pudong Store 浦东店", "name_en": "Pudong Store", "name_zh_hans": "浦东店", "name_zh_hant": "浦東店"}
 TEAM = {"name": "Front Desk 前台组", "name_en": "Front Desk", "name_zh_hans": "前台组", "name_zh_hant": "前臺組"}
@@ -40,7 +39,7 @@ def _three_names(engine: Engine) -> None:
 
 
 def test_sla_lists_and_breakdown_name_sites_in_the_users_language(engine: Engine) -> None:
-    build_metrics_db(engine)
+    service_metrics(engine)
     _three_names(engine)
     listed = ticket_list(engine, Filters(), Drill(), NOW, 100, 0, "zh-Hans").rows
     mine = listed[listed["id"] == 1].iloc[0]
@@ -57,12 +56,12 @@ def test_sla_lists_and_breakdown_name_sites_in_the_users_language(engine: Engine
 
 
 def test_closed_loop_lists_name_sites_in_the_users_language(engine: Engine) -> None:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     _three_names(engine)
     items = item_ids(engine)
     for s in (1, 2, 3):
-        add_scores(engine, [(items["CL-CON02-1"], s, date(2026, 5, 1), 5.0 + s)])
-        add_gaps(engine, tps["CON02"], s, spread(date(2026, 5, 1), 2), [-0.1 * s, 0.0])
+        CLOSEDLOOP.inspections(engine, [(items["CL-CON02-1"], s, date(2026, 5, 1), 5.0 + s)])
+        CLOSEDLOOP.gaps(engine, tps["CON02"], s, spread(date(2026, 5, 1), 2), [-0.1 * s, 0.0])
     corr = site_correlation(engine, Filters(), tps["CON02"], "zh-Hans")
     assert "浦东店" in set(corr.pairs["site_name"])
     assert site_options(engine, Filters(), "zh-Hans").set_index("id").loc[1, "name"] == "浦东店"
@@ -79,7 +78,7 @@ def test_closed_loop_lists_name_sites_in_the_users_language(engine: Engine) -> N
 
 
 def test_voice_names_sites_in_the_users_language_and_excludes_every_name(engine: Engine) -> None:
-    org(engine)
+    CLOSEDLOOP.org(engine)
     _three_names(engine)
     with engine.begin() as conn:
         conn.execute(insert(survey_response), [

@@ -29,21 +29,21 @@ from cxdash.metrics.satisfaction import ces, csat, wilson
 from cxdash.metrics.sla import sla_summary
 from cxdash.metrics.tiers import tier_shares
 from cxdash.schema import kpi_target
-from tests import overview_data as od
+from tests.world import OVERVIEW
 
 MARCH = Filters(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))  # previous: Jan 29 - Feb 28
 
 
 def _hand_rows(engine) -> None:  # noqa: ANN001
-    od.org(engine)
+    OVERVIEW.org(engine)
     # March: 5 promoters, 3 passives, 2 detractors (NPS 30); CSAT 6 of 10; tiers 2/5/2/1.
-    od.responses(engine, [
+    OVERVIEW.responses(engine, [
         {"ltr": v, "csat": c, "tier": tr, "ces": 6}
         for v, c, tr in zip([9, 10, 9, 10, 9, 7, 8, 7, 0, 6], [5, 5, 4, 4, 4, 4, 3, 2, 1, 1],
                             [2, 2, 1, 1, 1, 1, 1, 0, 0, None], strict=True)
     ])
     # February: 2 promoters, 3 passives, 5 detractors (NPS -30); CSAT 2 of 10.
-    od.responses(engine, [
+    OVERVIEW.responses(engine, [
         {"ltr": v, "csat": c, "tier": 0, "ces": 3}
         for v, c in zip([9, 10, 7, 8, 7, 0, 1, 2, 3, 6], [5, 4, 3, 3, 3, 2, 2, 1, 1, 1], strict=True)
     ], day=date(2026, 2, 10))

@@ -6,11 +6,13 @@ import json
 import os
 
 import pytest
-from helpers import LANGS, make_app, no_errors
 
 from cxdash.cli import main
 from cxdash.i18n import t
 from cxdash.ui.widgets import fmt_value
+from tests.support.app import LANGS, make_app, no_errors
+
+pytestmark = pytest.mark.apptest
 
 CARDS = ("nps", "csat", "ces", "churn", "share_disappointed", "share_basic", "share_delighted", "share_none",
          "sla_first_response", "sla_resolution", "ftf", "plans_open", "plans_overdue")

@@ -18,11 +18,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_support import app_python
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from bench.browser import free_port
+from tests.support.browser import app_python
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

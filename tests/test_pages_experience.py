@@ -16,6 +16,8 @@ from streamlit.testing.v1 import AppTest
 from cxdash.db import make_engine
 from cxdash.schema import stage, survey_response, touchpoint, touchpoint_score
 
+pytestmark = pytest.mark.apptest
+
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("en", "zh-Hans", "zh-Hant")
 FRAME = """

@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from auth_support import ROLE_USERS, no_pages_directory_mode, private_database, scoped_database, signed_in_app
-from plain_support import check_plain, payload, plant
 
 from cxdash.ui.frame import existing_pages
 from cxdash.ui.text import plain
+from tests.support.auth import (
+    ROLE_USERS,
+    no_pages_directory_mode,
+    private_database,
+    scoped_database,
+    signed_in_app,
+)
+from tests.support.pg import BACKENDS
+from tests.support.plain import check_plain, payload, plant
+
+pytestmark = pytest.mark.apptest
 
 PORT = 9  # nothing listens: the AppTest never fetches; the browser test uses a live beacon
 PAGES = existing_pages()
@@ -29,7 +38,7 @@ SHOWN = [
 ]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
     pg = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
     with private_database(request.param, tmp_path_factory.mktemp("plain"), pg, "plain") as url:

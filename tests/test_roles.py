@@ -14,15 +14,6 @@ from typing import Any
 
 import pytest
 import streamlit
-from auth_support import (
-    ROLE_USERS,
-    all_text,
-    no_pages_directory_mode,
-    private_database,
-    scoped_database,
-    signed_in_app,
-)
-from helpers import make_app, no_errors
 
 from cxdash.audit import audit_entries
 from cxdash.db import make_engine
@@ -30,12 +21,22 @@ from cxdash.i18n import t
 from cxdash.ui.frame import ALLOW_LOCAL_ENV, existing_pages, local_mode_refused
 from cxdash.ui.navigation import PageSpec
 from cxdash.ui.text import plain
+from tests.support.app import make_app, no_errors
+from tests.support.auth import (
+    ROLE_USERS,
+    all_text,
+    no_pages_directory_mode,
+    private_database,
+    scoped_database,
+    signed_in_app,
+)
+from tests.support.pg import BACKENDS
 
 ROLES = tuple(ROLE_USERS)
 PAGES = existing_pages()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A demo database with one user per role, on each backend."""
     pg = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
@@ -46,7 +47,7 @@ def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture
 def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Clicks reach the app (see :func:`auth_support.no_pages_directory_mode`)."""
+    """Clicks reach the app (see :func:`tests.support.auth.no_pages_directory_mode`)."""
     no_pages_directory_mode(monkeypatch)
 
 
@@ -58,6 +59,7 @@ def _refusal(spec: PageSpec, role: str) -> str:
     return t("auth.refused", "en", page=t(spec.title_key, "en"), role=t(f"auth.role.{role}", "en"))
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("role", ROLES)
 def test_menu_shows_each_role_only_its_pages(db: str, role: str, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, str] = {}
@@ -79,6 +81,7 @@ def test_menu_shows_each_role_only_its_pages(db: str, role: str, monkeypatch: py
     assert set(seen) == {p.url_path for p in PAGES}  # the rest are registered hidden, to be refused by URL
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("role", ROLES)
 def test_role_page_matrix(db: str, role: str) -> None:
     """Every page for every role: allowed pages run and show their title; the others are refused by URL."""
@@ -110,6 +113,7 @@ ACTIONS = [
 ]
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("url_path", "params", "marker", "allowed"), ACTIONS, ids=[a[0] for a in ACTIONS])
 def test_role_actions(db: str, role: str, url_path: str, params: dict, marker: str, allowed: set[str]) -> None:
@@ -123,6 +127,7 @@ def test_role_actions(db: str, role: str, url_path: str, params: dict, marker: s
     assert (marker in text) is (role in allowed), (role, url_path)
 
 
+@pytest.mark.apptest
 def test_signed_out_visitor_gets_the_sign_in_page(db: str) -> None:
     at = signed_in_app(db, None)
     at.run()
@@ -135,6 +140,7 @@ def test_signed_out_visitor_gets_the_sign_in_page(db: str) -> None:
     assert at.title[0].value == t("auth.signin.title", "en") and not at.dataframe
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
 def test_user_without_role_is_told_to_ask_an_admin(db: str, lang: str) -> None:
     at = signed_in_app(db, "Newcomer@X.org", "New Comer", lang=lang)
@@ -146,6 +152,7 @@ def test_user_without_role_is_told_to_ask_an_admin(db: str, lang: str) -> None:
     assert not at.dataframe and not at.metric and not at.error
 
 
+@pytest.mark.apptest
 def test_sign_in_is_audited_once_per_session_and_the_sidebar_shows_the_user(db: str, interactive: None) -> None:
     engine = make_engine(db)
     before = len(audit_entries(engine, action="user.sign_in", actor="exec@x.org"))
@@ -163,6 +170,7 @@ def test_sign_in_is_audited_once_per_session_and_the_sidebar_shows_the_user(db: 
     engine.dispose()
 
 
+@pytest.mark.apptest
 def test_first_admin_comes_from_configuration(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CXDASH_ADMIN_EMAILS", "boss@x.org")
     at = signed_in_app(db, "boss@x.org", "The Boss", clear=False)
@@ -176,6 +184,7 @@ def test_first_admin_comes_from_configuration(db: str, monkeypatch: pytest.Monke
     engine.dispose()
 
 
+@pytest.mark.apptest
 def test_local_mode_is_one_admin_with_a_banner(db: str) -> None:
     at = make_app("en", db)
     at.run()
@@ -199,6 +208,7 @@ def test_local_mode_on_a_network_address_is_refused_unless_allowed(
     assert local_mode_refused(address) is refused
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("allowed", [False, True])
 def test_local_mode_refuses_to_serve_on_a_network_address(db: str, monkeypatch: pytest.MonkeyPatch,
                                                          allowed: bool) -> None:
@@ -220,6 +230,7 @@ def test_local_mode_refuses_to_serve_on_a_network_address(db: str, monkeypatch: 
     assert not at.metric and not at.dataframe and not at.title
 
 
+@pytest.mark.apptest
 def test_admin_page_saves_users_and_audits_every_change(db: str, interactive: None) -> None:
     at = signed_in_app(db, ROLE_USERS["admin"], "Ada Admin", clear=False)
     at.run()
@@ -240,6 +251,7 @@ def test_admin_page_saves_users_and_audits_every_change(db: str, interactive: No
     engine.dispose()
 
 
+@pytest.mark.apptest
 def test_admin_page_imports_users_from_csv(db: str, interactive: None) -> None:
     at = signed_in_app(db, ROLE_USERS["admin"], "Ada Admin", clear=False)
     at.run()
@@ -255,6 +267,7 @@ def test_admin_page_imports_users_from_csv(db: str, interactive: None) -> None:
     engine.dispose()
 
 
+@pytest.mark.apptest
 def test_audit_page_filters_and_downloads(db: str, interactive: None) -> None:
     at = signed_in_app(db, ROLE_USERS["admin"], "Ada Admin", clear=False)
     at.run()

@@ -17,7 +17,7 @@ from cxdash.metrics.significance import (
     compare_proportions,
     proportion,
 )
-from tests import overview_data as od
+from tests.world import OVERVIEW, values
 
 Z = float(sps.norm.ppf(0.975))
 
@@ -84,7 +84,7 @@ def test_ces_from_sums_matches_scipy() -> None:
 
 
 def test_csat_ces_and_effort_in_sql(engine) -> None:  # noqa: ANN001
-    od.org(engine)
+    OVERVIEW.org(engine)
     rows = [
         {"csat": 5, "ces": 7, "contacts_needed": 1, "transfers": 0, "repeated_story": False},
         {"csat": 4, "ces": 6, "contacts_needed": 2, "transfers": 1, "repeated_story": True},
@@ -95,8 +95,8 @@ def test_csat_ces_and_effort_in_sql(engine) -> None:  # noqa: ANN001
         {"csat": 5, "ces": None},
         {"csat": None, "ces": 9},  # out of scale: ignored
     ]
-    od.responses(engine, rows)
-    od.responses(engine, od.values("csat", [1, 1, 1], ces=1), site_id=2)
+    OVERVIEW.responses(engine, rows)
+    OVERVIEW.responses(engine, values("csat", [1, 1, 1], ces=1), site_id=2)
     f = Filters(site_ids=(1,))
     c = csat(engine, f)
     assert (c.n, c.k) == (7, 4)

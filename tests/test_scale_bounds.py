@@ -10,19 +10,19 @@ from sqlalchemy import select
 from cxdash.filters import Filters
 from cxdash.metrics.gaps import SCALES_KEY, stored_scale_bounds, touchpoint_scales
 from cxdash.schema import setting
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 
 def test_bounds_are_stored_and_follow_every_load(engine) -> None:
-    base_org(engine)
-    add_responses(engine, [{"scores": [("REC01", 5, 6)]}, {"scores": [("REC01", 3, 4)]}])
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, [{"scores": [("REC01", 5, 6)]}, {"scores": [("REC01", 3, 4)]}])
     with engine.connect() as conn:
         assert stored_scale_bounds(conn) == (1.0, 1.0, 7.0, 7.0)
     with engine.connect() as conn:
         saved = conn.execute(select(setting.c.value).where(setting.c.key == SCALES_KEY)).scalar()
         assert saved["bounds"] == [1.0, 1.0, 7.0, 7.0]
         assert stored_scale_bounds(conn) == (1.0, 1.0, 7.0, 7.0)  # read from the stored row
-    add_responses(engine, [{"tp_scale_min": 0.0, "tp_scale_max": 10.0, "scores": [("REC01", 6, 9)]}])
+    EXPERIENCE.responses(engine, [{"tp_scale_min": 0.0, "tp_scale_max": 10.0, "scores": [("REC01", 6, 9)]}])
     with engine.connect() as conn:
         assert stored_scale_bounds(conn) == (0.0, 1.0, 7.0, 10.0)  # the load bumped the version: read again
         scales = touchpoint_scales(conn, Filters()).set_index("touchpoint_id")
@@ -34,8 +34,8 @@ def test_a_forgotten_bump_does_not_serve_old_bounds(engine) -> None:
 
     from cxdash.schema import survey_response
 
-    base_org(engine)
-    add_responses(engine, [{"scores": [("REC01", 5, 6)]}])
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, [{"scores": [("REC01", 5, 6)]}])
     with engine.connect() as conn:
         assert stored_scale_bounds(conn) == (1.0, 1.0, 7.0, 7.0)
     with engine.begin() as conn:  # a row written without bumping the data version

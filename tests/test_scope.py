@@ -1,6 +1,6 @@
 """Row-level scope (#8): a team lead never sees another scope's rows on any page, download, list or report.
 
-The database is seeded with two scopes whose text is marked (see :mod:`auth_support`): site A (``AAAMARK``)
+The database is seeded with two scopes whose text is marked (see :mod:`tests.support.auth`): site A (``AAAMARK``)
 and team T of site B (``TTTMARK``); everything else carries ``ZZHIDDEN``. Each team lead opens every page and
 view they may open, including URLs that point into the other scope, and neither what the page draws (tables,
 charts, options, captions) nor the files its download buttons offer may contain another scope's marker. The
@@ -17,19 +17,6 @@ from contextlib import redirect_stdout
 from datetime import datetime
 
 import pytest
-from auth_support import (
-    END,
-    HIDDEN,
-    MARK_A,
-    MARK_T,
-    Downloads,
-    Scoped,
-    all_text,
-    file_text,
-    private_database,
-    scoped_database,
-    signed_in_app,
-)
 from sqlalchemy import select
 
 from cxdash.auth import apply_scope, resolve_user
@@ -42,12 +29,26 @@ from cxdash.metrics.response_list import response_export
 from cxdash.metrics.sla_lists import early_warning, ticket_list
 from cxdash.metrics.themes import theme_comments
 from cxdash.schema import action_plan, site, team
+from tests.support.auth import (
+    END,
+    HIDDEN,
+    MARK_A,
+    MARK_T,
+    Downloads,
+    Scoped,
+    all_text,
+    file_text,
+    private_database,
+    scoped_database,
+    signed_in_app,
+)
+from tests.support.pg import BACKENDS
 
 LEADS = {"lead.a@x.org": (MARK_A, (MARK_T, HIDDEN)), "lead.t@x.org": (MARK_T, (MARK_A, HIDDEN))}
 RANGE = Filters(date_from=END.replace(year=END.year - 2), date_to=END)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scoped]:
     """The two-scope database on each backend."""
     pg = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
@@ -83,6 +84,7 @@ CASES: list[tuple[str, dict[str, str], dict[str, str]]] = [
 ]
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("email", list(LEADS))
 def test_team_lead_sees_only_their_scope_on_every_page_and_download(db: Scoped, email: str) -> None:
     own, forbidden = LEADS[email]
@@ -103,6 +105,7 @@ def test_team_lead_sees_only_their_scope_on_every_page_and_download(db: Scoped, 
     assert seen_own, "the lead's own rows show somewhere (the markers work)"
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("email", list(LEADS))
 def test_urls_into_another_scope_show_nothing_of_it(db: Scoped, email: str) -> None:
     _, forbidden = LEADS[email]

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from sla_data import build_metrics_db
 from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
@@ -20,6 +19,9 @@ from cxdash.metrics.sla import sla_summary
 from cxdash.metrics.sla_lists import Drill, ticket_list
 from cxdash.schema import audit_log, sla_policy
 from cxdash.ui.sla import now_minute, pct
+from tests.world import service_metrics
+
+pytestmark = pytest.mark.apptest
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("en", "zh-Hans", "zh-Hant")
@@ -52,7 +54,7 @@ def app(engine: Engine, page: str, lang: str = "en", role: str = "admin") -> App
 
 @pytest.fixture
 def db(sqlite_engine: Engine) -> Engine:
-    build_metrics_db(sqlite_engine)
+    service_metrics(sqlite_engine)
     return sqlite_engine
 
 

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from sla_data import add_org, add_tickets, sh
 from sqlalchemy import Engine, func, select, update
 
 from cxdash.schema import business_calendar, sla_policy, ticket
@@ -25,6 +24,7 @@ from cxdash.sla.policies import (
     save_calendar,
     save_policy,
 )
+from tests.world import SERVICE, sh
 
 COLS = ("policy_id", "frt_target_min", "res_target_min", "frt_business_min", "res_business_min",
         "frt_due_at", "res_due_at", "frt_risk_at", "res_risk_at", "is_repeat_7d", "has_repeat_7d")
@@ -55,9 +55,9 @@ def test_default_policies_are_idempotent(engine: Engine) -> None:
 
 def test_hand_computed_timings(engine: Engine) -> None:
     with engine.begin() as conn:
-        add_org(conn)
+        SERVICE.org(conn)
         ensure_default_policies(conn)
-        add_tickets(conn, [
+        SERVICE.tickets(conn, [
             {"id": 1, "created_at": sh(2026, 11, 23, 9), "first_response_at": sh(2026, 11, 23, 10),
              "resolved_at": sh(2026, 11, 24, 11), "status": "resolved"},
             {"id": 2, "created_at": sh(2026, 11, 27, 17)},
@@ -90,7 +90,7 @@ def test_hand_computed_timings(engine: Engine) -> None:
 
 def test_most_specific_policy_wins(engine: Engine) -> None:
     with engine.begin() as conn:
-        add_org(conn)
+        SERVICE.org(conn)
         ensure_default_policies(conn)
         cal = int(conn.execute(select(func.min(business_calendar.c.id))).scalar_one())
         base = {"priority": "normal", "first_response_min": 60, "resolution_min": 600, "calendar_id": cal}
@@ -98,7 +98,7 @@ def test_most_specific_policy_wins(engine: Engine) -> None:
         by_chan = save_policy(conn, {**base, "name": "chat", "channel": "chat"})
         both = save_policy(conn, {**base, "name": "billing chat", "category": "billing", "channel": "chat"})
         save_policy(conn, {**base, "name": "inactive", "category": "billing", "channel": "chat", "active": False})
-        add_tickets(conn, [
+        SERVICE.tickets(conn, [
             {"id": 1, "created_at": sh(2026, 11, 23, 9), "category": "billing", "channel": "chat"},
             {"id": 2, "created_at": sh(2026, 11, 23, 9), "category": "billing", "channel": "phone"},
             {"id": 3, "created_at": sh(2026, 11, 23, 9), "category": "warranty", "channel": "chat"},
@@ -120,9 +120,9 @@ def test_most_specific_policy_wins(engine: Engine) -> None:
 def test_repeat_flags(engine: Engine) -> None:
     day0 = sh(2026, 11, 2, 10)
     with engine.begin() as conn:
-        add_org(conn)
+        SERVICE.org(conn)
         ensure_default_policies(conn)
-        add_tickets(conn, [
+        SERVICE.tickets(conn, [
             # customer 1, billing: day 0 (resolved day 3), day 9 (6 days after that resolution), day 20
             {"id": 1, "customer_id": 1, "created_at": day0, "resolved_at": day0 + timedelta(days=3), "status": "resolved"},
             {"id": 2, "customer_id": 1, "created_at": day0 + timedelta(days=9)},
@@ -150,13 +150,13 @@ def test_repeat_flags(engine: Engine) -> None:
 
 def test_subset_recompute_updates_neighbours(engine: Engine) -> None:
     with engine.begin() as conn:
-        add_org(conn)
+        SERVICE.org(conn)
         ensure_default_policies(conn)
-        add_tickets(conn, [{"id": 1, "customer_id": 1, "created_at": sh(2026, 11, 2, 10), "status": "resolved",
+        SERVICE.tickets(conn, [{"id": 1, "customer_id": 1, "created_at": sh(2026, 11, 2, 10), "status": "resolved",
                             "resolved_at": sh(2026, 11, 3, 10)},
                            {"id": 2, "customer_id": 2, "created_at": sh(2026, 11, 2, 10)}])
         recompute_tickets(conn)
-        add_tickets(conn, [{"id": 3, "customer_id": 1, "created_at": sh(2026, 11, 4, 10)}])
+        SERVICE.tickets(conn, [{"id": 3, "customer_id": 1, "created_at": sh(2026, 11, 4, 10)}])
         assert recompute_tickets(conn, [3]) == 1
         assert recompute_tickets(conn, []) == 0
     got = stored(engine)
@@ -170,9 +170,9 @@ def test_subset_recompute_updates_neighbours(engine: Engine) -> None:
 
 def test_policy_change_recomputes_with_progress(engine: Engine) -> None:
     with engine.begin() as conn:
-        add_org(conn)
+        SERVICE.org(conn)
         ensure_default_policies(conn)
-        add_tickets(conn, [{"id": i, "created_at": sh(2026, 11, 23, 9), "first_response_at": sh(2026, 11, 23, 11),
+        SERVICE.tickets(conn, [{"id": i, "created_at": sh(2026, 11, 23, 9), "first_response_at": sh(2026, 11, 23, 11),
                             "customer_id": 1} for i in range(1, 6)])
         recompute_tickets(conn)
     assert stored(engine)[1]["frt_due_at"] == sh(2026, 11, 23, 14)
@@ -210,11 +210,11 @@ def test_business_time_matches_numpy_reference(engine: Engine) -> None:
     starts = [datetime(2026, 1, 1) + timedelta(minutes=int(m)) for m in rng.integers(0, 200_000, 200)]
     waits = rng.integers(1, 5000, 200)
     with engine.begin() as conn:
-        add_org(conn)
+        SERVICE.org(conn)
         ensure_default_policies(conn)
         cal = save_calendar(conn, "24/7", type(list_calendars(conn)[1][1]).from_json("UTC", {str(d): [["00:00", "24:00"]] for d in range(7)}))
         conn.execute(update(sla_policy).values(calendar_id=cal))
-        add_tickets(conn, [{"id": i + 1, "created_at": s, "first_response_at": s + timedelta(minutes=int(w))}
+        SERVICE.tickets(conn, [{"id": i + 1, "created_at": s, "first_response_at": s + timedelta(minutes=int(w))}
                            for i, (s, w) in enumerate(zip(starts, waits, strict=True))])
         recompute_tickets(conn)
     got = stored(engine)
@@ -224,11 +224,10 @@ def test_business_time_matches_numpy_reference(engine: Engine) -> None:
 
 def test_outcome_bits_match_sql(engine: Engine) -> None:
     """The bits computed in numpy at recompute equal the same rule in SQL, on varied tickets."""
-    from sla_data import build_metrics_db
-
     from cxdash.domain.service_flags import flags_sql
+    from tests.world import service_metrics
 
-    build_metrics_db(engine)
+    service_metrics(engine)
     with engine.connect() as conn:
         rows = conn.execute(select(ticket.c.id, ticket.c.sla_flags, flags_sql().label("sql"))).all()
     assert rows and all(r.sla_flags == r.sql for r in rows)

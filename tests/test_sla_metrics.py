@@ -21,18 +21,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sla_data import NOW, build_metrics_db, d
 from sqlalchemy import Engine
 
 from cxdash.filters import Filters
 from cxdash.metrics.sla import backlog_by_age, sla_summary, sla_trend
 from cxdash.metrics.sla_breakdown import category_pareto, sla_breakdown
 from cxdash.metrics.sla_lists import Drill, early_warning, ticket_list
+from tests.world import NOW, d, service_metrics
 
 
 @pytest.fixture
 def sla_db(engine: Engine) -> Engine:
-    build_metrics_db(engine)
+    service_metrics(engine)
     return engine
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, insert, select
 
 from cxdash.schema import customer, region, survey_response
 from cxdash.sqlfuncs import epoch_days, in_ids, min_max, min_max_select
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 
 def test_in_ids_binds_any_number_of_ids_as_one_parameter(engine: Engine) -> None:
@@ -26,8 +26,8 @@ def test_in_ids_binds_any_number_of_ids_as_one_parameter(engine: Engine) -> None
 def test_min_max_reads_both_ends_of_an_index(engine: Engine) -> None:
     with engine.connect() as conn:
         assert min_max(conn, survey_response.c.visit_date) == (None, None)  # empty table
-    base_org(engine)
-    add_responses(engine, [{"visit_date": d, "scores": [("REC01", 4, 5)]}
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, [{"visit_date": d, "scores": [("REC01", 4, 5)]}
                            for d in (date(2026, 3, 5), date(2025, 12, 31), date(2026, 7, 1))])
     with engine.connect() as conn:
         assert min_max(conn, survey_response.c.visit_date) == (date(2025, 12, 31), date(2026, 7, 1))
@@ -38,9 +38,9 @@ def test_min_max_reads_both_ends_of_an_index(engine: Engine) -> None:
 
 
 def test_epoch_days_counts_whole_days_from_1970(engine: Engine) -> None:
-    base_org(engine)
+    EXPERIENCE.org(engine)
     days = [date(1970, 1, 1), date(2024, 2, 29), date(2026, 12, 1)]
-    add_responses(engine, [{"visit_date": d, "scores": [("REC01", 4, 5)]} for d in days])
+    EXPERIENCE.responses(engine, [{"visit_date": d, "scores": [("REC01", 4, 5)]} for d in days])
     with engine.connect() as conn:
         got = conn.execute(select(epoch_days(survey_response.c.visit_date, conn.dialect.name))
                            .order_by(survey_response.c.visit_date)).scalars().all()
@@ -48,10 +48,10 @@ def test_epoch_days_counts_whole_days_from_1970(engine: Engine) -> None:
 
 
 def test_epoch_days_of_a_timestamp_is_its_day(engine: Engine) -> None:
-    from tests import loyalty_data as ld
+    from tests.world import LOYALTY
 
-    ld.org(engine)
-    ld.customers(engine, [{"id": 1, "first_event_at": datetime(2026, 3, 1, 23, 59, 59, 999_000)},
+    LOYALTY.org(engine)
+    LOYALTY.customers(engine, [{"id": 1, "first_event_at": datetime(2026, 3, 1, 23, 59, 59, 999_000)},
                           {"id": 2, "first_event_at": datetime(2026, 3, 2)}, {"id": 3}])
     with engine.connect() as conn:
         got = conn.execute(select(epoch_days(customer.c.first_event_at, conn.dialect.name))

@@ -14,7 +14,7 @@ from cxdash.metrics.gap_sums import one_touchpoint_sums, raw_touchpoint_sums, to
 from cxdash.metrics.gaps import TP_MEASURES
 from cxdash.summaries import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, Part, plan_parts, refresh_summaries
 from cxdash.summaries.common import REGION_DAY, REGION_MONTH, REGION_MONTH_CS
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 TOL = 1 / 12
 
@@ -61,8 +61,8 @@ SELECTIONS = [
 
 @pytest.mark.parametrize("filters", SELECTIONS)
 def test_summaries_equal_raw(engine, filters):
-    base_org(engine)
-    add_responses(engine, _random_rows(240))
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, _random_rows(240))
     with engine.begin() as conn:
         refresh_summaries(conn, tolerance=TOL)
     with engine.connect() as conn:
@@ -84,8 +84,8 @@ def test_summaries_equal_raw(engine, filters):
 
 @pytest.mark.parametrize("fresh", [True, False], ids=["summaries", "raw"])
 def test_one_touchpoint_equals_its_row(engine, fresh):
-    base_org(engine)
-    add_responses(engine, _random_rows(240))
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, _random_rows(240))
     if fresh:
         with engine.begin() as conn:
             refresh_summaries(conn, tolerance=TOL)
@@ -101,8 +101,8 @@ def test_one_touchpoint_equals_its_row(engine, fresh):
 
 
 def test_plan_parts(engine):
-    base_org(engine)
-    add_responses(engine, _random_rows(10))
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, _random_rows(10))
     with engine.connect() as conn:
         assert plan_parts(conn, Filters()) == [Part(None, None, None)]  # never refreshed: raw
     with engine.begin() as conn:
@@ -130,7 +130,7 @@ def test_plan_parts(engine):
         assert cs == [Part(GRAIN_MONTH_CS, date(2026, 1, 1), date(2026, 2, 28)), Part(None, date(2026, 3, 1), date(2026, 3, 5))]
         assert plan_parts(conn, Filters(person_ids=(1,))) == [Part(None, None, None)]
         assert plan_parts(conn, Filters(), tolerance=0.2) == [Part(None, None, None)]  # built with another tolerance
-    add_responses(engine, _random_rows(1))  # a loader that forgot to refresh: raw again, never wrong
+    EXPERIENCE.responses(engine, _random_rows(1))  # a loader that forgot to refresh: raw again, never wrong
     with engine.connect() as conn:
         assert plan_parts(conn, Filters()) == [Part(None, None, None)]
 
@@ -142,8 +142,8 @@ def test_each_grain_is_written_in_date_order(engine):
 
     from cxdash.schema import figure_summary, response_summary, touchpoint_summary
 
-    base_org(engine)
-    add_responses(engine, _random_rows(240))
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, _random_rows(240))
     tables = (touchpoint_summary, response_summary, figure_summary)
     with engine.begin() as conn:
         for table in tables:  # empty files, as in a first build: PostgreSQL fills freed space first
@@ -162,11 +162,11 @@ def test_each_grain_is_written_in_date_order(engine):
 
 
 def test_incremental_refresh(engine):
-    base_org(engine)
-    add_responses(engine, _random_rows(100))
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, _random_rows(100))
     with engine.begin() as conn:
         refresh_summaries(conn, tolerance=TOL)
-    add_responses(engine, [{"visit_date": date(2026, 2, 14), "scores": [("REC01", 2, 6)]}])
+    EXPERIENCE.responses(engine, [{"visit_date": date(2026, 2, 14), "scores": [("REC01", 2, 6)]}])
     with engine.begin() as conn:
         refresh_summaries(conn, date(2026, 2, 14), date(2026, 2, 14), tolerance=TOL)
     with engine.connect() as conn:
@@ -183,8 +183,8 @@ def test_the_region_grain_migration_has_older_summaries_rebuilt(engine):
     from cxdash.summaries.common import STATE_KEY
     from cxdash.summaries.rebuild import rebuild_requested_summaries
 
-    base_org(engine)
-    add_responses(engine, _random_rows(60))
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, _random_rows(60))
     with engine.begin() as conn:
         refresh_summaries(conn)
         saved = get_setting(conn, STATE_KEY)

@@ -13,7 +13,8 @@ from cxdash.schema import figure_summary, response_sample, survey_response
 from cxdash.summaries import GRAIN_MONTH, plan_parts
 from cxdash.summaries.figures import figure_measures, figure_sums, raw_figure_sums
 from cxdash.summaries.sample import in_sample
-from tests.imports_support import load, seed
+from tests.support.imports import load
+from tests.world import IMPORTS
 
 HEAD = "response_id,customer_id,site,team,service advisor,visit_date,REC01_P,REC01_E,CON01_P,CON01_E,nps,csat,ces\n"
 
@@ -59,7 +60,7 @@ def _duplicate_keys(engine: Engine) -> int:
 
 
 def test_an_upload_of_new_rows_adds_its_sums(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     assert load(engine, _csv(0, 60)).inserted == 60  # no summaries yet: the months are built
     _same_as_raw(engine)
     assert _duplicate_keys(engine) == 0
@@ -73,7 +74,7 @@ def test_an_upload_of_new_rows_adds_its_sums(engine: Engine) -> None:
 
 
 def test_an_upload_that_updates_rows_rebuilds_the_months(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     load(engine, _csv(0, 60))
     load(engine, _csv(60, 30))
     changed = _csv(0, 60).replace(",2026-09-01,", ",2026-11-20,")
@@ -130,7 +131,7 @@ def test_sums_taken_while_loading_equal_a_rebuild(engine: Engine, monkeypatch) -
     """SQLite sums an upload's new scores from its own chunks; the summary must be the one a rebuild makes."""
     import cxdash.summaries.build as build
 
-    seed(engine)
+    IMPORTS.org(engine)
     monkeypatch.setattr(build, "COMPACT_ROWS", 10)  # fold the chunks' sums together as a large upload does
     if engine.dialect.name == "sqlite":  # neither the first build nor the addition reads its scores back
         monkeypatch.setattr(build, "_read_pair_sums", lambda *a: (_ for _ in ()).throw(AssertionError("read back")))
@@ -148,7 +149,7 @@ def test_sums_taken_while_loading_equal_a_rebuild(engine: Engine, monkeypatch) -
 
 
 def test_an_upload_with_rows_already_loaded_reads_the_new_scores_back(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     load(engine, _tp_csv(0, 40))
     result = load(engine, _tp_csv(20, 60))  # 20 already loaded: skipped
     assert (result.inserted, result.skipped) == (40, 20)

@@ -17,12 +17,12 @@ from cxdash.summaries.common import STATE_KEY
 from cxdash.summaries.read import summaries_fresh
 from cxdash.summaries.tickets import STATE_KEY as TICKET_STATE_KEY
 from cxdash.summaries.tickets import refresh_ticket_summary, ticket_summary_fresh
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 
 def _refreshed(engine: Engine) -> None:
-    base_org(engine)
-    add_responses(engine, [{"visit_date": date(2026, 2, 3), "scores": [("REC01", 5, 6)]}])
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, [{"visit_date": date(2026, 2, 3), "scores": [("REC01", 5, 6)]}])
     with engine.begin() as conn:
         refresh_summaries(conn)
         refresh_ticket_summary(conn)
@@ -43,7 +43,7 @@ def test_new_responses_leave_the_survey_record_behind(engine: Engine) -> None:
     _refreshed(engine)
     with engine.connect() as conn:
         before = get_setting(conn, STATE_KEY)["data_version"]
-    add_responses(engine, [{"visit_date": date(2026, 2, 4), "scores": [("REC01", 2, 6)]}])  # no summary upkeep
+    EXPERIENCE.responses(engine, [{"visit_date": date(2026, 2, 4), "scores": [("REC01", 2, 6)]}])  # no summary upkeep
     with engine.connect() as conn:
         assert data_version(conn) > before
         assert get_setting(conn, STATE_KEY)["data_version"] == before
@@ -53,7 +53,7 @@ def test_new_responses_leave_the_survey_record_behind(engine: Engine) -> None:
 
 def test_a_stale_record_stays_stale(engine: Engine) -> None:
     _refreshed(engine)
-    add_responses(engine, [{"visit_date": date(2026, 2, 4), "scores": [("REC01", 2, 6)]}])
+    EXPERIENCE.responses(engine, [{"visit_date": date(2026, 2, 4), "scores": [("REC01", 2, 6)]}])
     with engine.connect() as conn:
         stale = get_setting(conn, STATE_KEY)["data_version"]
     with engine.begin() as conn:

@@ -11,7 +11,7 @@ import pytest
 from cxdash.filters import Filters
 from cxdash.metrics.churn_definition import ChurnDefinition
 from cxdash.metrics.survival import kaplan_meier, retention_curves, survival_at
-from tests import loyalty_data as ld
+from tests.world import LOYALTY
 
 # Seven subjects: times 1, 2, 2+, 3, 4+, 4, 5 (+ = censored).
 T = [1, 2, 2, 3, 4, 4, 5]
@@ -57,8 +57,8 @@ def test_survival_at_reads_the_step() -> None:
 
 def test_retention_curves_from_customers(engine) -> None:  # noqa: ANN001
     a = date(2026, 6, 30)
-    ld.org(engine)
-    ld.customers(engine, [
+    LOYALTY.org(engine)
+    LOYALTY.customers(engine, [
         # churned: last event 2025-01-31 (more than 365 days before A): duration 30 days
         {"id": 1, "first_event_at": datetime(2025, 1, 1), "last_event_at": datetime(2025, 1, 31)},
         # retained: censored at A (545 days after 2025-01-01)
@@ -67,7 +67,7 @@ def test_retention_curves_from_customers(engine) -> None:  # noqa: ANN001
         {"id": 3, "first_event_at": datetime(2026, 1, 1), "last_event_at": datetime(2026, 6, 1),
          "churn_flag": True, "churn_date": date(2026, 1, 11)},
     ])
-    ld.responses(engine, [{"customer_id": 1, "visit_date": date(2025, 1, 1), "tier": 0},
+    LOYALTY.responses(engine, [{"customer_id": 1, "visit_date": date(2025, 1, 1), "tier": 0},
                           {"customer_id": 1, "visit_date": date(2025, 1, 31), "tier": 2},
                           {"customer_id": 2, "visit_date": date(2025, 1, 1), "tier": 2},
                           {"customer_id": 3, "visit_date": date(2026, 1, 1)}])
@@ -88,10 +88,10 @@ def test_first_tier_of_a_day_with_two_responses_is_the_earlier_loaded(engine) ->
     """Two responses on the first day: the one with the lower id counts, whatever the tiers' order."""
     from cxdash.metrics.churn_facts import churn_samples
 
-    ld.org(engine)
-    ld.customers(engine, [{"id": 1, "first_event_at": datetime(2025, 1, 1), "last_event_at": datetime(2025, 1, 1)},
+    LOYALTY.org(engine)
+    LOYALTY.customers(engine, [{"id": 1, "first_event_at": datetime(2025, 1, 1), "last_event_at": datetime(2025, 1, 1)},
                           {"id": 2, "first_event_at": datetime(2025, 1, 1), "last_event_at": datetime(2025, 1, 1)}])
-    ld.responses(engine, [{"customer_id": 1, "visit_date": date(2025, 1, 1), "tier": 2},
+    LOYALTY.responses(engine, [{"customer_id": 1, "visit_date": date(2025, 1, 1), "tier": 2},
                           {"customer_id": 1, "visit_date": date(2025, 1, 1), "tier": 0},
                           {"customer_id": 2, "visit_date": date(2025, 1, 1), "tier": 0},
                           {"customer_id": 2, "visit_date": date(2025, 1, 1), "tier": 2},

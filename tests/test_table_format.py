@@ -7,9 +7,11 @@ import re
 
 import pandas as pd
 import pytest
-from helpers import make_app, no_errors
 
 from cxdash.formatting import MISSING
+from tests.support.app import make_app, no_errors
+
+pytestmark = pytest.mark.apptest
 
 _BAD = re.compile(r"^(None|nan|NaN|NaT|<NA>)$|00:00:00|^[-+−]?\d+\.\d{4,}$|^\d+\.0$")
 _PERCENT = re.compile(r"^\d{1,3}\.\d%")

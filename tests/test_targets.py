@@ -11,7 +11,7 @@ from cxdash.domain.kpis import target_met
 from cxdash.filters import Filters
 from cxdash.metrics.targets import target_for, targets_for
 from cxdash.schema import kpi_target
-from tests import overview_data as od
+from tests.world import OVERVIEW
 
 ON = date(2026, 6, 1)
 
@@ -25,7 +25,7 @@ def _targets(engine, rows) -> None:  # noqa: ANN001
 
 
 def test_most_specific_scope_and_validity(engine) -> None:  # noqa: ANN001
-    od.org(engine)
+    OVERVIEW.org(engine)
     _targets(engine, [
         ("nps", "all", None, 30.0, None, None),
         ("nps", "all", None, 35.0, date(2026, 1, 1), None),  # a newer brand-wide target

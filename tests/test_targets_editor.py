@@ -11,8 +11,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from auth_support import no_pages_directory_mode, signed_in_app
-from helpers import LANGS, make_app, no_errors
 from sqlalchemy import Engine, func, select
 
 from cxdash.audit import audit_entries
@@ -33,7 +31,9 @@ from cxdash.targets import (
     set_target,
     target_history,
 )
-from tests import overview_data as od
+from tests.support.app import LANGS, make_app, no_errors
+from tests.support.auth import no_pages_directory_mode, signed_in_app
+from tests.world import OVERVIEW, values
 
 TODAY = date(2026, 12, 7)
 NOTE = "**bold** [link](http://x.org) <b>x</b> :red[alarm]"
@@ -57,7 +57,7 @@ def _counts(engine: Engine) -> tuple[int, int, int]:
 
 
 def test_set_replace_close_end_keep_history_and_audit(engine: Engine) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     first = _set(engine, "nps", "all", 40, note="first")
     assert _set(engine, "nps", "all", 45, note="raised") == first  # same (open) start: replaced
     later = _set(engine, "nps", "all", 50, date(2026, 7, 1), note="H2", actor="cai@x.org")
@@ -84,7 +84,7 @@ def test_set_replace_close_end_keep_history_and_audit(engine: Engine) -> None:
 
 
 def test_shares_are_entered_in_percent_and_scopes_by_code(engine: Engine) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     _set(engine, "csat", "all", "85", note="a\x00b")
     assert list_targets(engine, "csat")["note"].tolist() == ["ab"]
     _set(engine, "csat", "region:N", 87.5)
@@ -123,7 +123,7 @@ def test_shares_are_entered_in_percent_and_scopes_by_code(engine: Engine) -> Non
 ])
 def test_invalid_input_is_refused_and_changes_nothing(engine: Engine, kpi: str, scope: str, value: Any,
                                                       code: str) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     _set(engine, "nps", "all", 40)
     before = _counts(engine)
     with pytest.raises(TargetError) as err:
@@ -134,7 +134,7 @@ def test_invalid_input_is_refused_and_changes_nothing(engine: Engine, kpi: str, 
 
 
 def test_overlapping_periods_are_refused_with_the_reason(engine: Engine) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     _set(engine, "nps", "site:S1", 40, None, date(2026, 6, 30))
     _set(engine, "nps", "site:S1", 45, date(2026, 9, 1))
     before = _counts(engine)
@@ -161,7 +161,7 @@ def test_overlapping_periods_are_refused_with_the_reason(engine: Engine) -> None
 
 
 def test_end_errors(engine: Engine) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     tid = _set(engine, "nps", "all", 40, date(2026, 1, 1), date(2026, 6, 30))
     with engine.begin() as conn:
         for day, code in ((date(2025, 12, 31), "end_before_start"), (date(2026, 7, 1), "end_after_end")):
@@ -177,9 +177,9 @@ def test_end_errors(engine: Engine) -> None:
 
 
 def test_overview_card_uses_the_target_valid_for_the_period_and_scope(engine: Engine) -> None:
-    od.org(engine)
-    od.responses(engine, od.values("ltr", [10, 10, 9, 3] * 5), site_id=1, day=date(2026, 3, 15))
-    od.responses(engine, od.values("ltr", [10, 7, 3, 3] * 5), site_id=2, day=date(2026, 3, 15))
+    OVERVIEW.org(engine)
+    OVERVIEW.responses(engine, values("ltr", [10, 10, 9, 3] * 5), site_id=1, day=date(2026, 3, 15))
+    OVERVIEW.responses(engine, values("ltr", [10, 7, 3, 3] * 5), site_id=2, day=date(2026, 3, 15))
     march = Filters(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
     assert overview(engine, march).card("nps").target is None
     _set(engine, "nps", "all", 20)
@@ -202,7 +202,7 @@ def _cli(capsys: pytest.CaptureFixture[str], engine: Engine, *args: str) -> tupl
 
 
 def test_cli_set_list_end_history(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     code, out, _ = _cli(capsys, engine, "set", "csat", "site:S1", "85%", "--from", "2026-01-01", "--note", NOTE,
                         "--actor", "cli@x.org")
     assert code == 0 and "85%" in out and "site:S1" in out
@@ -233,7 +233,7 @@ def test_cli_set_list_end_history(engine: Engine, capsys: pytest.CaptureFixture[
 ])
 def test_cli_errors_are_one_line_and_exit_2(engine: Engine, capsys: pytest.CaptureFixture[str],
                                             args: tuple[str, ...], message: str) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     code, out, err = _cli(capsys, engine, *args)
     assert code == 2 and out == "" and message in err and err.count("\n") == 1
     assert list_targets(engine).empty
@@ -252,11 +252,12 @@ def _submit(at: Any, key: str) -> None:
     next(b for b in at.button if b.proto.form_id == key).click().run()
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", LANGS)
 def test_page_sets_and_ends_a_target_in_every_language(engine: Engine, lang: str,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     no_pages_directory_mode(monkeypatch)
-    od.org(engine)
+    OVERVIEW.org(engine)
     at = _page(engine, lang)
     no_errors(at)
     assert at.title[0].value == t("targets.page.title", lang)
@@ -297,9 +298,10 @@ def test_page_sets_and_ends_a_target_in_every_language(engine: Engine, lang: str
     assert set(audit_entries(engine)["actor"]) == {"local"}
 
 
+@pytest.mark.apptest
 def test_overview_page_shows_the_edited_target(engine: Engine) -> None:
-    od.org(engine)
-    od.responses(engine, od.values("ltr", [10, 10, 9, 3] * 5), site_id=1, day=date(2026, 3, 15))
+    OVERVIEW.org(engine)
+    OVERVIEW.responses(engine, values("ltr", [10, 10, 9, 3] * 5), site_id=1, day=date(2026, 3, 15))
     at = make_app("en", _url(engine))
     at.run()
     no_target = t("shell.overview.no_target", "en")
@@ -315,10 +317,11 @@ def test_overview_page_shows_the_edited_target(engine: Engine) -> None:
     assert any(c.startswith(t("overview.target", "en", target="20.0")) for c in captions)
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize(("role", "allowed"), [("admin", True), ("cx_lead", True), ("executive", False),
                                                ("team_lead", False)])
 def test_only_admins_and_cx_leads_open_the_page(engine: Engine, role: str, allowed: bool) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     with engine.begin() as conn:
         save_user(conn, "setup", f"{role}@x.org", role, site_ids=[1] if role == "team_lead" else [])
     at = signed_in_app(_url(engine), f"{role}@x.org")

@@ -19,7 +19,7 @@ from cxdash.metrics.themes import (
     voice,
 )
 from cxdash.metrics.tokens import content_words, name_exclusions, terms
-from tests import loyalty_data as ld
+from tests.world import LOYALTY
 
 
 def test_chinese_is_segmented_and_stop_words_numbers_dropped() -> None:
@@ -81,13 +81,13 @@ def test_groups_and_emerging() -> None:
 
 
 def test_voice_and_comments_on_the_database(engine) -> None:  # noqa: ANN001
-    ld.org(engine)
+    LOYALTY.org(engine)
     rows = ([{"ltr": 2, "comment": "结账排队太久，等了半小时", "tier": 0}] * 6
             + [{"ltr": 3, "comment": "The checkout queue took far too long", "tier": 0}] * 5
             + [{"ltr": 10, "comment": "保安很热情，Wang Fang 服务好", "tier": 2}] * 6
             + [{"ltr": 9, "comment": "100% like_it \\ ok", "tier": 1}] + [{"ltr": 8, "comment": ""}])
-    ld.responses(engine, rows, visit_date=date(2026, 3, 16))
-    ld.responses(engine, [{"ltr": 9, "comment": "保安很热情", "tier": 2}] * 4, visit_date=date(2026, 1, 10))
+    LOYALTY.responses(engine, rows, visit_date=date(2026, 3, 16))
+    LOYALTY.responses(engine, [{"ltr": 9, "comment": "保安很热情", "tier": 2}] * 4, visit_date=date(2026, 1, 10))
     f = Filters(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
     v = voice(engine, f, "en")
     assert (v.comments, v.sampled, v.detractors, v.promoters, v.previous_sampled) == (18, 18, 11, 7, 4)

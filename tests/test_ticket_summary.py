@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from sla_data import add_org, add_tickets
 from sqlalchemy import Engine, delete, func, insert, literal, select
 
 from cxdash.db import bump_data_version
@@ -23,7 +22,8 @@ from cxdash.sla.compute import recompute_tickets
 from cxdash.sla.policies import ensure_default_policies
 from cxdash.summaries.tickets import STATE_KEY, minutes_bucket, month_ranges, ticket_summary_fresh
 from cxdash.summaries.tickets_read import plan_parts
-from tests.imports_support import load, seed
+from tests.support.imports import load
+from tests.world import IMPORTS, SERVICE
 
 NOW = datetime(2026, 5, 3, 12, 0)
 
@@ -54,9 +54,9 @@ def _random_tickets(n: int, seed_: int = 3) -> list[dict[str, Any]]:
 @pytest.fixture
 def tickets_db(engine: Engine) -> Engine:
     with engine.begin() as conn:
-        add_org(conn)
+        SERVICE.org(conn)
         ensure_default_policies(conn)
-        add_tickets(conn, _random_tickets(400))
+        SERVICE.tickets(conn, _random_tickets(400))
         recompute_tickets(conn)
     return engine
 
@@ -130,7 +130,7 @@ def test_plan_reads_whole_months_from_a_month_grain_and_partial_months_from_a_da
 def test_a_ticket_written_without_a_refresh_is_counted_from_the_raw_rows(tickets_db: Engine) -> None:
     before = sla_summary(tickets_db, Filters(), NOW)
     with tickets_db.begin() as conn:
-        add_tickets(conn, [{"id": 999, "created_at": datetime(2026, 2, 2), "status": "resolved",
+        SERVICE.tickets(conn, [{"id": 999, "created_at": datetime(2026, 2, 2), "status": "resolved",
                             "first_response_at": datetime(2026, 2, 2, 1), "resolved_at": datetime(2026, 2, 2, 2)}])
         bump_data_version(conn)
         assert not ticket_summary_fresh(conn)
@@ -139,7 +139,7 @@ def test_a_ticket_written_without_a_refresh_is_counted_from_the_raw_rows(tickets
 
 def test_recomputing_some_tickets_refreshes_their_months(tickets_db: Engine) -> None:
     with tickets_db.begin() as conn:
-        add_tickets(conn, [{"id": 999, "created_at": datetime(2026, 2, 2), "status": "resolved", "customer_id": 1,
+        SERVICE.tickets(conn, [{"id": 999, "created_at": datetime(2026, 2, 2), "status": "resolved", "customer_id": 1,
                             "first_response_at": datetime(2026, 2, 2, 1), "resolved_at": datetime(2026, 2, 2, 2)}])
         recompute_tickets(conn, [999])
     with tickets_db.connect() as conn:
@@ -150,7 +150,7 @@ def test_recomputing_some_tickets_refreshes_their_months(tickets_db: Engine) -> 
 
 
 def test_import_update_and_batch_deletion_keep_the_summary(engine: Engine) -> None:
-    seed(engine)
+    IMPORTS.org(engine)
     header = "Ticket ID,Created,First response,Resolved,Closed,Priority,Site,Customer\n"
     first = load(engine, header + "K1,2026-03-04 10:00,2026-03-04 10:30,2026-03-04 16:00,,Normal,S01,C1\n"
                  "K2,2026-03-05 10:00,,,,High,S02,C2\n", kind="tickets")
@@ -227,7 +227,7 @@ def test_unused_tables_are_empty_on_a_fresh_database(engine: Engine) -> None:
         assert not ticket_summary_fresh(conn)
     assert sla_summary(engine, Filters(), NOW).n == 0
     with engine.begin() as conn:  # the first ticket load builds it
-        add_org(conn)
+        SERVICE.org(conn)
         ensure_default_policies(conn)
         conn.execute(insert(ticket).values(id=1, external_id="X", created_at=datetime(2026, 1, 1), status="open"))
         recompute_tickets(conn)

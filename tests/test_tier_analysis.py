@@ -17,7 +17,7 @@ from cxdash.metrics.tier_settings import recompute_tiers, set_tolerance
 from cxdash.metrics.tier_value import tier_value
 from cxdash.schema import customer, survey_response
 from cxdash.summaries import refresh_summaries
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 # (team, month, tier, count): team 1 (site 1) is more disappointed in March than in February
 MIX = [
@@ -29,14 +29,14 @@ MIX = [
 
 
 def _load(engine, summaries: bool):
-    base_org(engine)
+    EXPERIENCE.org(engine)
     rows = []
     for team_id, month, tier, count in MIX:
         for i in range(count):
             rows.append({"team_id": team_id, "visit_date": date(2026, month, 1 + i % 28), "tier": tier,
                          "ltr": [3, 8, 10][tier] if tier is not None else 7, "csat": [2, 4, 5][tier] if tier is not None else None,
                          "channel": "phone" if i % 2 else "workshop"})
-    add_responses(engine, rows)
+    EXPERIENCE.responses(engine, rows)
     if summaries:
         with engine.begin() as conn:
             refresh_summaries(conn)
@@ -118,8 +118,8 @@ def test_tier_value(engine):
 
 
 def test_tolerance_and_recompute(engine):
-    base_org(engine)
-    ids = add_responses(engine, [
+    EXPERIENCE.org(engine)
+    ids = EXPERIENCE.responses(engine, [
         {"gap_norm": -0.1, "overall_p": 4.4, "overall_e": 5.0, "overall_scale_min": 1, "overall_scale_max": 7.0},
         {"gap_norm": -0.05, "overall_p": 4.7, "overall_e": 5.0, "overall_scale_min": 1, "overall_scale_max": 7.0},
         {"gap_norm": -1 / 6, "overall_p": 4, "overall_e": 5, "overall_scale_min": 1, "overall_scale_max": 7},

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from cxdash.domain.tiers import TIER_NAMES, Tier, classify, tier_name
 from cxdash.metrics.tier_settings import recompute_tiers
 from cxdash.schema import survey_response
-from tests.experience_data import add_responses, base_org
+from tests.world import EXPERIENCE
 
 # (disconfirmation, overall P, overall E, scale min, scale max, mean touchpoint gap without overall items)
 CASES = [
@@ -27,11 +27,11 @@ def test_pandas_and_sql_tiers_agree(engine: Engine, tolerance: float) -> None:
     frame = pd.DataFrame(CASES, columns=["disc", "p", "e", "lo", "hi", "tp"])
     tiers, gaps = classify(frame["disc"], frame["p"].astype(float), frame["e"].astype(float),
                            frame["lo"].astype(float), frame["hi"].astype(float), frame["tp"].astype(float), tolerance)
-    base_org(engine)
+    EXPERIENCE.org(engine)
     rows = [{"disconfirmation": d, "overall_p": p, "overall_e": e, "overall_scale_min": lo, "overall_scale_max": hi,
              "gap_norm": None if np.isnan(g) else float(g)}
             for (d, p, e, lo, hi, _), g in zip(CASES, gaps, strict=True)]
-    ids = add_responses(engine, [{k: v for k, v in r.items() if v is not None} for r in rows])
+    ids = EXPERIENCE.responses(engine, [{k: v for k, v in r.items() if v is not None} for r in rows])
     with engine.begin() as conn:
         recompute_tiers(conn, tolerance)
         stored = dict(conn.execute(select(survey_response.c.id, survey_response.c.tier)).all())

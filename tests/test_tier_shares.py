@@ -7,7 +7,7 @@ import pytest
 from cxdash.filters import Filters
 from cxdash.metrics.satisfaction import wilson
 from cxdash.metrics.tiers import TierShares, tier_shares, tiers_from_counts
-from tests import overview_data as od
+from tests.world import OVERVIEW, values
 
 
 def test_shares_from_counts() -> None:
@@ -29,9 +29,9 @@ def test_empty_and_single() -> None:
 
 
 def test_tier_shares_in_sql(engine) -> None:  # noqa: ANN001
-    od.org(engine)
-    od.responses(engine, od.values("tier", [0, 0, 1, 2, 2, 2, None]))
-    od.responses(engine, od.values("tier", [0, 0, 0]), site_id=3)
+    OVERVIEW.org(engine)
+    OVERVIEW.responses(engine, values("tier", [0, 0, 1, 2, 2, 2, None]))
+    OVERVIEW.responses(engine, values("tier", [0, 0, 0]), site_id=3)
     s = tier_shares(engine, Filters(region_ids=(1,)))
     assert (s.n, s.disappointed, s.basic, s.delighted, s.none) == (7, 2, 1, 3, 1)
     everything = tier_shares(engine, Filters())

@@ -13,7 +13,7 @@ from cxdash.organisation import site_options, team_options
 from cxdash.targets import list_targets, parse_scope, scope_options, set_target, target_history
 from cxdash.views.targets import current_target_view, targets_view
 from cxdash.views.users import users_view
-from tests import overview_data as od
+from tests.world import OVERVIEW
 
 TODAY = date(2026, 12, 7)
 F = Filters()
@@ -26,7 +26,7 @@ def _set(engine: Engine, kpi: str, scope: str, value: float, start: date | None 
 
 
 def test_targets_view(engine: Engine) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     now = _set(engine, "nps", "all", 40)
     _set(engine, "nps", "site:S1", 30, date(2026, 1, 1), date(2026, 6, 30))  # past by TODAY
     _set(engine, "csat", "region:N", 85)
@@ -45,7 +45,7 @@ def test_targets_view(engine: Engine) -> None:
 
 
 def test_users_view(engine: Engine) -> None:
-    od.org(engine)
+    OVERVIEW.org(engine)
     with engine.begin() as conn:
         save_user(conn, "admin@x.org", "lead@x.org", "team_lead", "Li Lei", site_ids=[2], team_ids=[])
     view = users_view(engine, F, "zh-Hant")

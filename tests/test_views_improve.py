@@ -34,7 +34,7 @@ from cxdash.views.inspections import (
     record_view,
     results_view,
 )
-from tests.closedloop_data import add_gaps, add_scores, item_ids, org, spread
+from tests.world import CLOSEDLOOP, item_ids, spread
 
 TODAY = date(2026, 6, 30)
 F = Filters()
@@ -43,12 +43,12 @@ F = Filters()
 def _world(engine: Engine) -> dict[str, int]:
     """Gaps at two touchpoints, inspections at two sites, and three plans: one closed, one open and overdue from a
     weak item, one moved to another touchpoint and cancelled."""
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     items = item_ids(engine)
-    add_gaps(engine, tps["CON02"], 1, spread(date(2025, 10, 5), 20, 4), [-0.2, -0.3] * 10)
-    add_gaps(engine, tps["CON02"], 1, spread(date(2026, 3, 1), 20, 4), [0.0, -0.1] * 10)
-    add_gaps(engine, tps["REC01"], 2, spread(date(2026, 3, 1), 10, 4), [0.1, -0.1] * 5)
-    add_scores(engine, [(items["CL-CON02-1"], 1, date(2026, 5, 1), 3.0), (items["CL-REC01-1"], 2, date(2026, 5, 1), 8.0),
+    CLOSEDLOOP.gaps(engine, tps["CON02"], 1, spread(date(2025, 10, 5), 20, 4), [-0.2, -0.3] * 10)
+    CLOSEDLOOP.gaps(engine, tps["CON02"], 1, spread(date(2026, 3, 1), 20, 4), [0.0, -0.1] * 10)
+    CLOSEDLOOP.gaps(engine, tps["REC01"], 2, spread(date(2026, 3, 1), 10, 4), [0.1, -0.1] * 5)
+    CLOSEDLOOP.inspections(engine, [(items["CL-CON02-1"], 1, date(2026, 5, 1), 3.0), (items["CL-REC01-1"], 2, date(2026, 5, 1), 8.0),
                         (items["CL-CON02-1"], 2, date(2026, 5, 2), 6.0)])
     user = local_user()
     base = {"root_cause": "standard", "action": "train", "metric": "gap", "start_date": date(2026, 1, 1)}
@@ -142,7 +142,7 @@ def test_plan_detail_view(engine: Engine) -> None:
 
 
 def test_plan_detail_view_without_plans(engine: Engine) -> None:
-    org(engine)
+    CLOSEDLOOP.org(engine)
     view = plan_detail_view(engine, F)
     assert (view.plans, view.plan_id, view.plan, view.effect) == ({}, None, None, None)
     assert view.history.empty

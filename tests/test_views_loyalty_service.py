@@ -34,8 +34,7 @@ from cxdash.views import drivers as drivers_views
 from cxdash.views import loyalty as loyalty_views
 from cxdash.views import service as service_views
 from cxdash.views import voice as voice_views
-from tests import loyalty_data as ld
-from tests.sla_data import NOW, build_metrics_db
+from tests.world import LOYALTY, NOW, service_metrics
 
 SPRING = Filters(date_from=date(2026, 3, 1), date_to=date(2026, 5, 31))
 A = date(2026, 5, 31)
@@ -72,7 +71,7 @@ def _world(engine) -> None:  # noqa: ANN001
     ticket each; a third answer in January only and fall silent (churn by inactivity), some carry an uploaded
     churn flag."""
     rng = np.random.default_rng(11)
-    ld.org(engine)
+    LOYALTY.org(engine)
     first = datetime(2025, 1, 10)
     customers, answers, tickets = [], [], []
     for cid in range(1, 121):
@@ -92,9 +91,9 @@ def _world(engine) -> None:  # noqa: ANN001
                         "frt_target_min": 60, "frt_business_min": late, "res_target_min": 1000,
                         "res_business_min": 100, "reopen_count": int(cid % 7 == 0), "is_repeat_7d": False,
                         "has_repeat_7d": cid % 6 == 0})
-    ld.customers(engine, customers)
-    ld.responses(engine, answers)
-    ld.tickets(engine, tickets)
+    LOYALTY.customers(engine, customers)
+    LOYALTY.responses(engine, answers)
+    LOYALTY.tickets(engine, tickets)
 
 
 @pytest.mark.parametrize("module", [loyalty_views, drivers_views, voice_views, service_views])
@@ -160,7 +159,7 @@ def test_voice_views_hold_the_metrics_figures(engine) -> None:  # noqa: ANN001
 
 
 def test_service_views_hold_the_metrics_figures(engine) -> None:  # noqa: ANN001
-    build_metrics_db(engine)
+    service_metrics(engine)
     f = Filters()
     main = service_views.service_view(engine, f, "zh-Hans", now=NOW, period="week", by="agent")
     assert (main.now, main.period, main.by) == (NOW, "week", "agent")

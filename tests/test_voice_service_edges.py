@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
-from sla_data import NOW, build_metrics_db
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
@@ -33,7 +32,7 @@ from cxdash.metrics.themes import (
     voice,
 )
 from cxdash.ui.sla import now_minute, pct
-from tests import loyalty_data as ld
+from tests.world import LOYALTY, NOW, service_metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("en", "zh-Hans", "zh-Hant")
@@ -42,8 +41,8 @@ MARCH = Filters(date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
 
 def _few_detractors(engine: Engine) -> None:
     """A team with 3 detractor comments (all "waiting long") and 12 promoter comments ("friendly staff")."""
-    ld.org(engine)
-    ld.responses(engine, [{"ltr": 2, "comment": "waiting long", "tier": 0}] * 3
+    LOYALTY.org(engine)
+    LOYALTY.responses(engine, [{"ltr": 2, "comment": "waiting long", "tier": 0}] * 3
                  + [{"ltr": 10, "comment": "friendly staff", "tier": 2}] * 12, visit_date=date(2026, 3, 16))
 
 
@@ -105,8 +104,8 @@ def test_a_team_with_few_detractors_names_no_complaint_themes(engine: Engine) ->
 
 
 def test_enough_detractors_name_a_complaint(engine: Engine) -> None:
-    ld.org(engine)
-    ld.responses(engine, [{"ltr": 1, "comment": "waiting long", "tier": 0}] * 15
+    LOYALTY.org(engine)
+    LOYALTY.responses(engine, [{"ltr": 1, "comment": "waiting long", "tier": 0}] * 15
                  + [{"ltr": 10, "comment": "friendly staff", "tier": 2}] * 12, visit_date=date(2026, 3, 16))
     v = voice(engine, MARCH, "en")
     # By hand: "waiting long": d = 15 of 15, p = 0 of 12: lift (15.5/16)/(0.5/13), lower end above 1.
@@ -137,7 +136,7 @@ def test_complaint_chart_draws_interval_and_point_sorted_by_lower_end() -> None:
 
 
 def test_service_trends_have_bands_on_a_full_share_axis(engine: Engine) -> None:
-    build_metrics_db(engine)
+    service_metrics(engine)
     trend = sla_trend(engine, Filters(), NOW)
     # By hand: November first response 2 of 4 -> Wilson (0.1500, 0.8500).
     nov = trend.set_index("month").loc["2026-11"]
@@ -157,7 +156,7 @@ def test_service_trends_have_bands_on_a_full_share_axis(engine: Engine) -> None:
 # --- Wilson interval on the service KPI --------------------------------------------------------------------------
 
 def test_service_kpi_wilson_interval_by_hand(engine: Engine) -> None:
-    build_metrics_db(engine)
+    service_metrics(engine)
     s = sla_summary(engine, Filters(), NOW)
     assert (s.first_response.k, s.first_response.n) == (4, 7)
     # By hand, Wilson 4 of 7: centre (4/7 + 1.96²/14) / (1 + 1.96²/7), half-width
@@ -198,6 +197,7 @@ def _app(engine: Engine, page: str, lang: str) -> AppTest:
     return at
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", LANGS)
 def test_voice_page_says_when_detractors_are_too_few(sqlite_engine: Engine, lang: str) -> None:
     _few_detractors(sqlite_engine)
@@ -210,9 +210,10 @@ def test_voice_page_says_when_detractors_are_too_few(sqlite_engine: Engine, lang
     assert t("loyalty.col.share", lang) not in texts  # "Share of R²" belongs to the drivers page
 
 
+@pytest.mark.apptest
 @pytest.mark.parametrize("lang", LANGS)
 def test_service_cards_show_the_wilson_interval(sqlite_engine: Engine, lang: str) -> None:
-    build_metrics_db(sqlite_engine)
+    service_metrics(sqlite_engine)
     at = _app(sqlite_engine, "service.py", lang)
     low, high = sla_summary(sqlite_engine, Filters(), now_minute()).first_response.ci
     expected = t("overview.interval", lang, low=pct(low), high=pct(high))

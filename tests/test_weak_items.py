@@ -11,7 +11,7 @@ from scipy import stats
 
 from cxdash.filters import Filters
 from cxdash.metrics.weak_items import normalise_importance, site_correlation, weak_items
-from tests.closedloop_data import add_gaps, add_scores, item_ids, org, spread
+from tests.world import CLOSEDLOOP, item_ids, spread
 
 
 def test_normalise_importance() -> None:
@@ -24,9 +24,9 @@ def test_normalise_importance() -> None:
 
 
 def test_equal_weights_without_survey_data(engine) -> None:
-    org(engine)
+    CLOSEDLOOP.org(engine)
     items = item_ids(engine)
-    add_scores(engine, [
+    CLOSEDLOOP.inspections(engine, [
         (items["CL-CON02-1"], 1, date(2026, 5, 1), 3.0), (items["CL-CON02-1"], 2, date(2026, 5, 1), 5.0),
         (items["CL-REC01-1"], 1, date(2026, 5, 1), 9.0),
         (items["CL-HND03-1"], 1, date(2026, 5, 1), 6.0),
@@ -42,13 +42,13 @@ def test_equal_weights_without_survey_data(engine) -> None:
 
 
 def test_stated_importance_and_gap_side_by_side(engine) -> None:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     items = item_ids(engine)
     days = spread(date(2026, 4, 1), 4)
     # Stated importance 6 at CON02 and 3 at REC01 (shares 2/3 and 1/3 -> normalised 1 and 0.5).
-    add_gaps(engine, tps["CON02"], 1, days, [-0.2, -0.1, -0.3, -0.2], importance=6)
-    add_gaps(engine, tps["REC01"], 1, days, [0.1, 0.0, 0.1, 0.2], importance=3)
-    add_scores(engine, [(items["CL-CON02-1"], 1, date(2026, 5, 1), 8.0), (items["CL-REC01-1"], 1, date(2026, 5, 1), 6.0)])
+    CLOSEDLOOP.gaps(engine, tps["CON02"], 1, days, [-0.2, -0.1, -0.3, -0.2], importance=6)
+    CLOSEDLOOP.gaps(engine, tps["REC01"], 1, days, [0.1, 0.0, 0.1, 0.2], importance=3)
+    CLOSEDLOOP.inspections(engine, [(items["CL-CON02-1"], 1, date(2026, 5, 1), 8.0), (items["CL-REC01-1"], 1, date(2026, 5, 1), 6.0)])
     weak = weak_items(engine, Filters(), "zh-Hans").set_index("item_code")
     assert weak.loc["CL-CON02-1", "importance_norm"] == pytest.approx(1.0)
     assert weak.loc["CL-REC01-1", "importance_norm"] == pytest.approx(0.5)
@@ -62,14 +62,14 @@ def test_stated_importance_and_gap_side_by_side(engine) -> None:
 
 
 def test_site_correlation_matches_scipy(engine) -> None:
-    tps = org(engine)
+    tps = CLOSEDLOOP.org(engine)
     items = item_ids(engine)
     site_scores = {1: [4.0, 5.0], 2: [7.0], 3: [9.0, 8.0], 4: [6.0]}
     site_gaps = {1: [-0.3, -0.2], 2: [-0.05, 0.0], 3: [0.1, 0.15], 4: [-0.15, -0.1]}
     for s, scores in site_scores.items():
-        add_scores(engine, [(items["CL-CON02-1"], s, date(2026, 5, 1), sc) for sc in scores])
-        add_gaps(engine, tps["CON02"], s, spread(date(2026, 5, 1), 2), site_gaps[s])
-    add_gaps(engine, tps["REC02"], 1, spread(date(2026, 5, 1), 2), [0.9, 0.9])  # REC02 is checked by CL-REC02-1
+        CLOSEDLOOP.inspections(engine, [(items["CL-CON02-1"], s, date(2026, 5, 1), sc) for sc in scores])
+        CLOSEDLOOP.gaps(engine, tps["CON02"], s, spread(date(2026, 5, 1), 2), site_gaps[s])
+    CLOSEDLOOP.gaps(engine, tps["REC02"], 1, spread(date(2026, 5, 1), 2), [0.9, 0.9])  # REC02 is checked by CL-REC02-1
     corr = site_correlation(engine, Filters(), tps["CON02"])
     x = [np.mean(site_scores[s]) for s in (1, 2, 3, 4)]
     y = [np.mean(site_gaps[s]) for s in (1, 2, 3, 4)]

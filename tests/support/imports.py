@@ -1,4 +1,4 @@
-"""Shared helpers for the import tests: reference data, one-call uploads and row counts of every table."""
+"""Shared helpers for the import tests: one-call uploads and row counts (their organisation: ``tests.world.IMPORTS``)."""
 
 from __future__ import annotations
 
@@ -6,32 +6,13 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
-from cxdash.catalog import ensure_default_catalog
 from cxdash.imports.mapping import Mapping
 from cxdash.imports.pipeline import ImportOptions, ImportResult, Prepared, prepare, run_import
 from cxdash.imports.reading import FileInput
 from cxdash.imports.scales import choose, decide_scales, open_questions
-from cxdash.schema import metadata, person, region, site, team
+from cxdash.schema import metadata
 
 NOW = datetime(2026, 12, 1, 12, 0)
-
-
-def seed(engine: Engine) -> dict[str, int]:
-    """Catalog, checklist, SLA policies and a small organisation: regions N/S, sites S01/S02, team A, Wang."""
-    from cxdash.inspections.checklist import ensure_default_checklist
-    from cxdash.sla.policies import ensure_default_policies
-
-    with engine.begin() as conn:
-        ensure_default_catalog(conn)
-        ensure_default_checklist(conn)
-        ensure_default_policies(conn)
-        north = conn.execute(region.insert().values(code="N", name_en="North", name_zh_hans="北区")).inserted_primary_key[0]
-        conn.execute(region.insert().values(code="S", name_en="South"))
-        s1 = conn.execute(site.insert().values(code="S01", name="North Store", region_id=north)).inserted_primary_key[0]
-        s2 = conn.execute(site.insert().values(code="S02", name="East Store", region_id=north)).inserted_primary_key[0]
-        t1 = conn.execute(team.insert().values(site_id=s1, code="A", name="Team A")).inserted_primary_key[0]
-        conn.execute(person.insert().values(code="wang", name="Wang Wei", team_id=t1, role="advisor"))
-    return {"north": int(north), "s1": int(s1), "s2": int(s2), "t1": int(t1)}
 
 
 def load(
@@ -83,3 +64,9 @@ def rows(engine: Engine, stmt) -> list:  # noqa: ANN001
     """All rows of a statement."""
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(stmt).all()]
+
+
+def count(engine: Engine, table) -> int:  # noqa: ANN001
+    """Row count of one table."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())

@@ -7,7 +7,7 @@ parameters set, after clearing Streamlit's caches so no test sees another's figu
 
 Usage::
 
-    from helpers import make_app, no_errors
+    from tests.support.app import make_app, no_errors
 
     at = make_app("zh-Hans")
     at.run()  # st.navigation must have run once before switch_page knows the pages
@@ -27,11 +27,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from cxdash.db import make_engine
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "cxdash" / "app.py"  # the entry script: pages/... links resolve from its folder
 LANGS = ("en", "zh-Hans", "zh-Hant")
 DEMO_RESPONSES = 3000
@@ -87,3 +88,29 @@ def no_errors(at: AppTest) -> None:
     """Assert the run raised nothing and showed no error box."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+def _page_frame() -> None:
+    """The script of :func:`page_app`: store the page context from the environment, then run the page."""
+    import os
+    import runpy
+
+    from cxdash.db import make_engine
+    from cxdash.filters import Filters
+    from cxdash.ui.context import PageContext, set_context
+
+    url = os.environ["CXDASH_TEST_PAGE_DB"]
+    set_context(PageContext(make_engine(url), url, os.environ["CXDASH_TEST_PAGE_LANG"], Filters(),
+                            role=os.environ["CXDASH_TEST_PAGE_ROLE"], user="lead@example.com"))
+    runpy.run_path(os.environ["CXDASH_TEST_PAGE"], run_name="__main__")
+
+
+def page_app(engine: Engine, page: str, lang: str = "en", role: str = "cx_lead") -> AppTest:
+    """An AppTest of ``pages/<page>`` alone on ``engine``'s database, in ``lang``, for a user of ``role``."""
+    os.environ.update({
+        "CXDASH_TEST_PAGE_DB": engine.url.render_as_string(hide_password=False),
+        "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE_ROLE": role,
+        "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "pages" / page),
+    })
+    st.cache_data.clear()
+    return AppTest.from_function(_page_frame, default_timeout=120)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from helpers import APP, TIMEOUT, clear_caches
 from sqlalchemy import Engine, case, func, literal, select, update
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
@@ -24,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from cxdash.auth import save_user
 from cxdash.db import bump_data_version, make_engine
 from cxdash.schema import action_plan, inspection, person, site, survey_response, team, ticket
+from tests.support.app import APP, TIMEOUT, clear_caches
 
 END = date(2026, 6, 30)
 RESPONSES, TICKETS = 1500, 1000

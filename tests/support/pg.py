@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,3 +24,7 @@ def scratch_database(server_url: str, name: str) -> Iterator[str]:
             conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+# The two backends a fixture runs on; PostgreSQL's runs carry the ``postgres`` mark (``-m "not postgres"``).
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
