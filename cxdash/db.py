@@ -18,7 +18,10 @@ from sqlalchemy.engine import Connection
 from cxdash.schema import customer, setting, survey_response, ticket
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = f"sqlite:///{ROOT / 'data' / 'cxdash.db'}"
+# From a checkout the embedded database lives in its data/ folder (what `make run` uses); an installed package
+# must not write into site-packages, so there it is data/cxdash.db under the working directory.
+_HOME = ROOT if (ROOT / "pyproject.toml").is_file() else Path.cwd()
+DEFAULT_URL = f"sqlite:///{_HOME / 'data' / 'cxdash.db'}"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DATA_VERSION_KEY = "data_version"
 SQLITE_TEMP_STORE = "MEMORY"  # the pages' sorts; an import's transaction sorts on disk (cxdash.imports.loading)

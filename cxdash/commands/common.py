@@ -26,6 +26,7 @@ from cxdash.code_labels import use_labels
 from cxdash.db import make_engine
 from cxdash.filters import Filters
 from cxdash.formatting import export_frame
+from cxdash.summaries.rebuild import open_summaries
 
 
 def register(sub: Any, reports: Any) -> None:
@@ -83,6 +84,7 @@ def _filters(args: argparse.Namespace) -> Filters:
 def engine_from_args(args: argparse.Namespace) -> Engine:
     """Open (and migrate) the database named by ``--database-url`` or the environment; load its code names."""
     engine = make_engine(getattr(args, "database_url", None))
+    open_summaries(engine)  # a migration's rebuild request is served before the first report reads
     use_labels(stored_labels(engine))  # reports name a deployment's own codes as its pages do
     return engine
 

@@ -32,7 +32,7 @@ GAP_REPORT_COLUMNS = [
 
 def register(sub: Any, reports: Any) -> None:
     """Add ``report tiers`` and ``report touchpoints``."""
-    tiers = reports.add_parser("tiers", help="satisfaction tier shares with 95 % intervals (overall, by unit or by "
+    tiers = reports.add_parser("tiers", help="satisfaction tier shares with 95 %% intervals (overall, by unit or by "
                                               "period)")
     add_filter_options(tiers)
     tiers.add_argument("--by", choices=TIER_BY, default=None, help="grouping (default: one overall row)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from cxdash.db import get_setting
 from cxdash.summaries.build import refresh_summaries
@@ -26,3 +26,13 @@ def rebuild_requested_summaries(conn: Connection) -> list[str]:
         refresh_ticket_summary(conn)
         done.append(TICKET_STATE_KEY)
     return done
+
+
+def open_summaries(engine: Engine) -> list[str]:
+    """Serve a migration's rebuild requests on a database just opened (its own transaction; a no-op when none).
+
+    The app and the command line call it once per engine, right after :func:`cxdash.db.make_engine` migrated the
+    database, so an upgraded database is fast from its first page view instead of after its next upload.
+    """
+    with engine.begin() as conn:
+        return rebuild_requested_summaries(conn)

@@ -41,6 +41,7 @@ from cxdash.db import database_url, is_empty, make_engine
 from cxdash.filters import Filters
 from cxdash.i18n import t
 from cxdash.organisation import data_span
+from cxdash.summaries.rebuild import open_summaries
 from cxdash.ui.admin import plain
 from cxdash.ui.cache import cached
 from cxdash.ui.context import _KEY as CONTEXT_KEY
@@ -69,8 +70,11 @@ _WARNED_OPEN: list[bool] = []  # local mode allowed on a network address: said o
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
-    """One engine per database URL for the whole server; migrations run once, when it is first made."""
-    return make_engine(url)
+    """One engine per database URL for the whole server; migrations run once, when it is first made, and the
+    summaries they asked to rebuild are rebuilt then."""
+    engine = make_engine(url)
+    open_summaries(engine)
+    return engine
 
 
 def db_key(url: str) -> str:
