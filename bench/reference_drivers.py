@@ -15,7 +15,8 @@ and the churn rule from the ``setting`` table (else flags when a customer says "
   the customer's segment and home site),
   over cxdash's judged-customer sample reproduced exactly (every k-th customer id, k = judged / 15,000 rounded
   up) with each customer's responses and tickets before the observation end; ``model.n`` and ``model.events``:
-  the customers the churn model is fitted on and how many of them churned.
+  the customers the churn model is fitted on and how many of them churned, when the survey answers can carry
+  the model (otherwise the page fits the customer list's own fields, which is not compared).
 
 Not compared: the key drivers' relative weights and the churn model's coefficients (numerical fits on samples
 cxdash takes from its stored response sample; the inputs above are what they rest on), the retention curves and
@@ -44,6 +45,7 @@ from bench.reference_base import (
 )
 from cxdash.filters import Filters
 from cxdash.metrics.churn import month_ends  # the trend's periods (not a figure), so both use the same months
+from cxdash.metrics.churn_model import ANSWERS, MIN_EVENTS  # when the page fits its answers model
 from cxdash.metrics.customer_features import SAMPLE_CUSTOMERS
 from cxdash.schema import customer, setting, site, survey_response, ticket
 
@@ -217,7 +219,9 @@ def _groups(judged: pd.DataFrame, sr: pd.DataFrame, tk: pd.DataFrame, a: date, m
             out[f"group.{dim}.{g}.n"] = float(len(part))
             out[f"group.{dim}.{g}.k"] = float(part["churned"].sum())
     usable = f[(f["n_responses"] > 0) & f["worst_ltr"].notna() & f["mean_ces"].notna()]
-    out.update({"model.n": float(len(usable)), "model.events": float(usable["churned"].sum())})
+    events = int(usable["churned"].sum())
+    if min(events, len(usable) - events) >= MIN_EVENTS:  # else the page fits no answers model (maybe a list one)
+        out.update({"model.n": float(len(usable)), "model.events": float(events)})
     return out
 
 
@@ -238,7 +242,9 @@ def drivers_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     for row in drivers.groups.to_dict("records"):
         out[f"group.{row['dimension']}.{row['group']}.n"] = float(row["n"])
         out[f"group.{row['dimension']}.{row['group']}.k"] = float(row["k"])
-    out.update({"model.n": float(drivers.model.n), "model.events": float(drivers.model.events)})
+    m = drivers.model
+    if m.source == ANSWERS and min(m.events, m.n - m.events) >= MIN_EVENTS:  # the answers model, as compared
+        out.update({"model.n": float(m.n), "model.events": float(m.events)})
     return out
 
 
