@@ -27,9 +27,8 @@ from bench.reference_base import (
     nan_none,
 )
 from cxdash.filters import Filters
+from cxdash.metrics.response_list import PAGE_SIZE  # the page the drill shows
 from cxdash.schema import stage, survey_response, touchpoint, touchpoint_score
-
-PAGE_SIZE = 50
 
 
 def drilldown_reference(read: Reader, filters: Filters, now: datetime) -> Figures:

@@ -1,4 +1,4 @@
-"""The touchpoint catalog: stages and touchpoints with names in three languages (DESIGN.md §4).
+"""The touchpoint catalog: stages and touchpoints with names in three languages (docs/data-model.md).
 
 The default is the after-sales service visit of a car dealer: 5 stages, 22 touchpoints. The catalog is
 editable; imports and the demo call :func:`ensure_default_catalog` so a fresh database always has one.

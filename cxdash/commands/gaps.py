@@ -48,6 +48,7 @@ def register(sub: Any, reports: Any) -> None:
 
 def tier_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows ``report tiers`` prints."""
+    # why: loaded when the command runs, so every other command (and --help) starts without it
     from cxdash.domain.tiers import TIER_NAMES as TIERS
     from cxdash.metrics.tier_value import VALUE_COLUMNS
     from cxdash.views.tiers import tiers_view
@@ -75,6 +76,7 @@ def tier_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def gap_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows ``report touchpoints`` prints."""
+    # why: loaded when the command runs, so every other command (and --help) starts without it
     from cxdash.views.touchpoints import touchpoints_view
 
     engine, filters, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)

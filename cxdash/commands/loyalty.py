@@ -79,6 +79,7 @@ def card_rows(s: Any) -> list[dict[str, Any]]:
 
 def run_loyalty(args: argparse.Namespace) -> int:
     """Print the selected loyalty view."""
+    # why: loaded when the command runs, so every other command (and --help) starts without it
     from cxdash.views.loyalty import breakdowns_view, effort_view, failures_view, loyalty_view
 
     engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
@@ -100,6 +101,7 @@ def run_loyalty(args: argparse.Namespace) -> int:
 
 def run_drivers(args: argparse.Namespace) -> int:
     """Print the key drivers with the model's R^2 and n on every row."""
+    # why: loaded when the command runs, so every other command (and --help) starts without it
     from cxdash.views.drivers import key_drivers_view
 
     engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
@@ -116,6 +118,7 @@ def print_notes(lines: list[str]) -> None:
 
 def run_churn(args: argparse.Namespace) -> int:
     """Print the selected churn view, its notes on stderr."""
+    # why: loaded when the command runs, so every other command (and --help) starts without it
     from cxdash.metrics.churn_model import MIN_EVENTS
     from cxdash.views.drivers import churn_view
 
@@ -154,6 +157,7 @@ def run_churn(args: argparse.Namespace) -> int:
 
 def run_themes(args: argparse.Namespace) -> int:
     """Print the selected themes view, or the comments of one theme."""
+    # why: loaded when the command runs, so every other command (and --help) starts without it
     from cxdash.views.voice import comments_view, voice_view
 
     engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)

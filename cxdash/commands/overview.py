@@ -56,6 +56,7 @@ def card_records(ov: Overview, lang: str) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the selected part of the overview's view for the filters given as options."""
+    # why: loaded when the command runs, so every other command (and --help) starts without it
     from cxdash.commands.loyalty import print_notes
     from cxdash.views.overview import overview_view
 

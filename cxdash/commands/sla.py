@@ -54,6 +54,7 @@ def register(sub: Any, reports: Any) -> None:
 
 def breakdown_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows ``report sla`` prints for ``--view breakdown``."""
+    # why: loaded when the command runs, so every other command (and --help) starts without it
     from cxdash.views.service import periods_view, service_view
 
     engine, filters = engine_from_args(args), filters_from_args(args)
@@ -84,12 +85,14 @@ def run_report(args: argparse.Namespace) -> int:
     if args.view == "breakdown":
         rows = breakdown_rows(args)
     elif args.view == "pareto":
+        # why: loaded when the command runs, so every other command (and --help) starts without it
         from cxdash.views.service import recurring_view
 
         df = recurring_view(engine_from_args(args), filters_from_args(args), "en", measure=args.measure).pareto
         columns = ["category", "n", "repeats", "value", "share", "cum_share"]
         rows = frame_rows(df, columns)
     else:
+        # why: loaded when the command runs, so every other command (and --help) starts without it
         from cxdash.views.service import warning_view
 
         warnings = warning_view(engine_from_args(args), filters_from_args(args), "en", now=args.now, limit=args.limit)
@@ -106,6 +109,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_recompute(args: argparse.Namespace) -> int:
     """Recompute the stored SLA facts of every ticket in one transaction."""
+    # why: loaded when the command runs, so every other command (and --help) starts without it
     from cxdash.sla.compute import recompute_tickets
 
     engine = engine_from_args(args)

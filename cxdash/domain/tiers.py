@@ -1,4 +1,4 @@
-"""Satisfaction tiers of a response: disappointed, basic or delighted, and the tolerance between them (DESIGN.md §3).
+"""Satisfaction tiers of a response: disappointed, basic or delighted, and the tolerance between them (docs/metrics.md).
 
 A tier is derived once per response when it is loaded and stored in ``survey_response.tier`` (0, 1, 2, or NULL
 for "no tier"), together with ``gap_norm``, the disconfirmation P - E on the common 0-1 scale. The rule is written

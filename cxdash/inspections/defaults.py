@@ -1,4 +1,4 @@
-"""The default self-inspection checklist for the 22 default after-sales touchpoints (DESIGN.md §4).
+"""The default self-inspection checklist for the 22 default after-sales touchpoints (docs/data-model.md).
 
 Each item names the pain point customers feel, the standard that prevents it, how and how often the standard is
 checked and who is responsible. Texts are in English, Simplified and Traditional Chinese; method, frequency and

@@ -1,4 +1,4 @@
-"""Effect of an action plan (DESIGN.md §3): its touchpoint's gap in its scope before versus after the plan.
+"""Effect of an action plan (docs/metrics.md): its touchpoint's gap in its scope before versus after the plan.
 
 Before = the 90 days before the start date; after = the days after the due date (or after the closing day of a
 closed plan) up to today. Both samples are the normalised touchpoint gaps (P - E) / (scale range) of the

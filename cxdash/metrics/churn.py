@@ -1,4 +1,4 @@
-"""Churn rate (DESIGN.md §3): flagged customers, and customers with no event within W days after their last one.
+"""Churn rate (docs/metrics.md): flagged customers, and customers with no event within W days after their last one.
 
 As of a day A with window W (default 365 days):
 

@@ -1,7 +1,7 @@
 """The churn definition as a setting, and its predicates on the customer table: the one place that decides who is
 judged and who churned, for the overview, the tiers page, the drivers page and ``report churn`` (issue 20.5).
 
-Two modes (DESIGN.md §3, issue 5):
+Two modes (docs/metrics.md, issue 5):
 
 - ``inactivity``: churned if flagged so in an upload, or if no event follows the last one within W days
   (default 365); judged only for customers whose first event lies at least W days before the as-of day A and

@@ -1,5 +1,5 @@
 """What drives churn: churn rates by tier, NPS group and effort; a logistic regression of churn on them; and
-the active customers the model puts most at risk (DESIGN.md §3, issue 5).
+the active customers the model puts most at risk (docs/metrics.md, issue 5).
 
 Data: one row per customer from :mod:`cxdash.metrics.customer_features` (a bounded sample of the judged
 customers, facts from their events before the observation end, so churned and retained customers are watched

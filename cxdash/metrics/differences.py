@@ -1,7 +1,7 @@
 """Differences between two groups with their 95 % intervals: NPS (from the SEs) and shares (Newcombe).
 
 - NPS: delta = NPS1 - NPS2, SE = sqrt(SE1^2 + SE2^2) (independent groups), interval delta +/- 1.96 SE; the same
-  rule as the period-over-period test of DESIGN.md §3.
+  rule as the period-over-period test of docs/metrics.md.
 - Shares: delta = p1 - p2 with Newcombe's hybrid score interval (method 10, from the two Wilson intervals),
   which keeps its coverage for small groups and shares near 0 or 1 where the Wald interval does not.
 

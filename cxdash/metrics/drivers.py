@@ -1,5 +1,5 @@
 """Key drivers of likelihood to recommend (or CSAT): relative weights (Johnson 2000) of the touchpoint P scores
-and the effort facts, each as a share of the model's R^2 (DESIGN.md §3, issue 5).
+and the effort facts, each as a share of the model's R^2 (docs/metrics.md, issue 5).
 
 The predictors are every touchpoint's perceived score (on the common 0-1 scale) and the four effort answers
 (CES, contacts needed, transfers, had to repeat the story). Their correlations with each other and with the

@@ -1,4 +1,4 @@
-"""Touchpoint gaps (DESIGN.md §3): mean of paired differences P - E per touchpoint, with uncertainty.
+"""Touchpoint gaps (docs/metrics.md): mean of paired differences P - E per touchpoint, with uncertainty.
 
 Every score is first put on the common 0-1 scale of its survey, ``(x - min) / (max - min)`` with the touchpoint
 scale stored on the response, so surveys on different scales can be pooled. Per touchpoint SQL returns n, the

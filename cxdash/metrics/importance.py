@@ -1,4 +1,4 @@
-"""Importance of each touchpoint (DESIGN.md §3): stated when the survey asks it, otherwise derived.
+"""Importance of each touchpoint (docs/metrics.md): stated when the survey asks it, otherwise derived.
 
 Stated importance is the mean of ``touchpoint_score.importance`` in the selection, or the catalog's
 ``touchpoint.stated_importance``. Derived importance is the relative weight (Johnson 2000) of each touchpoint's

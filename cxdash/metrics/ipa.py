@@ -1,4 +1,4 @@
-"""Importance-performance matrix (DESIGN.md §3): where to act first.
+"""Importance-performance matrix (docs/metrics.md): where to act first.
 
 x is the touchpoint's performance: its mean gap P - E on the 0-1 scale, or its mean P (0-1) when the selection
 has touchpoints without expectations (so all points share one axis); y is its importance (a share, stated or

@@ -1,6 +1,6 @@
 """Loyalty figures with their uncertainty: NPS and its groups, CSAT and CES, as cards, trends and breakdowns.
 
-Definitions are those of :mod:`cxdash.metrics.nps` and :mod:`cxdash.metrics.satisfaction` (DESIGN.md §3), whose
+Definitions are those of :mod:`cxdash.metrics.nps` and :mod:`cxdash.metrics.satisfaction` (docs/metrics.md), whose
 labelled SQL aggregates this module groups by period or organisation unit, so every figure here is the
 overview's figure for the same selection:
 

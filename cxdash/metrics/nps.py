@@ -1,4 +1,4 @@
-"""Net Promoter Score with its standard error and the significance of a change (DESIGN.md §3).
+"""Net Promoter Score with its standard error and the significance of a change (docs/metrics.md).
 
 NPS = 100 x (promoters - detractors) / n over the responses with a likelihood to recommend (0-10): promoters
 answer 9-10, passives 7-8, detractors 0-6. SE = 100 x sqrt((pP + pD - (pP - pD)^2) / n); the 95 % interval is
@@ -35,7 +35,7 @@ class NpsResult:
 
 
 def nps_from_counts(promoters: int, passives: int, detractors: int) -> NpsResult:
-    """Score, SE and interval from the three group counts (DESIGN.md §3)."""
+    """Score, SE and interval from the three group counts (docs/metrics.md)."""
     n = promoters + passives + detractors
     if n == 0:
         return NpsResult(0, 0, 0, 0, None, None, None, None)

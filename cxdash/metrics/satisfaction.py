@@ -1,4 +1,4 @@
-"""CSAT, CES and the effort facts of a selection of survey responses (DESIGN.md §3).
+"""CSAT, CES and the effort facts of a selection of survey responses (docs/metrics.md).
 
 - CSAT: share of 4-5 answers among the 1-5 answers (top-2 box), with its Wilson 95 % interval.
 - CES (1-7, 7 = very easy): mean with its t-interval, and the share answering 5-7 ("easy").

@@ -2,7 +2,7 @@
 
 Every change is reported the same way, as :class:`Change`: the difference ``delta`` (current minus previous),
 the ``threshold`` that ``|delta|`` must exceed to count as significant at the 5 % level, and the verdict. The
-tests (DESIGN.md §3 for NPS; the others stated in ``docs/metrics.md``):
+tests (docs/metrics.md):
 
 - NPS: ``|delta| > 1.96 x sqrt(SE1^2 + SE2^2)`` (:func:`cxdash.metrics.nps.compare`),
 - shares (CSAT, tier shares, SLA compliance, first-time fix, churn): the pooled two-proportion z-test,
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from scipy import stats as sps
 
-Z95 = 1.96  # the two-sided 95 % normal quantile, rounded as DESIGN.md §3 states it
+Z95 = 1.96  # the two-sided 95 % normal quantile, rounded as docs/metrics.md states it
 NPS_TEST, PROPORTION_TEST, WELCH_TEST = "nps_se", "two_proportion_z", "welch_t"
 
 

@@ -1,4 +1,4 @@
-"""Ticket SLA compliance, first-time fix, reopen and repeat contacts, times and backlog (DESIGN.md §3).
+"""Ticket SLA compliance, first-time fix, reopen and repeat contacts, times and backlog (docs/metrics.md).
 
 Everything aggregates in SQL over the stored per-ticket SLA facts (:mod:`cxdash.sla.compute`) and a moment
 ``now`` (default: the current UTC time), so results are deterministic in tests. Merged tickets are left out of

@@ -1,4 +1,4 @@
-"""Kaplan-Meier retention curves (DESIGN.md §3): the share of customers still retained t days after their first
+"""Kaplan-Meier retention curves (docs/metrics.md): the share of customers still retained t days after their first
 event, by tier.
 
 Per customer (as of the day A, see :mod:`cxdash.metrics.churn`): the time runs from the first event (visit,

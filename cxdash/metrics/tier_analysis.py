@@ -1,4 +1,4 @@
-"""Satisfaction tiers of a selection: trend, breakdowns, chi-square comparisons in words (DESIGN.md §3).
+"""Satisfaction tiers of a selection: trend, breakdowns, chi-square comparisons in words (docs/metrics.md).
 
 Tier counts come from ``response_summary`` where it covers the selection (:mod:`cxdash.summaries`), else from
 the responses. "No tier" (no expectation answered) is always its own category, never dropped. The comparison of

@@ -1,4 +1,4 @@
-"""The tier tolerance setting and the recomputation of stored tiers when it changes (DESIGN.md §3).
+"""The tier tolerance setting and the recomputation of stored tiers when it changes (docs/metrics.md).
 
 The tolerance is stored under the setting key ``tier_tolerance`` as a share of the scale's range (default 1/12,
 i.e. 0.5 points of a 7-point scale). It applies to averaged scores and fine scales; single integer items on

@@ -1,4 +1,4 @@
-"""Weak inspection items (DESIGN.md §3) and whether the checklist measures what customers feel.
+"""Weak inspection items (docs/metrics.md) and whether the checklist measures what customers feel.
 
 Weakness of a checklist item = (10 - mean score) / 10 x importance of its touchpoint, with importance normalised
 to 0-1 by dividing by the largest touchpoint importance. Importance comes from the drivers

@@ -1,4 +1,4 @@
-"""The cxdash data model (DESIGN.md §2) as SQLAlchemy Core tables, one module per concept on one ``MetaData``.
+"""The cxdash data model (docs/data-model.md) as SQLAlchemy Core tables, one module per concept on one ``MetaData``.
 
 Every table lives on one ``MetaData`` so Alembic can compare the migrations with it. Columns that pages filter
 and group by are indexed; ``region_id`` and ``segment`` are copied onto responses and tickets at load time so

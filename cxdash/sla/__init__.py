@@ -1,1 +1,1 @@
-"""Ticket SLAs: business-hours calendars, policies, and the stored per-ticket SLA facts (DESIGN.md §3)."""
+"""Ticket SLAs: business-hours calendars, policies, and the stored per-ticket SLA facts (docs/metrics.md)."""
