@@ -79,12 +79,17 @@ def serve_app(database_url: str, log_path: Path, timeout: float = 120.0,
             _wait_healthy(base, proc, timeout)
             yield base, proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a served app: terminate, and kill it when it does not end within 15 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float) -> None:

@@ -21,7 +21,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from bench.browser import free_port
+from bench.browser import free_port, stop
 from tests.support.browser import app_python
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,10 +146,5 @@ def test_the_wheel_installs_initialises_reports_and_serves(tmp_path: Path) -> No
             page = _wait_answering(f"http://localhost:{port}/", proc, log)
             assert b"<noscript>" in page or b"streamlit" in page.lower()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
     assert "REFUSED" not in log.read_text(errors="replace")
