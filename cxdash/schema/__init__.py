@@ -8,6 +8,7 @@ Callers import the tables from ``cxdash.schema``.
 
 from cxdash.schema.access import app_user, audit_log, kpi_target, kpi_target_history, setting, user_scope
 from cxdash.schema.base import NAMING, BigId, metadata
+from cxdash.schema.followup import alert_rule, case_event, case_trigger, followup_case, notice, notice_channel
 from cxdash.schema.improve import action_plan, action_plan_history, checklist_item, inspection
 from cxdash.schema.organisation import person, region, site, stage, team, touchpoint
 from cxdash.schema.responses import customer, import_batch, saved_mapping, survey_response, touchpoint_score
@@ -22,6 +23,12 @@ from cxdash.schema.summaries import (
 from cxdash.schema.tickets import business_calendar, sla_policy, ticket
 
 __all__ = [
+    "alert_rule",
+    "followup_case",
+    "case_trigger",
+    "case_event",
+    "notice_channel",
+    "notice",
     "NAMING",
     "BigId",
     "metadata",

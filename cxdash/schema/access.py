@@ -33,6 +33,11 @@ app_user = Table(
     Column("subject", String(255)),
     # Sessions signed in before this moment are over (sign-out, deactivation, role change).
     Column("sessions_valid_after", DateTime),
+    # Notices (cxdash.notify): the language they are written in and which ones the user gets by e-mail.
+    Column("language", String(16), nullable=False, default="en", server_default="en"),
+    Column("notify_immediate", Boolean, nullable=False, default=True, server_default="1"),
+    Column("notify_daily", Boolean, nullable=False, default=True, server_default="1"),
+    Column("notify_weekly", Boolean, nullable=False, default=False, server_default="0"),
 )
 
 user_scope = Table(
