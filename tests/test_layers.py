@@ -45,6 +45,11 @@ LAYERS: dict[str, int] = {
     "cxdash.actions": WRITE_SIDE,
     "cxdash.inspections": WRITE_SIDE,
     "cxdash.sla": WRITE_SIDE,
+    "cxdash.followup": WRITE_SIDE,
+    # Scheduled rules (KPI rules read the metrics) and digests (read the metrics) sit above the write side.
+    "cxdash.followup.scheduled": VIEWS,
+    "cxdash.notify": WRITE_SIDE,
+    "cxdash.notify.digests": VIEWS,
     "cxdash.targets": WRITE_SIDE,
     "cxdash.org_admin": WRITE_SIDE,
     "cxdash.catalog": WRITE_SIDE,
