@@ -43,11 +43,13 @@ def upgrade() -> None:
     sa.Column('severity', sa.String(length=16), nullable=False),
     sa.Column('owner_user_id', sa.Integer(), nullable=True),
     sa.Column('response_hours', sa.Float(), nullable=False),
+    sa.Column('calendar_id', sa.Integer(), nullable=True),
     sa.Column('window_days', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['calendar_id'], ['business_calendar.id'], name=op.f('fk_alert_rule_calendar_id_business_calendar')),
     sa.ForeignKeyConstraint(['owner_user_id'], ['app_user.id'], name=op.f('fk_alert_rule_owner_user_id_app_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_rule'))
     )
