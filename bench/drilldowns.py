@@ -18,7 +18,7 @@ from cxdash.filters import Filters
 def service_drilldown(engine: Engine, filters: Filters) -> Any:
     """The first page of the tickets behind the resolution-breach figure of the busiest priority ("normal")."""
     from cxdash.domain.service_sql import utcnow
-    from cxdash.metrics.sla_lists import Drill, ticket_list
+    from cxdash.metrics.service.lists import Drill, ticket_list
 
     now = utcnow().replace(second=0, microsecond=0)
     return ticket_list(engine, filters, Drill(group="priority", key="normal", outcome="res_breached"), now, 50, 0)

@@ -20,7 +20,7 @@ from cxdash.filters import Filters
 from cxdash.schema import stage, survey_response, touchpoint, touchpoint_score
 
 if TYPE_CHECKING:  # loaded inside the drill, so its cold time pays for it
-    from cxdash.metrics.drilldown import DrillState
+    from cxdash.metrics.experience.drilldown import DrillState
 
 PageData = Callable[[Engine, Filters], Any]
 
@@ -51,7 +51,7 @@ def drill_path(engine: Engine) -> tuple[DrillState, DrillState] | None:
     """The benchmark's drill: from a touchpoint (CON02 in the demo) to the sites of the region of the lowest site id,
     and down that site's first team and person answering the touchpoint to their responses (to the site's teams
     when nobody there answered it). None without touchpoints or sites."""
-    from cxdash.metrics.drilldown import DrillState  # the drill's cold time includes loading it
+    from cxdash.metrics.experience.drilldown import DrillState  # the drill's cold time includes loading it
 
     tps = select(stage.c.code, touchpoint.c.id).join(stage, stage.c.id == touchpoint.c.stage_id)
     sr = survey_response.c

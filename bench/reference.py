@@ -166,9 +166,9 @@ REFERENCES: dict[str, ReferenceFn] = {
 
 # --- The same figures from cxdash's page functions ---------------------------------------------------------
 def overview_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
-    """The overview's cards as the page gets them (:func:`cxdash.metrics.overview.overview`)."""
-    from cxdash.metrics.overview import overview
-    from cxdash.metrics.sla import sla_summary
+    """The overview's cards as the page gets them (:func:`cxdash.metrics.overview.cards.overview`)."""
+    from cxdash.metrics.overview.cards import overview
+    from cxdash.metrics.service.compliance import sla_summary
 
     ov = overview(engine, filters)
     r = ov.responses
@@ -186,7 +186,7 @@ def overview_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
 
 def tiers_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     """Tier counts and shares per site as the tiers page gets them (:func:`tier_breakdown`)."""
-    from cxdash.metrics.tier_analysis import tier_breakdown
+    from cxdash.metrics.experience.tier_analysis import tier_breakdown
 
     out: Figures = {}
     for row in tier_breakdown(engine, filters, "site").to_dict("records"):
@@ -198,8 +198,8 @@ def tiers_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
 
 
 def touchpoints_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
-    """The gap table as the touchpoints page gets it (:func:`cxdash.metrics.gaps.gap_table`)."""
-    from cxdash.metrics.gaps import gap_table
+    """The gap table as the touchpoints page gets it (:func:`cxdash.metrics.experience.gaps.gap_table`)."""
+    from cxdash.metrics.experience.gaps import gap_table
 
     out: Figures = {}
     for row in gap_table(engine, filters, with_importance=False, with_points=False).to_dict("records"):
@@ -212,7 +212,7 @@ def touchpoints_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figur
 
 def service_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     """Compliance by priority as the service page gets it (:func:`sla_breakdown`)."""
-    from cxdash.metrics.sla_breakdown import sla_breakdown
+    from cxdash.metrics.service.breakdown import sla_breakdown
 
     out: Figures = {}
     for row in sla_breakdown(engine, filters, "priority", now).to_dict("records"):

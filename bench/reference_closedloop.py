@@ -39,7 +39,7 @@ from bench.reference_base import (
     nan_none,
 )
 from cxdash.filters import Filters
-from cxdash.metrics.action_effect import BEFORE_DAYS
+from cxdash.metrics.improve.effect import BEFORE_DAYS
 from cxdash.schema import (
     action_plan,
     checklist_item,
@@ -124,8 +124,8 @@ def _site_correlation(read: Reader, filters: Filters, sel: pd.DataFrame, items: 
 def inspections_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     """The same figures from the inspections page's calls (:func:`weak_items`, :func:`heatmap`,
     :func:`site_correlation`)."""
-    from cxdash.inspections.results import heatmap
-    from cxdash.metrics.weak_items import site_correlation, weak_items
+    from cxdash.improve.inspection_results import heatmap
+    from cxdash.metrics.improve.weak_items import site_correlation, weak_items
 
     out: Figures = {}
     for row in weak_items(engine, filters, "en").to_dict("records"):
@@ -226,7 +226,7 @@ def action_plans_reference(read: Reader, filters: Filters, now: datetime) -> Fig
 
 def action_plans_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     """The same figures from the action-plan page's calls (:func:`plan_counts`, :func:`plan_board`)."""
-    from cxdash.metrics.actions import plan_board, plan_counts
+    from cxdash.metrics.improve.plans import plan_board, plan_counts
 
     today = now.date()
     c = plan_counts(engine, filters, today)

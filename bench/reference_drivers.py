@@ -44,9 +44,11 @@ from bench.reference_base import (
     sla_flags,
 )
 from cxdash.filters import Filters
-from cxdash.metrics.churn import month_ends  # the trend's periods (not a figure), so both use the same months
-from cxdash.metrics.churn_model import ANSWERS, MIN_EVENTS  # when the page fits its answers model
-from cxdash.metrics.customer_features import SAMPLE_CUSTOMERS
+from cxdash.metrics.loyalty.churn import (
+    month_ends,  # the trend's periods (not a figure), so both use the same months
+)
+from cxdash.metrics.loyalty.churn_model import ANSWERS, MIN_EVENTS  # when the page fits its answers model
+from cxdash.metrics.loyalty.customer_features import SAMPLE_CUSTOMERS
 from cxdash.schema import customer, setting, site, survey_response, ticket
 
 TIERS = {0: "disappointed", 1: "basic", 2: "delighted"}
@@ -228,9 +230,9 @@ def _groups(judged: pd.DataFrame, sr: pd.DataFrame, tk: pd.DataFrame, a: date, m
 def drivers_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     """The same figures from the drivers page's calls: :func:`churn_trend`, :func:`churn_rate` (the overview's
     card, same definition) and :func:`churn_drivers` (its groups and model)."""
-    from cxdash.metrics.churn import churn_rate, churn_trend
-    from cxdash.metrics.churn_definition import load_definition
-    from cxdash.metrics.churn_model import churn_drivers
+    from cxdash.metrics.loyalty.churn import churn_rate, churn_trend
+    from cxdash.metrics.loyalty.churn_definition import load_definition
+    from cxdash.metrics.loyalty.churn_model import churn_drivers
 
     d = load_definition(engine)
     rate = churn_rate(engine, filters, None, d.window_days, mode=d.mode)

@@ -43,9 +43,9 @@ from bench.reference_base import (
     sla_flags,
 )
 from cxdash.filters import Filters
-from cxdash.metrics.effort import EFFORT_SAMPLE
-from cxdash.metrics.failures import FAILURE_SAMPLE
-from cxdash.metrics.loyalty import CES_SAMPLE
+from cxdash.metrics.loyalty.effort import EFFORT_SAMPLE
+from cxdash.metrics.loyalty.failures import FAILURE_SAMPLE
+from cxdash.metrics.loyalty.figures import CES_SAMPLE
 from cxdash.schema import survey_response, ticket
 
 
@@ -103,7 +103,7 @@ TREND_KEYS = {"nps": ("nps", "nps_n"), "promoters": ("promoters", None), "detrac
 
 def loyalty_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     """The same figures from :func:`loyalty_summary` and :func:`loyalty_trend` (the loyalty page's calls)."""
-    from cxdash.metrics.loyalty import loyalty_summary, loyalty_trend
+    from cxdash.metrics.loyalty.figures import loyalty_summary, loyalty_trend
 
     summary = loyalty_summary(engine, filters)
     out = _figures_cxdash(summary.current, "")
@@ -229,7 +229,7 @@ def _failures_reference(read: Reader, sr: pd.DataFrame, sel: pd.DataFrame, filte
 
 def breakdowns_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     """The same figures from the page's call: :func:`loyalty_breakdown` by site."""
-    from cxdash.metrics.loyalty import loyalty_breakdown
+    from cxdash.metrics.loyalty.figures import loyalty_breakdown
 
     out: Figures = {}
     for row in loyalty_breakdown(engine, filters, "site").to_dict("records"):
@@ -243,7 +243,7 @@ def breakdowns_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figure
 def effort_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     """The same figures from the page's calls: :func:`easy_vs_hard` and :func:`effort_nps_counts` (the NPS half
     of :func:`effort_loyalty`)."""
-    from cxdash.metrics.effort import _nps_rows, easy_vs_hard, effort_nps_counts
+    from cxdash.metrics.loyalty.effort import _nps_rows, easy_vs_hard, effort_nps_counts
 
     easy, hard, diff = easy_vs_hard(engine, filters)
     out: Figures = {"easy.nps_n": float(easy.n), "easy.nps": easy.score, "hard.nps_n": float(hard.n),
@@ -257,7 +257,7 @@ def effort_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
 
 def failures_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
     """The same figures from the page's call: :func:`service_failures`."""
-    from cxdash.metrics.failures import service_failures
+    from cxdash.metrics.loyalty.failures import service_failures
 
     out: Figures = {}
     for row in service_failures(engine, filters, now=failure_now(filters, now)).table.to_dict("records"):

@@ -3,7 +3,7 @@
 The reference reads ``survey_response`` whole (and the site, team, region and person tables for the names that
 must not become themes), takes the page's comment sample by cxdash's rule (every k-th commented response id, k =
 commented responses / 4,000 rounded up, ordered by id, at most 4,000) and counts in pandas and Counters. The
-splitting of a comment into terms is cxdash's tokenizer (:func:`cxdash.metrics.tokens.terms`, jieba for Chinese):
+splitting of a comment into terms is cxdash's tokenizer (:func:`cxdash.metrics.loyalty.tokens.terms`, jieba for Chinese):
 segmenting text is the same work either way, and a second segmenter would disagree on words, not on the page's
 arithmetic. Compared:
 
@@ -25,12 +25,12 @@ from sqlalchemy import Engine
 
 from bench.reference_base import FigureFn, Figures, Reader, ReferenceFn, filter_responses
 from cxdash.filters import Filters
-from cxdash.metrics.themes import SAMPLE_COMMENTS
+from cxdash.metrics.loyalty.themes import SAMPLE_COMMENTS
 from cxdash.schema import person, region, site, survey_response, team
 
 
 def _exclusions(read: Reader) -> frozenset[str]:
-    from cxdash.metrics.tokens import name_exclusions
+    from cxdash.metrics.loyalty.tokens import name_exclusions
 
     places = read.table(site)["name"].tolist() + read.table(team)["name"].tolist()
     regions = read.table(region)
@@ -45,7 +45,7 @@ def _part_of(word: str, phrase: str) -> bool:
 
 def voice_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
     """The comment counts and the ranked themes' counts and lift, the usual way."""
-    from cxdash.metrics.tokens import terms
+    from cxdash.metrics.loyalty.tokens import terms
 
     sr = read.table(survey_response)
     sel = filter_responses(sr, filters)
@@ -81,8 +81,8 @@ def voice_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
 
 
 def voice_cxdash(engine: Engine, filters: Filters, now: datetime) -> Figures:
-    """The same figures from :func:`cxdash.metrics.themes.voice` (the page's call)."""
-    from cxdash.metrics.themes import voice
+    """The same figures from :func:`cxdash.metrics.loyalty.themes.voice` (the page's call)."""
+    from cxdash.metrics.loyalty.themes import voice
 
     v = voice(engine, filters, "en", size=SAMPLE_COMMENTS)  # the page's size
     out: Figures = {"comments": float(v.comments), "sampled": float(v.sampled), "detractors": float(v.detractors),

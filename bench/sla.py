@@ -20,8 +20,8 @@ import pandas as pd
 
 
 def synthetic_tickets(n: int, seed: int = 1) -> pd.DataFrame:
-    """``n`` tickets over two years in the frame :func:`cxdash.sla.compute.compute_sla` and
-    :func:`cxdash.sla.compute.repeat_flags` take (times in int64 ns), with the default policies' ids 1-4."""
+    """``n`` tickets over two years in the frame :func:`cxdash.service.compute.compute_sla` and
+    :func:`cxdash.service.compute.repeat_flags` take (times in int64 ns), with the default policies' ids 1-4."""
     rng = np.random.default_rng(seed)
     start = np.datetime64("2024-11-01T00:00:00", "ns").astype(np.int64)
     created = start + rng.integers(0, 730 * 86_400, n) * 1_000_000_000
@@ -43,10 +43,16 @@ def synthetic_tickets(n: int, seed: int = 1) -> pd.DataFrame:
 def business_time(n: int = 1_000_000, seed: int = 1) -> dict[str, Any]:
     """Seconds to compute policy timings (business minutes, due and at-risk times) and repeat flags for ``n``
     synthetic tickets on the default calendars (Shanghai service hours with holidays; 7-day extended hours)."""
-    from cxdash.sla.calendar import Calendar
-    from cxdash.sla.compute import compute_sla, repeat_flags
-    from cxdash.sla.holidays import CN_HOLIDAYS, CN_WORKDAYS
-    from cxdash.sla.policies import DEFAULT_TARGETS, DEFAULT_TIMEZONE, EXTENDED_HOURS, SERVICE_HOURS, Policy
+    from cxdash.service.calendar import Calendar
+    from cxdash.service.compute import compute_sla, repeat_flags
+    from cxdash.service.holidays import CN_HOLIDAYS, CN_WORKDAYS
+    from cxdash.service.policies import (
+        DEFAULT_TARGETS,
+        DEFAULT_TIMEZONE,
+        EXTENDED_HOURS,
+        SERVICE_HOURS,
+        Policy,
+    )
 
     cals = {
         1: ("Service hours", Calendar.from_json(DEFAULT_TIMEZONE, SERVICE_HOURS, CN_HOLIDAYS, CN_WORKDAYS)),
@@ -67,9 +73,9 @@ def business_time(n: int = 1_000_000, seed: int = 1) -> dict[str, Any]:
 
 
 def recompute(database_url: str) -> dict[str, Any]:
-    """Seconds for :func:`cxdash.sla.compute.recompute_tickets` over every ticket of a database (rolled back)."""
+    """Seconds for :func:`cxdash.service.compute.recompute_tickets` over every ticket of a database (rolled back)."""
     from cxdash.db import make_engine
-    from cxdash.sla.compute import recompute_tickets
+    from cxdash.service.compute import recompute_tickets
 
     engine = make_engine(database_url)
     with engine.connect() as conn:

@@ -53,7 +53,7 @@ def write_upload_csv(path: Path, n: int, sites: list[str], filters: Filters, see
 
 def _counts(engine: Engine, filters: Filters) -> dict[str, int]:
     from cxdash.db import data_version
-    from cxdash.metrics.gaps import gap_table
+    from cxdash.metrics.experience.gaps import gap_table
     from cxdash.metrics.response_figures import response_figures
 
     return {"overview_n": response_figures(engine, filters).tiers.n,

@@ -29,9 +29,9 @@ _FALLBACK = {"en": ("en", "zh-Hans", "zh-Hant"), "zh-Hans": ("zh-Hans", "zh-Hant
 PREFIXES: dict[str, str] = {
     "channel": "shell.channel",
     "segment": "shell.segment",
-    "priority": "sla.priority",
-    "status": "sla.status",
-    "category": "codes.category",
+    "priority": "service.priority",
+    "status": "service.status",
+    "category": "common.codes.category",
     "measure": "loyalty.effort",
 }
 

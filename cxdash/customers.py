@@ -6,7 +6,7 @@ A survey response counts at its visit date (00:00), a ticket at its creation tim
 dates at 00:00: the first-seen date, else the churn date less the tenure (months of
 :data:`DAYS_PER_MONTH` days) where a tenure is given, else the churn date (issue 19.5), so a customer file alone
 gives its customers an event span. A customer list without any date gives none; its flags still count (see
-:func:`cxdash.metrics.churn_definition.judged`).
+:func:`cxdash.metrics.loyalty.churn_definition.judged`).
 """
 
 from __future__ import annotations

@@ -174,7 +174,7 @@ def refresh_statistics(bind: Engine | Connection, tables: Sequence[str] = (), va
     Without them (autovacuum off, or not yet run) PostgreSQL plans a million-row table as if it were empty and
     picks nested loops that take seconds. ``vacuum`` (an ``Engine`` only: ``VACUUM`` cannot run in a transaction)
     also sets the visibility map, so index-only scans skip the table. SQLite plans without statistics by design
-    here (the queries are written for that, see ``cxdash.metrics.sla_sql.where_for``): nothing to do.
+    here (the queries are written for that, see ``cxdash.metrics.service.sql.where_for``): nothing to do.
     """
     if bind.dialect.name != "postgresql":
         return

@@ -26,7 +26,7 @@ from cxdash.i18n import catalog, t
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MAX_COLUMN_WIDTH = 60
 # Where the pages' table headers live, most specific areas first; a column found in none keeps its name.
-HEADER_PREFIXES = ("loyalty.col", "experience.col", "improve.col", "sla.col", "overview.col", "targets.col",
+HEADER_PREFIXES = ("loyalty.col", "experience.col", "improve.col", "service.col", "overview.col", "targets.col",
                    "imports.hist.col", "auth.audit.col", "auth.users.col", "org.names.col")
 
 

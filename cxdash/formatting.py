@@ -152,8 +152,8 @@ def duration(minutes: Any, lang: str = "en") -> str:
     sign, total = ("−" if x < 0 else ""), round(abs(x))
     hours, mins = divmod(total, 60)
     if not hours:
-        return sign + t("format.duration.minutes", lang, n=mins)
-    return sign + t("format.duration.hours", lang, n=hours) + " " + t("format.duration.minutes", lang, n=f"{mins:02d}")
+        return sign + t("common.format.duration.minutes", lang, n=mins)
+    return sign + t("common.format.duration.hours", lang, n=hours) + " " + t("common.format.duration.minutes", lang, n=f"{mins:02d}")
 
 
 def direction(value: Any, lang: str = "en") -> str:
@@ -161,14 +161,14 @@ def direction(value: Any, lang: str = "en") -> str:
     x = _number(value)
     if x is None or x == 0:
         return MISSING
-    return t("format.direction.up" if x > 0 else "format.direction.down", lang)
+    return t("common.format.direction.up" if x > 0 else "common.format.direction.down", lang)
 
 
 def yes_no(value: Any, lang: str = "en") -> str:
     """A flag as "yes" / "no" in ``lang``."""
     if is_missing(value):
         return MISSING
-    return t("format.yes" if bool(value) else "format.no", lang)
+    return t("common.format.yes" if bool(value) else "common.format.no", lang)
 
 
 def number(value: Any, lang: str = "en") -> str:

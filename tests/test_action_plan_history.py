@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from cxdash.actions import plans
 from cxdash.auth import local_user
 from cxdash.i18n import t
+from cxdash.improve import plans
 from tests.support.app import make_app, no_errors
 from tests.world import CLOSEDLOOP, item_ids, spread
 

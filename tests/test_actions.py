@@ -9,15 +9,15 @@ import pytest
 from scipy import stats
 from sqlalchemy import func, insert, select
 
-from cxdash.actions import plans
-from cxdash.actions.errors import InputError
 from cxdash.auth import User, local_user
 from cxdash.db import data_version
 from cxdash.filters import Filters
-from cxdash.metrics.action_baseline import baseline_for
-from cxdash.metrics.action_effect import item_score_effect, plan_effect
-from cxdash.metrics.action_options import service_problems
-from cxdash.metrics.actions import effect_summary, plan_board, plan_counts
+from cxdash.improve import plans
+from cxdash.improve.errors import InputError
+from cxdash.metrics.improve.baseline import baseline_for
+from cxdash.metrics.improve.effect import item_score_effect, plan_effect
+from cxdash.metrics.improve.options import service_problems
+from cxdash.metrics.improve.plans import effect_summary, plan_board, plan_counts
 from cxdash.schema import action_plan_history, audit_log, ticket
 from tests.world import CLOSEDLOOP, item_ids, spread
 

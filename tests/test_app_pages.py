@@ -38,7 +38,7 @@ def test_default_page_is_the_overview() -> None:
     at = make_app("en")
     at.run()
     no_errors(at)
-    assert at.title[0].value == t("page.overview", "en")
+    assert at.title[0].value == t("overview.page.title", "en")
 
 
 @pytest.mark.parametrize("lang", LANGS)

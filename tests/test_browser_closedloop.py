@@ -229,7 +229,7 @@ def test_effects_board_and_refusals_in_chinese(app: str, demo: tuple[str, Engine
     lang, engine = "zh-Hans", demo[1]
     tr = lambda key, **kw: t(key, lang, **kw)  # noqa: E731
     from cxdash.filters import Filters
-    from cxdash.metrics.actions import plan_board
+    from cxdash.metrics.improve.plans import plan_board
 
     board = plan_board(engine, Filters(), lang)
     closed = board[board["status"] == "done"]

@@ -25,7 +25,7 @@ def test_overview_path_opens_the_overview(base: str) -> None:
     with chromium_page() as page:
         page.goto(f"{base}/overview?lang=zh-Hans")
         wait_for_app(page)
-        page.get_by_role("heading", name=t("page.overview", "zh-Hans")).wait_for()
+        page.get_by_role("heading", name=t("overview.page.title", "zh-Hans")).wait_for()
         page.wait_for_timeout(1500)  # the "page not found" dialog comes with the first run's navigation message
         assert page.get_by_text("Page not found").count() == 0
         assert page.locator('[data-testid="stException"]').count() == 0

@@ -56,7 +56,7 @@ def test_overview_in_english_then_chinese(base: str) -> None:
     with chromium_page() as page:
         page.goto(f"{base}/")
         wait_for_app(page)
-        page.get_by_role("heading", name=t("page.overview", "en")).wait_for()
+        page.get_by_role("heading", name=t("overview.page.title", "en")).wait_for()
         english = _assert_cards(page, "en")
         screenshot(page, "overview-en")
 
@@ -64,7 +64,7 @@ def test_overview_in_english_then_chinese(base: str) -> None:
             has_text=t("shell.language", "en")).first
         box.click()
         page.get_by_role("option", name=LANGUAGES["zh-Hans"]).click()
-        page.get_by_role("heading", name=t("page.overview", "zh-Hans")).wait_for(timeout=60_000)
+        page.get_by_role("heading", name=t("overview.page.title", "zh-Hans")).wait_for(timeout=60_000)
         wait_for_app(page)
         chinese = _assert_cards(page, "zh-Hans")
         assert "lang=zh-Hans" in page.url
@@ -79,7 +79,7 @@ def test_a_shared_link_opens_the_same_filtered_view(base: str) -> None:
     with chromium_page() as page:
         page.goto(f"{base}/?lang=zh-Hant&channel=phone&from=2026-04-01&to=2026-06-30")
         wait_for_app(page)
-        page.get_by_role("heading", name=t("page.overview", "zh-Hant")).wait_for()
+        page.get_by_role("heading", name=t("overview.page.title", "zh-Hant")).wait_for()
         _assert_cards(page, "zh-Hant")
         dates = [i.input_value() for i in page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"] input').all()]
         assert dates[:2] == ["2026-04-01", "2026-06-30"], dates

@@ -23,7 +23,7 @@ from cxdash.filters import Filters
 from cxdash.i18n import t
 from cxdash.imports.pipeline import prepare, proposal_text
 from cxdash.imports.reading import FileInput
-from cxdash.metrics.gaps import gap_table
+from cxdash.metrics.experience.gaps import gap_table
 from cxdash.schema import customer, survey_response
 from cxdash.ui.widgets import fmt_value
 from tests.support.browser import chromium_page, require_chromium, screenshot, serve_app
@@ -187,10 +187,10 @@ def test_dateless_survey_file_and_a_customer_list(engine: Engine) -> None:
         screenshot(page, "real_files_overview")
         open_page(page, f"{base}/drivers?from={WINDOW[0]}&to={WINDOW[1]}&lang=en")
         assert _metric(page, t("loyalty.kpi.churn", "en")) == rate
-        caption = t("churn.rate.caption", "en", k=f"{k:,}", n=f"{n:,}", low="<L>", high="<H>")
+        caption = t("loyalty.churn.rate.caption", "en", k=f"{k:,}", n=f"{n:,}", low="<L>", high="<H>")
         pattern = re.escape(caption).replace("<L>", r"[\d.]+%").replace("<H>", r"[\d.]+%")
         page.get_by_text(re.compile(pattern)).first.wait_for(timeout=120_000)
         # The at-risk list from the list's own fields, saying so.
-        page.get_by_text(t("churn.risk.from_list", "en"), exact=True).wait_for(timeout=120_000)
+        page.get_by_text(t("loyalty.churn.risk.from_list", "en"), exact=True).wait_for(timeout=120_000)
         assert page.locator('[data-testid="stException"]').count() == 0
         screenshot(page, "real_files_drivers")

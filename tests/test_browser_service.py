@@ -1,7 +1,7 @@
 """End to end in headless Chromium (issue 6, "Done when"): on the demo data a team lead sees SLA compliance by team,
 opens the early-warning lists and downloads one, drills from the category with the most resolution breaches to those
 tickets (and from the Pareto to a category's tickets), reopens the drilled URL in a fresh browser and lands on the same
-list, then edits the business hours on /sla-settings and sees the compliance recomputed on /service. The first step
+list, then edits the business hours on /service-settings and sees the compliance recomputed on /service. The first step
 runs in Chinese too.
 
 Expected figures come from the same metric functions the page calls, on the same filters (a fixed date range in the
@@ -23,10 +23,10 @@ from sqlalchemy import Engine
 
 from cxdash.db import make_engine
 from cxdash.filters import Filters
-from cxdash.metrics.sla import sla_summary
-from cxdash.metrics.sla_breakdown import category_pareto, group_names, sla_breakdown
-from cxdash.metrics.sla_lists import Drill, early_warning, ticket_list
-from cxdash.ui.sla import now_minute
+from cxdash.metrics.service.breakdown import category_pareto, group_names, sla_breakdown
+from cxdash.metrics.service.compliance import sla_summary
+from cxdash.metrics.service.lists import Drill, early_warning, ticket_list
+from cxdash.ui.service import now_minute
 from tests.support.browser import (
     choose_option,
     chromium_page,
@@ -155,7 +155,7 @@ def test_team_lead_compliance_warnings_drill_and_recompute(demo: tuple[str, Engi
         # The download's headers are in the page's language: read them back to the stored column names.
         from cxdash.export import HEADER_PREFIXES, header_label
 
-        stored = {header_label(c, "en", ("sla.col", *HEADER_PREFIXES)): c for c in late.rows.columns}
+        stored = {header_label(c, "en", ("service.col", *HEADER_PREFIXES)): c for c in late.rows.columns}
         rows = [{stored.get(k, k): v for k, v in r.items()} for r in rows]
         assert [int(r["id"]) for r in rows] == late.rows["id"].tolist()
         assert {"agent", "age_hours", "minutes_left", "due_at"} <= set(rows[0])
@@ -206,7 +206,7 @@ def test_team_lead_compliance_warnings_drill_and_recompute(demo: tuple[str, Engi
         assert _drill_count(page) == ticket_list(engine, filters, Drill("category", top), now_minute()).total
         screenshot(page, "service_pareto_drill_en")
 
-        # 4. Business hours edited on /sla-settings: every ticket is recomputed, and /service shows it.
+        # 4. Business hours edited on /service-settings: every ticket is recomputed, and /service shows it.
         res_before = sla_summary(engine, filters, now_minute()).resolution.rate
         _open_settings(page, base)
         _click_segment_plain(page, text["calendars"])
@@ -214,7 +214,7 @@ def test_team_lead_compliance_warnings_drill_and_recompute(demo: tuple[str, Engi
             page.get_by_label(day, exact=True).fill("08:00-20:00")
         page.get_by_role("button", name=text["save"]).click()
         page.get_by_text(re.compile(text["saved"])).wait_for(timeout=120_000)
-        screenshot(page, "sla_settings_saved_en")
+        screenshot(page, "service_settings_saved_en")
         after = sla_summary(engine, filters, now_minute())
         assert after.resolution.rate != res_before  # longer hours, more business minutes: more breaches
         _open(page, f"{base}/service?{query}")
@@ -225,7 +225,7 @@ def test_team_lead_compliance_warnings_drill_and_recompute(demo: tuple[str, Engi
 
 
 def _open_settings(page: Any, base: str) -> None:
-    page.goto(f"{base}/sla-settings")
+    page.goto(f"{base}/service-settings")
     wait_for_app(page)
     page.wait_for_selector('[data-testid="stButtonGroup"]', timeout=60_000)
 

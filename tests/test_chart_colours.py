@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import cxdash.charts
-from cxdash.charts import closedloop, gaps, loyalty, overview, sla, theme, tiers
+from cxdash.charts import experience, improve, loyalty, overview, service, theme
 from cxdash.i18n import t
 
 LANGS = ("en", "zh-Hans", "zh-Hant")
@@ -121,9 +121,9 @@ def _score_frames() -> dict[str, pd.DataFrame]:
 
 # Every chart builder in cxdash.charts with a small frame; the value is called with the language.
 BUILDERS: dict[str, Callable[[str], Any]] = {
-    "tiers.tier_trend_chart": lambda lang: tiers.tier_trend_chart(_tier_frame(), lang),
-    "tiers.tier_breakdown_chart": lambda lang: tiers.tier_breakdown_chart(_tier_wide(), "Region", lang),
-    "tiers.tier_value_chart": lambda lang: tiers.tier_value_chart(_tier_value(), lang),
+    "experience.tier_trend_chart": lambda lang: experience.tier_trend_chart(_tier_frame(), lang),
+    "experience.tier_breakdown_chart": lambda lang: experience.tier_breakdown_chart(_tier_wide(), "Region", lang),
+    "experience.tier_value_chart": lambda lang: experience.tier_value_chart(_tier_value(), lang),
     "overview.kpi_trend_chart": lambda lang: overview.kpi_trend_chart(_overview_trend(), "nps", lang, target=40.0),
     "overview.tier_trend_chart": lambda lang: overview.tier_trend_chart(_overview_trend(), lang),
     "overview.service_trend_chart": lambda lang: overview.service_trend_chart(_overview_trend(), lang),
@@ -150,24 +150,24 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
         pd.DataFrame({"term": ["wait"], "lift": [2.0], "lift_low": [1.2], "lift_high": [3.3], "detractors": [5],
                       "promoters": [1],
                       "comments": [6]}), lang),
-    "sla.compliance_trend_chart": lambda lang: sla.compliance_trend_chart(_sla_trend(), lang),
-    "sla.ftf_trend_chart": lambda lang: sla.ftf_trend_chart(_sla_trend(), lang),
-    "sla.breakdown_chart": lambda lang: sla.breakdown_chart(_sla_groups(), lang),
-    "sla.backlog_chart": lambda lang: sla.backlog_chart(
+    "service.compliance_trend_chart": lambda lang: service.compliance_trend_chart(_sla_trend(), lang),
+    "service.ftf_trend_chart": lambda lang: service.ftf_trend_chart(_sla_trend(), lang),
+    "service.breakdown_chart": lambda lang: service.breakdown_chart(_sla_groups(), lang),
+    "service.backlog_chart": lambda lang: service.backlog_chart(
         pd.DataFrame({"bucket": ["lt1d", "gt30d"], "n": [3, 2], "breached": [1, 2]}), lang),
-    "sla.pareto_chart": lambda lang: sla.pareto_chart(
+    "service.pareto_chart": lambda lang: service.pareto_chart(
         pd.DataFrame({"category": ["billing", None], "value": [5, 3], "share": [0.6, 0.4],
                       "cum_share": [0.6, 1.0]}), lang),
-    "gaps.journey_map": lambda lang: gaps.journey_map(_gaps(), lang),
-    "gaps.interval_chart": lambda lang: gaps.interval_chart(_gaps(), lang, "Title"),
-    "gaps.ipa_chart": lambda lang: gaps.ipa_chart(_ipa(), "gap", 0.0, 0.2, lang),
-    "gaps.gap_trend_chart": lambda lang: gaps.gap_trend_chart(
+    "experience.journey_map": lambda lang: experience.journey_map(_gaps(), lang),
+    "experience.interval_chart": lambda lang: experience.interval_chart(_gaps(), lang, "Title"),
+    "experience.ipa_chart": lambda lang: experience.ipa_chart(_ipa(), "gap", 0.0, 0.2, lang),
+    "experience.gap_trend_chart": lambda lang: experience.gap_trend_chart(
         _gaps().assign(period=["2026-05", "2026-06"]), "Call", lang),
-    "closedloop.heatmap_chart": lambda lang: closedloop.heatmap_chart(_score_frames()["heat"], lang),
-    "closedloop.trend_chart": lambda lang: closedloop.trend_chart(_score_frames()["trend"], lang),
-    "closedloop.weak_items_chart": lambda lang: closedloop.weak_items_chart(_score_frames()["weak"], lang),
-    "closedloop.correlation_chart": lambda lang: closedloop.correlation_chart(_score_frames()["corr"], lang),
-    "closedloop.effects_chart": lambda lang: closedloop.effects_chart(_effects(), lang),
+    "improve.heatmap_chart": lambda lang: improve.heatmap_chart(_score_frames()["heat"], lang),
+    "improve.trend_chart": lambda lang: improve.trend_chart(_score_frames()["trend"], lang),
+    "improve.weak_items_chart": lambda lang: improve.weak_items_chart(_score_frames()["weak"], lang),
+    "improve.correlation_chart": lambda lang: improve.correlation_chart(_score_frames()["corr"], lang),
+    "improve.effects_chart": lambda lang: improve.effects_chart(_effects(), lang),
 }
 
 # Colours each category must have wherever it appears.
@@ -240,7 +240,7 @@ def test_the_bug_cases_directly() -> None:
         km = _colour_maps(loyalty.km_chart(_km(), lang))["group"]
         assert (km["disappointed"], km["delighted"]) == (theme.BAD, theme.GOOD)
         assert {k: v for k, v in km.items() if k != "all"} == theme.TIER_COLOURS  # the survival curves' tiers too
-        tier = _colour_maps(tiers.tier_trend_chart(_tier_frame(), lang))["tier"]
+        tier = _colour_maps(experience.tier_trend_chart(_tier_frame(), lang))["tier"]
         overview_tier = _colour_maps(overview.tier_trend_chart(_overview_trend(), lang))["tier_code"]
         assert tier == overview_tier == theme.TIER_COLOURS  # one palette for the tiers
 

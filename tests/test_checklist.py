@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from cxdash.actions.errors import InputError
 from cxdash.auth import User
 from cxdash.catalog import STAGES
 from cxdash.db import data_version
 from cxdash.i18n import LANGUAGES
-from cxdash.inspections import checklist
-from cxdash.inspections.defaults import DEFAULT_ITEMS, FREQUENCIES, METHODS, ROLES
+from cxdash.improve import checklist
+from cxdash.improve.errors import InputError
+from cxdash.improve.inspection_defaults import DEFAULT_ITEMS, FREQUENCIES, METHODS, ROLES
 from cxdash.schema import audit_log, checklist_item
 from tests.world import CLOSEDLOOP
 

@@ -8,7 +8,7 @@ import pytest
 
 from cxdash.customers import refresh_customer_events
 from cxdash.filters import Filters
-from cxdash.metrics.churn import churn_rate, churn_trend, resolve_as_of
+from cxdash.metrics.loyalty.churn import churn_rate, churn_trend, resolve_as_of
 from cxdash.metrics.satisfaction import wilson
 from tests.world import OVERVIEW
 
@@ -112,7 +112,7 @@ def test_grouped_counts_equal_one_aggregate_per_day(engine) -> None:  # noqa: AN
     """The bucketed query agrees with the plain per-day CASE aggregates on every day around the boundaries."""
     from sqlalchemy import select
 
-    from cxdash.metrics.churn import churn_columns, churn_counts
+    from cxdash.metrics.loyalty.churn import churn_columns, churn_counts
 
     _customers(engine)
     days = [date(2025, 6, 29), date(2026, 1, 1), A, date(2026, 5, 1), date(2026, 7, 1), date(2026, 9, 1)]
@@ -141,7 +141,7 @@ def test_index_range_counts_equal_the_grouped_query(engine) -> None:  # noqa: AN
 
     from sqlalchemy import true
 
-    from cxdash.metrics.churn import _grouped_counts, churn_counts
+    from cxdash.metrics.loyalty.churn import _grouped_counts, churn_counts
 
     rng = random.Random(11)
     days = [date(2025, 6, 29), date(2025, 12, 31), date(2026, 1, 31), A, date(2026, 7, 1), date(2026, 9, 1)]

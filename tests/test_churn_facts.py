@@ -1,5 +1,5 @@
 """The drivers page's two customer samples read together equal the samples read apart: the same customers, and
-for each the same facts as :mod:`cxdash.metrics.customer_features` reads."""
+for each the same facts as :mod:`cxdash.metrics.loyalty.customer_features` reads."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from cxdash.filters import Filters
-from cxdash.metrics.churn_definition import ChurnDefinition
-from cxdash.metrics.churn_facts import churn_samples
-from cxdash.metrics.customer_features import active_features, customer_features
+from cxdash.metrics.loyalty.churn_definition import ChurnDefinition
+from cxdash.metrics.loyalty.churn_facts import churn_samples
+from cxdash.metrics.loyalty.customer_features import active_features, customer_features
 from tests.world import CHURN_AS_OF as A
 from tests.world import churn_customers
 

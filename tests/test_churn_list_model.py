@@ -16,9 +16,9 @@ from sqlalchemy import Engine, select
 from cxdash.customers import DAYS_PER_MONTH
 from cxdash.filters import Filters
 from cxdash.i18n import t
-from cxdash.metrics.churn_definition import ChurnDefinition
-from cxdash.metrics.churn_model import CUSTOMER_LIST, churn_drivers, term_label
-from cxdash.metrics.survival import retention_curves
+from cxdash.metrics.loyalty.churn_definition import ChurnDefinition
+from cxdash.metrics.loyalty.churn_model import CUSTOMER_LIST, churn_drivers, term_label
+from cxdash.metrics.loyalty.survival import retention_curves
 from cxdash.schema import customer
 from tests.support.imports import load
 from tests.world import IMPORTS
@@ -82,7 +82,7 @@ def test_at_risk_list_from_customer_fields_alone(engine: Engine) -> None:
     # Factors name the list's fields: an Online customer's segment raises the risk (its coefficient is positive).
     top_online = risk[risk["segment"] == "Online"].iloc[0]
     assert beta[3] > 0 and term_label("segment=Online", "en") in top_online["factors"]
-    assert term_label("segment=Online", "en") == t("churn.term.segment", "en", value="Online")
+    assert term_label("segment=Online", "en") == t("loyalty.churn.term.segment", "en", value="Online")
 
 
 def test_tenure_with_churn_date_dates_the_first_event(engine: Engine) -> None:

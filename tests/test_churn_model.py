@@ -11,17 +11,17 @@ from scipy import optimize
 from scipy.special import expit
 
 from cxdash.filters import Filters
-from cxdash.metrics.churn import churn_rate
-from cxdash.metrics.churn_definition import ChurnDefinition, load_definition, set_definition
-from cxdash.metrics.churn_model import (
+from cxdash.metrics.loyalty.churn import churn_rate
+from cxdash.metrics.loyalty.churn_definition import ChurnDefinition, load_definition, set_definition
+from cxdash.metrics.loyalty.churn_model import (
     at_risk_customers,
     churn_by_group,
     churn_drivers,
     churn_model,
     fit_churn,
 )
-from cxdash.metrics.customer_features import customer_features
-from cxdash.metrics.logit import fit_logit
+from cxdash.metrics.loyalty.customer_features import customer_features
+from cxdash.metrics.loyalty.logit import fit_logit
 from tests.world import CHURN_AS_OF as A
 from tests.world import churn_customers
 

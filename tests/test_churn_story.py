@@ -16,14 +16,14 @@ from cxdash.customers import refresh_customer_events
 from cxdash.db import make_engine
 from cxdash.filters import Filters
 from cxdash.i18n import t
-from cxdash.metrics.churn import churn_rate, churn_trend
-from cxdash.metrics.churn_definition import DEFAULT, LIST_FLAGS, ChurnDefinition, churn_rule
-from cxdash.metrics.churn_model import CUSTOMER_LIST, churn_by_group, churn_drivers
-from cxdash.metrics.churn_notes import churn_note, trend_lines
-from cxdash.metrics.customer_features import DAYS_PER_MONTH
-from cxdash.metrics.overview import overview
-from cxdash.metrics.survival import retention_curves
-from cxdash.metrics.tier_value import revisit_hint, tier_value
+from cxdash.metrics.experience.tier_value import revisit_hint, tier_value
+from cxdash.metrics.loyalty.churn import churn_rate, churn_trend
+from cxdash.metrics.loyalty.churn_definition import DEFAULT, LIST_FLAGS, ChurnDefinition, churn_rule
+from cxdash.metrics.loyalty.churn_model import CUSTOMER_LIST, churn_by_group, churn_drivers
+from cxdash.metrics.loyalty.churn_notes import churn_note, trend_lines
+from cxdash.metrics.loyalty.customer_features import DAYS_PER_MONTH
+from cxdash.metrics.loyalty.survival import retention_curves
+from cxdash.metrics.overview.cards import overview
 from cxdash.schema import customer, survey_response
 from cxdash.ui.widgets import fmt_value
 from tests.support.app import make_app, no_errors
@@ -79,8 +79,8 @@ def test_churn_from_a_customer_list_alone(engine: Engine) -> None:
     assert ov.card("churn").value == pytest.approx(k / n) and ov.card("churn").n == n
     assert ov.churn_note is not None
     lines = ov.churn_note.lines("en")
-    assert lines[0].startswith(t("churn.rule.flag", "en"))
-    assert t("churn.rule.source.list_flags", "en", n=f"{n:,}") in lines[0] and "--churn-mode inactivity" in lines[0]
+    assert lines[0].startswith(t("loyalty.churn.rule.flag", "en"))
+    assert t("loyalty.churn.rule.source.list_flags", "en", n=f"{n:,}") in lines[0] and "--churn-mode inactivity" in lines[0]
     # Churn by segment and site: the customers' own fields, by hand.
     groups = churn_by_group(engine, Filters()).set_index(["dimension", "group"])
     for dim, pos in (("segment", 1), ("site", 2)):
@@ -103,7 +103,7 @@ def test_churn_from_a_customer_list_alone(engine: Engine) -> None:
     res = churn_drivers(engine, Filters())
     assert res.model.source == CUSTOMER_LIST and res.model.n == n and "tenure" in res.model.features
     assert res.scored == n - k and not res.at_risk.empty
-    assert trend_lines(engine, Filters(), "en") == [t("churn.trend.no_dates", "en")]
+    assert trend_lines(engine, Filters(), "en") == [t("loyalty.churn.trend.no_dates", "en")]
     assert churn_trend(engine, Filters(), mode="flag").empty
 
 
@@ -181,7 +181,7 @@ def test_same_churn_on_every_page(engine: Engine, capsys: pytest.CaptureFixture[
     (row,) = json.loads(out.out)
     assert (row["n"], row["rate"], row["mode"], row["rule_source"]) == (card.n, pytest.approx(card.value),
                                                                        "inactivity", DEFAULT)
-    assert t("churn.rule.inactivity", "en", w=365) in out.err and "--churn-mode flag" in out.err
+    assert t("loyalty.churn.rule.inactivity", "en", w=365) in out.err and "--churn-mode flag" in out.err
 
 
 def test_trend_shows_only_months_the_history_supports(engine: Engine) -> None:
@@ -197,10 +197,10 @@ def test_trend_shows_only_months_the_history_supports(engine: Engine) -> None:
     everything = churn_trend(engine, Filters(), judgeable_only=False)
     assert len(everything) > len(trend) and min(everything["as_of"]) < first
     lines = trend_lines(engine, Filters(), "en")
-    assert lines == [t("churn.trend.censored", "en", month=first.strftime("%Y-%m"), start=start.isoformat(), w=365,
+    assert lines == [t("loyalty.churn.trend.censored", "en", month=first.strftime("%Y-%m"), start=start.isoformat(), w=365,
                        need=730)]
     # The overview's trend drops the same months; the card's change is not tested against a censored period.
-    from cxdash.metrics.overview import overview_trends
+    from cxdash.metrics.overview.cards import overview_trends
 
     churn_months = overview_trends(engine, Filters())
     assert set(churn_months.loc[churn_months["kpi"] == "churn", "month"]) == set(trend["month"])
@@ -211,7 +211,7 @@ def test_trend_shows_only_months_the_history_supports(engine: Engine) -> None:
     assert early_ov.churn_note is not None and early_ov.churn_note.previous_unsupported is not None
     assert any(line.startswith("No change shown") for line in early_ov.churn_note.lines("en"))
     note = churn_note(engine, Filters(), as_of=first - timedelta(days=1))
-    assert note.censored and t("churn.censored", "en", w=365, start=start.isoformat(), first=first.isoformat(),
+    assert note.censored and t("loyalty.churn.censored", "en", w=365, start=start.isoformat(), first=first.isoformat(),
                                as_of=(first - timedelta(days=1)).isoformat()) in note.lines("en")
 
 
@@ -228,10 +228,10 @@ def test_empty_results_say_why(engine: Engine) -> None:
     assert churn_note(engine, Filters(site_ids=(2,)), as_of=end).empty_reason == "no_customers"
     # The revisit hint names a period that can fill: from the first visit to A - W, never before the data.
     key, values = revisit_hint(engine, Filters(date_from=end - timedelta(days=89), date_to=end))
-    assert key == "churn.revisit.later" and values["start"] == start.isoformat()
+    assert key == "loyalty.churn.revisit.later" and values["start"] == start.isoformat()
     assert values["end"] == (end - timedelta(days=365)).isoformat()
     key, values = revisit_hint(engine, Filters(date_from=early - timedelta(days=30), date_to=early))
-    assert key == "churn.revisit.not_yet" and values["ready"] == (start + timedelta(days=365)).isoformat()
+    assert key == "loyalty.churn.revisit.not_yet" and values["ready"] == (start + timedelta(days=365)).isoformat()
 
 
 def test_cli_churn_mode_flag(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
@@ -245,7 +245,7 @@ def test_cli_churn_mode_flag(engine: Engine, capsys: pytest.CaptureFixture[str])
     (row,) = json.loads(out.out)
     assert (row["n"], row["k"], row["mode"], row["rule_source"]) == (n, k, "flag", "chosen")
     assert row["rate"] == pytest.approx(k / n)
-    assert t("churn.rule.flag", "en") in out.err and "--churn-mode inactivity" in out.err
+    assert t("loyalty.churn.rule.flag", "en") in out.err and "--churn-mode inactivity" in out.err
     assert main(["--database-url", url, "report", "churn", "--view", "groups", "--churn-mode", "flag",
                  "--format", "json"]) == 0
     groups = {(r["dimension"], r["group"]): r for r in json.loads(capsys.readouterr().out)}
@@ -255,7 +255,7 @@ def test_cli_churn_mode_flag(engine: Engine, capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr()
     card = next(r for r in json.loads(out.out) if r["key"] == "churn")
     assert (card["n"], card["value"]) == (n, pytest.approx(k / n))
-    assert t("churn.rule.flag", "en") in out.err
+    assert t("loyalty.churn.rule.flag", "en") in out.err
     assert main(["--database-url", url, "report", "churn", "--view", "at-risk", "--format", "json"]) == 0
     # Without survey answers the at-risk list comes from the list's own fields: every active customer scored.
     risk = json.loads(capsys.readouterr().out)
@@ -275,21 +275,21 @@ def test_overview_page_shows_the_flag_churn_rate_with_its_rule(tmp_path) -> None
     shown = {m.label: m.value for m in at.metric}
     assert shown[t("overview.kpi.churn.title", "en")] == fmt_value(k / n, "share")
     captions = [c.value for c in at.caption]
-    rule = next(c for c in captions if c.startswith(t("churn.rule.flag", "en")))
-    assert t("churn.rule.source.list_flags", "en", n=f"{n:,}") in rule
+    rule = next(c for c in captions if c.startswith(t("loyalty.churn.rule.flag", "en")))
+    assert t("loyalty.churn.rule.source.list_flags", "en", n=f"{n:,}") in rule
     # The control switches the rule for the session; the figure names the new rule (undated flags: same rate).
     (control,) = [b for b in at.button_group if b.key == "churn_mode_pick"]
     assert control.value == "flag"
     control.set_value("inactivity").run()
     no_errors(at)
-    rules = [c.value for c in at.caption if c.value.startswith(t("churn.rule.inactivity", "en", w=365))]
-    assert rules and t("churn.rule.source.chosen", "en") in rules[0]
+    rules = [c.value for c in at.caption if c.value.startswith(t("loyalty.churn.rule.inactivity", "en", w=365))]
+    assert rules and t("loyalty.churn.rule.source.chosen", "en") in rules[0]
     assert {m.label: m.value for m in at.metric}[t("overview.kpi.churn.title", "en")] == fmt_value(k / n, "share")
     # The drivers page on the same file: churn by segment and retention curves, no error, the at-risk list says why.
     at.switch_page("pages/drivers.py")
     at.run()
     no_errors(at)
     infos = [i.value for i in at.info]
-    assert t("churn.risk.no_model", "en", min=10, n=0, k=0) not in infos
-    assert t("churn.risk.from_list", "en") in [c.value for c in at.caption]
-    assert t("churn.km.none", "en") not in infos
+    assert t("loyalty.churn.risk.no_model", "en", min=10, n=0, k=0) not in infos
+    assert t("loyalty.churn.risk.from_list", "en") in [c.value for c in at.caption]
+    assert t("loyalty.churn.km.none", "en") not in infos

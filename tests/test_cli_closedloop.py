@@ -9,12 +9,12 @@ from datetime import date
 
 import pytest
 
-from cxdash.actions import plans
 from cxdash.auth import local_user
 from cxdash.cli import main
 from cxdash.filters import Filters
-from cxdash.metrics.action_effect import plan_effect
-from cxdash.metrics.weak_items import weak_items
+from cxdash.improve import plans
+from cxdash.metrics.improve.effect import plan_effect
+from cxdash.metrics.improve.weak_items import weak_items
 from tests.world import CLOSEDLOOP, item_ids, spread
 
 TODAY = date(2026, 6, 30)

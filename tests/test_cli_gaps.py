@@ -11,7 +11,7 @@ import pytest
 
 from cxdash.cli import main
 from cxdash.filters import Filters
-from cxdash.metrics.gaps import gap_table
+from cxdash.metrics.experience.gaps import gap_table
 from tests.world import EXPERIENCE
 
 

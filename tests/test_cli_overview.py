@@ -16,7 +16,7 @@ from cxdash.db import make_engine
 from cxdash.demo import build_demo
 from cxdash.domain.kpis import KPI_CODES
 from cxdash.filters import Filters
-from cxdash.metrics.overview import overview, overview_trends
+from cxdash.metrics.overview.cards import overview, overview_trends
 from cxdash.schema import metadata
 from tests.support.pg import BACKENDS
 

@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
-from cxdash.actions import plans
-from cxdash.actions.errors import AccessError, InputError
 from cxdash.auth import User, apply_scope, local_user
 from cxdash.db import data_version
 from cxdash.filters import Filters
 from cxdash.i18n import LANGUAGES, catalog
-from cxdash.inspections import checklist, results
-from cxdash.metrics.action_baseline import baseline_for
-from cxdash.metrics.action_effect import plan_effect
-from cxdash.metrics.actions import owners, plan_board, plan_counts
+from cxdash.improve import checklist, plans
+from cxdash.improve import inspection_results as results
+from cxdash.improve.errors import AccessError, InputError
+from cxdash.metrics.improve.baseline import baseline_for
+from cxdash.metrics.improve.effect import plan_effect
+from cxdash.metrics.improve.plans import owners, plan_board, plan_counts
 from cxdash.schema import action_plan, action_plan_history, audit_log, checklist_item, inspection
 from tests.world import CLOSEDLOOP, item_ids, spread
 
@@ -272,10 +272,10 @@ def _refusal_page(url: str) -> None:
 
     import streamlit as st
 
-    from cxdash.actions.plans import create_plan
     from cxdash.db import make_engine
     from cxdash.filters import Filters
-    from cxdash.ui import closedloop as ui
+    from cxdash.improve.plans import create_plan
+    from cxdash.ui import improve as ui
     from cxdash.ui.context import PageContext, set_context
 
     engine = make_engine(url, migrate=False)

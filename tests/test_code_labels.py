@@ -11,11 +11,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from cxdash.charts.sla import pareto_chart
+from cxdash.charts.service import pareto_chart
 from cxdash.code_labels import code_label, known_codes, label_codes
 from cxdash.export import header_label, to_csv_bytes, to_xlsx_bytes, translated_headers
 from cxdash.i18n import t
-from cxdash.metrics.effort import COLUMNS as EFFORT_COLUMNS
+from cxdash.metrics.loyalty.effort import COLUMNS as EFFORT_COLUMNS
 from cxdash.metrics.org_names import org_names
 from tests.support.app import make_app, no_errors
 
@@ -40,8 +40,8 @@ VIEWS = [
 def test_known_codes_have_names_and_unknown_codes_stay_as_uploaded(lang: str) -> None:
     assert code_label("channel", "app", lang) == t("shell.channel.app", lang)
     assert code_label("channel", " App ", lang) == t("shell.channel.app", lang)  # case and spaces do not matter
-    assert code_label("category", "complaint", lang) == t("codes.category.complaint", lang)
-    assert code_label("priority", "urgent", lang) == t("sla.priority.urgent", lang)
+    assert code_label("category", "complaint", lang) == t("common.codes.category.complaint", lang)
+    assert code_label("priority", "urgent", lang) == t("service.priority.urgent", lang)
     assert code_label("measure", "contacts", lang) == t("loyalty.effort.contacts", lang)
     assert code_label("channel", "kiosk*", lang) == "kiosk*"  # a user's own code, shown as uploaded
     assert code_label("segment", None, lang) == ""
@@ -76,11 +76,11 @@ def test_pareto_chart_shows_category_names_and_keeps_codes_for_the_click(lang: s
     spec = pareto_chart(data, lang).to_dict()
     x = spec["layer"][0]["encoding"]["x"]
     assert x["field"] == "category"  # the click still drills by the stored code
-    assert t("codes.category.complaint", lang) in x["axis"]["labelExpr"]
-    assert t("codes.category.billing", lang) in x["axis"]["labelExpr"]
+    assert t("common.codes.category.complaint", lang) in x["axis"]["labelExpr"]
+    assert t("common.codes.category.billing", lang) in x["axis"]["labelExpr"]
     rows = next(iter(spec["datasets"].values()))
     names = {r["category"]: r["category_name"] for r in rows}
-    assert names["complaint"] == t("codes.category.complaint", lang) and names["own code"] == "own code"
+    assert names["complaint"] == t("common.codes.category.complaint", lang) and names["own code"] == "own code"
     tooltips = [tt["field"] for layer in spec["layer"] for tt in layer["encoding"]["tooltip"]]
     assert "category" not in tooltips and "category_name" in tooltips
 
@@ -97,8 +97,8 @@ def test_downloads_have_translated_headers(lang: str) -> None:
     cfg = translated_headers(pd.DataFrame(columns=["n", "zz_custom"]), lang, {"n": "N!"})
     assert list(cfg.columns) == ["N!", "zz_custom"]
     overview = translated_headers(pd.DataFrame(columns=["key", "value", "previous", "verdict"]), lang,
-                                  prefixes=("export.overview",))
-    assert list(overview.columns) == [t(f"export.overview.{c}", lang) for c in ("key", "value", "previous", "verdict")]
+                                  prefixes=("common.export.overview",))
+    assert list(overview.columns) == [t(f"common.export.overview.{c}", lang) for c in ("key", "value", "previous", "verdict")]
     assert header_label("ticket_id_unknown", lang) == "ticket_id_unknown"
 
 

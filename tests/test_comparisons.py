@@ -8,7 +8,7 @@ from scipy import stats as sps
 
 from cxdash.filters import Filters
 from cxdash.metrics.comparisons import group_vs_rest, unit_ranking
-from cxdash.metrics.gap_trend import gap_trend
+from cxdash.metrics.experience.gap_trend import gap_trend
 from cxdash.summaries import refresh_summaries
 from tests.world import EXPERIENCE
 

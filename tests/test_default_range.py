@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from cxdash.auth import local_user
 from cxdash.filters import DEFAULT_DAYS, default_date_range
-from cxdash.inspections.results import record_inspection
+from cxdash.improve.inspection_results import record_inspection
 from tests.support.app import make_app, no_errors
 from tests.world import CLOSEDLOOP, item_ids, spread
 

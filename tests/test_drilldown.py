@@ -8,7 +8,7 @@ import pytest
 from scipy import stats as sps
 
 from cxdash.filters import Filters
-from cxdash.metrics.drilldown import DrillState, breadcrumb, drill_filters, level_table
+from cxdash.metrics.experience.drilldown import DrillState, breadcrumb, drill_filters, level_table
 from cxdash.metrics.response_list import escape_like, response_export, response_list
 from tests.world import EXPERIENCE
 

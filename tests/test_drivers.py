@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert
 
 from cxdash.filters import Filters
-from cxdash.metrics.drivers import key_drivers
+from cxdash.metrics.loyalty.drivers import key_drivers
 from cxdash.metrics.stats import relative_weights
 from cxdash.schema import stage, touchpoint, touchpoint_score
 from tests.world import LOYALTY
@@ -94,7 +94,7 @@ def test_the_stored_sample_holds_what_the_live_sample_reads(engine) -> None:  # 
     the live path reads for those responses, and the model states their number."""
     from sqlalchemy import select
 
-    from cxdash.metrics.drivers import _stored, _touchpoint_p
+    from cxdash.metrics.loyalty.drivers import _stored, _touchpoint_p
     from cxdash.schema import survey_response
     from cxdash.summaries import refresh_summaries
 
@@ -123,7 +123,7 @@ def test_the_stored_sample_holds_what_the_live_sample_reads(engine) -> None:  # 
 def test_a_stored_sample_of_at_least_min_stored_rows_is_read_whole(engine, monkeypatch) -> None:  # noqa: ANN001
     """Fewer than ``size`` but at least ``MIN_STORED`` of the selection in the stored sample: all of them are read
     (the sample serves big selections, where a live sample costs most)."""
-    from cxdash.metrics import drivers
+    from cxdash.metrics.loyalty import drivers
     from cxdash.summaries import refresh_summaries
 
     _world(engine, n=3000)

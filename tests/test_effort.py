@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from cxdash.filters import Filters
-from cxdash.metrics.effort import easy_vs_hard, effort_loyalty, effort_nps_counts
+from cxdash.metrics.loyalty.effort import easy_vs_hard, effort_loyalty, effort_nps_counts
 
 A = date(2026, 6, 30)
 F = Filters(date_from=date(2025, 1, 1), date_to=A)

@@ -10,7 +10,7 @@ import pytest
 
 from cxdash.filters import Filters
 from cxdash.metrics.differences import nps_diff, proportion_diff
-from cxdash.metrics.failures import failure_counts, service_failures
+from cxdash.metrics.loyalty.failures import failure_counts, service_failures
 from cxdash.metrics.nps import nps_from_counts
 from cxdash.metrics.significance import proportion
 from tests.world import LOYALTY

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cxdash.filters import Filters
-from cxdash.metrics.overview_trends import response_trend
+from cxdash.metrics.overview.trends import response_trend
 from cxdash.metrics.response_figures import response_figures
 from cxdash.schema import figure_summary
 from cxdash.summaries import refresh_summaries

@@ -18,7 +18,7 @@ from scipy import stats as sps
 from cxdash.cli import main
 from cxdash.export import to_csv_bytes
 from cxdash.filters import Filters
-from cxdash.metrics.gaps import gap_table
+from cxdash.metrics.experience.gaps import gap_table
 from tests.world import EXPERIENCE
 
 # (P, E) at REC01 on a 1-7 scale.

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats as sps
 
 from cxdash.filters import Filters
-from cxdash.metrics.gaps import GAP_COLUMNS, gap_table
+from cxdash.metrics.experience.gaps import GAP_COLUMNS, gap_table
 from tests.world import EXPERIENCE
 
 # (P, E) pairs at REC01 on a 1-7 scale, at CON02 on mixed scales (1-7 and 0-10 and 0-100).

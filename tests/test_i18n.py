@@ -50,6 +50,17 @@ def test_every_literal_key_in_the_code_exists() -> None:
     assert not unknown, sorted(unknown)
 
 
+def test_every_key_starts_with_its_catalog_file_name() -> None:
+    """One name per area: ``service.json`` holds ``service.*`` keys and nothing else."""
+    import json
+
+    from cxdash.i18n import CATALOG_DIR
+
+    wrong = [f"{path.name}: {key}" for path in sorted(CATALOG_DIR.glob("*.json"))
+             for key in json.loads(path.read_text(encoding="utf-8")) if key.split(".")[0] != path.stem]
+    assert not wrong, wrong
+
+
 def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -92,4 +103,4 @@ def test_pages_pass_no_hard_coded_text_to_streamlit(path: Path) -> None:
 def test_language_names_and_fallbacks() -> None:
     assert normalise_language("zh-TW") == "zh-Hant" and normalise_language("zh_CN") == "zh-Hans"
     assert normalise_language("fr") == "en" and normalise_language(None) == "en"
-    assert t("page.overview", "zh-Hans") != t("page.overview", "en")
+    assert t("overview.page.title", "zh-Hans") != t("overview.page.title", "en")

@@ -33,7 +33,7 @@ from cxdash.imports.scales import (
     read_header,
     read_values,
 )
-from cxdash.metrics.gaps import gap_table
+from cxdash.metrics.experience.gaps import gap_table
 from cxdash.metrics.nps import nps
 from cxdash.schema import import_batch, inspection, survey_response, touchpoint, touchpoint_score
 from tests.support.imports import NOW, counts, rows

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from cxdash.filters import Filters
-from cxdash.metrics.gaps import gap_table
-from cxdash.metrics.importance import importance_table
-from cxdash.metrics.ipa import ipa_matrix, quadrant
+from cxdash.metrics.experience.gaps import gap_table
+from cxdash.metrics.experience.importance import importance_table
+from cxdash.metrics.experience.ipa import ipa_matrix, quadrant
 from tests.world import EXPERIENCE
 
 CODES = ["REC01", "CON02", "HND02"]
@@ -91,7 +91,7 @@ def test_ipa_matrix_cuts_at_means(engine):
 
 
 def test_derived_from_the_stored_sample(engine, monkeypatch):
-    from cxdash.metrics import importance
+    from cxdash.metrics.experience import importance
     from cxdash.summaries import refresh_summaries, sample
 
     monkeypatch.setattr(sample, "RATE", 1.0)  # every response in the stored sample: it must give the exact answer

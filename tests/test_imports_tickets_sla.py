@@ -1,6 +1,6 @@
 """Ticket uploads and the SLA module: event times before creation are rejected row by row with a clear reason (the
-same rows :mod:`cxdash.sla.validation` calls invalid), and loaded tickets carry their business-hours elapsed times
-exactly as :func:`cxdash.sla.compute.recompute_tickets` computes them.
+same rows :mod:`cxdash.service.validation` calls invalid), and loaded tickets carry their business-hours elapsed times
+exactly as :func:`cxdash.service.compute.recompute_tickets` computes them.
 
 Times in the files are local wall-clock times without an offset, as helpdesks export them; they are read in the
 zone of the default SLA policy's calendar ("Service hours": Asia/Shanghai, UTC+8, 09:00-12:00 and 13:00-18:00 on
@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select
 
 from cxdash.imports.errors import error_report, reason_text
 from cxdash.schema import ticket
-from cxdash.sla.compute import recompute_tickets
-from cxdash.sla.validation import invalid_mask
+from cxdash.service.compute import recompute_tickets
+from cxdash.service.validation import invalid_mask
 from tests.support.imports import counts, load, rows
 from tests.world import IMPORTS
 
@@ -54,7 +54,7 @@ def test_event_before_creation_is_a_row_level_rejection(engine: Engine) -> None:
 
 
 def test_rejections_match_the_sla_modules_own_check(engine: Engine) -> None:
-    """The importer and :func:`cxdash.sla.validation.invalid_mask` agree on which tickets are impossible."""
+    """The importer and :func:`cxdash.service.validation.invalid_mask` agree on which tickets are impossible."""
     IMPORTS.org(engine)
     result = load(engine, HEADER + GOOD + BAD, kind="tickets", dry_run=True)
     frame = pd.read_csv(io.StringIO(HEADER + GOOD + BAD), dtype=str).rename(columns={

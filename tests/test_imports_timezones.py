@@ -23,8 +23,8 @@ from cxdash.imports.parsing import parse_dates
 from cxdash.imports.saved import get_mapping, save_mapping
 from cxdash.imports.timezones import default_zone, local_to_utc, utc_to_local
 from cxdash.schema import import_batch, sla_policy, survey_response, ticket
-from cxdash.sla.calendar import Calendar
-from cxdash.sla.policies import save_calendar
+from cxdash.service.calendar import Calendar
+from cxdash.service.policies import save_calendar
 from tests.support.imports import counts, load, rows, scalar
 from tests.world import IMPORTS
 

@@ -7,11 +7,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from cxdash.actions.errors import InputError
 from cxdash.auth import local_user
 from cxdash.db import data_version
 from cxdash.filters import Filters
-from cxdash.inspections import checklist, results
+from cxdash.improve import checklist
+from cxdash.improve import inspection_results as results
+from cxdash.improve.errors import InputError
 from cxdash.schema import inspection
 from tests.world import CLOSEDLOOP, item_ids
 

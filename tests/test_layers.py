@@ -42,9 +42,8 @@ LAYERS: dict[str, int] = {
     # Alembic loads them by path, nobody imports them; they may build summary tables, nothing higher.
     "cxdash.migrations": SUMMARIES,
     "cxdash.imports": WRITE_SIDE,
-    "cxdash.actions": WRITE_SIDE,
-    "cxdash.inspections": WRITE_SIDE,
-    "cxdash.sla": WRITE_SIDE,
+    "cxdash.improve": WRITE_SIDE,
+    "cxdash.service": WRITE_SIDE,
     "cxdash.followup": WRITE_SIDE,
     # Scheduled rules (KPI rules read the metrics) and digests (read the metrics) sit above the write side.
     "cxdash.followup.scheduled": VIEWS,
@@ -86,7 +85,7 @@ class Edge:
 
 
 def module_name(path: Path) -> str:
-    """``cxdash/metrics/sla.py`` -> ``cxdash.metrics.sla``; a package's ``__init__`` is the package."""
+    """``cxdash/metrics/service/compliance.py`` -> ``cxdash.metrics.service.compliance``; a package's ``__init__`` is the package."""
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -246,7 +245,7 @@ def test_no_module_level_cycle() -> None:
 
 
 def _unit(module: str) -> str:
-    """The subpackage or top-level module of cxdash a module belongs to (``cxdash.metrics.sla`` -> ``metrics``)."""
+    """The subpackage or top-level module of cxdash a module belongs to (``cxdash.metrics.service.compliance`` -> ``metrics``)."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "cxdash"
 
@@ -286,5 +285,5 @@ def test_streamlit_only_in_ui() -> None:
 
 def test_layer_table_reads_whole_names() -> None:
     """A row names a package or module, never a prefix of a name: ``cxdash.db`` does not cover ``cxdash.dbx``."""
-    assert layer_of("cxdash.metrics.sla") == METRICS and layer_of("cxdash.db") == BASE
+    assert layer_of("cxdash.metrics.service.compliance") == METRICS and layer_of("cxdash.db") == BASE
     assert layer_of("cxdash.dbx") is None and layer_of("cxdash.newpackage.module") is None

@@ -11,7 +11,7 @@ from scipy import stats as sps
 
 from cxdash.filters import Filters
 from cxdash.metrics import loyalty
-from cxdash.metrics.loyalty import loyalty_breakdown, loyalty_summary, loyalty_trend
+from cxdash.metrics.loyalty.figures import loyalty_breakdown, loyalty_summary, loyalty_trend
 from cxdash.summaries import refresh_summaries
 from tests.world import LOYALTY
 

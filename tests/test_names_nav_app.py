@@ -44,14 +44,14 @@ def test_the_overview_answers_at_its_own_path(monkeypatch: pytest.MonkeyPatch) -
     at = make_app("en")
     at.run()
     no_errors(at)
-    assert at.title[0].value == t("page.overview", "en")  # "/" is the overview
+    assert at.title[0].value == t("overview.page.title", "en")  # "/" is the overview
     overview = [p for p in pages if str(p._page).endswith("overview.py")]
     # The menu's entry is served at "/", and "/overview" is registered too (hidden), so it is no "page not found".
     assert sorted((p.url_path, p.visibility) for p in overview) == [("", "visible"), ("overview", "hidden")]
     at.switch_page("pages/overview.py")  # AppTest picks the page registered under the file's name: /overview
     at.run()
     no_errors(at)
-    assert at.title[0].value == t("page.overview", "en")
+    assert at.title[0].value == t("overview.page.title", "en")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
@@ -63,7 +63,7 @@ def test_local_mode_is_one_line_with_the_guide_a_click_away(lang: str) -> None:
     assert t("auth.local.badge", lang) in line and t("auth.local.line", lang) in line
     assert not [e for e in at.expander if e.label == t("auth.local.docs", lang)]
     assert "## Local mode" not in all_text(at)  # the guide is not above every page any more
-    assert at.title[0].value == t("page.overview", lang)
+    assert at.title[0].value == t("overview.page.title", lang)
     setup = [b for b in at.button if b.label == t("auth.local.setup", lang)]
     assert setup
     setup[0].click().run()

@@ -12,16 +12,16 @@ from datetime import date
 
 from sqlalchemy import Engine, insert, update
 
-from cxdash.actions import plans
 from cxdash.auth import local_user
 from cxdash.filters import Filters
-from cxdash.inspections.results import site_options
-from cxdash.metrics.action_options import team_options
-from cxdash.metrics.actions import plan_board
-from cxdash.metrics.sla_breakdown import sla_breakdown
-from cxdash.metrics.sla_lists import Drill, early_warning, ticket_list
-from cxdash.metrics.themes import exclusions, theme_comments
-from cxdash.metrics.weak_items import site_correlation
+from cxdash.improve import plans
+from cxdash.improve.inspection_results import site_options
+from cxdash.metrics.improve.options import team_options
+from cxdash.metrics.improve.plans import plan_board
+from cxdash.metrics.improve.weak_items import site_correlation
+from cxdash.metrics.loyalty.themes import exclusions, theme_comments
+from cxdash.metrics.service.breakdown import sla_breakdown
+from cxdash.metrics.service.lists import Drill, early_warning, ticket_list
 from cxdash.schema import person, site, survey_response, team
 from tests.world import CLOSEDLOOP, NOW, item_ids, service_metrics, spread
 

@@ -19,15 +19,15 @@ from cxdash.demo import build_demo
 from cxdash.domain.kpis import KPI_CODES
 from cxdash.filters import Filters
 from cxdash.i18n import t
-from cxdash.metrics.actions import plan_counts
-from cxdash.metrics.churn import churn_rate
-from cxdash.metrics.gaps import gap_table
-from cxdash.metrics.kpi_cards import NO_COMPARISON, SIGNIFICANT, WITHIN_NOISE
+from cxdash.metrics.experience.gaps import gap_table
+from cxdash.metrics.experience.tiers import tier_shares
+from cxdash.metrics.improve.plans import plan_counts
+from cxdash.metrics.loyalty.churn import churn_rate
 from cxdash.metrics.nps import nps, nps_from_counts
-from cxdash.metrics.overview import WORST_COLUMNS, overview, overview_trends, worst_touchpoints
+from cxdash.metrics.overview.cards import WORST_COLUMNS, overview, overview_trends, worst_touchpoints
+from cxdash.metrics.overview.kpi_cards import NO_COMPARISON, SIGNIFICANT, WITHIN_NOISE
 from cxdash.metrics.satisfaction import ces, csat, wilson
-from cxdash.metrics.sla import sla_summary
-from cxdash.metrics.tiers import tier_shares
+from cxdash.metrics.service.compliance import sla_summary
 from cxdash.schema import kpi_target
 from tests.world import OVERVIEW
 

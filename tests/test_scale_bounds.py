@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 
 from cxdash.filters import Filters
-from cxdash.metrics.gaps import SCALES_KEY, stored_scale_bounds, touchpoint_scales
+from cxdash.metrics.experience.gaps import SCALES_KEY, stored_scale_bounds, touchpoint_scales
 from cxdash.schema import setting
 from tests.world import EXPERIENCE
 

@@ -23,11 +23,11 @@ from cxdash.auth import apply_scope, resolve_user
 from cxdash.cli import main as cli
 from cxdash.db import make_engine
 from cxdash.filters import Filters
-from cxdash.metrics.actions import plan_board
-from cxdash.metrics.drilldown import DrillState
+from cxdash.metrics.experience.drilldown import DrillState
+from cxdash.metrics.improve.plans import plan_board
+from cxdash.metrics.loyalty.themes import theme_comments
 from cxdash.metrics.response_list import response_export
-from cxdash.metrics.sla_lists import early_warning, ticket_list
-from cxdash.metrics.themes import theme_comments
+from cxdash.metrics.service.lists import early_warning, ticket_list
 from cxdash.schema import action_plan, site, team
 from tests.support.auth import (
     END,

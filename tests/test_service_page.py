@@ -15,10 +15,10 @@ from sqlalchemy import Engine, select
 from streamlit.testing.v1 import AppTest
 
 from cxdash.filters import Filters
-from cxdash.metrics.sla import sla_summary
-from cxdash.metrics.sla_lists import Drill, ticket_list
+from cxdash.metrics.service.compliance import sla_summary
+from cxdash.metrics.service.lists import Drill, ticket_list
 from cxdash.schema import audit_log, sla_policy
-from cxdash.ui.sla import now_minute, pct
+from cxdash.ui.service import now_minute, pct
 from tests.world import service_metrics
 
 pytestmark = pytest.mark.apptest
@@ -109,7 +109,7 @@ def test_drill_down_state_goes_to_the_url(db: Engine) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_settings_page_runs(db: Engine, lang: str) -> None:
-    at = app(db, "sla_settings.py", lang)
+    at = app(db, "service_settings.py", lang)
     at.run()
     no_errors(at)
     at.segmented_control(key="sla_settings_view").set_value("calendars").run()
@@ -119,7 +119,7 @@ def test_settings_page_runs(db: Engine, lang: str) -> None:
 def test_settings_edit_recomputes(db: Engine) -> None:
     with db.connect() as conn:
         normal = conn.execute(select(sla_policy.c.id).where(sla_policy.c.priority == "normal")).scalar_one()
-    at = app(db, "sla_settings.py")
+    at = app(db, "service_settings.py")
     at.run()
     at.selectbox(key="sla_policy_pick").set_value(normal).run()
     at.number_input[0].set_value(10)  # first-response target 240 -> 10 minutes
@@ -133,7 +133,7 @@ def test_settings_edit_recomputes(db: Engine) -> None:
 
 
 def test_settings_refused_for_team_lead(db: Engine) -> None:
-    at = app(db, "sla_settings.py", "zh-Hant", role="team_lead")
+    at = app(db, "service_settings.py", "zh-Hant", role="team_lead")
     at.run()
     assert not at.exception and at.error and "SLA" in at.error[0].value
     assert not at.button

@@ -13,15 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cxdash.sla.calendar import (
+from cxdash.service.calendar import (
     Calendar,
     CalendarError,
     add_business_minutes,
     business_minutes,
     parse_hhmm,
 )
-from cxdash.sla.holidays import holiday_csv, parse_holiday_csv
-from cxdash.sla.validation import invalid_mask, ticket_time_errors
+from cxdash.service.holidays import holiday_csv, parse_holiday_csv
+from cxdash.service.validation import invalid_mask, ticket_time_errors
 
 OFFICE = [["09:00", "12:00"], ["13:00", "18:00"]]
 WEEK = {**{str(d): OFFICE for d in range(5)}, "5": [["09:00", "12:00"]], "6": []}
@@ -147,10 +147,10 @@ def test_event_before_creation_is_rejected() -> None:
     resolved = [None, sh(2026, 11, 23, 9), None, None]
     errors = ticket_time_errors(created, first, resolved)
     assert errors.tolist() == [
-        "sla.error.first_response_before_created",
-        "sla.error.resolved_before_created",
+        "service.error.first_response_before_created",
+        "service.error.resolved_before_created",
         None,
-        "sla.error.created_missing",
+        "service.error.created_missing",
     ]
     frame = pd.DataFrame({"created_at": created, "first_response_at": first, "resolved_at": resolved})
     assert invalid_mask(frame).tolist() == [True, True, False, True]
@@ -194,7 +194,7 @@ def test_holiday_csv_upload() -> None:
 
 
 def test_day_text_round_trip() -> None:
-    from cxdash.sla.calendar import format_day_text, parse_day_text
+    from cxdash.service.calendar import format_day_text, parse_day_text
 
     assert parse_day_text("09:00-12:00, 13:00-18:00") == [["09:00", "12:00"], ["13:00", "18:00"]]
     assert parse_day_text("9:00-12:00，13:00-18:00") == [["09:00", "12:00"], ["13:00", "18:00"]]

@@ -1,6 +1,6 @@
 """Stored SLA facts per ticket: policy match, business minutes, due and at-risk times, repeat flags.
 
-Default policies (cxdash.sla.policies): normal = 240 min first response, 1440 min resolution on the service
+Default policies (cxdash.service.policies): normal = 240 min first response, 1440 min resolution on the service
 calendar (Shanghai, Mon-Fri 09-12 and 13-18, Sat 09-12); urgent = 30 / 480 min on the extended calendar
 (08-20 every day); at risk at 80 %. November 2026 has no holidays.
 """
@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from cxdash.schema import business_calendar, sla_policy, ticket
-from cxdash.sla.compute import recompute_for_policy_change, recompute_tickets
-from cxdash.sla.policies import (
+from cxdash.service.compute import recompute_for_policy_change, recompute_tickets
+from cxdash.service.policies import (
     ensure_default_policies,
     list_calendars,
     list_policies,

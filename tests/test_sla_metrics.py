@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import Engine
 
 from cxdash.filters import Filters
-from cxdash.metrics.sla import backlog_by_age, sla_summary, sla_trend
-from cxdash.metrics.sla_breakdown import category_pareto, sla_breakdown
-from cxdash.metrics.sla_lists import Drill, early_warning, ticket_list
+from cxdash.metrics.service.breakdown import category_pareto, sla_breakdown
+from cxdash.metrics.service.compliance import backlog_by_age, sla_summary, sla_trend
+from cxdash.metrics.service.lists import Drill, early_warning, ticket_list
 from tests.world import NOW, d, service_metrics
 
 
@@ -90,7 +90,7 @@ def test_breakdown_overall_percentiles_and_priorities(sla_db: Engine) -> None:
     assert b["key"].tolist() == ["urgent", "high", "normal", "low"]
     low = b.set_index("key").loc["low"]
     assert (low["n"], low["merged"]) == (1, 1)
-    from cxdash.metrics.sla_percentiles import time_percentiles
+    from cxdash.metrics.service.percentiles import time_percentiles
 
     p = time_percentiles(sla_db, Filters()).iloc[0]
     frt = [60, 300, 20, 10, 100]
@@ -163,7 +163,7 @@ def test_drill_down_rejects_bad_input(sla_db: Engine) -> None:
 
 
 def test_charts_carry_what_a_click_drills_to(sla_db: Engine) -> None:
-    from cxdash.charts.sla import backlog_chart, breakdown_chart, compliance_trend_chart
+    from cxdash.charts.service import backlog_chart, breakdown_chart, compliance_trend_chart
 
     def pick_fields(chart: object) -> list[str]:
         spec = chart.to_dict()  # type: ignore[attr-defined]

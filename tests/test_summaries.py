@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from cxdash.filters import Filters
-from cxdash.metrics.gap_sums import one_touchpoint_sums, raw_touchpoint_sums, touchpoint_sums
-from cxdash.metrics.gaps import TP_MEASURES
+from cxdash.metrics.experience.gap_sums import one_touchpoint_sums, raw_touchpoint_sums, touchpoint_sums
+from cxdash.metrics.experience.gaps import TP_MEASURES
 from cxdash.summaries import GRAIN_DAY, GRAIN_MONTH, GRAIN_MONTH_CS, Part, plan_parts, refresh_summaries
 from cxdash.summaries.common import REGION_DAY, REGION_MONTH, REGION_MONTH_CS
 from tests.world import EXPERIENCE

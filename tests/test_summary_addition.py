@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 
 from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters
-from cxdash.metrics.gap_sums import raw_touchpoint_sums, touchpoint_sums
+from cxdash.metrics.experience.gap_sums import raw_touchpoint_sums, touchpoint_sums
 from cxdash.schema import figure_summary, response_sample, survey_response
 from cxdash.summaries import GRAIN_MONTH, plan_parts
 from cxdash.summaries.figures import figure_measures, figure_sums, raw_figure_sums

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cxdash.filters import Filters
-from cxdash.metrics.churn_definition import ChurnDefinition
-from cxdash.metrics.survival import kaplan_meier, retention_curves, survival_at
+from cxdash.metrics.loyalty.churn_definition import ChurnDefinition
+from cxdash.metrics.loyalty.survival import kaplan_meier, retention_curves, survival_at
 from tests.world import LOYALTY
 
 # Seven subjects: times 1, 2, 2+, 3, 4+, 4, 5 (+ = censored).
@@ -86,7 +86,7 @@ def test_retention_curves_from_customers(engine) -> None:  # noqa: ANN001
 
 def test_first_tier_of_a_day_with_two_responses_is_the_earlier_loaded(engine) -> None:  # noqa: ANN001
     """Two responses on the first day: the one with the lower id counts, whatever the tiers' order."""
-    from cxdash.metrics.churn_facts import churn_samples
+    from cxdash.metrics.loyalty.churn_facts import churn_samples
 
     LOYALTY.org(engine)
     LOYALTY.customers(engine, [{"id": 1, "first_event_at": datetime(2025, 1, 1), "last_event_at": datetime(2025, 1, 1)},

@@ -18,7 +18,7 @@ from cxdash.auth import save_user
 from cxdash.cli import main
 from cxdash.filters import Filters
 from cxdash.i18n import t
-from cxdash.metrics.overview import overview
+from cxdash.metrics.overview.cards import overview
 from cxdash.metrics.targets import target_for
 from cxdash.schema import kpi_target, kpi_target_history
 from cxdash.targets import (

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cxdash.filters import Filters
-from cxdash.metrics.themes import (
+from cxdash.metrics.loyalty.themes import (
     emerging_table,
     group_terms,
     lift_table,
@@ -18,7 +18,7 @@ from cxdash.metrics.themes import (
     theme_comments,
     voice,
 )
-from cxdash.metrics.tokens import content_words, name_exclusions, terms
+from cxdash.metrics.loyalty.tokens import content_words, name_exclusions, terms
 from tests.world import LOYALTY
 
 

@@ -14,12 +14,12 @@ from sqlalchemy import Engine, delete, func, insert, literal, select
 from cxdash.db import bump_data_version
 from cxdash.filters import Filters
 from cxdash.imports.batches import delete_batch
-from cxdash.metrics.sla import sla_summary, sla_trend
-from cxdash.metrics.sla_breakdown import category_pareto, sla_breakdown
-from cxdash.metrics.sla_percentiles import time_percentiles
+from cxdash.metrics.service.breakdown import category_pareto, sla_breakdown
+from cxdash.metrics.service.compliance import sla_summary, sla_trend
+from cxdash.metrics.service.percentiles import time_percentiles
 from cxdash.schema import setting, ticket, ticket_summary, ticket_time_summary
-from cxdash.sla.compute import recompute_tickets
-from cxdash.sla.policies import ensure_default_policies
+from cxdash.service.compute import recompute_tickets
+from cxdash.service.policies import ensure_default_policies
 from cxdash.summaries.tickets import STATE_KEY, minutes_bucket, month_ranges, ticket_summary_fresh
 from cxdash.summaries.tickets_read import plan_parts
 from tests.support.imports import load
@@ -240,7 +240,7 @@ DRILLS = [(g, k, o, p) for g, k in ((None, None), ("priority", "normal"), ("site
 
 
 def test_drill_down_totals_from_the_summary_equal_raw_counts(tickets_db: Engine) -> None:
-    from cxdash.metrics.sla_lists import Drill, drill_where, ticket_list
+    from cxdash.metrics.service.lists import Drill, drill_where, ticket_list
 
     f = Filters(date_from=date(2026, 1, 10), date_to=date(2026, 4, 20))
     with tickets_db.connect() as conn:

@@ -12,9 +12,9 @@ from sqlalchemy import insert, select
 
 from cxdash.domain.tiers import TIER_NAMES, get_tolerance
 from cxdash.filters import Filters
-from cxdash.metrics import tier_analysis as ta
-from cxdash.metrics.tier_settings import recompute_tiers, set_tolerance
-from cxdash.metrics.tier_value import tier_value
+from cxdash.metrics.experience import tier_analysis as ta
+from cxdash.metrics.experience.tier_settings import recompute_tiers, set_tolerance
+from cxdash.metrics.experience.tier_value import tier_value
 from cxdash.schema import customer, survey_response
 from cxdash.summaries import refresh_summaries
 from tests.world import EXPERIENCE

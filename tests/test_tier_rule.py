@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from cxdash.domain.tiers import TIER_NAMES, Tier, classify, tier_name
-from cxdash.metrics.tier_settings import recompute_tiers
+from cxdash.metrics.experience.tier_settings import recompute_tiers
 from cxdash.schema import survey_response
 from tests.world import EXPERIENCE
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cxdash.filters import Filters
+from cxdash.metrics.experience.tiers import TierShares, tier_shares, tiers_from_counts
 from cxdash.metrics.satisfaction import wilson
-from cxdash.metrics.tiers import TierShares, tier_shares, tiers_from_counts
 from tests.world import OVERVIEW, values
 
 

@@ -10,15 +10,15 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 
-from cxdash.actions import plans
 from cxdash.auth import local_user
 from cxdash.filters import Filters
-from cxdash.inspections.results import heatmap, inspection_results, score_trend
-from cxdash.metrics.action_effect import item_score_effect, plan_effect
-from cxdash.metrics.action_options import service_problems
-from cxdash.metrics.actions import effect_summary, plan_board, plan_counts
-from cxdash.metrics.gaps import gap_table
-from cxdash.metrics.weak_items import site_correlation, weak_items
+from cxdash.improve import plans
+from cxdash.improve.inspection_results import heatmap, inspection_results, score_trend
+from cxdash.metrics.experience.gaps import gap_table
+from cxdash.metrics.improve.effect import item_score_effect, plan_effect
+from cxdash.metrics.improve.options import service_problems
+from cxdash.metrics.improve.plans import effect_summary, plan_board, plan_counts
+from cxdash.metrics.improve.weak_items import site_correlation, weak_items
 from cxdash.views.action_plans import (
     CARDS_PER_STAGE,
     action_plans_view,

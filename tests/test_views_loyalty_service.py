@@ -16,20 +16,20 @@ import pandas as pd
 import pytest
 
 from cxdash.filters import Filters
-from cxdash.metrics.churn import churn_rate, churn_trend
-from cxdash.metrics.churn_definition import ChurnDefinition, load_rule
-from cxdash.metrics.churn_model import churn_drivers
-from cxdash.metrics.churn_notes import churn_note, trend_lines
-from cxdash.metrics.drivers import key_drivers
-from cxdash.metrics.effort import easy_vs_hard, effort_loyalty
-from cxdash.metrics.failures import service_failures
-from cxdash.metrics.loyalty import loyalty_breakdown, loyalty_summary, loyalty_trend
-from cxdash.metrics.sla import backlog_by_age, sla_summary, sla_trend
-from cxdash.metrics.sla_breakdown import category_pareto, sla_breakdown
-from cxdash.metrics.sla_counts import period_bucket
-from cxdash.metrics.sla_lists import Drill, early_warning, ticket_list
-from cxdash.metrics.sla_percentiles import time_percentiles
-from cxdash.metrics.themes import theme_comments, voice
+from cxdash.metrics.loyalty.churn import churn_rate, churn_trend
+from cxdash.metrics.loyalty.churn_definition import ChurnDefinition, load_rule
+from cxdash.metrics.loyalty.churn_model import churn_drivers
+from cxdash.metrics.loyalty.churn_notes import churn_note, trend_lines
+from cxdash.metrics.loyalty.drivers import key_drivers
+from cxdash.metrics.loyalty.effort import easy_vs_hard, effort_loyalty
+from cxdash.metrics.loyalty.failures import service_failures
+from cxdash.metrics.loyalty.figures import loyalty_breakdown, loyalty_summary, loyalty_trend
+from cxdash.metrics.loyalty.themes import theme_comments, voice
+from cxdash.metrics.service.breakdown import category_pareto, sla_breakdown
+from cxdash.metrics.service.compliance import backlog_by_age, sla_summary, sla_trend
+from cxdash.metrics.service.counts import period_bucket
+from cxdash.metrics.service.lists import Drill, early_warning, ticket_list
+from cxdash.metrics.service.percentiles import time_percentiles
 from cxdash.views import drivers as drivers_views
 from cxdash.views import loyalty as loyalty_views
 from cxdash.views import service as service_views

@@ -16,23 +16,23 @@ from sqlalchemy import Engine, func, select
 from cxdash.demo import build_demo
 from cxdash.domain.tiers import TIER_NAMES as TIERS
 from cxdash.filters import Filters
-from cxdash.metrics.churn_notes import trend_lines
 from cxdash.metrics.comparisons import group_vs_rest, unit_ranking
-from cxdash.metrics.drilldown import DrillState, breadcrumb, level_table
-from cxdash.metrics.gap_trend import gap_trend
-from cxdash.metrics.gaps import gap_table
-from cxdash.metrics.ipa import ipa_matrix
-from cxdash.metrics.overview import overview, overview_trends, worst_touchpoints
-from cxdash.metrics.response_list import response_export, response_list
-from cxdash.metrics.tier_analysis import (
+from cxdash.metrics.experience.drilldown import DrillState, breadcrumb, level_table
+from cxdash.metrics.experience.gap_trend import gap_trend
+from cxdash.metrics.experience.gaps import gap_table
+from cxdash.metrics.experience.ipa import ipa_matrix
+from cxdash.metrics.experience.tier_analysis import (
     compare_group,
     compare_previous,
     tier_breakdown,
     tier_counts,
     tier_trend,
 )
-from cxdash.metrics.tier_settings import tolerance_setting
-from cxdash.metrics.tier_value import tier_value
+from cxdash.metrics.experience.tier_settings import tolerance_setting
+from cxdash.metrics.experience.tier_value import tier_value
+from cxdash.metrics.loyalty.churn_notes import trend_lines
+from cxdash.metrics.overview.cards import overview, overview_trends, worst_touchpoints
+from cxdash.metrics.response_list import response_export, response_list
 from cxdash.schema import stage, survey_response, touchpoint, touchpoint_score
 from cxdash.views.overview import OverviewView, overview_view, trailing_year
 from cxdash.views.tiers import tiers_view

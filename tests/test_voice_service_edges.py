@@ -18,11 +18,10 @@ from streamlit.testing.v1 import AppTest
 
 from cxdash.charts.loyalty import themes_chart
 from cxdash.charts.overview import service_trend_chart
-from cxdash.charts.sla import compliance_trend_chart
+from cxdash.charts.service import compliance_trend_chart
 from cxdash.filters import Filters
 from cxdash.i18n import t
-from cxdash.metrics.sla import sla_summary, sla_trend
-from cxdash.metrics.themes import (
+from cxdash.metrics.loyalty.themes import (
     MIN_COUNT,
     THEME_COLUMNS,
     complaint_themes,
@@ -31,7 +30,8 @@ from cxdash.metrics.themes import (
     praise_themes,
     voice,
 )
-from cxdash.ui.sla import now_minute, pct
+from cxdash.metrics.service.compliance import sla_summary, sla_trend
+from cxdash.ui.service import now_minute, pct
 from tests.world import LOYALTY, NOW, service_metrics
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from cxdash.filters import Filters
-from cxdash.metrics.weak_items import normalise_importance, site_correlation, weak_items
+from cxdash.metrics.improve.weak_items import normalise_importance, site_correlation, weak_items
 from tests.world import CLOSEDLOOP, item_ids, spread
 
 

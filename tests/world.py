@@ -45,7 +45,7 @@ from sqlalchemy.engine import Connection
 
 from cxdash.catalog import ensure_default_catalog, touchpoint_ids
 from cxdash.db import bump_data_version
-from cxdash.inspections.checklist import ensure_default_checklist
+from cxdash.improve.checklist import ensure_default_checklist
 from cxdash.schema import (
     checklist_item,
     customer,
@@ -58,9 +58,9 @@ from cxdash.schema import (
     ticket,
     touchpoint_score,
 )
-from cxdash.sla.calendar import Calendar
-from cxdash.sla.compute import recompute_tickets
-from cxdash.sla.policies import ensure_default_policies, list_calendars, save_calendar
+from cxdash.service.calendar import Calendar
+from cxdash.service.compute import recompute_tickets
+from cxdash.service.policies import ensure_default_policies, list_calendars, save_calendar
 
 Bind = Engine | Connection
 Row = Mapping[str, Any]

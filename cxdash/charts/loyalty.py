@@ -1,9 +1,9 @@
 """Charts of the loyalty section: trends with interval bands, breakdowns, effort and failures against loyalty,
 key drivers, churn, the odds-ratio forest plot, Kaplan-Meier curves and comment themes.
 
-Builders take the frames of :mod:`cxdash.metrics.loyalty`, :mod:`~cxdash.metrics.effort`,
-:mod:`~cxdash.metrics.failures`, :mod:`~cxdash.metrics.drivers`, :mod:`~cxdash.metrics.churn_model`,
-:mod:`~cxdash.metrics.survival` and :mod:`~cxdash.metrics.themes` plus the language; every title, axis and
+Builders take the frames of :mod:`cxdash.metrics.loyalty.figures`, :mod:`~cxdash.metrics.loyalty.effort`,
+:mod:`~cxdash.metrics.loyalty.failures`, :mod:`~cxdash.metrics.loyalty.drivers`, :mod:`~cxdash.metrics.loyalty.churn_model`,
+:mod:`~cxdash.metrics.loyalty.survival` and :mod:`~cxdash.metrics.loyalty.themes` plus the language; every title, axis and
 tooltip comes from the ``loyalty`` catalog.
 """
 
@@ -27,7 +27,7 @@ from cxdash.charts.theme import (
     labels_for,
 )
 from cxdash.i18n import t
-from cxdash.metrics.churn_model import term_label
+from cxdash.metrics.loyalty.churn_model import term_label
 
 SHARE_KPIS = ("promoters", "passives", "detractors", "csat", "ces_easy")
 

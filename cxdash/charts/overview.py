@@ -1,7 +1,7 @@
 """Charts of the executive overview: a KPI's monthly trend with its interval, tier shares, service rates, and the
 touchpoints furthest below expectations.
 
-Builders take the frames of :mod:`cxdash.metrics.overview` (the tidy trend of :func:`overview_trends`, the rows
+Builders take the frames of :mod:`cxdash.metrics.overview.cards` (the tidy trend of :func:`overview_trends`, the rows
 of :func:`worst_touchpoints`) and the language; titles, axes, legends and tooltips come from the ``overview``
 catalog (tier names from the common one).
 """
@@ -63,7 +63,7 @@ def kpi_trend_chart(trend: pd.DataFrame, kpi: str, lang: str, target: float | No
 def tier_trend_chart(trend: pd.DataFrame, lang: str) -> alt.Chart:
     """Tier shares by month as stacked bars (disappointed, basic, delighted, no tier)."""
     data = trend[trend["kpi"].isin(list(TIER_KPIS))].copy()
-    names = {v: t(f"tier.{v}", lang) for v in TIER_KPIS.values()}
+    names = {v: t(f"common.tier.{v}", lang) for v in TIER_KPIS.values()}
     data["tier_code"] = data["kpi"].map(TIER_KPIS)
     data["tier"] = data["tier_code"].map(names)
     data["tier_order"] = data["kpi"].map({k: i for i, k in enumerate(TIER_KPIS)})

@@ -63,7 +63,7 @@ def register(sub: Any, reports: Any) -> None:
 
 
 def card_rows(s: Any) -> list[dict[str, Any]]:
-    """One row per KPI of the cards (a :class:`~cxdash.metrics.loyalty.LoyaltySummary`): value, n, interval,
+    """One row per KPI of the cards (a :class:`~cxdash.metrics.loyalty.figures.LoyaltySummary`): value, n, interval,
     previous value, change, threshold and verdict."""
     prev = s.previous.values() if s.previous else {}
     rows = []
@@ -119,7 +119,7 @@ def print_notes(lines: list[str]) -> None:
 def run_churn(args: argparse.Namespace) -> int:
     """Print the selected churn view, its notes on stderr."""
     # why: loaded when the command runs, so every other command (and --help) starts without it
-    from cxdash.metrics.churn_model import MIN_EVENTS
+    from cxdash.metrics.loyalty.churn_model import MIN_EVENTS
     from cxdash.views.drivers import churn_view
 
     engine, f, lang = engine_from_args(args), filters_from_args(args), normalise_language(args.lang)
@@ -140,16 +140,16 @@ def run_churn(args: argparse.Namespace) -> int:
     elif args.view == "retention":
         rows = frame_rows(v.drivers.curves, **tag)
         if v.drivers.curves.empty:
-            notes.append(t("churn.km.none", lang))
+            notes.append(t("loyalty.churn.km.none", lang))
     elif args.view == "at-risk":
         rows = frame_rows(v.drivers.at_risk, scored=v.drivers.scored, **tag)
         if v.drivers.at_risk.empty:
-            notes.append(t("churn.risk.no_model", lang, min=MIN_EVENTS, n=m.n, k=m.events))
+            notes.append(t("loyalty.churn.risk.no_model", lang, min=MIN_EVENTS, n=m.n, k=m.events))
     else:
         rows = frame_rows(m.table, n=m.n, churned=m.events, converged=m.converged, pseudo_r2=plain_value(m.pseudo_r2),
                           as_of=m.as_of, **tag)
         if m.table.empty:
-            notes.append(t("churn.model.no_answers", lang, min=MIN_EVENTS, n=m.n, k=m.events))
+            notes.append(t("loyalty.churn.model.no_answers", lang, min=MIN_EVENTS, n=m.n, k=m.events))
     print_rows(rows, args.format)
     print_notes(notes)
     return 0

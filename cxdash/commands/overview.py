@@ -24,7 +24,7 @@ from cxdash.commands.common import (
 from cxdash.i18n import normalise_language, t
 
 if TYPE_CHECKING:  # the CLI starts without loading the metrics
-    from cxdash.metrics.overview import Overview
+    from cxdash.metrics.overview.cards import Overview
 
 CARD_COLUMNS = ["key", "title", "group", "unit", "value", "n", "ci_low", "ci_high", "previous", "delta",
                 "threshold", "verdict", "verdict_label", "test", "target", "target_met"]

@@ -56,10 +56,10 @@ from cxdash.demo.customers import SEGMENTS, make_pool
 from cxdash.demo.organisation import DEFAULT_SITES, ensure_organisation
 from cxdash.demo.targets import ensure_targets
 from cxdash.demo.timeline import Timeline
-from cxdash.inspections.checklist import ensure_default_checklist
+from cxdash.improve.checklist import ensure_default_checklist
 from cxdash.schema import customer, ticket
-from cxdash.sla.compute import recompute_tickets
-from cxdash.sla.policies import ensure_default_policies
+from cxdash.service.compute import recompute_tickets
+from cxdash.service.policies import ensure_default_policies
 from cxdash.summaries import refresh_summaries
 
 __all__ = ["DemoSummary", "build_demo"]

@@ -1,7 +1,7 @@
 """Demo service tickets: two years of contacts with business-hours timing, breaches, reopenings and repeats.
 
 Tickets mostly arrive in Shanghai office hours, some at night and at weekends. Each one is drawn as on time or
-late against the default SLA targets of :mod:`cxdash.sla.policies` (late more often at the weak sites and for
+late against the default SLA targets of :mod:`cxdash.service.policies` (late more often at the weak sites and for
 parts delays), and its first response and resolution are placed that many *business* minutes after creation
 on the policy's calendar, so the SLA pages find the breaches the demo meant. About 10 % are follow-ups of an
 earlier ticket of the same customer and category within 7 days (repeat contacts), a fifth of those merged
@@ -21,9 +21,9 @@ import numpy as np
 from cxdash.bulk import datetime_strings
 from cxdash.demo.organisation import Org, pick_child
 from cxdash.demo.timeline import UTC_OFFSET_H, Timeline
-from cxdash.sla.calendar import Calendar, add_business_minutes
-from cxdash.sla.holidays import CN_HOLIDAYS, CN_WORKDAYS
-from cxdash.sla.policies import (
+from cxdash.service.calendar import Calendar, add_business_minutes
+from cxdash.service.holidays import CN_HOLIDAYS, CN_WORKDAYS
+from cxdash.service.policies import (
     DEFAULT_CALENDAR,
     DEFAULT_TARGETS,
     DEFAULT_TIMEZONE,
@@ -161,7 +161,7 @@ def generate(rng: np.random.Generator, org: Org, n: int, tl: Timeline) -> Ticket
 
 
 def calendars() -> dict[str, Calendar]:
-    """The default calendars of :mod:`cxdash.sla.policies` (the demo times its tickets on them)."""
+    """The default calendars of :mod:`cxdash.service.policies` (the demo times its tickets on them)."""
     return {
         DEFAULT_CALENDAR: Calendar.from_json(DEFAULT_TIMEZONE, SERVICE_HOURS, CN_HOLIDAYS, CN_WORKDAYS),
         EXTENDED_CALENDAR: Calendar.from_json(DEFAULT_TIMEZONE, EXTENDED_HOURS, CN_HOLIDAYS, CN_WORKDAYS),

@@ -2,7 +2,7 @@
 
 Each group is a list of labelled expressions (``*_columns``) counting or summing the responses; the metric modules
 turn a row of them into a result (:mod:`cxdash.metrics.nps`, :mod:`cxdash.metrics.satisfaction`,
-:mod:`cxdash.metrics.tiers`), and the summaries store the very same aggregates per day or month
+:mod:`cxdash.metrics.experience.tiers`), and the summaries store the very same aggregates per day or month
 (``figure_summary``), so the overview's cards read the same numbers from either. The thresholds of each score
 (promoter, top-2 box, "easy") live here once.
 """

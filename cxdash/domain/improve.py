@@ -1,7 +1,7 @@
 """Definitions of the improvement loop shared by its writers and the uploads: the inspection score scale.
 
 An inspection scores a checklist item from :data:`SCORE_MIN` to :data:`SCORE_MAX`; the inspection form
-(:mod:`cxdash.inspections.results`) and an uploaded checklist file (:mod:`cxdash.imports.scales`) check the same
+(:mod:`cxdash.improve.inspection_results`) and an uploaded checklist file (:mod:`cxdash.imports.scales`) check the same
 bounds.
 """
 

@@ -1,6 +1,6 @@
 """The overview's KPIs as codes: which exist, in which unit, which way is better, and when a target is met.
 
-The KPI cards (:mod:`cxdash.metrics.kpi_cards`), the targets they are held against (:mod:`cxdash.targets` writes
+The KPI cards (:mod:`cxdash.metrics.overview.kpi_cards`), the targets they are held against (:mod:`cxdash.targets` writes
 them, :mod:`cxdash.metrics.targets` looks them up) and the pages all name a KPI by one of :data:`KPI_CODES`. For
 :data:`LOWER_IS_BETTER` KPIs a target is met when the value is at or below it, for all others at or above it.
 """

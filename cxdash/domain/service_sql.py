@@ -1,8 +1,8 @@
 """SQL expressions for the SLA outcomes of a ticket, shared by every SLA metric, list, report and form.
 
-All are plain predicates on stored columns of ``ticket`` (see :mod:`cxdash.sla.compute`) and the moment
+All are plain predicates on stored columns of ``ticket`` (see :mod:`cxdash.service.compute`) and the moment
 ``now``, so SQLite and PostgreSQL evaluate them alike and the global filters combine with them freely (the
-filters' ticket selection for aggregates is :func:`cxdash.metrics.sla_sql.where_for`).
+filters' ticket selection for aggregates is :func:`cxdash.metrics.service.sql.where_for`).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from cxdash.schema import (
     touchpoint,
     touchpoint_score,
 )
-from cxdash.sla.compute import recompute_tickets
+from cxdash.service.compute import recompute_tickets
 from cxdash.summaries.tickets import refresh_ticket_summary, ticket_months
 
 HISTORY_COLUMNS = ["id", "kind", "source", "file_name", "sha256", "rows_read", "rows_loaded", "rows_updated",

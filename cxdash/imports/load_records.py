@@ -1,7 +1,7 @@
 """Loading tickets, customers and inspection results: one staged chunk, one insert, one optional update.
 
 Tickets are unique per (source, external id), customers and inspections per external id. Ticket SLA facts are
-recomputed for the tickets written (:func:`cxdash.sla.compute.recompute_tickets`) when the upload finishes.
+recomputed for the tickets written (:func:`cxdash.service.compute.recompute_tickets`) when the upload finishes.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from cxdash.imports.timezones import default_timezone
 from cxdash.imports.validation import Checked, Options, Validator, check_mapping
 from cxdash.memory import release_free_memory
 from cxdash.schema import import_batch, survey_response
-from cxdash.sla.compute import recompute_tickets
+from cxdash.service.compute import recompute_tickets
 from cxdash.summaries import add_to_summaries, refresh_summaries
 
 Progress = Callable[[int, int], None]

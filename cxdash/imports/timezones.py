@@ -1,6 +1,6 @@
 """The time zone of times written without an offset, and turning such local times into naive UTC.
 
-The store keeps timestamps as naive UTC (:mod:`cxdash.sla.calendar`). Helpdesk and survey exports usually write
+The store keeps timestamps as naive UTC (:mod:`cxdash.service.calendar`). Helpdesk and survey exports usually write
 local wall-clock times ("2026-11-20 09:15") with no offset, so an upload says which zone those times are in:
 by default the deployment's zone (:func:`deployment_zone`): the ``imports.default_timezone`` setting when an admin
 set one, else the zone of the default SLA policy's business calendar (the desk the tickets are measured against),
@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from cxdash.audit import record_audit
 from cxdash.db import get_setting, put_setting
 from cxdash.schema import business_calendar
-from cxdash.sla.policies import DEFAULT_PRIORITY, list_policies
+from cxdash.service.policies import DEFAULT_PRIORITY, list_policies
 
 UTC = "UTC"
 # Offered on the upload page (any IANA name works from the CLI and in saved mappings).

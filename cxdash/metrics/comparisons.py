@@ -1,6 +1,6 @@
 """Where a gap lives: a site or team against the rest of the selection, and units ranked for one touchpoint.
 
-Both rest on the additive touchpoint sums (:func:`cxdash.metrics.gap_sums.touchpoint_sums`): "the rest" is the
+Both rest on the additive touchpoint sums (:func:`cxdash.metrics.experience.gap_sums.touchpoint_sums`): "the rest" is the
 selection's sums minus the group's, so no row of another team is ever read for a comparison, and Welch's test
 and interval follow from n, sum and sum of squares of each side (:func:`cxdash.metrics.stats.welch`).
 """
@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from cxdash.domain.tiers import get_tolerance
 from cxdash.filters import Filters
 from cxdash.metrics import stats
-from cxdash.metrics.gap_sums import touchpoint_sums
-from cxdash.metrics.gaps import gap_statistics, touchpoint_catalog
+from cxdash.metrics.experience.gap_sums import touchpoint_sums
+from cxdash.metrics.experience.gaps import gap_statistics, touchpoint_catalog
+from cxdash.metrics.experience.tier_analysis import group_filters
 from cxdash.metrics.org_names import org_names
-from cxdash.metrics.tier_analysis import group_filters
 from cxdash.summaries import TP_MEASURES
 
 UNIT_COLUMNS = {"region": "region_id", "site": "site_id", "team": "team_id", "person": "person_id"}

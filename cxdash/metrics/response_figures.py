@@ -15,10 +15,10 @@ from sqlalchemy import Engine
 
 from cxdash.domain.figures import FLOAT_MEASURES, response_columns
 from cxdash.filters import Filters
+from cxdash.metrics.experience.tiers import TierShares, tiers_from_row
 from cxdash.metrics.nps import NpsResult, nps_from_row
 from cxdash.metrics.satisfaction import CesResult, EffortFacts, ces_from_row, csat_from_row, effort_from_row
 from cxdash.metrics.significance import Proportion
-from cxdash.metrics.tiers import TierShares, tiers_from_row
 from cxdash.summaries.figures import figure_sums
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from cxdash.domain.tiers import tier_name
 from cxdash.filters import Filters, response_where
 from cxdash.i18n import t
-from cxdash.metrics.drilldown import DrillState, drill_filters
+from cxdash.metrics.experience.drilldown import DrillState, drill_filters
 from cxdash.schema import person, site, survey_response, touchpoint_score
 from cxdash.unit_names import display_expr
 
@@ -90,7 +90,7 @@ def _frame(rows: Sequence[Any], lang: str) -> pd.DataFrame:
                                      "ltr", "comment"])
     df["scale"] = [f"{lo:g}-{hi:g}" if lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi))
                    else "" for lo, hi in zip(df["lo"], df["hi"], strict=True)]
-    df["tier"] = [t(f"tier.{tier_name(v)}", lang) for v in df["tier"]]
+    df["tier"] = [t(f"common.tier.{tier_name(v)}", lang) for v in df["tier"]]
     df["nps_group"] = [_nps_group(v, lang) for v in df["ltr"]]
     df["comment"] = df["comment"].astype(object).where(df["comment"].notna(), "")
     return df[LIST_COLUMNS]

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_
 from sqlalchemy.engine import Connection
 
 from cxdash.filters import Filters, response_where
-from cxdash.metrics.tier_analysis import response_sums
+from cxdash.metrics.experience.tier_analysis import response_sums
 from cxdash.schema import survey_response
 from cxdash.sqlfuncs import min_max
 

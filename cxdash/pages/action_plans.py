@@ -9,7 +9,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cxdash.actions.plans import (
+from cxdash.charts.improve import effects_chart
+from cxdash.formatting import display_frame
+from cxdash.improve.plans import (
     PDCA,
     ROOT_CAUSES,
     SOURCES,
@@ -21,12 +23,10 @@ from cxdash.actions.plans import (
     reopen_plan,
     update_plan,
 )
-from cxdash.charts.closedloop import effects_chart
-from cxdash.formatting import display_frame
-from cxdash.metrics.action_baseline import baseline_for
-from cxdash.metrics.action_effect import Effect
-from cxdash.metrics.action_options import team_options
-from cxdash.ui import closedloop as ui
+from cxdash.metrics.improve.baseline import baseline_for
+from cxdash.metrics.improve.effect import Effect
+from cxdash.metrics.improve.options import team_options
+from cxdash.ui import improve as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain

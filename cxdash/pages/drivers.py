@@ -10,12 +10,18 @@ from cxdash.auth import ACTIONS
 from cxdash.charts.loyalty import bars_with_interval, churn_trend_chart, drivers_chart, forest_plot, km_chart
 from cxdash.formatting import display_frame
 from cxdash.i18n import t
-from cxdash.metrics.churn_definition import MODES, ChurnDefinition, set_definition
-from cxdash.metrics.churn_model import CUSTOMER_LIST, MIN_EVENTS, OWN_DIMENSIONS, ChurnDrivers, term_label
-from cxdash.metrics.drivers import OUTCOMES
+from cxdash.metrics.loyalty.churn_definition import MODES, ChurnDefinition, set_definition
+from cxdash.metrics.loyalty.churn_model import (
+    CUSTOMER_LIST,
+    MIN_EVENTS,
+    OWN_DIMENSIONS,
+    ChurnDrivers,
+    term_label,
+)
+from cxdash.metrics.loyalty.drivers import OUTCOMES
 from cxdash.ui.cache import cached
-from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.loyalty import churn_control, churn_mode
 from cxdash.ui.text import plain
 from cxdash.ui.url_state import from_url, to_url
 from cxdash.ui.widgets import download_buttons, fmt_value, show_error
@@ -88,7 +94,7 @@ def _churn() -> None:
     rate = view.rate
     if rate.n and rate.rate is not None:
         st.metric(tr("loyalty.kpi.churn"), fmt_value(rate.rate, "share"))
-        st.caption(tr("churn.rate.caption", k=f"{rate.k:,}", n=f"{rate.n:,}", low=fmt_value(rate.ci_low, "share"),
+        st.caption(tr("loyalty.churn.rate.caption", k=f"{rate.k:,}", n=f"{rate.n:,}", low=fmt_value(rate.ci_low, "share"),
                       high=fmt_value(rate.ci_high, "share")))
     if not view.trend.empty:
         st.altair_chart(churn_trend_chart(view.trend, lang), width="stretch")
@@ -118,13 +124,13 @@ def _model(res: ChurnDrivers) -> None:
     model = res.model
     if model.table.empty:
         st.info(tr("loyalty.model.none", n=model.n, k=model.events))
-        st.caption(tr("churn.model.no_answers", min=MIN_EVENTS, n=model.n, k=model.events))
+        st.caption(tr("loyalty.churn.model.no_answers", min=MIN_EVENTS, n=model.n, k=model.events))
     else:
         st.altair_chart(forest_plot(model.table, lang), width="stretch")
         st.caption(tr("loyalty.model.caption", n=f"{model.n:,}", k=f"{model.events:,}", r2=f"{model.pseudo_r2:.3f}",
                       as_of=str(model.as_of)))
         if model.source == CUSTOMER_LIST:  # no survey answers to model on: say which of the list's fields it used
-            st.caption(tr("churn.model.from_list", features=", ".join(t(f"churn.feature.{f}", lang)
+            st.caption(tr("loyalty.churn.model.from_list", features=", ".join(t(f"loyalty.churn.feature.{f}", lang)
                                                                       for f in model.features)))
         if not model.converged:
             st.warning(tr("loyalty.model.not_converged"))
@@ -142,15 +148,15 @@ def _model(res: ChurnDrivers) -> None:
     if not curves.empty:
         st.altair_chart(km_chart(curves, lang), width="stretch")
     else:
-        st.info(tr("churn.km.none"))
+        st.info(tr("loyalty.churn.km.none"))
     st.subheader(tr("loyalty.risk.title"), help=tr("loyalty.help.risk"))
     risk, scored = res.at_risk, res.scored
     if risk.empty:
-        st.info(tr("churn.risk.no_model", min=MIN_EVENTS, n=model.n, k=model.events))
+        st.info(tr("loyalty.churn.risk.no_model", min=MIN_EVENTS, n=model.n, k=model.events))
         return
     st.caption(tr("loyalty.risk.caption", shown=len(risk), scored=f"{scored:,}"))
     if model.source == CUSTOMER_LIST:
-        st.caption(tr("churn.risk.from_list"))
+        st.caption(tr("loyalty.churn.risk.from_list"))
     st.dataframe(display_frame(risk, lang, _kinds(risk)), hide_index=True, column_config=_columns(risk))
     download_buttons(risk, "churn_risk", _columns(risk))
 

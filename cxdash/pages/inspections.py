@@ -7,13 +7,13 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from cxdash.charts.closedloop import correlation_chart, heatmap_chart, trend_chart, weak_items_chart
+from cxdash.charts.improve import correlation_chart, heatmap_chart, trend_chart, weak_items_chart
 from cxdash.formatting import display_frame
-from cxdash.inspections.checklist import create_item, deactivate_item, update_item
-from cxdash.inspections.defaults import FREQUENCIES, METHODS, ROLES
-from cxdash.inspections.results import record_inspection
-from cxdash.metrics.weak_items import SiteCorrelation
-from cxdash.ui import closedloop as ui
+from cxdash.improve.checklist import create_item, deactivate_item, update_item
+from cxdash.improve.inspection_defaults import FREQUENCIES, METHODS, ROLES
+from cxdash.improve.inspection_results import record_inspection
+from cxdash.metrics.improve.weak_items import SiteCorrelation
+from cxdash.ui import improve as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.navigation import page_script

@@ -10,11 +10,11 @@ from cxdash.charts.loyalty import breakdown_chart, effort_chart, failures_chart,
 from cxdash.code_labels import code_label
 from cxdash.formatting import display_frame
 from cxdash.i18n import t
-from cxdash.metrics.effort import DIMENSIONS
-from cxdash.metrics.loyalty import BREAKDOWNS, KPIS, PERIODS, LoyaltySummary
+from cxdash.metrics.loyalty.effort import DIMENSIONS
+from cxdash.metrics.loyalty.figures import BREAKDOWNS, KPIS, PERIODS, LoyaltySummary
 from cxdash.ui.cache import cached
-from cxdash.ui.churn import churn_mode
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.loyalty import churn_mode
 from cxdash.ui.url_state import from_url, to_url
 from cxdash.ui.widgets import download_buttons, show_error
 from cxdash.views.loyalty import LoyaltyView, breakdowns_view, effort_view, failures_view, loyalty_view

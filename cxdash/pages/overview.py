@@ -11,10 +11,10 @@ from cxdash.charts.overview import (
     tier_trend_chart,
     worst_touchpoints_chart,
 )
-from cxdash.metrics.kpi_cards import KpiCard
+from cxdash.metrics.overview.kpi_cards import KpiCard
 from cxdash.ui.cache import cached
-from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.loyalty import churn_control, churn_mode
 from cxdash.ui.widgets import download_buttons, kpi_card
 from cxdash.views.overview import WINDOWS, OverviewView, overview_view
 
@@ -40,7 +40,7 @@ TABS = (
 
 def _header(view: OverviewView) -> None:
     ov = view.overview
-    st.title(tr("page.overview"))
+    st.title(tr("overview.page.title"))
     if ov.date_from and ov.date_to and ov.previous_from and ov.previous_to:
         period = tr("overview.period", start=ov.date_from.isoformat(), end=ov.date_to.isoformat(),
                     prev_start=ov.previous_from.isoformat(), prev_end=ov.previous_to.isoformat())
@@ -126,4 +126,4 @@ _header(view)
 _cards(view)
 _trends(view)
 _worst(view)
-download_buttons(view.cards_table, "cxdash_overview", "export.overview")
+download_buttons(view.cards_table, "cxdash_overview", "common.export.overview")

@@ -8,7 +8,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from cxdash.charts.sla import (
+from cxdash.charts.service import (
     backlog_chart,
     breakdown_chart,
     compliance_trend_chart,
@@ -18,9 +18,9 @@ from cxdash.charts.sla import (
 from cxdash.code_labels import PREFIXES, code_label
 from cxdash.formatting import display_frame
 from cxdash.i18n import t
-from cxdash.metrics.sla_breakdown import GROUPINGS
-from cxdash.metrics.sla_lists import OUTCOMES, TicketPage
-from cxdash.ui import sla as ui
+from cxdash.metrics.service.breakdown import GROUPINGS
+from cxdash.metrics.service.lists import OUTCOMES, TicketPage
+from cxdash.ui import service as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
@@ -80,7 +80,7 @@ def _drill_table(table_key: str, keys: list, by: str) -> None:
 
 def _breakdown_section(bd: pd.DataFrame, by: str, rates: tuple[str, ...], prefix: str) -> None:
     if bd.empty:
-        st.info(tr("app.no_data"))
+        st.info(tr("common.app.no_data"))
         return
     if by in PREFIXES:  # uploaded codes (priority, category, channel): their names in the user's language
         bd = bd.assign(name=[code_label(by, k, lang) if isinstance(k, str) else n for k, n in zip(bd["key"], bd["name"], strict=True)])
@@ -95,7 +95,7 @@ def _breakdown_section(bd: pd.DataFrame, by: str, rates: tuple[str, ...], prefix
                                                                 "duration")), hide_index=True, key=table_key, on_select=partial(_drill_table, table_key, bd["key"].tolist(), by),
                  selection_mode="single-row",
                  column_config=_rate_columns(cols))
-    st.caption(tr("sla.click_to_drill"))
+    st.caption(tr("service.click_to_drill"))
     ui.downloads(bd, f"sla_by_{by}")
 
 
@@ -108,42 +108,42 @@ def _ticket_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rate_columns(cols: list[str]) -> dict:
-    cfg = {c: tr(f"sla.col.{c}") for c in cols}
+    cfg = {c: tr(f"service.col.{c}") for c in cols}
     for c in cols:
         if c.endswith("_rate"):
-            cfg[c] = st.column_config.Column(tr(f"sla.col.{c}"), help=tr(f"sla.help.col.{c}"))
+            cfg[c] = st.column_config.Column(tr(f"service.col.{c}"), help=tr(f"service.help.col.{c}"))
         elif c.endswith(("_median", "_p90")):
-            cfg[c] = st.column_config.Column(tr(f"sla.col.{c}"), help=tr("sla.help.times"))
+            cfg[c] = st.column_config.Column(tr(f"service.col.{c}"), help=tr("service.help.times"))
     return cfg
 
 
 def _compliance(sv: ServiceView) -> None:
     # the view was computed for these controls' values (their session state) before the cards were drawn
-    st.segmented_control(tr("sla.period.label"), ["month", "week"], key="sla_period", required=True,
-                         format_func=lambda p: t(f"sla.period.{p}", lang))
+    st.segmented_control(tr("service.period.label"), ["month", "week"], key="sla_period", required=True,
+                         format_func=lambda p: t(f"service.period.{p}", lang))
     period, trend = sv.period, sv.trend
     if not trend.empty:
         st.altair_chart(compliance_trend_chart(trend, lang, period), key="cmp_trend", selection_mode="pick",
                         on_select=partial(_drill_trend, "cmp_trend", period), width="stretch")
-        st.caption(tr("sla.click_trend"))
+        st.caption(tr("service.click_trend"))
     times = sv.times
     if not times.empty:
         row = times.iloc[0]
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric(tr("sla.kpi.frt_median"), ui.minutes(row["frt_median"]), help=tr("sla.help.times"))
-        c2.metric(tr("sla.kpi.frt_p90"), ui.minutes(row["frt_p90"]), help=tr("sla.help.times"))
-        c3.metric(tr("sla.kpi.res_median"), ui.minutes(row["res_median"]), help=tr("sla.help.times"))
-        c4.metric(tr("sla.kpi.res_p90"), ui.minutes(row["res_p90"]), help=tr("sla.help.times"))
-    st.selectbox(tr("sla.by.label"), list(GROUPINGS), key="sla_by", format_func=lambda g: t(f"sla.by.{g}", lang))
+        c1.metric(tr("service.kpi.frt_median"), ui.minutes(row["frt_median"]), help=tr("service.help.times"))
+        c2.metric(tr("service.kpi.frt_p90"), ui.minutes(row["frt_p90"]), help=tr("service.help.times"))
+        c3.metric(tr("service.kpi.res_median"), ui.minutes(row["res_median"]), help=tr("service.help.times"))
+        c4.metric(tr("service.kpi.res_p90"), ui.minutes(row["res_p90"]), help=tr("service.help.times"))
+    st.selectbox(tr("service.by.label"), list(GROUPINGS), key="sla_by", format_func=lambda g: t(f"service.by.{g}", lang))
     _breakdown_section(sv.breakdown, sv.by, ("first_response_rate", "resolution_rate"), "cmp")
-    st.subheader(tr("sla.backlog.title"))
-    st.caption(tr("sla.help.backlog"))
+    st.subheader(tr("service.backlog.title"))
+    st.caption(tr("service.help.backlog"))
     st.altair_chart(backlog_chart(sv.backlog, lang), key="backlog_chart",
                     selection_mode="pick", on_select=partial(_drill_backlog, "backlog_chart"), width="stretch")
 
 
 def _warning_list(kind: str, page: TicketPage) -> None:
-    st.subheader(tr(f"sla.warning.{kind}"), help=tr(f"sla.help.warning.{kind}"))
+    st.subheader(tr(f"service.warning.{kind}"), help=tr(f"service.help.warning.{kind}"))
     if page.rows.empty:
         st.success(tr(f"sla.warning.none_{kind}"))
         return
@@ -151,12 +151,12 @@ def _warning_list(kind: str, page: TicketPage) -> None:
     cols = list(ui.WARNING_COLUMNS)
     st.dataframe(_ticket_rows(rows[cols]), hide_index=True, column_config=ui.column_config(tuple(cols)))
     if page.total > len(rows):
-        st.caption(tr("sla.shown_of", shown=len(rows), total=page.total))
+        st.caption(tr("service.shown_of", shown=len(rows), total=page.total))
     ui.downloads(rows[cols[1:]], f"sla_{kind}")
 
 
 def _warning() -> None:
-    st.caption(tr("sla.help.warning"))
+    st.caption(tr("service.help.warning"))
     warnings = cached(warning_view, ctx.filters, lang, now=now)
     _warning_list("at_risk", warnings.at_risk)
     _warning_list("breached", warnings.breached)
@@ -170,71 +170,71 @@ def _ftf(sv: ServiceView) -> None:
     if not trend.empty:
         st.altair_chart(ftf_trend_chart(trend, lang, period), key="ftf_trend", selection_mode="pick",
                         on_select=partial(_drill_trend, "ftf_trend", period), width="stretch")
-        st.caption(tr("sla.click_trend"))
-    st.segmented_control(tr("sla.by.label"), ["team", "agent"], key="sla_ftf_by", required=True,
-                         format_func=lambda g: t(f"sla.by.{g}", lang))
+        st.caption(tr("service.click_trend"))
+    st.segmented_control(tr("service.by.label"), ["team", "agent"], key="sla_ftf_by", required=True,
+                         format_func=lambda g: t(f"service.by.{g}", lang))
     _breakdown_section(fv.breakdown, fv.by, ("ftf_rate", "reopen_rate", "repeat_rate"), "ftf")
     merged = sv.summary.merged
-    st.button(tr("sla.merged_list", n=merged), key="merged_btn", on_click=ui.set_drill, kwargs={"outcome": "merged"},
-              disabled=merged == 0, help=tr("sla.help.merged"))
+    st.button(tr("service.merged_list", n=merged), key="merged_btn", on_click=ui.set_drill, kwargs={"outcome": "merged"},
+              disabled=merged == 0, help=tr("service.help.merged"))
 
 
 def _pick_category(chart_key: str, outcome: str | None) -> None:
     cat = ui.picked(chart_key, "category")
     if cat is not None:
-        ui.set_drill("category", "" if cat == tr("sla.value.none") else cat, outcome)
+        ui.set_drill("category", "" if cat == tr("service.value.none") else cat, outcome)
 
 
 def _recurring() -> None:
-    st.caption(tr("sla.help.pareto"))
-    measure = st.segmented_control(tr("sla.pareto.measure"), ["volume", "repeats"], key="sla_measure", required=True,
-                                   format_func=lambda m: t(f"sla.pareto.{m}", lang))
+    st.caption(tr("service.help.pareto"))
+    measure = st.segmented_control(tr("service.pareto.measure"), ["volume", "repeats"], key="sla_measure", required=True,
+                                   format_func=lambda m: t(f"service.pareto.{m}", lang))
     data = cached(recurring_view, ctx.filters, lang, measure=measure).pareto
     if data.empty:
-        st.info(tr("app.no_data"))
+        st.info(tr("common.app.no_data"))
         return
     outcome = "repeat" if measure == "repeats" else None
     st.altair_chart(pareto_chart(data, lang, measure), key="pareto_chart",
                     on_select=partial(_pick_category, "pareto_chart", outcome), selection_mode="pick", width="stretch")
-    st.caption(tr("sla.click_to_drill"))
+    st.caption(tr("service.click_to_drill"))
     ui.downloads(data, f"sla_pareto_{measure}")
 
 
 def _drill_down() -> None:
-    st.subheader(tr("sla.drill.title"))
+    st.subheader(tr("service.drill.title"))
     c1, c2, c3, c4, c5 = st.columns([2, 2, 2, 2, 1])
-    c1.selectbox(tr("sla.drill.by"), DRILL_BY, key="drill_by", placeholder=tr("sla.drill.all"),
-                 format_func=lambda g: t("sla.drill.all", lang) if g is None else t(f"sla.by.{g}", lang))
-    c2.text_input(tr("sla.drill.key"), key="drill_key", help=tr("sla.help.drill_key"))
-    c3.selectbox(tr("sla.drill.outcome"), DRILL_OUTCOMES, key="drill_outcome", placeholder=tr("sla.drill.all"),
-                 format_func=lambda o: t("sla.drill.all", lang) if o is None else t(f"sla.outcome.{o}", lang))
-    c4.text_input(tr("sla.drill.period"), key="drill_period", help=tr("sla.help.drill_period"))
-    page_no = c5.number_input(tr("sla.drill.page"), min_value=1, step=1, key="drill_page")
+    c1.selectbox(tr("service.drill.by"), DRILL_BY, key="drill_by", placeholder=tr("service.drill.all"),
+                 format_func=lambda g: t("service.drill.all", lang) if g is None else t(f"service.by.{g}", lang))
+    c2.text_input(tr("service.drill.key"), key="drill_key", help=tr("service.help.drill_key"))
+    c3.selectbox(tr("service.drill.outcome"), DRILL_OUTCOMES, key="drill_outcome", placeholder=tr("service.drill.all"),
+                 format_func=lambda o: t("service.drill.all", lang) if o is None else t(f"service.outcome.{o}", lang))
+    c4.text_input(tr("service.drill.period"), key="drill_period", help=tr("service.help.drill_period"))
+    page_no = c5.number_input(tr("service.drill.page"), min_value=1, step=1, key="drill_page")
     try:
         tv = cached(tickets_view, ctx.filters, lang, drill=ui.drill_from_state(), now=now, page=int(page_no),
                     page_size=PAGE_SIZE)
     except ValueError as exc:
-        st.error(tr("sla.err.drill", error=plain(exc, 1000)))
+        st.error(tr("service.err.drill", error=plain(exc, 1000)))
         return
     page = tv.tickets
-    st.caption(tr("sla.drill.count", total=page.total, page=tv.page, pages=tv.pages))
+    st.caption(tr("service.drill.count", total=page.total, page=tv.page, pages=tv.pages))
     cols = list(ui.LIST_COLUMNS)
     st.dataframe(_ticket_rows(page.rows[cols]), hide_index=True, column_config=ui.column_config(tuple(cols)))
     ui.downloads(page.rows[cols], "sla_tickets")
 
 
-st.title(tr("sla.page.service"))
+st.title(tr("service.page.service"))
 for _key, (_options, _default, _cast) in URL_STATE.items():
     ui.from_url(_key, _options, _default, _cast)
 try:
     main = cached(service_view, ctx.filters, lang, now=now, period=st.session_state.get("sla_period") or "month",
                   by=st.session_state.get("sla_by") or "priority")
     ui.kpi_cards(main.summary)
-    view = st.segmented_control(tr("sla.view.label"), VIEWS, key=ui.VIEW_KEY, required=True,
-                                format_func=lambda v: t(f"sla.view.{v}", lang))
+    view = st.segmented_control(tr("service.view.label"), VIEWS, key=ui.VIEW_KEY, required=True,
+                                format_func=lambda v: t(f"service.view.{v}", lang))
     {"compliance": lambda: _compliance(main), "warning": _warning, "ftf": lambda: _ftf(main),
      "recurring": _recurring}[view or "compliance"]()
     _drill_down()
     ui.to_url({k: v[1] for k, v in URL_STATE.items()})
 except Exception as exc:  # noqa: BLE001 - any failure becomes a translated message instead of a stack trace
-    st.error(tr("sla.err.load", error=plain(exc, 1000)))
+    st.error(tr("service.err.load", error=plain(exc, 1000)))

@@ -6,15 +6,15 @@ from __future__ import annotations
 import streamlit as st
 
 from cxdash import formatting as fmt
-from cxdash.charts.tiers import tier_breakdown_chart, tier_trend_chart, tier_value_chart
+from cxdash.charts.experience import tier_breakdown_chart, tier_trend_chart, tier_value_chart
 from cxdash.domain.tiers import TIER_NAMES as TIERS
 from cxdash.i18n import t
-from cxdash.metrics.tier_analysis import BREAKDOWNS
-from cxdash.metrics.tier_settings import change_tolerance, tolerance_in_points
+from cxdash.metrics.experience.tier_analysis import BREAKDOWNS
+from cxdash.metrics.experience.tier_settings import change_tolerance, tolerance_in_points
 from cxdash.ui import experience as ui
 from cxdash.ui.cache import cached
-from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.loyalty import churn_control, churn_mode
 from cxdash.views.tiers import TiersView, tiers_view
 
 EDITORS = ("admin", "cx_lead")
@@ -54,7 +54,7 @@ def _trend(view: TiersView) -> None:
     st.segmented_control(tr("experience.period.label"), ["month", "week"], key="tier_period", required=True,
                          format_func=lambda p: t(f"experience.period.{p}", lang))
     if view.trend.empty:
-        st.info(tr("app.no_data"))
+        st.info(tr("common.app.no_data"))
         return
     st.altair_chart(tier_trend_chart(view.trend, lang), width="stretch")
 
@@ -81,7 +81,7 @@ def _breakdown(view: TiersView) -> None:
                                else fmt.percent(s) for s, lo, hi in zip(
                                    wide[f"share_{x}"], wide[f"share_{x}_ci_low"], wide[f"share_{x}_ci_high"], strict=True)]
     st.dataframe(shown[cols], hide_index=True, column_config=ui.columns_config(
-        cols, help_keys={c: "format.help.share_interval" for c in shares}))
+        cols, help_keys={c: "common.format.help.share_interval" for c in shares}))
     ui.downloads(wide, f"tiers_by_{by}")
 
 
@@ -102,10 +102,10 @@ def _value(view: TiersView) -> None:
     st.subheader(tr("experience.value.title"), help=tr("experience.value.help"))
     value = view.value
     if value["n"].sum() == 0:
-        st.info(tr("app.no_data"))
+        st.info(tr("common.app.no_data"))
         return
     st.altair_chart(tier_value_chart(value, lang))
-    shown = value.assign(tier=[t(f"tier.{x}", lang) for x in value["tier"]])
+    shown = value.assign(tier=[t(f"common.tier.{x}", lang) for x in value["tier"]])
     cols = list(shown.columns)
     st.dataframe(ui.shown(shown), hide_index=True, column_config=ui.columns_config(
         cols, percent=("csat", "csat_ci_low", "csat_ci_high", "revisit_rate", "churn_rate")))
@@ -115,7 +115,7 @@ def _value(view: TiersView) -> None:
         st.caption(tr(view.revisit_hint[0], **view.revisit_hint[1]))
     note = view.churn_note
     if note is not None:
-        st.caption(tr("churn.tier_value.note", as_of="-" if note.as_of is None else note.as_of.isoformat()))
+        st.caption(tr("loyalty.churn.tier_value.note", as_of="-" if note.as_of is None else note.as_of.isoformat()))
         churn_control(note)
     ui.downloads(value, "tier_value")
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cxdash import formatting as fmt
-from cxdash.charts.gaps import gap_trend_chart, interval_chart, ipa_chart, journey_map
+from cxdash.charts.experience import gap_trend_chart, interval_chart, ipa_chart, journey_map
 from cxdash.i18n import t
-from cxdash.metrics.drilldown import DrillState
+from cxdash.metrics.experience.drilldown import DrillState
 from cxdash.ui import experience as ui
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
@@ -68,7 +68,7 @@ def _on_table_click(keys: list, stages: list) -> None:
 def _map_view() -> None:
     view = cached(touchpoints_view, ctx.filters, lang)
     if not view.has_data:
-        st.info(tr("app.no_data"))
+        st.info(tr("common.app.no_data"))
         return
     table = view.table
     st.caption(tr("experience.map.help"))
@@ -102,7 +102,7 @@ def _matrix_view() -> None:
     view = cached(matrix_view, ctx.filters, lang, touchpoint=st.session_state.get("tp_trend"),
                   period=st.session_state.get("tp_trend_period") or "month")
     if view.points.empty:
-        st.info(tr("app.no_data"))
+        st.info(tr("common.app.no_data"))
     else:
         st.caption(tr("experience.help.ipa"))
         st.altair_chart(ipa_chart(view.points, view.x_kind, view.x_cut, view.y_cut, lang), width="stretch")
@@ -125,7 +125,7 @@ def _compare_view() -> None:
     view = cached(compare_view, ctx.filters, lang, by=by or "site", unit=st.session_state.get("cmp_key"),
                   touchpoint=st.session_state.get("tp_rank"))
     if view.unit is None or view.comparison is None:
-        st.info(tr("app.no_data"))
+        st.info(tr("common.app.no_data"))
         return
     units = view.units
     st.session_state["cmp_key"] = view.unit  # the first unit when the one asked for is not in this breakdown

@@ -10,7 +10,7 @@ import streamlit as st
 from cxdash.charts.loyalty import themes_chart
 from cxdash.formatting import display_frame
 from cxdash.i18n import t
-from cxdash.metrics.themes import MIN_COUNT
+from cxdash.metrics.loyalty.themes import MIN_COUNT
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
@@ -53,7 +53,7 @@ def _columns(columns) -> dict:  # noqa: ANN001 - a pandas Index
     return cfg
 
 
-def _themes(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
+def _themes(v) -> None:  # noqa: ANN001 - a cxdash.metrics.loyalty.themes.Voice
     st.caption(tr("loyalty.voice.sizes", comments=f"{v.comments:,}", sampled=f"{v.sampled:,}",
                   detractors=f"{v.detractors:,}", promoters=f"{v.promoters:,}"))
     if v.themes.empty:
@@ -82,7 +82,7 @@ def _themes(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
     download_buttons(v.themes, "themes")
 
 
-def _groups(v) -> None:  # noqa: ANN001 - a cxdash.metrics.themes.Voice
+def _groups(v) -> None:  # noqa: ANN001 - a cxdash.metrics.loyalty.themes.Voice
     by_tier, by_tp, emerging = st.tabs([tr("loyalty.voice.by_tier"), tr("loyalty.voice.by_touchpoint"),
                                         tr("loyalty.voice.emerging")])
     tier_rows = v.by_tier.assign(group=[t(f"loyalty.group.{g}", lang) for g in v.by_tier["group"]])

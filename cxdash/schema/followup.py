@@ -40,7 +40,7 @@ alert_rule = Table(
     # The owner when the response's team has no team lead and its site no manager (else the rule's creator's pick).
     Column("owner_user_id", Integer, ForeignKey("app_user.id")),
     Column("response_hours", Float, nullable=False, default=24.0),  # first contact within, in business hours
-    # The business-hours calendar the due time runs on (an SLA calendar); None: the first calendar (cxdash.sla).
+    # The business-hours calendar the due time runs on (an SLA calendar); None: the first calendar (cxdash.service).
     Column("calendar_id", Integer, ForeignKey("business_calendar.id")),
     Column("window_days", Integer, nullable=False, default=7),  # one case per customer and rule within this window
     Column("active", Boolean, nullable=False, default=True),

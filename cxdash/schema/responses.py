@@ -22,7 +22,7 @@ from sqlalchemy import (
 
 from cxdash.schema.base import BigId, created_columns, id_column, imported_row_columns, metadata
 
-# A response with a comment, as cxdash.metrics.themes selects them (the partial index below must match it).
+# A response with a comment, as cxdash.metrics.loyalty.themes selects them (the partial index below must match it).
 COMMENTED = "comment IS NOT NULL AND length(comment) > 0"
 
 # --- Imports -----------------------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ customer = Table(
     Column("first_event_at", DateTime),
     Column("last_event_at", DateTime, index=True),
     Column("batch_id", Integer, ForeignKey("import_batch.id"), index=True),
-    # Churn counts and customer samples read these ranges without touching the table (cxdash.metrics.churn):
+    # Churn counts and customer samples read these ranges without touching the table (cxdash.metrics.loyalty.churn):
     # who is judged (first event), and the few flagged customers.
     Index("ix_customer_first_event", "first_event_at", "last_event_at", "churn_flag", "churn_date"),
     Index("ix_customer_churn_flag", "churn_flag", "churn_date", "first_event_at", "last_event_at"),
@@ -104,7 +104,7 @@ survey_response = Table(
     Column("repeated_story", Boolean),
     Column("comment", Text),
     Column("comment_lang", String(16)),
-    # Derived at load (cxdash.metrics.tiers): 0 disappointed, 1 basic, 2 delighted, NULL no tier.
+    # Derived at load (cxdash.metrics.experience.tiers): 0 disappointed, 1 basic, 2 delighted, NULL no tier.
     Column("tier", SmallInteger),
     Column("gap_norm", Float),  # d / (scale range): the disconfirmation on a common 0-1 scale
     UniqueConstraint("source", "external_id"),
@@ -115,9 +115,9 @@ survey_response = Table(
     # The commented responses by day (a third of them): the voice page counts and samples a selection's comments
     # from this index instead of reading every response of the range.
     Index("ix_survey_response_commented", "visit_date", postgresql_where=text(COMMENTED), sqlite_where=text(COMMENTED)),
-    # A customer's responses with every fact the churn models aggregate (cxdash.metrics.customer_features), so a
+    # A customer's responses with every fact the churn models aggregate (cxdash.metrics.loyalty.customer_features), so a
     # customer sample reads the index alone instead of rows scattered over the table. The id orders a customer's
-    # responses of one day (their first response, cxdash.metrics.churn_facts); SQLite keeps it in every index.
+    # responses of one day (their first response, cxdash.metrics.loyalty.churn_facts); SQLite keeps it in every index.
     Index("ix_survey_response_customer_facts", "customer_id", "visit_date", "tier", "ltr", "ces", "contacts_needed",
           "transfers", "repeated_story", postgresql_include=["id"]),
 )

@@ -68,7 +68,7 @@ ticket = Table(
     Column("merged_into", String(128)),  # external id of the surviving ticket; merged tickets leave all counts
     Column("touchpoint_id", Integer, ForeignKey("touchpoint.id")),
     Column("csat", SmallInteger),
-    # Derived by cxdash.sla when tickets load or a policy changes (business minutes on the policy's calendar).
+    # Derived by cxdash.service when tickets load or a policy changes (business minutes on the policy's calendar).
     Column("policy_id", Integer, ForeignKey("sla_policy.id")),
     Column("frt_target_min", Integer),
     Column("res_target_min", Integer),

@@ -17,7 +17,7 @@ what no grain keeps (an agent grouping, a person filter, a site filter with a ch
   depend on where it was read from.
 
 Every ticket write refreshes the months it touched in the same transaction (:func:`refresh_ticket_summary`,
-called by :func:`cxdash.sla.compute.recompute_tickets`, which every ticket load, import and policy change runs,
+called by :func:`cxdash.service.compute.recompute_tickets`, which every ticket load, import and policy change runs,
 and by import batch deletion). Readers check freshness (:func:`ticket_summary_fresh`) against the ticket count and
 highest id recorded at the refresh; stale or missing summaries fall back to the raw rows: slower, never wrong.
 """

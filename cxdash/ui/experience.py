@@ -2,7 +2,7 @@
 
 The drill-down lives in the URL (``d_stage``, ``d_touchpoint``, ``d_region``, ``d_site``, ``d_team``,
 ``d_person``, plus ``d_q`` for the comment search and ``d_page``), read on every run with
-:meth:`cxdash.metrics.drilldown.DrillState.from_params`, so a pasted link opens the same view. Clicks on charts
+:meth:`cxdash.metrics.experience.drilldown.DrillState.from_params`, so a pasted link opens the same view. Clicks on charts
 and table rows, the "go down to" picker and the breadcrumb all go through :func:`go`, a widget callback that
 rewrites those parameters before the next run. View selectors keep stored codes (not translated labels) in
 the URL so a link works in every language.
@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.formatting import display_frame
-from cxdash.metrics.drilldown import PARAM_PREFIX, DrillState
+from cxdash.metrics.experience.drilldown import PARAM_PREFIX, DrillState
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
 from cxdash.ui.url_state import from_url, to_url  # noqa: F401 - the pages call them as ui.from_url / ui.to_url

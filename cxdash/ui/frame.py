@@ -291,7 +291,7 @@ def _forget_context() -> None:
 
 def _run_frame() -> None:
     lang = current_language()
-    st.set_page_config(page_title=t("app.title", lang), page_icon=APP_ICON, layout="wide")
+    st.set_page_config(page_title=t("common.app.title", lang), page_icon=APP_ICON, layout="wide")
     url = database_url()
     signin = auth_configured()
     set_context(PageContext(None, db_key(url), lang, Filters(), role="", user=""))  # type: ignore[arg-type]

@@ -38,7 +38,7 @@ class PageSpec:
 
 
 PAGES: list[PageSpec] = [
-    PageSpec("overview.py", "overview", "overview", "page.overview", ":material/dashboard:"),
+    PageSpec("overview.py", "overview", "overview", "overview.page.title", ":material/dashboard:"),
     PageSpec("tiers.py", "tiers", "experience", "experience.page.tiers", ":material/sentiment_satisfied:"),
     PageSpec("touchpoints.py", "touchpoints", "experience", "experience.page.touchpoints", ":material/route:"),
     PageSpec("loyalty.py", "loyalty", "loyalty", "loyalty.page.loyalty", ":material/favorite:"),
@@ -46,8 +46,8 @@ PAGES: list[PageSpec] = [
     PageSpec("voice.py", "voice", "loyalty", "loyalty.page.voice", ":material/forum:"),
     PageSpec("inspections.py", "inspections", "improve", "improve.page.inspections", ":material/fact_check:"),
     PageSpec("action_plans.py", "action-plans", "improve", "improve.page.action_plans", ":material/task_alt:"),
-    PageSpec("service.py", "service", "service", "sla.page.service", ":material/support_agent:"),
-    PageSpec("sla_settings.py", "sla-settings", "data", "sla.page.settings", ":material/schedule:", ("admin", "cx_lead")),
+    PageSpec("service.py", "service", "service", "service.page.service", ":material/support_agent:"),
+    PageSpec("service_settings.py", "service-settings", "data", "service.page.settings", ":material/schedule:", ("admin", "cx_lead")),
     PageSpec("targets.py", "targets", "data", "targets.page.title", ":material/flag:", ("admin", "cx_lead")),
     PageSpec("upload.py", "upload", "data", "imports.page.upload", ":material/upload_file:", ("admin", "cx_lead")),
     PageSpec("import_history.py", "import-history", "data", "imports.page.history", ":material/history:",

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cxdash.domain.kpis import COUNT, POINTS, SCALE, SHARE
 from cxdash.export import HEADER_PREFIXES, to_csv_bytes, to_xlsx_bytes, translated_headers
-from cxdash.metrics.kpi_cards import SIGNIFICANT, WITHIN_NOISE, KpiCard
+from cxdash.metrics.overview.kpi_cards import SIGNIFICANT, WITHIN_NOISE, KpiCard
 from cxdash.ui.context import current_lang, tr
 
 _LOG = logging.getLogger("cxdash.ui")
@@ -119,7 +119,7 @@ def download_buttons(df: pd.DataFrame, name: str, headers: Mapping[str, Any] | s
     """CSV and Excel download buttons side by side; text that could run as a formula is escaped.
 
     Headers are in the page's language: ``headers`` is the table's ``column_config`` (its labels are used) or the
-    catalog prefix of the page's headers (``"sla.col"``); other columns are looked up in every area's headers.
+    catalog prefix of the page's headers (``"service.col"``); other columns are looked up in every area's headers.
     """
     lang = current_lang()
     if isinstance(headers, str):

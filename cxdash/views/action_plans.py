@@ -14,13 +14,20 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from cxdash.actions.plans import PDCA, plan_history
 from cxdash.filters import Filters
-from cxdash.metrics.action_effect import Effect, item_score_effect, plan_effect
-from cxdash.metrics.action_options import service_problems, site_options, touchpoint_options
-from cxdash.metrics.actions import EffectSummary, PlanCounts, effect_summary, owners, plan_board, plan_counts
-from cxdash.metrics.gaps import gap_table
-from cxdash.metrics.weak_items import weak_items
+from cxdash.improve.plans import PDCA, plan_history
+from cxdash.metrics.experience.gaps import gap_table
+from cxdash.metrics.improve.effect import Effect, item_score_effect, plan_effect
+from cxdash.metrics.improve.options import service_problems, site_options, touchpoint_options
+from cxdash.metrics.improve.plans import (
+    EffectSummary,
+    PlanCounts,
+    effect_summary,
+    owners,
+    plan_board,
+    plan_counts,
+)
+from cxdash.metrics.improve.weak_items import weak_items
 
 BOARD_STATUSES = ("open", "done")  # the board's status filter at first: cancelled plans are folded away
 CARDS_PER_STAGE = 25  # the table lists every plan; cards are for a glance

@@ -14,11 +14,11 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from cxdash.filters import Filters
-from cxdash.metrics.churn import churn_rate, churn_trend
-from cxdash.metrics.churn_definition import ChurnRule, load_rule
-from cxdash.metrics.churn_model import ChurnDrivers, churn_drivers
-from cxdash.metrics.churn_notes import ChurnNote, churn_note, trend_lines
-from cxdash.metrics.drivers import DriverModel, key_drivers
+from cxdash.metrics.loyalty.churn import churn_rate, churn_trend
+from cxdash.metrics.loyalty.churn_definition import ChurnRule, load_rule
+from cxdash.metrics.loyalty.churn_model import ChurnDrivers, churn_drivers
+from cxdash.metrics.loyalty.churn_notes import ChurnNote, churn_note, trend_lines
+from cxdash.metrics.loyalty.drivers import DriverModel, key_drivers
 from cxdash.metrics.significance import Proportion
 
 AT_RISK_SHOWN = 200  # customers in the at-risk list

@@ -13,10 +13,10 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from cxdash.filters import Filters
-from cxdash.inspections.checklist import list_items
-from cxdash.inspections.results import heatmap, inspection_results, score_trend, site_options
-from cxdash.metrics.action_options import touchpoint_options
-from cxdash.metrics.weak_items import SiteCorrelation, site_correlation, weak_items
+from cxdash.improve.checklist import list_items
+from cxdash.improve.inspection_results import heatmap, inspection_results, score_trend, site_options
+from cxdash.metrics.improve.options import touchpoint_options
+from cxdash.metrics.improve.weak_items import SiteCorrelation, site_correlation, weak_items
 
 RESULTS_LIMIT = 2000  # the results table's rows on the page (the newest first)
 

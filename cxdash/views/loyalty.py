@@ -13,12 +13,12 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from cxdash.filters import Filters
-from cxdash.metrics.churn_definition import load_rule
-from cxdash.metrics.churn_notes import churn_note
 from cxdash.metrics.differences import Diff
-from cxdash.metrics.effort import EffortLoyalty, easy_vs_hard, effort_loyalty
-from cxdash.metrics.failures import ServiceFailures, service_failures
-from cxdash.metrics.loyalty import LoyaltySummary, loyalty_breakdown, loyalty_summary, loyalty_trend
+from cxdash.metrics.loyalty.churn_definition import load_rule
+from cxdash.metrics.loyalty.churn_notes import churn_note
+from cxdash.metrics.loyalty.effort import EffortLoyalty, easy_vs_hard, effort_loyalty
+from cxdash.metrics.loyalty.failures import ServiceFailures, service_failures
+from cxdash.metrics.loyalty.figures import LoyaltySummary, loyalty_breakdown, loyalty_summary, loyalty_trend
 from cxdash.metrics.nps import NpsResult
 
 
@@ -28,7 +28,7 @@ class LoyaltyView:
 
     summary: LoyaltySummary
     period: str
-    trend: pd.DataFrame  # cxdash.metrics.loyalty.TREND_COLUMNS, every KPI
+    trend: pd.DataFrame  # cxdash.metrics.loyalty.figures.TREND_COLUMNS, every KPI
 
     def trend_of(self, kpi: str) -> pd.DataFrame:
         """The trend rows of one KPI, without the ``kpi`` column."""
@@ -40,7 +40,7 @@ class BreakdownsView:
     """NPS, CSAT and CES per group of ``by`` with intervals and low-sample marks."""
 
     by: str
-    table: pd.DataFrame  # cxdash.metrics.loyalty.BREAKDOWN_COLUMNS
+    table: pd.DataFrame  # cxdash.metrics.loyalty.figures.BREAKDOWN_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 from cxdash.domain.periods import trailing_year
 from cxdash.filters import Filters
 from cxdash.i18n import t
-from cxdash.metrics.churn_notes import trend_lines
-from cxdash.metrics.kpi_cards import KpiCard
-from cxdash.metrics.overview import Overview, overview, overview_trends, worst_touchpoints
+from cxdash.metrics.loyalty.churn_notes import trend_lines
+from cxdash.metrics.overview.cards import Overview, overview, overview_trends, worst_touchpoints
+from cxdash.metrics.overview.kpi_cards import KpiCard
 
 # The trend's windows: the twelve months ending on the selection's last day, or the selection itself.
 WINDOWS = ("12m", "range")
@@ -56,7 +56,7 @@ def overview_view(engine: Engine, filters: Filters, lang: str = "en", *, window:
                   as_of: date | None = None, churn_mode: str | None = None) -> OverviewView:
     """The overview of ``filters``: ``window`` "12m" draws the trend over the twelve months ending on the
     selection's last day (the selection itself without one), "range" over the selection; ``as_of`` and
-    ``churn_mode`` as in :func:`cxdash.metrics.overview.overview`.
+    ``churn_mode`` as in :func:`cxdash.metrics.overview.cards.overview`.
 
     Raises:
         ValueError: an unknown ``window`` or ``churn_mode``.

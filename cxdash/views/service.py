@@ -16,11 +16,11 @@ from sqlalchemy import Engine
 
 from cxdash.domain.service_sql import utcnow
 from cxdash.filters import Filters
-from cxdash.metrics.sla import SlaSummary, backlog_by_age, sla_summary, sla_trend
-from cxdash.metrics.sla_breakdown import category_pareto, sla_breakdown
-from cxdash.metrics.sla_counts import period_bucket
-from cxdash.metrics.sla_lists import Drill, TicketPage, early_warning, ticket_list
-from cxdash.metrics.sla_percentiles import time_percentiles
+from cxdash.metrics.service.breakdown import category_pareto, sla_breakdown
+from cxdash.metrics.service.compliance import SlaSummary, backlog_by_age, sla_summary, sla_trend
+from cxdash.metrics.service.counts import period_bucket
+from cxdash.metrics.service.lists import Drill, TicketPage, early_warning, ticket_list
+from cxdash.metrics.service.percentiles import time_percentiles
 
 PAGE_SIZE = 50  # tickets per page of the drill-down
 ALL_TICKETS = Drill()  # the drill-down before any click: every ticket of the selection

@@ -12,17 +12,17 @@ from sqlalchemy import Engine
 
 from cxdash.domain.tiers import TIER_NAMES as TIERS
 from cxdash.filters import Filters
-from cxdash.metrics.churn_notes import ChurnNote, churn_note
-from cxdash.metrics.tier_analysis import (
+from cxdash.metrics.experience.tier_analysis import (
     TierComparison,
     compare_group,
     compare_previous,
     tier_breakdown,
     tier_trend,
 )
-from cxdash.metrics.tier_settings import tolerance_setting
-from cxdash.metrics.tier_value import revisit_hint, tier_value
-from cxdash.metrics.tiers import TierShares, share_intervals, tiers_from_counts
+from cxdash.metrics.experience.tier_settings import tolerance_setting
+from cxdash.metrics.experience.tier_value import revisit_hint, tier_value
+from cxdash.metrics.experience.tiers import TierShares, share_intervals, tiers_from_counts
+from cxdash.metrics.loyalty.churn_notes import ChurnNote, churn_note
 
 # Breakdowns whose keys are codes (text); the others are organisation ids.
 TEXT_KEYS = ("channel", "segment")

@@ -14,12 +14,12 @@ from sqlalchemy import Engine
 from cxdash.filters import Filters
 from cxdash.i18n import t
 from cxdash.metrics.comparisons import group_vs_rest, unit_ranking
-from cxdash.metrics.drilldown import DrillState, breadcrumb, level_table, outside_scope
-from cxdash.metrics.gap_trend import gap_trend
-from cxdash.metrics.gaps import gap_table
-from cxdash.metrics.ipa import ipa_matrix
+from cxdash.metrics.experience.drilldown import DrillState, breadcrumb, level_table, outside_scope
+from cxdash.metrics.experience.gap_trend import gap_trend
+from cxdash.metrics.experience.gaps import gap_table
+from cxdash.metrics.experience.ipa import ipa_matrix
+from cxdash.metrics.experience.tier_analysis import tier_breakdown
 from cxdash.metrics.response_list import PAGE_SIZE, ResponsePage, response_export, response_list
-from cxdash.metrics.tier_analysis import tier_breakdown
 
 # The gap table's columns as the map tab shows them.
 GAP_COLS = ["stage_name", "touchpoint_name", "n", "mean_p", "mean_e", "gap", "gap_points", "scale", "ci_low",

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from cxdash.filters import Filters
-from cxdash.metrics.themes import Voice, theme_comments, voice
+from cxdash.metrics.loyalty.themes import Voice, theme_comments, voice
 
 COMMENTS_SHOWN = 100  # newest comments listed for a theme
 

@@ -102,7 +102,7 @@ def _plant(conn: Any, site_a: int, site_b: int, team_t: int) -> None:
     ptag = _tag(p.site_id, p.team_id, site_a, team_t)
     conn.execute(update(action_plan).values(title=ptag + " plan " + p.title, owner=ptag + " owner"))
     i = inspection.c
-    # Inspections belong to a site: a team lead sees those of their teams' sites (cxdash.inspections.results).
+    # Inspections belong to a site: a team lead sees those of their teams' sites (cxdash.improve.inspection_results).
     itag = _tag(i.site_id, case((i.site_id == site_b, literal(team_t)), else_=literal(None)), site_a, team_t)
     conn.execute(update(inspection).values(note=itag + " note", inspector=itag + " inspector"))
 

@@ -13,7 +13,7 @@ from typing import Any
 from cxdash.db import make_engine
 from cxdash.filters import Filters
 from cxdash.i18n import t
-from cxdash.metrics.overview import overview
+from cxdash.metrics.overview.cards import overview
 from tests.support.browser import choose_option, screenshot
 
 TODAY = date.today()

@@ -1,1 +1,0 @@
-"""SMART action plans run through plan-do-check-act, with their history."""

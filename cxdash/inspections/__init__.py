@@ -1,1 +1,0 @@
-"""Self-inspection: checklist items per touchpoint and the scores inspectors record on site visits."""

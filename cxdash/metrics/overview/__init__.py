@@ -1,0 +1,1 @@
+"""The executive overview's figures: KPI cards against the previous period and targets, and monthly trends."""

@@ -1,0 +1,1 @@
+"""Ticket service figures: SLA compliance, breakdowns, counts, lists and percentiles (docs/metrics.md)."""
