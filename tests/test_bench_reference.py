@@ -30,10 +30,11 @@ def test_the_references_import_the_pages_sample_sizes() -> None:
     from pathlib import Path
 
     import bench
-    from cxdash.metrics import loyalty, response_list, sampling
+    from cxdash.metrics import response_list, sampling
     from cxdash.metrics import response_sample as rs
     from cxdash.metrics.improve import effect as action_effect
     from cxdash.metrics.loyalty import customer_features, effort, failures, themes
+    from cxdash.metrics.loyalty import figures as loyalty
 
     for path in sorted(Path(bench.__file__).parent.glob("reference*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:

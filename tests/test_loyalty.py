@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as sps
 
 from cxdash.filters import Filters
-from cxdash.metrics import loyalty
+from cxdash.metrics.loyalty import figures as loyalty
 from cxdash.metrics.loyalty.figures import loyalty_breakdown, loyalty_summary, loyalty_trend
 from cxdash.summaries import refresh_summaries
 from tests.world import LOYALTY
