@@ -96,3 +96,24 @@ def test_case_detail(engine):
     assert d.site_gap["gap"].iloc[0] == pytest.approx(-4 / 6) and d.site_gap["n"].iloc[0] == 3
     no_customer = case_detail(engine, F, 7, NOW)
     assert no_customer is not None and no_customer.visits.empty and no_customer.site_gap.shape[0] == 3
+
+
+def test_views_and_overview_cards(engine):
+    from cxdash.views.cases import case_detail_view, cases_view
+    from cxdash.views.overview import overview_view
+
+    build_cases(engine)
+    view = cases_view(engine, F, "zh-Hant", statuses=("new",), now=NOW)
+    assert view.any_cases and view.page.rows["id"].tolist() == [7, 3, 4]
+    table = view.table.set_index("key")
+    assert table.loc["opened", "value"] == 6 and table.loc["recovery", "n"] == 2
+    assert table.loc["median_contact", "value"] == pytest.approx(10.0)
+    assert table.loc["nps_after_no", "value"] == pytest.approx(-100)
+    assert table.loc["opened", "title"] == "開立案例"
+    detail = case_detail_view(engine, apply_scope(F, LEAD), case_id=3, now=NOW)
+    assert detail.detail is None and detail.plans == {}
+    detail = case_detail_view(engine, F, case_id=3, now=NOW)
+    assert detail.detail is not None and set(detail.owners) == {1, 2, 3, 5}  # executives are no owners
+    ov = overview_view(engine, F, now=NOW)
+    assert ov.cases is not None and (ov.cases.opened, ov.cases.overdue) == (6, 2)
+    assert ov.cases.recovery == view.measures.recovery

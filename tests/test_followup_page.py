@@ -121,3 +121,22 @@ def test_team_lead_sees_only_their_team(sqlite_engine: Engine) -> None:
     assert sorted(at.dataframe[0].value["id"]) == [1, 2, 6]
     assert len(at.selectbox(key="cases_pick").options) == 3
     assert set(at.multiselect(key="cases_team").options) == {"Site one / Team one"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_overview_case_cards(sqlite_engine: Engine, lang: str) -> None:
+    build_cases(sqlite_engine)
+    at = page_app(sqlite_engine, "overview.py", lang)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("followup.kpi.overdue", lang)] == "3"  # cases 3, 4 and 7: every new case is overdue by now
+    assert metrics[t("followup.kpi.recovery", lang)] == "50.0%"
+    assert t("followup.overview.title", lang) in [s.value for s in at.subheader]
+
+
+def test_overview_without_cases_shows_no_case_cards(sqlite_engine: Engine) -> None:
+    at = page_app(sqlite_engine, "overview.py")
+    at.run()
+    assert not at.exception
+    assert t("followup.kpi.recovery", "en") not in [m.label for m in at.metric]

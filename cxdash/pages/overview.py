@@ -15,6 +15,8 @@ from cxdash.metrics.kpi_cards import KpiCard
 from cxdash.ui.cache import cached
 from cxdash.ui.churn import churn_control, churn_mode
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.followup import cards as case_cards
+from cxdash.ui.followup import now_minute
 from cxdash.ui.widgets import download_buttons, kpi_card
 from cxdash.views.overview import WINDOWS, OverviewView, overview_view
 
@@ -66,6 +68,15 @@ def _cards(view: OverviewView) -> None:
                     kpi_card(card, chart_data=view.sparkline(card.key))
         if "churn" in keys and view.overview.churn_note is not None:
             churn_control(view.overview.churn_note)  # the rule beside the churn card, and how to switch it
+
+
+def _cases(view: OverviewView) -> None:
+    """The follow-up case cards, once the scope holds any case (a deployment without alert rules sees none)."""
+    m = view.cases
+    if m is None or (m.opened == 0 and m.open == 0):
+        return
+    st.subheader(tr("followup.overview.title"))
+    case_cards(m, ("opened", "open", "overdue", "within_target", "recovery"))
 
 
 def _kpi_grid(view: OverviewView, keys: tuple[str, ...]) -> None:
@@ -121,9 +132,10 @@ def _worst(view: OverviewView) -> None:
 
 # The window is read before its control is drawn: the control sits below the cards the trend feeds.
 view = cached(overview_view, ctx.filters, lang, window=st.session_state.get(WINDOW_KEY) or WINDOWS[0],
-              churn_mode=churn_mode())
+              churn_mode=churn_mode(), now=now_minute())
 _header(view)
 _cards(view)
+_cases(view)
 _trends(view)
 _worst(view)
 download_buttons(view.cards_table, "cxdash_overview", "export.overview")

@@ -5,15 +5,17 @@ expectations."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxdash.audit import now_utc
 from cxdash.domain.periods import trailing_year
 from cxdash.filters import Filters
 from cxdash.i18n import t
 from cxdash.metrics.churn_notes import trend_lines
+from cxdash.metrics.followup.measures import CaseMeasures, case_measures
 from cxdash.metrics.kpi_cards import KpiCard
 from cxdash.metrics.overview import Overview, overview, overview_trends, worst_touchpoints
 
@@ -32,6 +34,7 @@ class OverviewView:
     trend_notes: tuple[str, ...]
     worst: pd.DataFrame
     cards_table: pd.DataFrame
+    cases: CaseMeasures | None = None  # the follow-up case measures (#23); None when not computed
 
     @property
     def cards(self) -> tuple[KpiCard, ...]:
@@ -53,10 +56,12 @@ class OverviewView:
 
 
 def overview_view(engine: Engine, filters: Filters, lang: str = "en", *, window: str = "12m",
-                  as_of: date | None = None, churn_mode: str | None = None) -> OverviewView:
+                  as_of: date | None = None, churn_mode: str | None = None,
+                  now: datetime | None = None) -> OverviewView:
     """The overview of ``filters``: ``window`` "12m" draws the trend over the twelve months ending on the
     selection's last day (the selection itself without one), "range" over the selection; ``as_of`` and
-    ``churn_mode`` as in :func:`cxdash.metrics.overview.overview`.
+    ``churn_mode`` as in :func:`cxdash.metrics.overview.overview`; ``now`` (naive UTC, default the current time)
+    judges overdue follow-up cases.
 
     Raises:
         ValueError: an unknown ``window`` or ``churn_mode``.
@@ -73,4 +78,5 @@ def overview_view(engine: Engine, filters: Filters, lang: str = "en", *, window:
     if not table.empty:
         table.insert(1, "title", [t(f"overview.kpi.{k}.title", lang) for k in table["key"]])
     return OverviewView(overview=ov, window=window, trend=trend, trend_notes=notes,
-                        worst=worst_touchpoints(engine, filters, lang), cards_table=table)
+                        worst=worst_touchpoints(engine, filters, lang), cards_table=table,
+                        cases=case_measures(engine, filters, now or now_utc(), lang))
