@@ -79,34 +79,42 @@ def _count_if(cond: Any) -> Any:
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
-def _headline(conn: Connection, filters: Filters, now: datetime) -> dict[str, int]:
-    units = unit_conditions(filters)
+COUNTERS = ("opened", "judged", "in_time", "outcomes", "recovered", "timed", "open", "overdue")
+
+
+def _unit_counts(conn: Connection, filters: Filters, now: datetime) -> pd.DataFrame:
+    """Every count the measures need per site and team, in one pass over the scope's cases (the headline is their
+    sum, the by-unit table their rows)."""
     dated = opened_in(filters)
     judged = and_(fc.status != WITHDRAWN, or_(fc.first_contact_at.is_not(None), fc.due_at <= now))
-    stmt = select(
+    resolved = and_(dated, fc.status == RESOLVED)
+    stmt = (select(
+        fc.site_id, fc.team_id,
         _count_if(dated).label("opened"),
         _count_if(and_(dated, judged)).label("judged"),
         _count_if(and_(dated, judged, fc.first_contact_at <= fc.due_at)).label("in_time"),
-        _count_if(and_(dated, fc.status == RESOLVED, fc.recovered.in_(("yes", "no")))).label("outcomes"),
-        _count_if(and_(dated, fc.status == RESOLVED, fc.recovered == "yes")).label("recovered"),
+        _count_if(and_(resolved, fc.recovered.in_(("yes", "no")))).label("outcomes"),
+        _count_if(and_(resolved, fc.recovered == "yes")).label("recovered"),
+        _count_if(and_(dated, fc.first_contact_business_min.is_not(None))).label("timed"),
         _count_if(fc.status.in_(OPEN_STATUSES)).label("open"),
         _count_if(overdue_expr(now)).label("overdue"),
-    ).where(*units)
-    return {k: int(v or 0) for k, v in conn.execute(stmt).mappings().one().items()}
+    ).where(*unit_conditions(filters), or_(dated, fc.status.in_(OPEN_STATUSES)))
+        .group_by(fc.site_id, fc.team_id).order_by(fc.site_id, fc.team_id))
+    frame = rows_frame(conn.execute(stmt), ["site_id", "team_id", *COUNTERS])
+    frame[list(COUNTERS)] = frame[list(COUNTERS)].astype(int)
+    return frame
 
 
-def _median(conn: Connection, filters: Filters) -> tuple[float | None, int]:
-    """The exact median of the stored business minutes to first contact: the middle one or two values, read with
-    ``ORDER BY ... LIMIT 1 OFFSET k`` (the same SQL on SQLite and PostgreSQL)."""
-    col = fc.first_contact_business_min
-    conds = [*unit_conditions(filters), opened_in(filters), col.is_not(None)]
-    n = int(conn.execute(select(func.count()).select_from(followup_case).where(*conds)).scalar() or 0)
+def _median(conn: Connection, filters: Filters, n: int) -> float | None:
+    """The exact median of the ``n`` stored business minutes to first contact: the middle one or two values, read
+    with ``ORDER BY ... LIMIT ... OFFSET`` (the same SQL on SQLite and PostgreSQL)."""
     if n == 0:
-        return None, 0
-    ordered = select(col).where(*conds).order_by(col)
-    low = conn.execute(ordered.limit(1).offset((n - 1) // 2)).scalar()
-    high = conn.execute(ordered.limit(1).offset(n // 2)).scalar()
-    return (float(low or 0) + float(high or 0)) / 2, n
+        return None
+    col = fc.first_contact_business_min
+    middle = [float(v or 0) for (v,) in conn.execute(
+        select(col).where(*unit_conditions(filters), opened_in(filters), col.is_not(None)).order_by(col)
+        .limit(2 - n % 2).offset((n - 1) // 2))]
+    return sum(middle) / len(middle) if middle else None
 
 
 def _after(conn: Connection, filters: Filters) -> pd.DataFrame:
@@ -133,14 +141,8 @@ def _after(conn: Connection, filters: Filters) -> pd.DataFrame:
     return frame.sort_values("recovered", ascending=False, key=lambda s: s == "yes").reset_index(drop=True)
 
 
-def _by_unit(conn: Connection, filters: Filters, now: datetime, lang: str) -> pd.DataFrame:
-    dated = opened_in(filters)
-    is_open = fc.status.in_(OPEN_STATUSES)
-    stmt = (select(fc.site_id, fc.team_id, _count_if(dated).label("opened"), _count_if(is_open).label("open"),
-                   _count_if(overdue_expr(now)).label("overdue"))
-            .where(*unit_conditions(filters), or_(dated, is_open)).group_by(fc.site_id, fc.team_id)
-            .order_by(fc.site_id, fc.team_id))
-    frame = rows_frame(conn.execute(stmt), ["site_id", "team_id", "opened", "open", "overdue"])
+def _by_unit(conn: Connection, counts: pd.DataFrame, lang: str) -> pd.DataFrame:
+    frame = counts[["site_id", "team_id", "opened", "open", "overdue"]].copy()
     sites = org_names(conn, "site", frame["site_id"].dropna().unique().tolist(), lang)
     teams = org_names(conn, "team", frame["team_id"].dropna().unique().tolist(), lang)
     frame["site_name"] = [sites.get(s, "") if pd.notna(s) else "" for s in frame["site_id"]]
@@ -167,14 +169,15 @@ def _top(conn: Connection, filters: Filters, lang: str) -> tuple[pd.DataFrame, p
 def case_measures(engine: Engine, filters: Filters, now: datetime, lang: str = "en") -> CaseMeasures:
     """Every case measure of ``filters`` (dates select the cases opened; open and overdue are counted now)."""
     with engine.connect() as conn:
-        head = _headline(conn, filters, now)
-        median, n_contact = _median(conn, filters)
+        counts = _unit_counts(conn, filters, now)
+        head = {k: int(counts[k].sum()) for k in COUNTERS}
+        median = _median(conn, filters, head["timed"])
         after = _after(conn, filters)
-        by_unit = _by_unit(conn, filters, now, lang)
+        by_unit = _by_unit(conn, counts, lang)
         causes, tps = _top(conn, filters, lang)
     return CaseMeasures(
         opened=head["opened"], open=head["open"], overdue=head["overdue"],
         within_target=proportion(head["in_time"], head["judged"]),
-        median_first_contact_min=median, n_first_contact=n_contact,
+        median_first_contact_min=median, n_first_contact=head["timed"],
         recovery=proportion(head["recovered"], head["outcomes"]),
         after=after, by_unit=by_unit, root_causes=causes, touchpoints=tps)
