@@ -79,13 +79,34 @@ def test_record_a_call_and_resolve(sqlite_engine: Engine) -> None:
     at.run()
     at.selectbox(key="cases_pick").select(3).run()
     at.selectbox(key="step_action_3").select("contact").run()
-    at.text_area(key="step_note").input("Called, customer upset about the wait")
+    at.text_area(key="step_note_3").input("Called, customer upset about the wait")
     next(b for b in at.button if b.label == t("followup.step.submit", "en")).click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     with sqlite_engine.connect() as conn:
         row = conn.execute(select(followup_case).where(followup_case.c.id == 3)).mappings().one()
     assert row["status"] == "contacted" and row["first_contact_at"] is not None
     assert any(t("followup.step.saved", "en", step=t("followup.action.contact", "en")) in s.value for s in at.success)
+    # then resolve it as recovered: the recovery rate on the page follows (1 of 2 -> 2 of 3)
+    at.selectbox(key="step_action_3").select("resolve").run()
+    at.radio(key="step_recovered_3").set_value("yes")
+    at.selectbox(key="step_root_3").set_value("training")
+    next(b for b in at.button if b.label == t("followup.step.submit", "en")).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with sqlite_engine.connect() as conn:
+        row = conn.execute(select(followup_case).where(followup_case.c.id == 3)).mappings().one()
+    assert (row["status"], row["recovered"], row["root_cause"]) == ("resolved", "yes", "training")
+    assert {m.label: m.value for m in at.metric}[t("followup.kpi.recovery", "en")] == "66.7%"
+
+
+def test_step_refused_shows_a_message(sqlite_engine: Engine) -> None:
+    build_cases(sqlite_engine)
+    at = page_app(sqlite_engine, "cases.py")
+    at.run()
+    at.selectbox(key="cases_pick").select(5).run()  # resolved: a note needs its text
+    at.selectbox(key="step_action_5").select("note").run()
+    next(b for b in at.button if b.label == t("followup.step.submit", "en")).click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("followup.error.note_required", "en")]
 
 
 def test_executive_reads_only(sqlite_engine: Engine) -> None:

@@ -121,7 +121,8 @@ def _measures(view: CasesView) -> None:
                      column_config={"touchpoint_code": tr("followup.col.touchpoint_name"), "touchpoint_name": " ",
                                     "n": tr("followup.col.n")})
     download_buttons(view.table.drop(columns=["key"]), "cxdash_case_measures",
-                     {"title": " ", "value": "value", "ci_low": "95 % −", "ci_high": "95 % +", "n": "n"})
+                     {"title": tr("followup.col.measure"), "value": tr("followup.col.value"),
+                      "ci_low": tr("followup.col.ci_low"), "ci_high": tr("followup.col.ci_high"), "n": "n"})
 
 
 picked = ui.picked_filters()

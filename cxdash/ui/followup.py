@@ -223,10 +223,9 @@ def site_gap(detail: CaseDetail) -> None:
     st.dataframe(detail.site_gap, hide_index=True, width="stretch", column_config={
         "touchpoint_code": tr("followup.col.touchpoint_name"), "touchpoint_name": " ", "n": "n",
         "gap": st.column_config.NumberColumn(tr("followup.col.gap"), format="%+.3f"),
-        "ci_low": st.column_config.NumberColumn("95 % −", format="%+.3f"),
-        "ci_high": st.column_config.NumberColumn("95 % +", format="%+.3f"),
-        "gap_points": st.column_config.NumberColumn(tr("followup.col.gap") + " · " + tr("followup.col.scale"),
-                                                    format="%+.2f"),
+        "ci_low": st.column_config.NumberColumn(tr("followup.col.ci_low"), format="%+.3f"),
+        "ci_high": st.column_config.NumberColumn(tr("followup.col.ci_high"), format="%+.3f"),
+        "gap_points": st.column_config.NumberColumn(tr("followup.col.gap_points"), format="%+.2f"),
         "scale": tr("followup.col.scale"),
         "share_disappointed": st.column_config.NumberColumn(tr("tier.disappointed"), format="percent")})
 
@@ -297,27 +296,28 @@ def step_form(detail: CaseDetail, plans: dict[int, str], owners: dict[int, str])
 
 def _fields(action: str, case: dict[str, Any], plans: dict[int, str], owners: dict[int, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    n = case["id"]  # keys per case: another case's form starts from that case's own values
     if action == "resolve":
         values["recovered"] = st.radio(tr("followup.step.recovered"), list(OUTCOMES), horizontal=True,
-                                       format_func=lambda o: tr(f"followup.recovered.{o}"), key="step_recovered")
+                                       format_func=lambda o: tr(f"followup.recovered.{o}"), key=f"step_recovered_{n}")
     if action in ("resolve", "root_cause"):
         current = case.get("root_cause")
         values["root_cause"] = st.selectbox(tr("followup.step.root_cause"), [None, *ROOT_CAUSES],
                                             index=([None, *ROOT_CAUSES].index(current) if current in ROOT_CAUSES
                                                    else 0),
                                             format_func=lambda r: DASH if r is None else tr(f"followup.root.{r}"),
-                                            key="step_root")
+                                            key=f"step_root_{n}")
         values["root_cause_note"] = st.text_input(tr("followup.step.root_note"), max_chars=steps.ROOT_NOTE_MAX,
-                                                  key="step_root_note")
+                                                  value=case.get("root_cause_note") or "", key=f"step_root_note_{n}")
     if action == "link_plan":
         values["plan_id"] = st.selectbox(tr("followup.step.plan"), [None, *plans],
                                          format_func=lambda p: tr("followup.step.no_plan") if p is None else plans[p],
-                                         key="step_plan")
+                                         key=f"step_plan_{n}")
     if action == "reassign":
         values["owner_user_id"] = st.selectbox(tr("followup.step.owner"), list(owners),
-                                               format_func=lambda u: owners.get(u, str(u)), key="step_owner")
+                                               format_func=lambda u: owners.get(u, str(u)), key=f"step_owner_{n}")
     if action not in ("root_cause", "link_plan", "reassign"):
-        values["note"] = st.text_area(tr("followup.step.note"), max_chars=steps.NOTE_MAX, key="step_note")
+        values["note"] = st.text_area(tr("followup.step.note"), max_chars=steps.NOTE_MAX, key=f"step_note_{n}")
     return values
 
 
