@@ -117,3 +117,14 @@ def test_views_and_overview_cards(engine):
     ov = overview_view(engine, F, now=NOW)
     assert ov.cases is not None and (ov.cases.opened, ov.cases.overdue) == (6, 2)
     assert ov.cases.recovery == view.measures.recovery
+
+
+def test_any_cases_ignores_the_sidebar_units_but_not_the_scope(engine):
+    from cxdash.views.cases import cases_view
+
+    build_cases(engine)
+    elsewhere = Filters(site_ids=(99,))
+    view = cases_view(engine, elsewhere, now=NOW)
+    assert view.any_cases and view.page.total == 0  # "no case matches", not "no cases yet"
+    nobody = User("x@example.com", "X", "team_lead", scope_teams=(99,))
+    assert not cases_view(engine, apply_scope(Filters(), nobody), now=NOW).any_cases

@@ -26,7 +26,7 @@ from cxdash.metrics.followup.cases import (
     case_options,
 )
 from cxdash.metrics.followup.measures import CaseMeasures, case_measures
-from cxdash.metrics.followup.select import CaseSelection, unit_conditions
+from cxdash.metrics.followup.select import CaseSelection
 from cxdash.schema import action_plan, app_user
 from cxdash.schema.followup import followup_case
 
@@ -97,8 +97,10 @@ class CasesView:
 
 
 def _any_cases(engine: Engine, filters: Filters) -> bool:
+    """Whether the user's scope holds any case at all, whatever the sidebar's units (they may just exclude all)."""
     with engine.connect() as conn:
-        return conn.execute(select(followup_case.c.id).where(*unit_conditions(filters)).limit(1)).first() is not None
+        stmt = select(followup_case.c.id).where(*scope_conditions(filters, followup_case)).limit(1)
+        return conn.execute(stmt).first() is not None
 
 
 def cases_view(engine: Engine, filters: Filters, lang: str = "en", *, statuses: Sequence[str] = (),
