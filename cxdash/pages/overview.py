@@ -76,7 +76,7 @@ def _cases(view: OverviewView) -> None:
     if m is None or (m.opened == 0 and m.open == 0):
         return
     st.subheader(tr("followup.overview.title"))
-    case_cards(m, ("opened", "open", "overdue", "within_target", "recovery"))
+    case_cards(m, ("opened", "open", "overdue", "within_target", "recovery"), per_row=5)
 
 
 def _kpi_grid(view: OverviewView, keys: tuple[str, ...]) -> None:

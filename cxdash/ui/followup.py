@@ -68,11 +68,11 @@ def card_value(card: CaseCard) -> str:
     return f"{int(card.value):,}"
 
 
-def cards(m: CaseMeasures, keys: tuple[str, ...] = CARD_KEYS) -> None:
-    """The measure cards in rows of three (six at most), each with its definition as help."""
+def cards(m: CaseMeasures, keys: tuple[str, ...] = CARD_KEYS, per_row: int = 3) -> None:
+    """The measure cards of ``keys`` in rows of ``per_row``, each with its definition as help."""
     shown = [c for c in case_cards(m) if c.key in keys]
-    for start in range(0, len(shown), 3):
-        for col, card in zip(st.columns(3), shown[start:start + 3], strict=False):
+    for start in range(0, len(shown), per_row):
+        for col, card in zip(st.columns(per_row), shown[start:start + per_row], strict=False):
             with col, st.container(border=True):
                 st.metric(tr(f"followup.kpi.{card.key}"), card_value(card), help=tr(f"followup.help.{card.key}"))
                 if card.ci_low is not None and card.ci_high is not None:
@@ -108,6 +108,9 @@ def list_table(rows: pd.DataFrame) -> pd.DataFrame:
         severity=[label("severity", s) for s in rows["severity"]],
         recovered=[label("recovered", s) for s in rows["recovered"]],
         root_cause=[label("root", s) for s in rows["root_cause"]],
+        owner_name=rows["owner_name"].fillna(tr("followup.detail.unassigned")),
+        touchpoint_name=rows["touchpoint_name"].fillna(DASH),
+        customer_ref=rows["customer_ref"].fillna(DASH),
     )[LIST_COLUMNS]
 
 
