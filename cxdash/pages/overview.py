@@ -18,7 +18,7 @@ from cxdash.ui.context import get_context, tr
 from cxdash.ui.followup import cards as case_cards
 from cxdash.ui.followup import now_minute
 from cxdash.ui.widgets import download_buttons, kpi_card
-from cxdash.views.overview import WINDOWS, OverviewView, overview_view
+from cxdash.views.overview import WINDOWS, OverviewView, overview_cases_view, overview_view
 
 ctx = get_context()
 lang = ctx.lang
@@ -70,10 +70,10 @@ def _cards(view: OverviewView) -> None:
             churn_control(view.overview.churn_note)  # the rule beside the churn card, and how to switch it
 
 
-def _cases(view: OverviewView) -> None:
+def _cases() -> None:
     """The follow-up case cards, once the scope holds any case (a deployment without alert rules sees none)."""
-    m = view.cases
-    if m is None or (m.opened == 0 and m.open == 0):
+    m = cached(overview_cases_view, ctx.filters, lang, now=now_minute())
+    if m.opened == 0 and m.open == 0:
         return
     st.subheader(tr("followup.overview.title"))
     case_cards(m, ("opened", "open", "overdue", "within_target", "recovery"), per_row=5)
@@ -132,10 +132,10 @@ def _worst(view: OverviewView) -> None:
 
 # The window is read before its control is drawn: the control sits below the cards the trend feeds.
 view = cached(overview_view, ctx.filters, lang, window=st.session_state.get(WINDOW_KEY) or WINDOWS[0],
-              churn_mode=churn_mode(), now=now_minute())
+              churn_mode=churn_mode())
 _header(view)
 _cards(view)
-_cases(view)
+_cases()
 _trends(view)
 _worst(view)
 download_buttons(view.cards_table, "cxdash_overview", "export.overview")

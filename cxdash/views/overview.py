@@ -34,7 +34,6 @@ class OverviewView:
     trend_notes: tuple[str, ...]
     worst: pd.DataFrame
     cards_table: pd.DataFrame
-    cases: CaseMeasures | None = None  # the follow-up case measures (#23); None when not computed
 
     @property
     def cards(self) -> tuple[KpiCard, ...]:
@@ -56,12 +55,10 @@ class OverviewView:
 
 
 def overview_view(engine: Engine, filters: Filters, lang: str = "en", *, window: str = "12m",
-                  as_of: date | None = None, churn_mode: str | None = None,
-                  now: datetime | None = None) -> OverviewView:
+                  as_of: date | None = None, churn_mode: str | None = None) -> OverviewView:
     """The overview of ``filters``: ``window`` "12m" draws the trend over the twelve months ending on the
     selection's last day (the selection itself without one), "range" over the selection; ``as_of`` and
-    ``churn_mode`` as in :func:`cxdash.metrics.overview.overview`; ``now`` (naive UTC, default the current time)
-    judges overdue follow-up cases.
+    ``churn_mode`` as in :func:`cxdash.metrics.overview.overview`.
 
     Raises:
         ValueError: an unknown ``window`` or ``churn_mode``.
@@ -78,5 +75,12 @@ def overview_view(engine: Engine, filters: Filters, lang: str = "en", *, window:
     if not table.empty:
         table.insert(1, "title", [t(f"overview.kpi.{k}.title", lang) for k in table["key"]])
     return OverviewView(overview=ov, window=window, trend=trend, trend_notes=notes,
-                        worst=worst_touchpoints(engine, filters, lang), cards_table=table,
-                        cases=case_measures(engine, filters, now or now_utc(), lang))
+                        worst=worst_touchpoints(engine, filters, lang), cards_table=table)
+
+
+def overview_cases_view(engine: Engine, filters: Filters, lang: str = "en", *,
+                        now: datetime | None = None) -> CaseMeasures:
+    """The overview's follow-up case cards (#23): the case measures of ``filters`` with overdue cases judged at
+    ``now`` (naive UTC, default the current time). Apart from :func:`overview_view`, so the KPI cards stay cached
+    while the minute the cases are judged at moves on."""
+    return case_measures(engine, filters, now or now_utc(), lang)
