@@ -161,3 +161,13 @@ def test_overview_without_cases_shows_no_case_cards(sqlite_engine: Engine) -> No
     at.run()
     assert not at.exception
     assert t("followup.kpi.recovery", "en") not in [m.label for m in at.metric]
+
+
+def test_a_link_opens_its_case(sqlite_engine: Engine) -> None:
+    build_cases(sqlite_engine)
+    at = page_app(sqlite_engine, "cases.py", "zh-Hant")
+    at.query_params["case"] = "5"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="cases_pick").value == 5
+    assert "pricing" in at.dataframe[0].value.set_index("id").loc[5, "root_cause_note"]
