@@ -170,7 +170,8 @@ def response(detail: CaseDetail) -> None:
     st.subheader(tr("followup.detail.response"))
     r = detail.response
     if r is None:
-        st.info(tr("followup.detail.no_response"))
+        source = detail.case.get("source")
+        st.info(tr("followup.detail.no_response" if source == "response" else "followup.detail.not_a_response"))
         return
     tier = {0: "disappointed", 1: "basic", 2: "delighted"}.get(r["tier"]) if r["tier"] is not None else None
     st.caption(tr("followup.detail.response_facts", visit=_value(r["visit_date"]), ltr=_value(r["ltr"]),
