@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import cxdash.charts
-from cxdash.charts import experience, improve, loyalty, overview, service, theme
+from cxdash.charts import experience, followup, improve, loyalty, overview, service, theme
 from cxdash.i18n import t
 
 LANGS = ("en", "zh-Hans", "zh-Hant")
@@ -168,6 +168,8 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "improve.weak_items_chart": lambda lang: improve.weak_items_chart(_score_frames()["weak"], lang),
     "improve.correlation_chart": lambda lang: improve.correlation_chart(_score_frames()["corr"], lang),
     "improve.effects_chart": lambda lang: improve.effects_chart(_effects(), lang),
+    "followup.open_by_site_chart": lambda lang: followup.open_by_site_chart(
+        pd.DataFrame({"site_name": ["S1", "S2"], "open": [3, 1], "overdue": [1, 0]}), lang),
 }
 
 # Colours each category must have wherever it appears.
@@ -178,6 +180,7 @@ FIXED = {
     "direction": {"raises": theme.BAD, "lowers": theme.GOOD},
     "verdict": {"worse": theme.BAD, "improved": theme.GOOD},
     "quadrant": {"concentrate": theme.BAD, "keep_up": theme.GOOD},
+    "state": {"overdue": theme.BAD},
 }
 
 

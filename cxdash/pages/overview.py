@@ -14,9 +14,11 @@ from cxdash.charts.overview import (
 from cxdash.metrics.overview.kpi_cards import KpiCard
 from cxdash.ui.cache import cached
 from cxdash.ui.context import get_context, tr
+from cxdash.ui.followup import cards as case_cards
+from cxdash.ui.followup import now_minute
 from cxdash.ui.loyalty import churn_control, churn_mode
 from cxdash.ui.widgets import download_buttons, kpi_card
-from cxdash.views.overview import WINDOWS, OverviewView, overview_view
+from cxdash.views.overview import WINDOWS, OverviewView, overview_cases_view, overview_view
 
 ctx = get_context()
 lang = ctx.lang
@@ -66,6 +68,15 @@ def _cards(view: OverviewView) -> None:
                     kpi_card(card, chart_data=view.sparkline(card.key))
         if "churn" in keys and view.overview.churn_note is not None:
             churn_control(view.overview.churn_note)  # the rule beside the churn card, and how to switch it
+
+
+def _cases() -> None:
+    """The follow-up case cards, once the scope holds any case (a deployment without alert rules sees none)."""
+    m = cached(overview_cases_view, ctx.filters, lang, now=now_minute())
+    if m.opened == 0 and m.open == 0:
+        return
+    st.subheader(tr("followup.overview.title"))
+    case_cards(m, ("opened", "open", "overdue", "within_target", "recovery"), per_row=5)
 
 
 def _kpi_grid(view: OverviewView, keys: tuple[str, ...]) -> None:
@@ -124,6 +135,7 @@ view = cached(overview_view, ctx.filters, lang, window=st.session_state.get(WIND
               churn_mode=churn_mode())
 _header(view)
 _cards(view)
+_cases()
 _trends(view)
 _worst(view)
 download_buttons(view.cards_table, "cxdash_overview", "common.export.overview")

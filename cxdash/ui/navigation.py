@@ -46,6 +46,8 @@ PAGES: list[PageSpec] = [
     PageSpec("voice.py", "voice", "loyalty", "loyalty.page.voice", ":material/forum:"),
     PageSpec("inspections.py", "inspections", "improve", "improve.page.inspections", ":material/fact_check:"),
     PageSpec("action_plans.py", "action-plans", "improve", "improve.page.action_plans", ":material/task_alt:"),
+    PageSpec("cases.py", "cases", "improve", "followup.page.title", ":material/phone_callback:",
+             ("admin", "cx_lead", "team_lead", "executive")),
     PageSpec("service.py", "service", "service", "service.page.service", ":material/support_agent:"),
     PageSpec("service_settings.py", "service-settings", "data", "service.page.settings", ":material/schedule:", ("admin", "cx_lead")),
     PageSpec("targets.py", "targets", "data", "targets.page.title", ":material/flag:", ("admin", "cx_lead")),

@@ -5,14 +5,16 @@ expectations."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import Engine
 
+from cxdash.audit import now_utc
 from cxdash.domain.periods import trailing_year
 from cxdash.filters import Filters
 from cxdash.i18n import t
+from cxdash.metrics.followup.measures import CaseMeasures, case_measures
 from cxdash.metrics.loyalty.churn_notes import trend_lines
 from cxdash.metrics.overview.cards import Overview, overview, overview_trends, worst_touchpoints
 from cxdash.metrics.overview.kpi_cards import KpiCard
@@ -74,3 +76,11 @@ def overview_view(engine: Engine, filters: Filters, lang: str = "en", *, window:
         table.insert(1, "title", [t(f"overview.kpi.{k}.title", lang) for k in table["key"]])
     return OverviewView(overview=ov, window=window, trend=trend, trend_notes=notes,
                         worst=worst_touchpoints(engine, filters, lang), cards_table=table)
+
+
+def overview_cases_view(engine: Engine, filters: Filters, lang: str = "en", *,
+                        now: datetime | None = None) -> CaseMeasures:
+    """The overview's follow-up case cards (#23): the case measures of ``filters`` with overdue cases judged at
+    ``now`` (naive UTC, default the current time). Apart from :func:`overview_view`, so the KPI cards stay cached
+    while the minute the cases are judged at moves on."""
+    return case_measures(engine, filters, now or now_utc(), lang)
