@@ -141,8 +141,8 @@ def weekly_summary(engine: Engine, reader: Reader, lang: str, now: datetime) -> 
     view = overview_view(engine, filters, lang, window="range", as_of=end)
     kpis = tuple(
         (t(f"overview.kpi.{c.key}.title", lang), fmt_kpi(c.value, c.unit), fmt_kpi(c.target, c.unit),
-         t("notify.weekly.met" if c.target_met else "notify.weekly.missed", lang))
-        for c in view.cards if c.target is not None and c.value is not None)
+         "–" if c.target_met is None else t("notify.weekly.met" if c.target_met else "notify.weekly.missed", lang))
+        for c in view.cards if c.value is not None)
     significant = [c for c in view.cards if c.verdict == "significant" and c.delta is not None]
     significant.sort(key=lambda c: -abs(c.delta or 0.0) * (100 if c.unit == SHARE else 1))
     changes = tuple((t(f"overview.kpi.{c.key}.title", lang), f"{fmt_kpi(c.previous, c.unit)} → {fmt_kpi(c.value, c.unit)}",

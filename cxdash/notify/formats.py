@@ -49,8 +49,7 @@ def redact_contacts(text: str) -> str:
 # Markdown that DingTalk, WeCom and Slack act on: a backslash does not escape in all of them, so the characters are
 # replaced by look-alikes that show the same and act on nothing.
 _CHAT_MARKDOWN = str.maketrans({
-    "*": "∗", "_": "＿", "`": "ˋ", "[": "［", "]": "］", "<": "‹", ">": "›", "#": "＃", "~": "∼", "|": "｜",
-    "&": "＆", "\n": " ", "\r": " ",
+    "*": "∗", "_": "＿", "`": "ˋ", "<": "‹", ">": "›", "~": "∼", "|": "｜", "&": "＆", "\n": " ", "\r": " ",
 })
 
 
@@ -58,8 +57,10 @@ def chat_text(value: object, limit: int = 300) -> str:
     """User or file text made inert for chat Markdown (one line, cut at ``limit`` characters)."""
     text = "" if value is None else str(value)
     text = text.translate(_CHAT_MARKDOWN)
-    # Bare links would be made clickable by the clients: break "://" with a word joiner.
-    text = text.replace("://", ":\u2060//")
+    # A link needs "](" and a bare URL "://": a word joiner breaks both and shows nothing; "#" only heads a line.
+    text = text.replace("](", "]\u2060(").replace("://", ":\u2060//")
+    if text.startswith("#"):
+        text = "＃" + text[1:]
     return text[:limit] + ("…" if len(text) > limit else "")
 
 

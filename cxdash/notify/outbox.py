@@ -109,8 +109,9 @@ def queue_notice(conn: Connection, key: str, kind: str, message: Message, langua
         language=language, subject=message.subject, body_text=message.text,
         body_html=None if channel_kind is not None else message.html, payload=payload, status=PENDING,
         attempts=0, next_attempt_at=now, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return bool(conn.execute(stmt).rowcount)
+    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(notice.c.id)
+    # RETURNING says whether a row was written on both databases (psycopg's rowcount does not).
+    return conn.execute(stmt).first() is not None
 
 
 def _case_place(conn: Connection, case_ids: Sequence[int]) -> list[dict[str, Any]]:
