@@ -41,9 +41,20 @@ _PHONE = re.compile(r"(?<!\w)\+?\d[\d\s().-]{5,}\d(?!\w)")
 _REDACTED = "***"
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _phone(match: re.Match[str]) -> str:
+    found = match.group(0)
+    # Dates and times are digit runs too; a phone number has at least 7 digits and no ISO date in it.
+    if sum(ch.isdigit() for ch in found) < 7 or _DATE.search(found):
+        return found
+    return _REDACTED
+
+
 def redact_contacts(text: str) -> str:
-    """``text`` with e-mail addresses and phone-like digit runs replaced by ``***``."""
-    return _PHONE.sub(_REDACTED, _EMAIL.sub(_REDACTED, text))
+    """``text`` with e-mail addresses and phone-like digit runs (7 digits or more) replaced by ``***``."""
+    return _PHONE.sub(_phone, _EMAIL.sub(_REDACTED, text))
 
 
 # Markdown that DingTalk, WeCom and Slack act on: a backslash does not escape in all of them, so the characters are

@@ -60,7 +60,8 @@ def _settings_form(record: dict[str, Any], key: str) -> None:
                             help=tr("notify.settings.daily_help"))
         weekly = st.checkbox(tr("notify.settings.weekly"), bool(record["notify_weekly"]), key=f"ntc_weekly_{key}",
                              help=tr("notify.settings.weekly_help"))
-        saved = st.form_submit_button(tr("notify.settings.save"), type="primary", icon=":material/save:")
+        saved = st.form_submit_button(tr("notify.settings.save"), type="primary", icon=":material/save:",
+                                      key=f"ntc_save_{key}")
     if saved:
         with ctx.engine.begin() as conn:
             save_notice_settings(conn, record["email"], ctx.user, language=lang, immediate=immediate, daily=daily,
@@ -88,7 +89,7 @@ if users:
     by_email = {u["email"]: u for u in users}
     pick = st.selectbox(tr("notify.settings.pick"), list(by_email), key="ntc_user_pick")
     if pick:
-        _settings_form(by_email[pick], "user")
+        _settings_form(by_email[pick], f"user{by_email[pick]['id']}")
 else:
     st.info(tr("notify.settings.no_users"), icon=":material/group_off:")
 
@@ -116,31 +117,35 @@ chosen = st.selectbox(tr("notify.channels.pick"), [NEW, *by_id], key="ntc_channe
 current = by_id.get(chosen) or {"name": "", "kind": "webhook", "url": "", "scope_kind": "all", "scope_id": None,
                                 "min_severity": "high", "language": ctx.lang, "active": True}
 with st.form(f"ntc_channel_form_{chosen}"):
-    name = st.text_input(tr("notify.channels.name"), current["name"], max_chars=200)
+    name = st.text_input(tr("notify.channels.name"), current["name"], max_chars=200, key=f"ntc_ch_name_{chosen}")
     kind = st.selectbox(tr("notify.channels.kind"), CHANNEL_KINDS, index=CHANNEL_KINDS.index(current["kind"]),
-                        format_func=lambda k: tr(f"notify.kind.{k}"))
+                        format_func=lambda k: tr(f"notify.kind.{k}"), key=f"ntc_ch_kind_{chosen}")
     # The URL is shown only for a new channel: for bots it is the credential (its key or token is in it).
     url = st.text_input(tr("notify.channels.url"), "" if chosen != NEW else current["url"], max_chars=2000,
                         type="password" if chosen != NEW else "default",
-                        help=tr("notify.channels.url_help" if chosen == NEW else "notify.channels.url_keep"))
+                        help=tr("notify.channels.url_help" if chosen == NEW else "notify.channels.url_keep"),
+                        key=f"ntc_ch_url_{chosen}")
     secret = st.text_input(tr("notify.channels.secret"), "", type="password", max_chars=500,
-                           help=tr("notify.channels.secret_help"))
+                           help=tr("notify.channels.secret_help"), key=f"ntc_ch_secret_{chosen}")
     scope_kind = st.selectbox(tr("notify.channels.scope_kind"), SCOPE_KINDS,
-                              index=SCOPE_KINDS.index(current["scope_kind"]), format_func=lambda k: tr(f"notify.scope.{k}"))
+                              index=SCOPE_KINDS.index(current["scope_kind"]), format_func=lambda k: tr(f"notify.scope.{k}"),
+                              key=f"ntc_ch_scope_{chosen}")
     options = [(k, i) for k in ("region", "site", "team") for i in units[k]]
     scope_pick = st.selectbox(tr("notify.channels.scope_unit"), [None, *options],
                               index=([None, *options].index((current["scope_kind"], current["scope_id"]))
                                      if (current["scope_kind"], current["scope_id"]) in options else 0),
                               format_func=lambda o: "–" if o is None else f"{tr(f'notify.scope.{o[0]}')}: {units[o[0]][o[1]]}",
-                              help=tr("notify.channels.scope_help"))
+                              help=tr("notify.channels.scope_help"), key=f"ntc_ch_unit_{chosen}")
     min_severity = st.selectbox(tr("notify.channels.min_severity"), SEVERITIES,
                                 index=SEVERITIES.index(current["min_severity"]),
-                                format_func=lambda k: tr(f"notify.severity.{k}"))
+                                format_func=lambda k: tr(f"notify.severity.{k}"), key=f"ntc_ch_sev_{chosen}")
     langs = list(LANGUAGES)
     language = st.selectbox(tr("notify.channels.language"), langs, format_func=LANGUAGES.__getitem__,
-                            index=langs.index(current["language"]) if current["language"] in langs else 0)
-    active = st.checkbox(tr("notify.channels.active"), bool(current["active"]))
-    submitted = st.form_submit_button(tr("notify.channels.save"), type="primary", icon=":material/save:")
+                            index=langs.index(current["language"]) if current["language"] in langs else 0,
+                            key=f"ntc_ch_lang_{chosen}")
+    active = st.checkbox(tr("notify.channels.active"), bool(current["active"]), key=f"ntc_ch_active_{chosen}")
+    submitted = st.form_submit_button(tr("notify.channels.save"), type="primary", icon=":material/save:",
+                                      key=f"ntc_ch_save_{chosen}")
 if submitted:
     scope_id = scope_pick[1] if scope_pick is not None and scope_pick[0] == scope_kind else None
     values = {"name": name, "kind": kind, "url": url, "secret": secret,
