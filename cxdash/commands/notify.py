@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 import time
 from typing import Any
 
-from cxdash.commands.common import engine_from_args, print_json
+from sqlalchemy.exc import DBAPIError
+
+from cxdash.commands.common import engine_from_args, print_json, strip_controls
 from cxdash.notify.deliver import deliver_due, send_test
 from cxdash.notify.digests import queue_daily_digests, queue_weekly_digests
 from cxdash.notify.outbox import outbox_counts
@@ -45,8 +48,14 @@ def run_run(args: argparse.Namespace) -> int:
     engine = engine_from_args(args)
     try:
         while True:
-            result = deliver_due(engine, limit=args.limit)
-            print_json({**result.as_dict(), "outbox": outbox_counts(engine)})
+            try:
+                result = deliver_due(engine, limit=args.limit)
+                print_json({**result.as_dict(), "outbox": outbox_counts(engine)})
+            except DBAPIError as exc:
+                if args.watch is None:
+                    raise
+                # A watching service outlives a database that is briefly away (restart, lock, network).
+                print(f"error: {strip_controls(str(exc.orig))[:300]}", file=sys.stderr)
             if args.watch is None:
                 return 0
             time.sleep(args.watch)

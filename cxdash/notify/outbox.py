@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from cxdash.audit import record_audit
 from cxdash.db import upsert
-from cxdash.domain.followup import SEVERITIES
+from cxdash.domain.followup import CHANNEL_KINDS, SEVERITIES
 from cxdash.i18n import normalise_language
 from cxdash.notify.formats import payload_for
 from cxdash.notify.render import Message, case_facts, render_case
@@ -156,7 +156,7 @@ def enqueue_case_notices(conn: Connection, case_ids: Sequence[int], now: datetim
                 queued += queue_notice(conn, f"case:{cid}:user:{owner.id}", "case", msg, owner.language, now,
                                        user_id=owner.id, case_id=cid)
         for ch in channels:
-            if not (severity_admits(ch["min_severity"], case["severity"])
+            if ch["kind"] not in CHANNEL_KINDS or not (severity_admits(ch["min_severity"], case["severity"])
                     and scope_covers(ch["scope_kind"], ch["scope_id"], case)):
                 continue
             lang = normalise_language(ch["language"])
