@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -14,11 +15,12 @@ from cxdash.auth import save_user
 from cxdash.cli import main
 from cxdash.domain.followup import CHANNEL_KINDS
 from cxdash.notify.channels import ChannelError, check_channel, save_channel, save_notice_settings
+from cxdash.notify.deliver import send_test
 from cxdash.notify.formats import PAYLOADS, ChatMessage, chat_text, payload_for, redact_contacts
 from cxdash.notify.mail import smtp_settings
 from cxdash.notify.outbox import enqueue_case_notices
 from cxdash.schema import app_user, notice
-from tests.support.notify import case, http_server, rule, smtp_server
+from tests.support.notify import case, http_server, rule, self_signed, smtp_server
 from tests.world import CLOSEDLOOP
 
 
@@ -141,3 +143,26 @@ def test_bad_channels_are_refused_with_a_message_key(sqlite_engine: Engine, valu
 def test_short_numbers_and_dates_are_not_contacts() -> None:
     for text in ("2026-03-16 08:00", "waited 45 - 60 minutes", "order 12-34", "LTR 2, CSAT 1"):
         assert redact_contacts(text) == text
+
+
+# aiosmtpd cannot require TLS for AUTH on a TLS-from-the-first-byte port (it knows only STARTTLS) and warns.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_email_over_tls_with_login(sqlite_engine: Engine, tmp_path: Path, security: str) -> None:
+    """A real TLS server with a private certificate (trusted through CXDASH_SMTP_CA_FILE) that requires a login."""
+    CLOSEDLOOP.org(sqlite_engine)
+    cert = self_signed(tmp_path)
+    with sqlite_engine.begin() as conn:
+        save_user(conn, "root@example.com", "exec@example.com", "executive", "Exec")
+    with smtp_server(security, cert, login=("cx", "pässword")) as smtp:
+        env = {"CXDASH_SMTP_HOST": "127.0.0.1", "CXDASH_SMTP_PORT": str(smtp.port), "CXDASH_SMTP_SECURITY": security,
+               "CXDASH_SMTP_USER": "cx", "CXDASH_SMTP_PASSWORD": "pässword", "CXDASH_SMTP_FROM": "cx@example.com",
+               "CXDASH_SMTP_CA_FILE": str(cert[0]), "CXDASH_SMTP_TIMEOUT": "5"}
+        ok = send_test(sqlite_engine, email="exec@example.com", smtp=smtp_settings(env))
+        bad = send_test(sqlite_engine, email="exec@example.com", smtp=smtp_settings({**env, "CXDASH_SMTP_PASSWORD": "no"}))
+        untrusted = send_test(sqlite_engine, email="exec@example.com",
+                              smtp=smtp_settings({**env, "CXDASH_SMTP_CA_FILE": ""}))
+    assert ok["status"] == "sent" and len(smtp.messages) == 1
+    assert smtp.messages[0]["To"] == "exec@example.com"
+    assert bad["status"] == "pending" and "Authentication" in bad["last_error"]
+    assert untrusted["status"] == "pending" and "CERTIFICATE_VERIFY_FAILED" in untrusted["last_error"]

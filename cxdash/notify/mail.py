@@ -3,13 +3,16 @@
 ``CXDASH_SMTP_HOST`` (required to send e-mail), ``CXDASH_SMTP_PORT`` (default 587 for ``starttls``, 465 for
 ``ssl``, 25 for ``none``), ``CXDASH_SMTP_SECURITY`` (``starttls`` default, ``ssl`` or ``none``),
 ``CXDASH_SMTP_USER`` and ``CXDASH_SMTP_PASSWORD`` (log in when the user is set), ``CXDASH_SMTP_FROM`` (the sender,
-default the user or ``cxdash@localhost``) and ``CXDASH_SMTP_TIMEOUT`` (seconds, default 20).
+default the user or ``cxdash@localhost``), ``CXDASH_SMTP_TIMEOUT`` (seconds, default 20) and ``CXDASH_SMTP_CA_FILE``
+(a CA bundle to trust for a server with a private certificate; the server's certificate and name are always
+checked).
 
 Each message is multipart/alternative: plain text first, HTML second (the HTML escapes every value it shows).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import smtplib
 import ssl
@@ -37,6 +40,7 @@ class SmtpSettings:
     password: str | None
     sender: str
     timeout: float = 20.0
+    ca_file: str | None = None
 
     def __repr__(self) -> str:  # never print the password
         return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r})"
@@ -59,7 +63,8 @@ def smtp_settings(env: Mapping[str, str] | None = None) -> SmtpSettings | None:
         raise ValueError("CXDASH_SMTP_PORT and CXDASH_SMTP_TIMEOUT must be numbers") from exc
     user = env.get("CXDASH_SMTP_USER", "").strip() or None
     sender = env.get("CXDASH_SMTP_FROM", "").strip() or user or "cxdash@localhost"
-    return SmtpSettings(host, port, security, user, env.get("CXDASH_SMTP_PASSWORD") or None, sender, timeout)
+    return SmtpSettings(host, port, security, user, env.get("CXDASH_SMTP_PASSWORD") or None, sender, timeout,
+                        env.get("CXDASH_SMTP_CA_FILE", "").strip() or None)
 
 
 def build_email(sender: str, to: str, subject: str, text: str, html: str | None) -> EmailMessage:
@@ -80,7 +85,7 @@ def build_email(sender: str, to: str, subject: str, text: str, html: str | None)
 
 def send_email(settings: SmtpSettings, msg: EmailMessage) -> None:
     """Send ``msg`` through the configured server; raises OSError / smtplib.SMTPException on failure."""
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.ca_file)
     server: smtplib.SMTP
     if settings.security == "ssl":
         server = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
@@ -90,5 +95,17 @@ def send_email(settings: SmtpSettings, msg: EmailMessage) -> None:
         if settings.security == "starttls":
             server.starttls(context=context)
         if settings.user:
-            server.login(settings.user, settings.password or "")
+            _login(server, settings.user, settings.password or "")
         server.send_message(msg)
+
+
+def _login(server: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in; ``smtplib`` encodes credentials as ASCII, so others go as AUTH PLAIN in UTF-8 (RFC 4616)."""
+    if (user + password).isascii():
+        server.login(user, password)
+        return
+    server.ehlo_or_helo_if_needed()
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode("ascii")
+    code, answer = server.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, answer)

@@ -16,14 +16,17 @@ Usage::
 from __future__ import annotations
 
 import email
+import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
@@ -54,13 +57,56 @@ class SmtpSink:
         return "250 OK"
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, written to ``folder``; returns (cert, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 @contextmanager
-def smtp_server() -> Iterator[SmtpSink]:
-    """A real SMTP server (no TLS, no auth) on 127.0.0.1 at a free port for the duration of the block."""
+def smtp_server(tls: str | None = None, cert: tuple[Path, Path] | None = None,
+                login: tuple[str, str] | None = None) -> Iterator[SmtpSink]:
+    """A real SMTP server on 127.0.0.1 at a free port for the duration of the block.
+
+    ``tls``: None (plain), "starttls" (STARTTLS required) or "ssl" (TLS from the first byte), with ``cert``
+    (certificate and key files). ``login``: the only user and password AUTH accepts (then AUTH is required).
+    """
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
 
     sink = SmtpSink(free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    kwargs: dict[str, Any] = {}
+    if tls is not None:
+        assert cert is not None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(cert[0]), str(cert[1]))
+        kwargs.update({"tls_context": context, "require_starttls": True} if tls == "starttls"
+                      else {"ssl_context": context})
+    if login is not None:
+        def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == login
+            return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
+
+        # aiosmtpd knows only STARTTLS as TLS; with TLS from the first byte it would refuse AUTH as unencrypted.
+        kwargs.update(authenticator=authenticate, auth_required=True, auth_require_tls=tls == "starttls")
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port, **kwargs)
     controller.start()
     try:
         yield sink
