@@ -63,10 +63,14 @@ def _settings_form(record: dict[str, Any], key: str) -> None:
         saved = st.form_submit_button(tr("notify.settings.save"), type="primary", icon=":material/save:",
                                       key=f"ntc_save_{key}")
     if saved:
-        with ctx.engine.begin() as conn:
-            save_notice_settings(conn, record["email"], ctx.user, language=lang, immediate=immediate, daily=daily,
-                                 weekly=weekly)
-        _done(tr("notify.settings.saved", email=plain(record["email"])))
+        try:
+            with ctx.engine.begin() as conn:
+                save_notice_settings(conn, record["email"], ctx.user, language=lang, immediate=immediate,
+                                     daily=daily, weekly=weekly)
+        except (ChannelError, LookupError):  # a language not offered, or the user was removed meanwhile
+            st.error(tr("notify.error.user"), icon=":material/error:")
+        else:
+            _done(tr("notify.settings.saved", email=plain(record["email"])))
 
 
 st.subheader(tr("notify.settings.mine"))
@@ -166,17 +170,22 @@ if submitted:
 if chosen != NEW:
     row = st.container(horizontal=True)
     if row.button(tr("notify.channels.test"), icon=":material/send:", key="ntc_test"):
-        result = send_test(ctx.engine, channel_id=chosen, actor=ctx.user)
+        with st.spinner(tr("notify.channels.testing")):
+            result = send_test(ctx.engine, channel_id=chosen, actor=ctx.user)
         if result["status"] == "sent":
             st.success(tr("notify.channels.test_ok"), icon=":material/check_circle:")
         else:
             st.error(tr("notify.channels.test_failed", error=plain(result["last_error"] or "")), icon=":material/error:")
     confirm = row.checkbox(tr("notify.channels.confirm_delete"), key="ntc_confirm_delete")
     if row.button(tr("notify.channels.delete"), icon=":material/delete:", key="ntc_delete", disabled=not confirm):
-        with ctx.engine.begin() as conn:
-            delete_channel(conn, chosen, ctx.user)
-        st.session_state.pop("ntc_channel_pick", None)
-        _done(tr("notify.channels.deleted"))
+        try:
+            with ctx.engine.begin() as conn:
+                delete_channel(conn, chosen, ctx.user)
+        except LookupError:  # deleted meanwhile (another tab, another admin)
+            st.error(tr("notify.error.gone"), icon=":material/error:")
+        else:
+            st.session_state.pop("ntc_channel_pick", None)
+            _done(tr("notify.channels.deleted"))
 
 # --- Outbox -----------------------------------------------------------------------------------------------------
 st.subheader(tr("notify.outbox.title"), help=tr("notify.outbox.help"))
