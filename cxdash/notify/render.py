@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from cxdash.i18n import name_column, t
+from cxdash.i18n import catalog, name_column, t
 from cxdash.notify.formats import ChatMessage, redact_contacts
 from cxdash.schema import (
     alert_rule,
@@ -28,6 +28,7 @@ from cxdash.schema import (
     site,
     survey_response,
     team,
+    ticket,
     touchpoint,
 )
 from cxdash.unit_names import display_expr
@@ -74,41 +75,45 @@ class Message:
 def compose(subject: str, sections: Sequence[Section], lang: str, link: str | None = None,
             data: dict[str, Any] | None = None) -> Message:
     """Turn ``sections`` into text, HTML (values escaped) and a chat message (the facts and lines, no tables)."""
-    text_parts = [subject, ""]
-    html_parts = [f"<h2 style=\"font-family:sans-serif\">{html.escape(subject)}</h2>"]
-    chat_facts: list[tuple[str, str]] = []
-    chat_lines: list[str] = []
+    chat_facts = tuple(f for s in sections for f in s.facts)
+    chat_lines = tuple(line for s in sections
+                       for line in ((s.title,) if s.title else ()) + tuple(" · ".join(r) for r in s.rows[:10]) + s.lines)
+    chat = ChatMessage(subject, chat_facts, chat_lines, link, t("notify.link", lang), data or {})
+    return Message(subject, _text(subject, sections, lang, link), _html(subject, sections, lang, link), chat)
+
+
+def _text(subject: str, sections: Sequence[Section], lang: str, link: str | None) -> str:
+    out = [subject, ""]
     for s in sections:
         if s.title:
-            text_parts += [s.title, "-" * min(len(s.title) * 2, 60)]
-            html_parts.append(f"<h3 style=\"font-family:sans-serif\">{html.escape(s.title)}</h3>")
-            chat_lines.append(s.title)
-        if s.facts:
-            text_parts += [f"{label}: {value}" for label, value in s.facts]
-            cells = "".join(f"<tr><th align=\"left\">{html.escape(label)}</th><td>{html.escape(value)}</td></tr>"
-                            for label, value in s.facts)
-            html_parts.append(f"<table cellpadding=\"4\">{cells}</table>")
-            chat_facts += s.facts
+            out += [s.title, "-" * min(len(s.title.encode()), 60)]
+        out += [f"{label}: {value}" for label, value in s.facts]
         if s.rows:
-            text_parts += [" · ".join(s.headers)] + [" · ".join(r) for r in s.rows]
-            head = "".join(f"<th align=\"left\">{html.escape(h)}</th>" for h in s.headers)
-            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in s.rows)
-            html_parts.append(f"<table cellpadding=\"4\" border=\"1\" style=\"border-collapse:collapse\">"
-                              f"<tr>{head}</tr>{body}</table>")
-            chat_lines += [" · ".join(r) for r in s.rows[:10]]
-        for line in s.lines:
-            text_parts.append(line)
-            html_parts.append(f"<p>{html.escape(line)}</p>")
-            chat_lines.append(line)
-        text_parts.append("")
+            out += [" · ".join(s.headers)] + [" · ".join(r) for r in s.rows]
+        out += [*s.lines, ""]
     if link:
-        text_parts.append(f"{t('notify.link', lang)}: {link}")
-        html_parts.append(f"<p><a href=\"{html.escape(link, quote=True)}\">{html.escape(t('notify.link', lang))}</a></p>")
-    text_parts += ["--", t("notify.footer", lang)]
-    html_parts.append(f"<p style=\"color:#777;font-size:small\">{html.escape(t('notify.footer', lang))}</p>")
-    chat = ChatMessage(subject, tuple(chat_facts), tuple(chat_lines), link, t("notify.link", lang), data or {})
-    return Message(subject, "\n".join(text_parts).strip() + "\n", "<html><body>" + "".join(html_parts) + "</body></html>",
-                   chat)
+        out.append(f"{t('notify.link', lang)}: {link}")
+    return "\n".join([*out, "--", t("notify.footer", lang)]) + "\n"
+
+
+def _html(subject: str, sections: Sequence[Section], lang: str, link: str | None) -> str:
+    esc = html.escape
+    out = [f"<h2 style=\"font-family:sans-serif\">{esc(subject)}</h2>"]
+    for s in sections:
+        if s.title:
+            out.append(f"<h3 style=\"font-family:sans-serif\">{esc(s.title)}</h3>")
+        if s.facts:
+            cells = "".join(f"<tr><th align=\"left\">{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in s.facts)
+            out.append(f"<table cellpadding=\"4\">{cells}</table>")
+        if s.rows:
+            head = "".join(f"<th align=\"left\">{esc(h)}</th>" for h in s.headers)
+            body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in s.rows)
+            out.append(f"<table cellpadding=\"4\" border=\"1\" style=\"border-collapse:collapse\"><tr>{head}</tr>{body}</table>")
+        out += [f"<p>{esc(line)}</p>" for line in s.lines]
+    if link:
+        out.append(f"<p><a href=\"{esc(link, quote=True)}\">{esc(t('notify.link', lang))}</a></p>")
+    out.append(f"<p style=\"color:#777;font-size:small\">{esc(t('notify.footer', lang))}</p>")
+    return "<html><body>" + "".join(out) + "</body></html>"
 
 
 # --- The facts of a case ----------------------------------------------------------------------------------------
@@ -122,6 +127,7 @@ class TriggerFact:
     tier: int | None
     comment: str | None
     detail: dict[str, Any] = field(default_factory=dict)
+    ticket_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,8 +172,9 @@ def case_facts(conn: Connection, case_id: int, lang: str) -> CaseFacts | None:
     r = survey_response.c
     tr = case_trigger.c
     trig = conn.execute(
-        select(tr.at, tr.detail, r.ltr, r.csat, r.tier, r.comment)
-        .select_from(case_trigger.outerjoin(survey_response, survey_response.c.id == tr.response_id))
+        select(tr.at, tr.detail, r.ltr, r.csat, r.tier, r.comment, ticket.c.external_id.label("ticket_ref"))
+        .select_from(case_trigger.outerjoin(survey_response, survey_response.c.id == tr.response_id)
+                     .outerjoin(ticket, ticket.c.id == tr.ticket_id))
         .where(tr.case_id == case_id).order_by(tr.at, tr.id).limit(MAX_TRIGGERS)
     ).mappings().all()
     n = conn.execute(select(func.count()).select_from(case_trigger).where(tr.case_id == case_id)).scalar_one()
@@ -176,8 +183,8 @@ def case_facts(conn: Connection, case_id: int, lang: str) -> CaseFacts | None:
         rule=row["rule_name"] or "", region_id=row["region_id"], site_id=row["site_id"], team_id=row["team_id"],
         site=row["site_name"] or "", team=row["team_name"] or "", touchpoint=row["tp_name"] or "",
         opened_at=row["opened_at"], due_at=row["due_at"], customer_ref=row["customer_ref"],
-        triggers=tuple(TriggerFact(x["at"], x["ltr"], x["csat"], x["tier"], x["comment"], x["detail"] or {})
-                       for x in trig),
+        triggers=tuple(TriggerFact(x["at"], x["ltr"], x["csat"], x["tier"], x["comment"], x["detail"] or {},
+                                   x["ticket_ref"]) for x in trig),
         n_triggers=int(n), detail=row["detail"] or {},
     )
 
@@ -187,25 +194,48 @@ def severity_label(severity: str, lang: str) -> str:
     return t(f"notify.severity.{severity}", lang) if severity in ("low", "medium", "high") else severity
 
 
+# What a trigger's ``detail`` may say (cxdash.followup.triggers); other keys are shown by their code.
+DETAIL_KEYS = ("gap", "keywords", "themes", "contacts_needed", "repeated_story", "reminder_count", "which")
+
+
+def _detail_part(key: str, value: Any, lang: str) -> str | None:
+    if key in ("ltr", "csat", "tier") or value in (None, "", [], {}):
+        return None  # shown from the response itself, or nothing to show
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else f"{value:+.2f}" if key == "gap" else str(value)
+    label = t(f"notify.detail.{key}", lang) if key in DETAIL_KEYS else key
+    return f"{label} {shown}"
+
+
 def _trigger_line(x: TriggerFact, lang: str, for_chat: bool) -> str:
     parts = [when(x.at)]
+    if x.ticket_ref:
+        parts.append(t("notify.case.ticket", lang, ref=x.ticket_ref))
     if x.ltr is not None:
         parts.append(t("notify.case.ltr", lang, value=x.ltr))
     if x.csat is not None:
         parts.append(t("notify.case.csat", lang, value=x.csat))
     if x.tier in TIER_KEYS:
         parts.append(t(TIER_KEYS[x.tier], lang))
-    for key, value in sorted(x.detail.items()):
-        if key in ("ltr", "csat", "tier") or isinstance(value, (dict, list)) and not value:
-            continue
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        parts.append(f"{key} {shown}")
+    parts += [p for key, value in sorted(x.detail.items()) if (p := _detail_part(key, value, lang))]
     if x.comment:
         comment = " ".join(x.comment.split())
         if for_chat:
             comment = redact_contacts(comment)
         parts.append("“" + comment[:COMMENT_CHARS] + ("…" if len(comment) > COMMENT_CHARS else "") + "”")
     return " · ".join(p for p in parts if p)
+
+
+def _kpi_facts(detail: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """A KPI case's figure: which KPI, its value and target in which period (``followup_case.detail``)."""
+    kpi = detail.get("kpi")
+    if not kpi:
+        return []
+    key = f"overview.kpi.{kpi}.title"
+    name = t(key, lang) if key in catalog() else str(kpi)
+    return [(t("notify.case.kpi", lang), name),
+            (t("notify.case.kpi_value", lang),
+             t("notify.case.kpi_figures", lang, value=detail.get("value", "–"), target=detail.get("target", "–"),
+               period=detail.get("period", "–")))]
 
 
 def render_case(facts: CaseFacts, lang: str, *, for_chat: bool) -> Message:
@@ -224,6 +254,7 @@ def render_case(facts: CaseFacts, lang: str, *, for_chat: bool) -> Message:
                    (t("notify.case.due", lang), when(facts.due_at))]
     if not for_chat and facts.customer_ref:
         facts_list.append((t("notify.case.customer", lang), facts.customer_ref))
+    facts_list += _kpi_facts(facts.detail, lang)
     lines = tuple(_trigger_line(x, lang, for_chat) for x in facts.triggers)
     if facts.n_triggers > len(facts.triggers):
         lines += (t("notify.case.more_triggers", lang, n=facts.n_triggers - len(facts.triggers)),)
