@@ -12,6 +12,7 @@ tell). No error of a server or the network ever raises out of :func:`deliver_due
 
 from __future__ import annotations
 
+import calendar
 import logging
 import urllib.error
 import urllib.request
@@ -72,8 +73,7 @@ def claim(engine: Engine, notice_id: int, now: datetime) -> bool:
 
 
 def _post(kind: str, url: str, secret: str | None, payload: dict[str, Any], now: datetime) -> None:
-    request = build_request(kind, url, secret, payload, int(now.timestamp()) if now.tzinfo else
-                            int((now - datetime(1970, 1, 1)).total_seconds()))
+    request = build_request(kind, url, secret, payload, calendar.timegm(now.utctimetuple()))
     req = urllib.request.Request(request.url, data=request.body, headers=request.headers, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:  # noqa: S310 - http(s) only (check_channel)

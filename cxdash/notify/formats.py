@@ -90,13 +90,23 @@ class ChatMessage:
     data: dict[str, Any] = field(default_factory=dict)  # the generic webhook's structured part
 
 
-def _markdown(msg: ChatMessage, bold: str = "**") -> str:
-    out = [f"{bold}{chat_text(msg.title, 200)}{bold}"]
-    out += [f"{bold}{chat_text(label, 80)}{bold}: {chat_text(value)}" for label, value in msg.facts]
+def _markdown(msg: ChatMessage) -> str:
+    """DingTalk's and WeCom's Markdown: bold labels, one paragraph per fact and line, a ``[label](url)`` link."""
+    out = [f"**{chat_text(msg.title, 200)}**"]
+    out += [f"**{chat_text(label, 80)}**: {chat_text(value)}" for label, value in msg.facts]
     out += [chat_text(line) for line in msg.lines]
     if msg.link:
-        out.append(f"[{chat_text(msg.link_label, 80)}]({msg.link})" if bold == "**" else f"<{msg.link}|{chat_text(msg.link_label, 80)}>")
-    return _cap("\n\n".join(out) if bold == "**" else "\n".join(out))
+        out.append(f"[{chat_text(msg.link_label, 80)}]({msg.link})")
+    return _cap("\n\n".join(out))
+
+
+def _mrkdwn(msg: ChatMessage) -> str:
+    """Slack's mrkdwn: ``*bold*`` labels, one line each, a ``<url|label>`` link (the title is the header block)."""
+    out = [f"*{chat_text(label, 80)}*: {chat_text(value)}" for label, value in msg.facts]
+    out += [chat_text(line) for line in msg.lines]
+    if msg.link:
+        out.append(f"<{msg.link}|{chat_text(msg.link_label, 80)}>")
+    return _cap("\n".join(out))
 
 
 def _cap(text: str) -> str:
@@ -134,7 +144,7 @@ def wecom_payload(msg: ChatMessage, language: str) -> dict[str, Any]:
 
 def slack_payload(msg: ChatMessage, language: str) -> dict[str, Any]:
     """Slack ``text`` (notifications and old clients) and ``blocks`` (a header and an mrkdwn section)."""
-    body = _markdown(msg, bold="*")
+    body = _mrkdwn(msg)
     return {
         "text": chat_text(msg.title, 150),
         "blocks": [
