@@ -22,7 +22,7 @@ from cxdash.db import upsert
 from cxdash.domain.followup import CHANNEL_KINDS, SEVERITIES
 from cxdash.i18n import normalise_language
 from cxdash.notify.formats import payload_for
-from cxdash.notify.render import Message, case_facts, render_case
+from cxdash.notify.render import Message, cases_facts, render_case
 from cxdash.schema import app_user, followup_case, notice, notice_channel, site, user_scope
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -96,22 +96,37 @@ def readers(conn: Connection, user_ids: Sequence[int] | None = None) -> list[Rea
 
 
 # --- Queueing -----------------------------------------------------------------------------------------------------
+def notice_row(key: str, kind: str, message: Message, language: str, now: datetime, *, user_id: int | None = None,
+               channel_id: int | None = None, channel_kind: str | None = None,
+               case_id: int | None = None) -> dict[str, Any]:
+    """One outbox row: a channel's notice holds its payload in the channel's format (``channel_kind``), a user's
+    is an e-mail (text and HTML)."""
+    return {
+        "idempotency_key": key[:300], "kind": kind, "user_id": user_id, "channel_id": channel_id, "case_id": case_id,
+        "language": language, "subject": message.subject, "body_text": message.text,
+        "body_html": None if channel_kind is not None else message.html,
+        "payload": None if channel_kind is None else payload_for(channel_kind, message.chat, language),
+        "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
+    }
+
+
+def insert_notices(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Write the rows whose idempotency keys are new (a key met twice is written once); return how many."""
+    if not rows:
+        return 0
+    stmt = upsert(conn)(notice).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(notice.c.id)
+    # One cached statement for every row (SQLAlchemy batches it); RETURNING says how many rows were written on
+    # both databases (psycopg's rowcount does not).
+    return len(conn.execute(stmt, list(rows)).all())
+
+
 def queue_notice(conn: Connection, key: str, kind: str, message: Message, language: str, now: datetime, *,
                  user_id: int | None = None, channel_id: int | None = None, channel_kind: str | None = None,
                  case_id: int | None = None) -> bool:
-    """Write one notice unless its idempotency key exists; True when it was written.
-
-    A channel's notice stores its payload in the channel's format (``channel_kind``); a user's is an e-mail.
-    """
-    payload = None if channel_kind is None else payload_for(channel_kind, message.chat, language)
-    stmt = upsert(conn)(notice).values(
-        idempotency_key=key[:300], kind=kind, user_id=user_id, channel_id=channel_id, case_id=case_id,
-        language=language, subject=message.subject, body_text=message.text,
-        body_html=None if channel_kind is not None else message.html, payload=payload, status=PENDING,
-        attempts=0, next_attempt_at=now, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(notice.c.id)
-    # RETURNING says whether a row was written on both databases (psycopg's rowcount does not).
-    return conn.execute(stmt).first() is not None
+    """Write one notice unless its idempotency key exists; True when it was written."""
+    row = notice_row(key, kind, message, language, now, user_id=user_id, channel_id=channel_id,
+                     channel_kind=channel_kind, case_id=case_id)
+    return insert_notices(conn, [row]) == 1
 
 
 def _case_place(conn: Connection, case_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -135,36 +150,34 @@ def enqueue_case_notices(conn: Connection, case_ids: Sequence[int], now: datetim
     channels = [dict(ch) for ch in conn.execute(
         select(notice_channel).where(notice_channel.c.active.is_(True)).order_by(notice_channel.c.id)).mappings()]
     owners = {r.id: r for r in readers(conn, sorted({c["owner_user_id"] for c in cases if c["owner_user_id"]}))}
-    rendered: dict[tuple[int, str, bool], Message] = {}
-
-    def message(case_id: int, lang: str, for_chat: bool) -> Message | None:
-        if (case_id, lang, for_chat) not in rendered:
-            facts = case_facts(conn, case_id, lang)
-            if facts is None:
-                return None
-            rendered[(case_id, lang, for_chat)] = render_case(facts, lang, for_chat=for_chat)
-        return rendered[(case_id, lang, for_chat)]
-
-    queued = 0
+    # (case, reader, language, for chat) of every notice due, then the facts once per language for all cases.
+    wanted: list[tuple[dict[str, Any], Reader | dict[str, Any], str, bool]] = []
     for case in cases:
-        cid = int(case["id"])
         owner = owners.get(case["owner_user_id"])
         if (case["severity"] == "high" and owner is not None and owner.active and owner.immediate and owner.email
                 and owner.may_see(case)):
-            msg = message(cid, owner.language, False)
-            if msg is not None:
-                queued += queue_notice(conn, f"case:{cid}:user:{owner.id}", "case", msg, owner.language, now,
-                                       user_id=owner.id, case_id=cid)
-        for ch in channels:
-            if ch["kind"] not in CHANNEL_KINDS or not (severity_admits(ch["min_severity"], case["severity"])
-                    and scope_covers(ch["scope_kind"], ch["scope_id"], case)):
-                continue
-            lang = normalise_language(ch["language"])
-            msg = message(cid, lang, True)
-            if msg is not None:
-                queued += queue_notice(conn, f"case:{cid}:channel:{ch['id']}", "case", msg, lang, now,
-                                       channel_id=int(ch["id"]), channel_kind=ch["kind"], case_id=cid)
-    return queued
+            wanted.append((case, owner, owner.language, False))
+        wanted += [(case, ch, normalise_language(ch["language"]), True) for ch in channels
+                   if ch["kind"] in CHANNEL_KINDS and severity_admits(ch["min_severity"], case["severity"])
+                   and scope_covers(ch["scope_kind"], ch["scope_id"], case)]
+    facts = {lang: cases_facts(conn, [int(c["id"]) for c, _, l2, _ in wanted if l2 == lang], lang)
+             for lang in {w[2] for w in wanted}}
+    rendered: dict[tuple[int, str, bool], Message] = {}
+    rows = []
+    for case, reader, lang, for_chat in wanted:
+        cid = int(case["id"])
+        if cid not in facts[lang]:
+            continue
+        if (cid, lang, for_chat) not in rendered:
+            rendered[(cid, lang, for_chat)] = render_case(facts[lang][cid], lang, for_chat=for_chat)
+        msg = rendered[(cid, lang, for_chat)]
+        if isinstance(reader, Reader):
+            rows.append(notice_row(f"case:{cid}:user:{reader.id}", "case", msg, lang, now, user_id=reader.id,
+                                   case_id=cid))
+        else:
+            rows.append(notice_row(f"case:{cid}:channel:{reader['id']}", "case", msg, lang, now,
+                                   channel_id=int(reader["id"]), channel_kind=reader["kind"], case_id=cid))
+    return insert_notices(conn, rows)
 
 
 # --- The outbox as admins see it --------------------------------------------------------------------------------

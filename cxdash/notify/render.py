@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
 from cxdash.i18n import catalog, name_column, t
@@ -153,11 +153,37 @@ class CaseFacts:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+CHUNK = 500  # case ids per query (bound parameters stay well under every database's limit)
+
+
 def case_facts(conn: Connection, case_id: int, lang: str) -> CaseFacts | None:
     """The facts of case ``case_id`` with names in ``lang`` (None when there is no such case)."""
+    return cases_facts(conn, [case_id], lang).get(case_id)
+
+
+def cases_facts(conn: Connection, case_ids: Sequence[int], lang: str) -> dict[int, CaseFacts]:
+    """The facts of many cases with names in ``lang``, by id, in two queries per :data:`CHUNK` cases (an import
+    may open hundreds inside its transaction)."""
+    out: dict[int, CaseFacts] = {}
+    ids = sorted({int(i) for i in case_ids})
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        triggers = _triggers(conn, chunk)
+        for row in conn.execute(_case_query(lang).where(followup_case.c.id.in_(chunk))).mappings():
+            trig, n = triggers.get(int(row["id"]), ((), 0))
+            out[int(row["id"])] = CaseFacts(
+                id=int(row["id"]), severity=row["severity"], status=row["status"], source=row["source"],
+                rule=row["rule_name"] or "", region_id=row["region_id"], site_id=row["site_id"],
+                team_id=row["team_id"], site=row["site_name"] or "", team=row["team_name"] or "",
+                touchpoint=row["tp_name"] or "", opened_at=row["opened_at"], due_at=row["due_at"],
+                customer_ref=row["customer_ref"], triggers=trig, n_triggers=n, detail=row["detail"] or {})
+    return out
+
+
+def _case_query(lang: str) -> Select[Any]:
     c = followup_case.c
     tp_name = func.coalesce(touchpoint.c[name_column(lang)], touchpoint.c.name_en, touchpoint.c.code)
-    row = conn.execute(
+    return (
         select(followup_case, alert_rule.c.name.label("rule_name"), display_expr(site, lang).label("site_name"),
                display_expr(team, lang).label("team_name"), tp_name.label("tp_name"),
                customer.c.external_id.label("customer_ref"))
@@ -165,28 +191,30 @@ def case_facts(conn: Connection, case_id: int, lang: str) -> CaseFacts | None:
                      .outerjoin(site, site.c.id == c.site_id).outerjoin(team, team.c.id == c.team_id)
                      .outerjoin(touchpoint, touchpoint.c.id == c.touchpoint_id)
                      .outerjoin(customer, customer.c.id == c.customer_id))
-        .where(c.id == case_id)
-    ).mappings().first()
-    if row is None:
-        return None
-    r = survey_response.c
-    tr = case_trigger.c
-    trig = conn.execute(
-        select(tr.at, tr.detail, r.ltr, r.csat, r.tier, r.comment, ticket.c.external_id.label("ticket_ref"))
+    )
+
+
+def _triggers(conn: Connection, case_ids: Sequence[int]) -> dict[int, tuple[tuple[TriggerFact, ...], int]]:
+    """The first :data:`MAX_TRIGGERS` triggers of each case (with their response's scores and comment, or their
+    ticket) and how many it has."""
+    tr, r = case_trigger.c, survey_response.c
+    ranked = (
+        select(tr.case_id, tr.at, tr.detail, r.ltr, r.csat, r.tier, r.comment,
+               ticket.c.external_id.label("ticket_ref"),
+               func.row_number().over(partition_by=tr.case_id, order_by=(tr.at, tr.id)).label("rn"),
+               func.count().over(partition_by=tr.case_id).label("n"))
         .select_from(case_trigger.outerjoin(survey_response, survey_response.c.id == tr.response_id)
                      .outerjoin(ticket, ticket.c.id == tr.ticket_id))
-        .where(tr.case_id == case_id).order_by(tr.at, tr.id).limit(MAX_TRIGGERS)
-    ).mappings().all()
-    n = conn.execute(select(func.count()).select_from(case_trigger).where(tr.case_id == case_id)).scalar_one()
-    return CaseFacts(
-        id=int(row["id"]), severity=row["severity"], status=row["status"], source=row["source"],
-        rule=row["rule_name"] or "", region_id=row["region_id"], site_id=row["site_id"], team_id=row["team_id"],
-        site=row["site_name"] or "", team=row["team_name"] or "", touchpoint=row["tp_name"] or "",
-        opened_at=row["opened_at"], due_at=row["due_at"], customer_ref=row["customer_ref"],
-        triggers=tuple(TriggerFact(x["at"], x["ltr"], x["csat"], x["tier"], x["comment"], x["detail"] or {},
-                                   x["ticket_ref"]) for x in trig),
-        n_triggers=int(n), detail=row["detail"] or {},
+        .where(tr.case_id.in_(list(case_ids)))
+        .subquery()
     )
+    found: dict[int, tuple[list[TriggerFact], int]] = {}
+    rows = conn.execute(select(ranked).where(ranked.c.rn <= MAX_TRIGGERS).order_by(ranked.c.case_id, ranked.c.rn))
+    for x in rows.mappings():
+        items, _ = found.setdefault(int(x["case_id"]), ([], int(x["n"])))
+        items.append(TriggerFact(x["at"], x["ltr"], x["csat"], x["tier"], x["comment"], x["detail"] or {},
+                                 x["ticket_ref"]))
+    return {k: (tuple(v), n) for k, (v, n) in found.items()}
 
 
 def severity_label(severity: str, lang: str) -> str:
