@@ -17,7 +17,7 @@ from email.message import Message
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from cxdash.auth import save_user
 from cxdash.notify.channels import save_channel, save_notice_settings
@@ -26,7 +26,7 @@ from cxdash.notify.digests import queue_daily_digests, queue_weekly_digests
 from cxdash.notify.formats import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from cxdash.notify.mail import SmtpSettings
 from cxdash.notify.outbox import enqueue_case_notices, retry_notices
-from cxdash.schema import app_user, notice
+from cxdash.schema import app_user, case_trigger, notice
 from tests.support.notify import NOW, case, free_port, http_server, rule, smtp_server
 from tests.world import CLOSEDLOOP
 
@@ -305,3 +305,19 @@ def test_weekly_summary_within_scope_once_per_week(engine: Engine) -> None:
     for heading in ("KPI 与目标对比", "最低于预期的触点", "逾期案例", "逾期改进计划"):
         assert heading in body
     assert f"#{other}" not in body  # team 2's overdue case is outside lead 1's scope
+
+
+def test_a_case_with_many_triggers_lists_the_first_five_of_each_case(engine: Engine) -> None:
+    ids = setup(engine)
+    with engine.begin() as conn:
+        busy = case(conn, ids["rule"], site_id=1, team_id=1, owner=ids[LEAD1])
+        calm = case(conn, ids["rule"], site_id=1, team_id=1, owner=ids[LEAD1])
+        conn.execute(insert(case_trigger), [{"case_id": busy, "rule_id": ids["rule"], "at": NOW - timedelta(minutes=i),
+                                             "detail": {"gap": -1.0 - i}} for i in range(6)])
+        assert enqueue_case_notices(conn, [busy, calm], NOW) == 2
+    by_case = {n["case_id"]: n["body_text"] for n in notices(engine)}
+    assert "触发原因（7 条）" in by_case[busy]
+    # The oldest five (the first trigger, then four of the six later ones), then how many more.
+    assert "案例页面上还有 2 条" in by_case[busy] and by_case[busy].count("\n2026-03-16 ") == 5 and "推荐意愿 3" in by_case[busy]
+    assert by_case[busy].count("差距 ") == 4 and "差距 -6.00" in by_case[busy] and "差距 -2.00" not in by_case[busy]
+    assert "触发原因（1 条）" in by_case[calm] and "还有" not in by_case[calm]

@@ -228,7 +228,7 @@ DETAIL_KEYS = ("gap", "keywords", "themes", "contacts_needed", "repeated_story",
 
 def _detail_part(key: str, value: Any, lang: str) -> str | None:
     if key in ("ltr", "csat", "tier") or value in (None, "", [], {}):
-        return None  # shown from the response itself, or nothing to show
+        return None  # shown with the scores, or nothing to show
     shown = ", ".join(map(str, value)) if isinstance(value, list) else f"{value:+.2f}" if key == "gap" else str(value)
     label = t(f"notify.detail.{key}", lang) if key in DETAIL_KEYS else key
     return f"{label} {shown}"
@@ -238,10 +238,13 @@ def _trigger_line(x: TriggerFact, lang: str, for_chat: bool) -> str:
     parts = [when(x.at)]
     if x.ticket_ref:
         parts.append(t("notify.case.ticket", lang, ref=x.ticket_ref))
-    if x.ltr is not None:
-        parts.append(t("notify.case.ltr", lang, value=x.ltr))
-    if x.csat is not None:
-        parts.append(t("notify.case.csat", lang, value=x.csat))
+    # The response's scores, or what the trigger recorded when the response is gone (its batch deleted).
+    ltr = x.ltr if x.ltr is not None else x.detail.get("ltr")
+    csat = x.csat if x.csat is not None else x.detail.get("csat")
+    if ltr is not None:
+        parts.append(t("notify.case.ltr", lang, value=ltr))
+    if csat is not None:
+        parts.append(t("notify.case.csat", lang, value=csat))
     if x.tier in TIER_KEYS:
         parts.append(t(TIER_KEYS[x.tier], lang))
     parts += [p for key, value in sorted(x.detail.items()) if (p := _detail_part(key, value, lang))]
