@@ -321,3 +321,21 @@ def test_a_case_with_many_triggers_lists_the_first_five_of_each_case(engine: Eng
     assert "案例页面上还有 2 条" in by_case[busy] and by_case[busy].count("\n2026-03-16 ") == 5 and "推荐意愿 3" in by_case[busy]
     assert by_case[busy].count("差距 ") == 4 and "差距 -6.00" in by_case[busy] and "差距 -2.00" not in by_case[busy]
     assert "触发原因（1 条）" in by_case[calm] and "还有" not in by_case[calm]
+
+
+def test_a_redirect_is_a_failure_and_a_failing_channel_waits_for_the_next_run(engine: Engine) -> None:
+    ids = setup(engine)
+    with http_server([302, 200]) as web:
+        with engine.begin() as conn:
+            save_channel(conn, {"name": "moved", "kind": "webhook", "url": web.url}, ADMIN, NOW)
+            cases = [case(conn, ids["rule"], site_id=1, team_id=1) for _ in range(3)]
+            assert enqueue_case_notices(conn, cases, NOW) == 3
+        run = deliver_due(engine, NOW)
+        # The first notice met the redirect (not followed); the other two wait, no attempt counted.
+        assert (run.claimed, run.retrying) == (1, 1)
+        assert [r[0] for r in web.requests] == ["/hook?key=k1"]
+        rows = notices(engine)
+        assert [r["attempts"] for r in rows] == [1, 0, 0] and "HTTP 302" in rows[0]["last_error"]
+        assert deliver_due(engine, NOW).sent == 2  # the next run: the channel answers again
+        assert deliver_due(engine, NOW + timedelta(minutes=1)).sent == 1
+    assert [r["status"] for r in notices(engine)] == ["sent"] * 3

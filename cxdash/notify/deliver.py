@@ -72,11 +72,24 @@ def claim(engine: Engine, notice_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Refuse redirects: urllib would follow a POST's redirect as a GET without the body (a notice lost but
+    recorded as sent) and could be led to another host; a 3xx is a failure with its status instead."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        """Follow no redirect."""
+        return None
+
+
+# http(s) only (check_channel); proxies from the environment (HTTPS_PROXY) as urllib does by default.
+_OPENER = urllib.request.build_opener(_NoRedirect())
+
+
 def _post(kind: str, url: str, secret: str | None, payload: dict[str, Any], now: datetime) -> None:
     request = build_request(kind, url, secret, payload, calendar.timegm(now.utctimetuple()))
     req = urllib.request.Request(request.url, data=request.body, headers=request.headers, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:  # noqa: S310 - http(s) only (check_channel)
+        with _OPENER.open(req, timeout=HTTP_TIMEOUT) as resp:
             status, body = resp.status, resp.read(4096)
     except urllib.error.HTTPError as exc:
         status, body = exc.code, exc.read(4096) if exc.fp else b""
@@ -146,19 +159,29 @@ def _env_smtp() -> SmtpSettings | None:
 
 def deliver_due(engine: Engine, now: datetime | None = None, limit: int = 200,
                 smtp: SmtpSettings | None = None) -> DeliveryRun:
-    """Send every due notice (at most ``limit``), oldest first; SMTP settings from the environment unless given."""
+    """Send every due notice (at most ``limit``), oldest first; SMTP settings from the environment unless given.
+
+    Once a channel (or the SMTP server) fails in a run, its other notices wait for the next run without an attempt
+    counted: a server that is down costs one timeout per run, not one per notice.
+    """
     now = now or now_utc()
     smtp = smtp if smtp is not None else _env_smtp()
     n = notice.c
     with engine.connect() as conn:
-        ids = list(conn.execute(select(n.id).where(_due(n, now)).order_by(n.next_attempt_at, n.id).limit(limit)).scalars())
+        due = conn.execute(select(n.id, n.channel_id).where(_due(n, now))
+                           .order_by(n.next_attempt_at, n.id).limit(limit)).all()
     counts = {SENT: 0, PENDING: 0, FAILED: 0}
     claimed = 0
-    for notice_id in ids:
+    down: set[int | None] = set()  # channel ids that failed in this run; None: the SMTP server
+    for notice_id, channel_id in due:
+        if channel_id in down:
+            continue
         status = deliver_one(engine, int(notice_id), now, smtp)
         if status is not None:
             claimed += 1
             counts[status] = counts.get(status, 0) + 1
+            if status != SENT:
+                down.add(channel_id)
     return DeliveryRun(claimed, counts[SENT], counts[PENDING], counts[FAILED])
 
 

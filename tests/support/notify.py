@@ -135,6 +135,8 @@ def http_server(statuses: Sequence[int] = (200,), answer: bytes = b'{"ok": true}
             status = sink.statuses[i]
             sink.requests.append((self.path, {k: v for k, v in self.headers.items()}, body, status))
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", "/elsewhere")
             self.send_header("Content-Type", "application/json")
             self.end_headers()
             self.wfile.write(answer if status == 200 else b'{"error": "try later"}')
