@@ -44,6 +44,9 @@ def test_admin_sees_settings_channels_and_the_outbox(sqlite_engine: Engine, lang
         assert t(key, lang) in subheaders
     assert [m.label for m in at.metric] == [t(f"notify.status.{s}", lang) for s in ("pending", "sending", "sent", "failed")]
     assert at.metric[3].value == "1"
+    channels = at.dataframe[1].value
+    assert channels.iloc[0].tolist()[1:4] == ["ops <b>room</b>", t("notify.kind.feishu", lang), t("notify.scope.site", lang)]
+    assert "Site 1" in channels.to_string()  # the scope's unit by name
     outbox = at.dataframe[-1].value
     assert "URLError: refused" in outbox.to_string()
 

@@ -108,6 +108,9 @@ units: dict[str, dict[int, str]] = {
 if channels:
     shown = pd.DataFrame(channels)[["id", "name", "kind", "scope_kind", "scope_id", "min_severity", "language",
                                     "active", "has_secret"]]
+    shown["scope_id"] = [units.get(k, {}).get(i, "") if i is not None and i == i else ""
+                         for k, i in zip(shown["scope_kind"], shown["scope_id"], strict=True)]
+    shown = shown.rename(columns={"scope_id": "scope_unit"})
     shown["kind"] = shown["kind"].map(lambda k: tr(f"notify.kind.{k}"))
     shown["scope_kind"] = shown["scope_kind"].map(lambda k: tr(f"notify.scope.{k}"))
     shown["min_severity"] = shown["min_severity"].map(lambda k: tr(f"notify.severity.{k}"))
