@@ -63,6 +63,10 @@ def test_notify_commands_queue_send_and_test(sqlite_engine: Engine, monkeypatch:
         assert "HTTP 500" in json.loads(capsys.readouterr().out)["last_error"]
     assert main([*db, "notify", "test", "--channel", "999"]) == 2
     assert "no notice channel 999" in capsys.readouterr().err
+    assert main([*db, "notify", "run", "--watch", "0"]) == 2
+    assert "--watch" in capsys.readouterr().err
+    assert main([*db, "notify", "digest", "weekly"]) == 0  # nobody wants the weekly summary here
+    assert json.loads(capsys.readouterr().out) == {"queued": 0, "which": "weekly"}
 
 
 def test_notify_run_survives_a_stuck_claim(sqlite_engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
