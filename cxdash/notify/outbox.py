@@ -1,15 +1,225 @@
 """The notice outbox: notices are written in the transaction that opens a case and sent later by
-``cxdash notify run``, so a down SMTP server or webhook never blocks an import or a page."""
+``cxdash notify run``, so a down SMTP server or webhook never blocks an import or a page.
+
+Every notice has an idempotency key (``case:<id>:user:<uid>``, ``case:<id>:channel:<cid>``, ``daily:<uid>:<day>``
+...): queueing the same one twice writes one row. Who may be told what is decided here, in one place: a user only
+of cases within their scope (team leads: their teams' or sites' cases), a channel only of cases within its scope
+and at or above its minimum severity.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from cxdash.audit import record_audit
+from cxdash.db import upsert
+from cxdash.domain.followup import CHANNEL_KINDS, SEVERITIES
+from cxdash.i18n import normalise_language
+from cxdash.notify.formats import payload_for
+from cxdash.notify.render import Message, cases_facts, render_case
+from cxdash.schema import app_user, followup_case, notice, notice_channel, site, user_scope
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+NOTICE_STATUSES = (PENDING, SENDING, SENT, FAILED)
+
+
+# --- Who may be told ----------------------------------------------------------------------------------------------
+def severity_admits(min_severity: str, severity: str) -> bool:
+    """True when ``severity`` is ``min_severity`` or more severe (unknown codes admit nothing)."""
+    if min_severity not in SEVERITIES or severity not in SEVERITIES:
+        return False
+    return SEVERITIES.index(severity) >= SEVERITIES.index(min_severity)
+
+
+def scope_covers(scope_kind: str, scope_id: int | None, case: Mapping[str, Any]) -> bool:
+    """True when a channel's scope (all / region / site / team) covers a case's place."""
+    if scope_kind == "all":
+        return True
+    column = {"region": "region_id", "site": "site_id", "team": "team_id"}.get(scope_kind)
+    return column is not None and scope_id is not None and case.get(column) == scope_id
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A stored user as a reader of notices: role, scope, language and choices."""
+
+    id: int
+    email: str
+    role: str
+    active: bool
+    language: str
+    immediate: bool
+    daily: bool
+    weekly: bool
+    scope_sites: tuple[int, ...] = ()
+    scope_teams: tuple[int, ...] = ()
+
+    def may_see(self, case: Mapping[str, Any]) -> bool:
+        """Team leads see their teams' and sites' cases only; the other roles see every case."""
+        if self.role != "team_lead":
+            return self.role in ("admin", "executive", "cx_lead")
+        return case.get("team_id") in self.scope_teams or case.get("site_id") in self.scope_sites
+
+
+def readers(conn: Connection, user_ids: Sequence[int] | None = None) -> list[Reader]:
+    """Stored users (all, or those of ``user_ids``) as readers with their scopes."""
+    u = app_user.c
+    stmt = select(u.id, u.email, u.role, u.active, u.language, u.notify_immediate, u.notify_daily, u.notify_weekly)
+    if user_ids is not None:
+        if not user_ids:
+            return []
+        stmt = stmt.where(u.id.in_(list(user_ids)))
+    rows = conn.execute(stmt.order_by(u.id)).all()
+    scopes: dict[int, tuple[set[int], set[int]]] = {}
+    scope_stmt = select(user_scope.c.user_id, user_scope.c.site_id, user_scope.c.team_id)
+    if user_ids is not None:
+        scope_stmt = scope_stmt.where(user_scope.c.user_id.in_(list(user_ids)))
+    for uid, sid, tid in conn.execute(scope_stmt):
+        sites, teams = scopes.setdefault(uid, (set(), set()))
+        if sid is not None:
+            sites.add(sid)
+        if tid is not None:
+            teams.add(tid)
+    out = []
+    for r in rows:
+        sites, teams = scopes.get(r.id, (set(), set()))
+        out.append(Reader(int(r.id), r.email, r.role, bool(r.active), normalise_language(r.language),
+                          bool(r.notify_immediate), bool(r.notify_daily), bool(r.notify_weekly),
+                          tuple(sorted(sites)), tuple(sorted(teams))))
+    return out
+
+
+# --- Queueing -----------------------------------------------------------------------------------------------------
+def notice_row(key: str, kind: str, message: Message, language: str, now: datetime, *, user_id: int | None = None,
+               channel_id: int | None = None, channel_kind: str | None = None,
+               case_id: int | None = None) -> dict[str, Any]:
+    """One outbox row: a channel's notice holds its payload in the channel's format (``channel_kind``), a user's
+    is an e-mail (text and HTML)."""
+    return {
+        "idempotency_key": key[:300], "kind": kind, "user_id": user_id, "channel_id": channel_id, "case_id": case_id,
+        "language": language, "subject": message.subject, "body_text": message.text,
+        "body_html": None if channel_kind is not None else message.html,
+        "payload": None if channel_kind is None else payload_for(channel_kind, message.chat, language),
+        "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
+    }
+
+
+def insert_notices(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Write the rows whose idempotency keys are new (a key met twice is written once); return how many."""
+    if not rows:
+        return 0
+    stmt = upsert(conn)(notice).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(notice.c.id)
+    # One cached statement for every row (SQLAlchemy batches it); RETURNING says how many rows were written on
+    # both databases (psycopg's rowcount does not).
+    return len(conn.execute(stmt, list(rows)).all())
+
+
+def queue_notice(conn: Connection, key: str, kind: str, message: Message, language: str, now: datetime, *,
+                 user_id: int | None = None, channel_id: int | None = None, channel_kind: str | None = None,
+                 case_id: int | None = None) -> bool:
+    """Write one notice unless its idempotency key exists; True when it was written."""
+    row = notice_row(key, kind, message, language, now, user_id=user_id, channel_id=channel_id,
+                     channel_kind=channel_kind, case_id=case_id)
+    return insert_notices(conn, [row]) == 1
+
+
+def _case_place(conn: Connection, case_ids: Sequence[int]) -> list[dict[str, Any]]:
+    c = followup_case.c
+    rows = conn.execute(
+        select(c.id, c.severity, c.status, c.owner_user_id, c.region_id, c.site_id, c.team_id,
+               site.c.region_id.label("site_region_id"))
+        .select_from(followup_case.outerjoin(site, site.c.id == c.site_id))
+        .where(c.id.in_(list(case_ids))).order_by(c.id)
+    ).mappings().all()
+    # A case without a region of its own lies in its site's region.
+    return [{**r, "region_id": r["region_id"] if r["region_id"] is not None else r["site_region_id"]} for r in rows]
 
 
 def enqueue_case_notices(conn: Connection, case_ids: Sequence[int], now: datetime) -> int:
     """Queue the immediate notices of newly opened cases (high severity: their owners who want them, and the
     channels whose scope and minimum severity admit them); return how many notices were queued."""
-    return 0
+    if not case_ids:
+        return 0
+    cases = _case_place(conn, case_ids)
+    channels = [dict(ch) for ch in conn.execute(
+        select(notice_channel).where(notice_channel.c.active.is_(True)).order_by(notice_channel.c.id)).mappings()]
+    owners = {r.id: r for r in readers(conn, sorted({c["owner_user_id"] for c in cases if c["owner_user_id"]}))}
+    # (case, reader, language, for chat) of every notice due, then the facts once per language for all cases.
+    wanted: list[tuple[dict[str, Any], Reader | dict[str, Any], str, bool]] = []
+    for case in cases:
+        owner = owners.get(case["owner_user_id"])
+        if (case["severity"] == "high" and owner is not None and owner.active and owner.immediate and owner.email
+                and owner.may_see(case)):
+            wanted.append((case, owner, owner.language, False))
+        wanted += [(case, ch, normalise_language(ch["language"]), True) for ch in channels
+                   if ch["kind"] in CHANNEL_KINDS and severity_admits(ch["min_severity"], case["severity"])
+                   and scope_covers(ch["scope_kind"], ch["scope_id"], case)]
+    facts = {lang: cases_facts(conn, [int(c["id"]) for c, _, l2, _ in wanted if l2 == lang], lang)
+             for lang in {w[2] for w in wanted}}
+    rendered: dict[tuple[int, str, bool], Message] = {}
+    rows = []
+    for case, reader, lang, for_chat in wanted:
+        cid = int(case["id"])
+        if cid not in facts[lang]:
+            continue
+        if (cid, lang, for_chat) not in rendered:
+            rendered[(cid, lang, for_chat)] = render_case(facts[lang][cid], lang, for_chat=for_chat)
+        msg = rendered[(cid, lang, for_chat)]
+        if isinstance(reader, Reader):
+            rows.append(notice_row(f"case:{cid}:user:{reader.id}", "case", msg, lang, now, user_id=reader.id,
+                                   case_id=cid))
+        else:
+            rows.append(notice_row(f"case:{cid}:channel:{reader['id']}", "case", msg, lang, now,
+                                   channel_id=int(reader["id"]), channel_kind=reader["kind"], case_id=cid))
+    return insert_notices(conn, rows)
+
+
+# --- The outbox as admins see it --------------------------------------------------------------------------------
+OUTBOX_COLUMNS = ["id", "kind", "status", "recipient", "subject", "attempts", "next_attempt_at", "last_error",
+                  "created_at", "sent_at", "case_id"]
+
+
+def outbox_counts(bind: Engine | Connection) -> dict[str, int]:
+    """How many notices are in each status (every status present, 0 when none)."""
+    stmt = select(notice.c.status, func.count()).group_by(notice.c.status)
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            rows = conn.execute(stmt).all()
+    else:
+        rows = bind.execute(stmt).all()
+    counts = dict.fromkeys(NOTICE_STATUSES, 0)
+    counts.update({str(s): int(n) for s, n in rows})
+    return counts
+
+
+def list_outbox(engine: Engine, statuses: Sequence[str] = (PENDING, SENDING, FAILED), limit: int = 200) -> list[dict[str, Any]]:
+    """The newest notices of ``statuses`` with their recipient (an e-mail address or a channel's name)."""
+    n = notice.c
+    recipient = func.coalesce(app_user.c.email, notice_channel.c.name)
+    stmt = (
+        select(n.id, n.kind, n.status, recipient.label("recipient"), n.subject, n.attempts, n.next_attempt_at,
+               n.last_error, n.created_at, n.sent_at, n.case_id)
+        .select_from(notice.outerjoin(app_user, app_user.c.id == n.user_id)
+                     .outerjoin(notice_channel, notice_channel.c.id == n.channel_id))
+        .where(n.status.in_(list(statuses))).order_by(n.id.desc()).limit(limit)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def retry_notices(conn: Connection, notice_ids: Sequence[int], actor: str | None, now: datetime) -> int:
+    """Make pending or failed notices due now (one more attempt each); sent ones are never sent again."""
+    if not notice_ids:
+        return 0
+    n = notice.c
+    result = conn.execute(update(notice).where(n.id.in_(list(notice_ids)), n.status.in_([PENDING, FAILED]))
+                          .values(status=PENDING, next_attempt_at=now))
+    if result.rowcount:
+        record_audit(conn, actor, "notice.retry", "notice", None, {"ids": sorted(int(i) for i in notice_ids)})
+    return int(result.rowcount)

@@ -141,7 +141,7 @@ notice = Table(
     Column("body_text", Text, nullable=False),
     Column("body_html", Text),
     Column("payload", JSON),  # what a webhook posts (already in its format)
-    Column("status", String(16), nullable=False, default="pending"),  # pending | sent | failed (gave up)
+    Column("status", String(16), nullable=False, default="pending"),  # pending | sending (claimed) | sent | failed (gave up)
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime, nullable=False),
     Column("last_error", Text),

@@ -57,4 +57,6 @@ PAGES: list[PageSpec] = [
     PageSpec("users.py", "users", "admin", "auth.page.users", ":material/manage_accounts:", ("admin",)),
     PageSpec("organisation.py", "organisation", "admin", "org.page.names", ":material/translate:", ("admin",)),
     PageSpec("audit.py", "audit", "admin", "auth.page.audit", ":material/policy:", ("admin",)),
+    # Every role sets their own notice language and choices here; only admins see channels and the outbox.
+    PageSpec("notices.py", "notices", "admin", "notify.page.title", ":material/notifications:"),
 ]

@@ -1,0 +1,199 @@
+"""Digests queued by ``cxdash notify digest daily|weekly`` (layer views: the weekly summary reads the overview).
+
+- **Daily**, per active user who wants it: their open cases (owned by them, within their scope), overdue first.
+  Nothing to say, nothing sent. Key ``daily:<uid>:<day>``.
+- **Weekly executive summary**, per active user who wants it, over the last full week (Monday to Sunday) within
+  their scope: the KPIs against their targets and the biggest significant changes against the week before (the
+  overview's cards and tests, :func:`cxdash.views.overview.overview_view`), the touchpoints furthest below
+  expectations, the overdue cases and the overdue action plans. Key ``weekly:<uid>:<ISO year>-W<week>``.
+
+Running either twice queues nothing new (the keys exist).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.engine import Connection, Engine
+
+from cxdash.audit import now_utc
+from cxdash.auth import User, apply_scope
+from cxdash.domain.followup import OPEN_STATUSES
+from cxdash.domain.kpis import COUNT, POINTS, SCALE, SHARE
+from cxdash.filters import Filters
+from cxdash.i18n import t
+from cxdash.metrics.improve.plans import plan_board
+from cxdash.notify.outbox import Reader, queue_notice, readers
+from cxdash.notify.render import Message, Section, app_link, compose, severity_label, when
+from cxdash.schema import alert_rule, followup_case, site, team
+from cxdash.unit_names import display_expr
+from cxdash.views.overview import overview_view
+
+MAX_ROWS = 20  # a digest lists this many cases or plans; the page has the rest
+
+
+def fmt_kpi(value: float | None, unit: str) -> str:
+    """A KPI value as the overview shows it (shares in percent, NPS one decimal, CES two, counts whole)."""
+    if value is None or value != value:
+        return "–"
+    if unit == SHARE:
+        return f"{value:.1%}"
+    if unit == POINTS:
+        return f"{value:.1f}"
+    if unit == SCALE:
+        return f"{value:.2f}"
+    if unit == COUNT:
+        return f"{int(round(value)):,}"
+    return f"{value:g}"
+
+
+def _scope_condition(reader: Reader) -> ColumnElement[bool]:
+    c = followup_case.c
+    if reader.role != "team_lead":
+        return true()
+    conds: list[ColumnElement[bool]] = []
+    if reader.scope_teams:
+        conds.append(c.team_id.in_(reader.scope_teams))
+    if reader.scope_sites:
+        conds.append(c.site_id.in_(reader.scope_sites))
+    return or_(*conds) if conds else false()
+
+
+def case_rows(conn: Connection, reader: Reader, lang: str, now: datetime, *, own: bool,
+              overdue_only: bool = False) -> list[dict]:
+    """Open cases within ``reader``'s scope (only theirs when ``own``; only overdue ones when ``overdue_only``),
+    overdue first, then by due time; at most :data:`MAX_ROWS`."""
+    c = followup_case.c
+    stmt = (
+        select(c.id, c.severity, c.status, c.due_at, alert_rule.c.name.label("rule"),
+               display_expr(site, lang).label("site"), display_expr(team, lang).label("team"))
+        .select_from(followup_case.join(alert_rule, alert_rule.c.id == c.rule_id)
+                     .outerjoin(site, site.c.id == c.site_id).outerjoin(team, team.c.id == c.team_id))
+        .where(c.status.in_(OPEN_STATUSES), _scope_condition(reader))
+        .order_by(c.due_at, c.id).limit(MAX_ROWS)
+    )
+    if own:
+        stmt = stmt.where(c.owner_user_id == reader.id)
+    if overdue_only:
+        stmt = stmt.where(c.due_at < now)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def _case_section(rows: list[dict], lang: str, now: datetime, title: str) -> Section:
+    headers = tuple(t(f"notify.digest.col.{k}", lang) for k in ("case", "severity", "unit", "rule", "due"))
+    table = tuple(
+        (f"#{r['id']}", severity_label(r["severity"], lang), " · ".join(x for x in (r["site"], r["team"]) if x),
+         r["rule"] or "", when(r["due_at"]) + (f" ({t('notify.digest.overdue', lang)})" if r["due_at"] < now else ""))
+        for r in rows)
+    return Section(title=title, headers=headers, rows=table)
+
+
+def render_daily(rows: list[dict], lang: str, now: datetime) -> Message:
+    """The daily digest of a user's open cases."""
+    n_over = sum(r["due_at"] < now for r in rows)
+    subject = t("notify.daily.subject", lang, day=now.date().isoformat(), n=len(rows), overdue=n_over)
+    section = _case_section(rows, lang, now, t("notify.daily.cases", lang))
+    return compose(subject, [section], lang, app_link("cases"), {"type": "daily"})
+
+
+def queue_daily_digests(engine: Engine, now: datetime | None = None) -> int:
+    """Queue today's daily digest of every active user who wants one and has open cases; return how many."""
+    now = now or now_utc()
+    queued = 0
+    with engine.begin() as conn:
+        for reader in readers(conn):
+            if not (reader.active and reader.daily and reader.email):
+                continue
+            rows = case_rows(conn, reader, reader.language, now, own=True)
+            if not rows:
+                continue
+            queued += queue_notice(conn, f"daily:{reader.id}:{now.date().isoformat()}", "daily",
+                                   render_daily(rows, reader.language, now), reader.language, now, user_id=reader.id)
+    return queued
+
+
+# --- Weekly -------------------------------------------------------------------------------------------------------
+def last_full_week(now: datetime) -> tuple[date, date]:
+    """Monday and Sunday of the last week that ended before ``now``."""
+    monday = now.date() - timedelta(days=now.weekday() + 7)
+    return monday, monday + timedelta(days=6)
+
+
+@dataclass(frozen=True)
+class WeeklySummary:
+    """The weekly executive summary's sections for one scope and language."""
+
+    week_from: date
+    week_to: date
+    kpis: tuple[tuple[str, str, str, str], ...]  # title, value, target, met
+    changes: tuple[tuple[str, str, str], ...]  # title, previous -> value, delta
+    worst: tuple[tuple[str, str], ...]  # touchpoint, gap
+    overdue_plans: tuple[tuple[str, str, str], ...]  # title, unit, due
+
+
+def weekly_summary(engine: Engine, reader: Reader, lang: str, now: datetime) -> WeeklySummary:
+    """The overview of the last full week within ``reader``'s scope, reduced to what the summary shows."""
+    start, end = last_full_week(now)
+    user = User(reader.email, reader.email, reader.role, reader.scope_sites, reader.scope_teams)
+    filters = apply_scope(Filters(date_from=start, date_to=end), user)
+    view = overview_view(engine, filters, lang, window="range", as_of=end)
+    kpis = tuple(
+        (t(f"overview.kpi.{c.key}.title", lang), fmt_kpi(c.value, c.unit), fmt_kpi(c.target, c.unit),
+         "–" if c.target_met is None else t("notify.weekly.met" if c.target_met else "notify.weekly.missed", lang))
+        for c in view.cards if c.value is not None)
+    significant = [c for c in view.cards if c.verdict == "significant" and c.delta is not None]
+    significant.sort(key=lambda c: -abs(c.delta or 0.0) * (100 if c.unit == SHARE else 1))
+    changes = tuple((t(f"overview.kpi.{c.key}.title", lang), f"{fmt_kpi(c.previous, c.unit)} → {fmt_kpi(c.value, c.unit)}",
+                     (f"{(c.delta or 0) * 100:+.1f} pp" if c.unit == SHARE else f"{c.delta:+.2f}"))
+                    for c in significant[:5])
+    worst = tuple((str(r["touchpoint_name"]), f"{float(r['gap']):+.3f}") for r in view.worst.to_dict("records"))
+    board = plan_board(engine, filters, lang, today=now.date(), with_effect=False)
+    over = board[board["overdue"]].head(MAX_ROWS) if not board.empty else board
+    plans = tuple((str(r["title"]), " · ".join(str(x) for x in (r["site_name"], r["team_name"]) if x),
+                   str(r["due_date"])) for r in over.to_dict("records"))
+    return WeeklySummary(start, end, kpis, changes, worst, plans)
+
+
+def render_weekly(summary: WeeklySummary, cases: list[dict], lang: str, now: datetime) -> Message:
+    """The weekly executive summary as a notice."""
+    subject = t("notify.weekly.subject", lang, start=summary.week_from.isoformat(), end=summary.week_to.isoformat())
+    none = (t("notify.weekly.none", lang),)
+    sections = [
+        Section(title=t("notify.weekly.kpis", lang),
+                headers=tuple(t(f"notify.weekly.col.{k}", lang) for k in ("kpi", "value", "target", "met")),
+                rows=summary.kpis, lines=() if summary.kpis else none),
+        Section(title=t("notify.weekly.changes", lang),
+                headers=tuple(t(f"notify.weekly.col.{k}", lang) for k in ("kpi", "change", "delta")),
+                rows=summary.changes, lines=() if summary.changes else none),
+        Section(title=t("notify.weekly.worst", lang),
+                headers=tuple(t(f"notify.weekly.col.{k}", lang) for k in ("touchpoint", "gap")),
+                rows=summary.worst, lines=() if summary.worst else none),
+        _case_section(cases, lang, now, t("notify.weekly.overdue_cases", lang)) if cases
+        else Section(title=t("notify.weekly.overdue_cases", lang), lines=none),
+        Section(title=t("notify.weekly.overdue_plans", lang),
+                headers=tuple(t(f"notify.weekly.col.{k}", lang) for k in ("plan", "unit", "due")),
+                rows=summary.overdue_plans, lines=() if summary.overdue_plans else none),
+    ]
+    return compose(subject, sections, lang, app_link("overview"), {"type": "weekly"})
+
+
+def queue_weekly_digests(engine: Engine, now: datetime | None = None) -> int:
+    """Queue last week's executive summary for every active user who wants one; return how many were queued."""
+    now = now or now_utc()
+    year, week, _ = last_full_week(now)[0].isocalendar()
+    with engine.connect() as conn:
+        wanted = [r for r in readers(conn) if r.active and r.weekly and r.email]
+    summaries: dict[tuple, WeeklySummary] = {}  # users of one scope and language share one overview
+    queued = 0
+    for reader in wanted:
+        scope = (reader.role == "team_lead", reader.scope_sites, reader.scope_teams, reader.language)
+        if scope not in summaries:
+            summaries[scope] = weekly_summary(engine, reader, reader.language, now)
+        with engine.begin() as conn:
+            cases = case_rows(conn, reader, reader.language, now, own=False, overdue_only=True)
+            msg = render_weekly(summaries[scope], cases, reader.language, now)
+            queued += queue_notice(conn, f"weekly:{reader.id}:{year}-W{week:02d}", "weekly", msg, reader.language,
+                                   now, user_id=reader.id)
+    return queued
