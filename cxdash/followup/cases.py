@@ -32,7 +32,7 @@ from sqlalchemy import Engine, and_, exists, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from cxdash.audit import jsonable, record_audit
-from cxdash.bulk import bulk_insert, next_id
+from cxdash.bulk import SQLITE_DATETIME, bulk_insert, next_id
 from cxdash.db import bump_data_version
 from cxdash.domain.followup import (
     KPI_RULES,
@@ -201,9 +201,12 @@ def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: d
     cases: list[tuple[Any, ...]] = []
     trigger_rows: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
+    # Every row of this run carries the same moment: formatted once for SQLite instead of once per row.
+    at_now = now.strftime(SQLITE_DATETIME) if conn.dialect.name == "sqlite" else now
     if new_keys:
         owners = Owners.load(conn, {rule.owner_user_id} if rule.owner_user_id is not None else None)
-        due = due_at(conn, rule, now)
+        due_time = due_at(conn, rule, now)
+        due = due_time.strftime(SQLITE_DATETIME) if conn.dialect.name == "sqlite" else due_time
         for key, case_id in new_ids.items():
             group = by_key[key]
             latest = group[0] if len(group) == 1 else max(group, key=lambda t: (t.at, t.response_id or t.ticket_id or 0))
@@ -211,16 +214,16 @@ def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: d
                       **{k: v for k, v in latest.detail.items() if k != "dedupe_key"}}
             cases.append((case_id, rule.id, latest.source, latest.customer_id, latest.region_id, latest.site_id,
                           latest.team_id, _weakest(group), rule.severity, NEW,
-                          owners.pick(rule, latest.site_id, latest.team_id), now, due, batch_id, key,
-                          _json(latest, detail), now))
-            events.append((case_id, now, None, "open", None, NEW, None,
+                          owners.pick(rule, latest.site_id, latest.team_id), at_now, due, batch_id, key,
+                          _json(latest, detail), at_now))
+            events.append((case_id, at_now, None, "open", None, NEW, None,
                            {"rule_id": rule.id, "triggers": len(group), "batch_id": batch_id}))
     for key, group in by_key.items():
         case_id = new_ids[key] if key in new_ids else existing[key]
         trigger_rows += [(case_id, t.rule_id, t.response_id, t.ticket_id, t.batch_id, t.at, t.touchpoint_id,
                           _json(t, t.detail)) for t in group]
         if key not in new_ids:
-            events += [(case_id, now, None, "trigger", None, None, None,
+            events += [(case_id, at_now, None, "trigger", None, None, None,
                         _json(t, {"rule_id": rule.id, "response_id": t.response_id, "ticket_id": t.ticket_id,
                                   "batch_id": t.batch_id, **t.detail})) for t in group]
     if cases:
@@ -290,7 +293,8 @@ def withdraw_batch(conn: Connection, batch_id: int, actor: str | None, now: date
     """Withdraw the open cases whose every trigger came from import batch ``batch_id`` (its data is being
     deleted) or from batches deleted before; keep them, their triggers and their events as history; return how
     many were withdrawn."""
-    from_batch = exists().where(ct.case_id == fc.id, ct.batch_id == batch_id)
+    # Driven from the batch's triggers (an index), not from every open case.
+    from_batch = fc.id.in_(select(ct.case_id).where(ct.batch_id == batch_id))
     # A trigger from a batch deleted earlier no longer holds its case open; one without a batch always does.
     loaded = exists().where(import_batch.c.id == ct.batch_id, import_batch.c.status != "deleted")
     from_elsewhere = exists().where(ct.case_id == fc.id, or_(ct.batch_id.is_(None),
