@@ -16,8 +16,12 @@ due time (:mod:`cxdash.followup.due`; every case of one run shares it, as they o
 ``open`` event each, one audit entry per rule and run, and their immediate notices in the outbox, all in the
 caller's transaction and written with one statement per table.
 
-**Withdrawal.** Deleting an import batch withdraws the open cases whose every trigger came from that batch (status
-``withdrawn``, a ``withdraw`` event; the case and its triggers stay as history).
+**Withdrawal.** Deleting an import batch withdraws the open cases whose every trigger came from that batch or from
+batches deleted before (status ``withdrawn``, a ``withdraw`` event; the case and its triggers stay as history).
+
+Trigger rows keep the ids of their responses and tickets without foreign keys. SQLite gives the ids of a deleted
+batch's rows to the next upload, so a trigger names its row by id *and* batch: whoever reads a trigger's response
+should match both (``survey_response.batch_id = case_trigger.batch_id``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, insert, or_, select, text, update
+from sqlalchemy import Engine, and_, exists, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from cxdash.audit import jsonable, record_audit
@@ -307,11 +311,9 @@ def withdraw_batch(conn: Connection, batch_id: int, actor: str | None, now: date
     for part in _chunks(ids):
         conn.execute(update(followup_case).where(and_(fc.id.in_(part), fc.status.in_(OPEN_STATUSES)))
                      .values(status=WITHDRAWN, closed_at=now, updated_at=now))
-    conn.execute(insert(case_event), [
-        {"case_id": int(r.id), "at": now, "actor": actor, "action": "withdraw", "from_status": r.status,
-         "to_status": WITHDRAWN, "note": None, "detail": {"batch_id": batch_id, "reason": "batch_deleted"}}
-        for r in rows
-    ])
+    detail = {"batch_id": batch_id, "reason": "batch_deleted"}
+    bulk_insert(conn, case_event, EVENT_COLUMNS,
+                [(int(r.id), now, actor, "withdraw", r.status, WITHDRAWN, None, detail) for r in rows])
     record_audit(conn, actor, "followup_case.withdraw_batch", "import_batch", batch_id, {"cases": len(ids)})
     return len(ids)
 
