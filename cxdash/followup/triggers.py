@@ -114,8 +114,9 @@ Weakest = dict[int, tuple[int, float, float | None]]
 
 def _worst_scores(where: Sequence[ColumnElement[bool]], min_gap: float | None = None) -> Any:
     """Per selected response with a touchpoint below expected: the largest E - P (``worst``), its touchpoint (the
-    lowest id on a tie) and the scale's range; only those at least ``min_gap`` below when given. Two grouped
-    passes over the touchpoint scores in their key order, cheaper than ranking every score with a window."""
+    lowest id on a tie) and the scale's range; only those at least ``min_gap`` below when given. A grouped pass
+    over the touchpoint scores in their key order, then one look-up per response: cheaper than ranking every
+    score with a window."""
     _, rng = scale_bounds()
     gap = ts.e - ts.p
     worst = (select(ts.response_id.label("rid"), func.max(gap).label("worst"), func.max(rng).label("rng"))
@@ -125,9 +126,11 @@ def _worst_scores(where: Sequence[ColumnElement[bool]], min_gap: float | None = 
     if min_gap is not None:
         worst = worst.having(func.max(gap) >= min_gap - _EPS)
     w = worst.subquery("w")
-    return (select(w.c.rid, func.min(ts.touchpoint_id).label("tp"), w.c.worst, w.c.rng)
-            .select_from(touchpoint_score.join(w, and_(ts.response_id == w.c.rid, ts.e - ts.p == w.c.worst)))
-            .group_by(w.c.rid, w.c.worst, w.c.rng))
+    # The touchpoint of that gap by a look-up of each response's scores (their key), not a join: PostgreSQL joined
+    # every score of the table to the few responses by hash.
+    tp = (select(func.min(ts.touchpoint_id)).where(ts.response_id == w.c.rid, ts.e - ts.p == w.c.worst)
+          .scalar_subquery())
+    return select(w.c.rid, tp.label("tp"), w.c.worst, w.c.rng)
 
 
 def _norm(worst: Any, rng: Any) -> float | None:
