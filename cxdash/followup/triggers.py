@@ -1,8 +1,9 @@
-"""What a rule finds: the responses and tickets that meet it, as :class:`Trigger` values, each one SQL statement.
+"""What a rule finds: the responses and tickets that meet it, as :class:`Trigger` values.
 
-Each rule kind is one set-based ``SELECT`` with bound parameters over ``survey_response`` (joined to
-``touchpoint_score`` for gaps) or ``ticket``, narrowed to one import batch (``batch_id``, indexed) or to a range of
-visit days, and to the rule's scope. Only the rows that meet the rule come back; nothing reads a whole table.
+Each rule is one set-based ``SELECT`` with bound parameters over ``survey_response`` (with ``touchpoint_score`` for
+gaps) or ``ticket``, narrowed to one import batch (``batch_id``, indexed) or to a range of visit days, and to the
+rule's scope; only the rows that meet the rule come back, nothing reads a whole table. One more statement finds
+each response's weakest touchpoint, once per batch for all its rules (:func:`batch_response_triggers`).
 
 - ``ltr_at_most`` / ``csat_at_most``: the answer is given and at or below the threshold.
 - ``tier_disappointed``: the response's overall tier (:mod:`cxdash.domain.tiers`, derived at load) is disappointed.
