@@ -10,7 +10,8 @@ each response's weakest touchpoint, once per batch for all its rules (:func:`bat
 - ``touchpoint_gap``: a touchpoint perceived below expected by at least ``min_gap`` points on the response's own
   touchpoint scale (E - P >= min_gap); one touchpoint or any (the trigger names the furthest below).
 - ``comment_keywords``: the comment contains any keyword or theme word, ignoring case (``lower()`` on both
-  sides; any language, Chinese included). Theme words are matched as words in the comment like keywords: the
+  sides; any language, Chinese included; SQLite folds the case of ASCII letters only, so an accented capital
+  matches only as typed there). LIKE wildcards in a keyword match themselves. Theme words are matched as words in the comment like keywords: the
   themes of the voice page are terms the comments use, so a theme is matched by the term itself.
 - ``repeat_contact``: contacts needed at or above ``min_contacts``, or the customer had to tell the story again.
 - tickets (merged tickets never count): ``ticket_at_risk`` (open and past the at-risk point of a pending first
