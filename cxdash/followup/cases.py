@@ -1,0 +1,379 @@
+"""Follow-up cases opened from triggers: one case per rule and customer, its owner and due time, its history.
+
+**Keys.** A trigger's case is keyed by the rule and the customer (``rule:R:customer:C``); a response or ticket
+without a customer gets its own (``rule:R:response:N``, ``rule:R:ticket:N``); a KPI trigger names its key in
+``detail["dedupe_key"]`` (one case per rule, unit and period).
+
+**Dedupe.** A trigger already recorded for its rule (the same response or ticket; for KPI triggers, a case of the
+same key) is skipped, so running the rules twice opens nothing new. The triggers of one key in one run make one
+case listing them all. A key that already has a case which is open, or was opened within the rule's
+``window_days`` (and not withdrawn), takes the new triggers (``case_trigger`` rows and a ``trigger`` event each)
+instead of a second case.
+
+**New cases** get the rule's severity, the place (region, site, team) of their latest trigger, the weakest touchpoint
+of their triggers (furthest below expected on the common 0-1 scale), an owner (:mod:`cxdash.followup.owners`), a
+due time (:mod:`cxdash.followup.due`; every case of one run shares it, as they open at the same moment), an
+``open`` event each, one audit entry per rule and run, and their immediate notices in the outbox, all in the
+caller's transaction and written with one statement per table.
+
+**Withdrawal.** Deleting an import batch withdraws the open cases whose every trigger came from that batch or from
+batches deleted before (status ``withdrawn``, a ``withdraw`` event; the case and its triggers stay as history).
+
+Trigger rows keep the ids of their responses and tickets without foreign keys. SQLite gives the ids of a deleted
+batch's rows to the next upload, so a trigger names its row by id *and* batch: whoever reads a trigger's response
+should match both (``survey_response.batch_id = case_trigger.batch_id``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, or_, select, text, update
+from sqlalchemy.engine import Connection
+
+from cxdash.audit import jsonable, record_audit
+from cxdash.bulk import SQLITE_DATETIME, bulk_insert, next_id
+from cxdash.db import bump_data_version
+from cxdash.domain.followup import (
+    KPI_RULES,
+    NEW,
+    OPEN_STATUSES,
+    RESPONSE_RULES,
+    TICKET_RULES,
+    WITHDRAWN,
+)
+from cxdash.followup.due import due_at
+from cxdash.followup.owners import Owners
+from cxdash.followup.rules import Rule, RuleError, list_rules, validate_rule
+from cxdash.followup.triggers import RECENT_DAYS, Trigger, batch_response_triggers, triggers_for
+from cxdash.notify.outbox import enqueue_case_notices
+from cxdash.schema import case_event, case_trigger, followup_case, import_batch
+
+CHUNK = 5000  # ids per IN list
+DRY_RUN_DAYS = 90
+fc, ct = followup_case.c, case_trigger.c
+
+
+def case_key(trigger: Trigger) -> str:
+    """The dedupe key of a trigger's case: rule and customer, else rule and response or ticket, else (KPI) the
+    trigger's own ``detail["dedupe_key"]``."""
+    given = trigger.detail.get("dedupe_key")
+    if given:
+        return str(given)[:300]
+    if trigger.customer_id is not None:
+        return f"rule:{trigger.rule_id}:customer:{trigger.customer_id}"
+    if trigger.response_id is not None:
+        return f"rule:{trigger.rule_id}:response:{trigger.response_id}"
+    if trigger.ticket_id is not None:
+        return f"rule:{trigger.rule_id}:ticket:{trigger.ticket_id}"
+    detail = trigger.detail
+    return (f"rule:{trigger.rule_id}:kpi:{trigger.region_id}:{trigger.site_id}:{trigger.team_id}:"
+            f"{detail.get('kpi')}:{detail.get('period')}")
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def _recorded(conn: Connection, rule_id: int, triggers: Sequence[Trigger]) -> set[tuple[str, int, int | None]]:
+    """Which responses and tickets of ``triggers`` already triggered this rule, as (kind, id, batch): an id alone
+    is not enough, as SQLite hands the ids of a deleted batch's rows to the next upload's. A batch that triggered
+    this rule nowhere (a new upload) is answered by one look-up of its index instead of one per row."""
+    by_batch: dict[int | None, list[Trigger]] = defaultdict(list)
+    for t in triggers:
+        if t.response_id is not None or t.ticket_id is not None:
+            by_batch[t.batch_id].append(t)
+    found: set[tuple[str, int, int | None]] = set()
+    for batch, group in by_batch.items():
+        same_batch = ct.batch_id.is_(None) if batch is None else ct.batch_id == batch
+        if batch is not None and conn.execute(select(ct.id).where(ct.rule_id == rule_id, same_batch).limit(1)).first() \
+                is None:
+            continue
+        for kind, column in (("r", ct.response_id), ("t", ct.ticket_id)):
+            ids = sorted(i for i in {t.response_id if kind == "r" else t.ticket_id for t in group} if i is not None)
+            for part in _chunks(ids):
+                stmt = select(column).where(ct.rule_id == rule_id, same_batch, column.in_(part))
+                found.update((kind, int(v), batch) for v in conn.execute(stmt).scalars())
+    return found
+
+
+def _keys_with_cases(conn: Connection, rule_id: int, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for part in _chunks(keys):
+        found.update(conn.execute(select(fc.dedupe_key).where(fc.rule_id == rule_id, fc.dedupe_key.in_(part)))
+                     .scalars())
+    return found
+
+
+def _identity(t: Trigger) -> tuple[str, Any, int | None]:
+    if t.response_id is not None:
+        return "r", t.response_id, t.batch_id
+    if t.ticket_id is not None:
+        return "t", t.ticket_id, t.batch_id
+    return "k", case_key(t), None
+
+
+def _fresh(conn: Connection, rule_id: int, triggers: Sequence[Trigger]) -> list[Trigger]:
+    """The triggers not recorded before (nor repeated within ``triggers``)."""
+    seen: set[tuple[str, Any, int | None]] = set(_recorded(conn, rule_id, triggers))
+    others = sorted({case_key(t) for t in triggers if t.response_id is None and t.ticket_id is None})
+    seen.update(("k", k, None) for k in (_keys_with_cases(conn, rule_id, others) if others else ()))
+    out = []
+    for t in triggers:
+        ident = _identity(t)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(t)
+    return out
+
+
+def _absorbing(conn: Connection, rule: Rule, keys: Sequence[str], now: datetime) -> dict[str, int]:
+    """Existing cases that take new triggers of their key: open, or opened within the window (not withdrawn);
+    the latest per key. Only keys of customers (and KPI keys) are looked up: a response's or ticket's own key
+    has no case before its first trigger (a case of a reused id is of another row)."""
+    keys = [k for k in keys if ":response:" not in k and ":ticket:" not in k]
+    since = now - timedelta(days=int(rule.window_days))
+    out: dict[str, int] = {}
+    for part in _chunks(keys):
+        stmt = (select(fc.id, fc.dedupe_key)
+                .where(fc.rule_id == rule.id, fc.dedupe_key.in_(part), fc.status != WITHDRAWN,
+                       (fc.status.in_(OPEN_STATUSES)) | (fc.opened_at >= since))
+                .order_by(fc.id))
+        for case_id, key in conn.execute(stmt):
+            out[str(key)] = int(case_id)  # ordered by id: the latest wins
+    return out
+
+
+def _weakest(triggers: Sequence[Trigger]) -> int | None:
+    """The touchpoint furthest below expected among the triggers (else the first one named)."""
+    if len(triggers) == 1:
+        return triggers[0].touchpoint_id
+    scored = [(t.detail["gap_norm"], i, t.touchpoint_id) for i, t in enumerate(triggers)
+              if t.touchpoint_id is not None and isinstance(t.detail.get("gap_norm"), int | float)]
+    if scored:
+        return min(scored)[2]
+    return next((t.touchpoint_id for t in triggers if t.touchpoint_id is not None), None)
+
+
+def _json(t: Trigger, detail: dict[str, Any]) -> dict[str, Any]:
+    """A trigger's detail as JSON holds it (responses' details are plain numbers and words already)."""
+    return detail if t.source == "response" else jsonable(detail)
+
+
+def _new_case_ids(conn: Connection, n: int) -> list[int]:
+    """``n`` ids for new cases, so cases, triggers and events go in as three bulk statements: from the id
+    sequence on PostgreSQL (safe beside another writer), after the largest id on SQLite (one writer at a time)."""
+    if conn.dialect.name == "postgresql":
+        stmt = text("SELECT nextval(pg_get_serial_sequence('followup_case', 'id')) FROM generate_series(1, :n)")
+        return [int(v) for v in conn.execute(stmt, {"n": n}).scalars()]
+    start = next_id(conn, followup_case)
+    return list(range(start, start + n))
+
+
+CASE_COLUMNS = ("id", "rule_id", "source", "customer_id", "region_id", "site_id", "team_id", "touchpoint_id",
+                "severity", "status", "owner_user_id", "opened_at", "due_at", "batch_id", "dedupe_key", "detail",
+                "updated_at")
+TRIGGER_COLUMNS = ("case_id", "rule_id", "response_id", "ticket_id", "batch_id", "at", "touchpoint_id", "detail")
+EVENT_COLUMNS = ("case_id", "at", "actor", "action", "from_status", "to_status", "note", "detail")
+
+
+def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: datetime,
+               batch_id: int | None = None) -> list[int]:
+    """Open the cases of ``triggers`` of ``rule`` (or add them to the key's existing case); return the new case ids.
+
+    See the module's notes on keys and dedupe. Writes the cases, their triggers and events (one bulk statement
+    each), one audit entry, and queues the new cases' notices (:func:`cxdash.notify.outbox.enqueue_case_notices`),
+    in ``conn``'s transaction. Outside an import (``batch_id`` None) the data version is bumped when anything was
+    written.
+    """
+    if rule.id is None or not triggers:
+        return []
+    fresh = _fresh(conn, rule.id, triggers)
+    if not fresh:
+        return []
+    by_key: dict[str, list[Trigger]] = defaultdict(list)
+    for t in fresh:
+        by_key[case_key(t)].append(t)
+    existing = _absorbing(conn, rule, list(by_key), now)
+    new_keys = [k for k in by_key if k not in existing]
+    new_ids = dict(zip(new_keys, _new_case_ids(conn, len(new_keys)), strict=True)) if new_keys else {}
+    cases: list[tuple[Any, ...]] = []
+    trigger_rows: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    # Every row of this run carries the same moment: formatted once for SQLite instead of once per row.
+    at_now = now.strftime(SQLITE_DATETIME) if conn.dialect.name == "sqlite" else now
+    if new_keys:
+        owners = Owners.load(conn, {rule.owner_user_id} if rule.owner_user_id is not None else None)
+        due_time = due_at(conn, rule, now)
+        due = due_time.strftime(SQLITE_DATETIME) if conn.dialect.name == "sqlite" else due_time
+        for key, case_id in new_ids.items():
+            group = by_key[key]
+            latest = group[0] if len(group) == 1 else max(group, key=lambda t: (t.at, t.response_id or t.ticket_id or 0))
+            detail = {"kind": rule.kind, "triggers": len(group),
+                      **{k: v for k, v in latest.detail.items() if k != "dedupe_key"}}
+            cases.append((case_id, rule.id, latest.source, latest.customer_id, latest.region_id, latest.site_id,
+                          latest.team_id, _weakest(group), rule.severity, NEW,
+                          owners.pick(rule, latest.site_id, latest.team_id), at_now, due, batch_id, key,
+                          _json(latest, detail), at_now))
+            events.append((case_id, at_now, None, "open", None, NEW, None,
+                           {"rule_id": rule.id, "triggers": len(group), "batch_id": batch_id}))
+    for key, group in by_key.items():
+        case_id = new_ids[key] if key in new_ids else existing[key]
+        trigger_rows += [(case_id, t.rule_id, t.response_id, t.ticket_id, t.batch_id, t.at, t.touchpoint_id,
+                          _json(t, t.detail)) for t in group]
+        if key not in new_ids:
+            events += [(case_id, at_now, None, "trigger", None, None, None,
+                        _json(t, {"rule_id": rule.id, "response_id": t.response_id, "ticket_id": t.ticket_id,
+                                  "batch_id": t.batch_id, **t.detail})) for t in group]
+    if cases:
+        bulk_insert(conn, followup_case, CASE_COLUMNS, cases)
+    bulk_insert(conn, case_trigger, TRIGGER_COLUMNS, trigger_rows)
+    bulk_insert(conn, case_event, EVENT_COLUMNS, events)
+    added = sorted({existing[k] for k in by_key if k in existing})
+    for part in _chunks(added):
+        conn.execute(update(followup_case).where(fc.id.in_(part)).values(updated_at=now))
+    opened = sorted(new_ids.values())
+    record_audit(conn, None, "followup_case.open", "alert_rule", rule.id,
+                 {"opened": len(opened), "triggers": len(fresh), "added_to": len(added), "batch_id": batch_id})
+    if opened:
+        enqueue_case_notices(conn, opened, now)
+    if batch_id is None:
+        bump_data_version(conn)  # an import bumps it itself, once
+    return opened
+
+
+def _runnable(conn: Connection, kinds: Sequence[str]) -> list[Rule]:
+    """The active rules of these kinds that validate (a rule stored by hand that does not is skipped, not run)."""
+    out = []
+    for rule in list_rules(conn, active_only=True):
+        if rule.kind not in kinds:
+            continue
+        try:
+            validate_rule(rule)
+        except RuleError:
+            continue
+        out.append(rule)
+    return out
+
+
+def run_for_batch(conn: Connection, batch_id: int, now: datetime) -> list[int]:
+    """Run every active response rule (survey batches) or ticket rule (ticket batches) over the rows of one import
+    batch, in the caller's (the import's) transaction; return the ids of the cases opened.
+
+    Responses visited and tickets created more than :data:`~cxdash.followup.triggers.RECENT_DAYS` before ``now``
+    open nothing (a backfill of history does not call customers back about old visits).
+    """
+    kind = conn.execute(select(import_batch.c.kind).where(import_batch.c.id == batch_id)).scalar()
+    kinds = {"surveys": RESPONSE_RULES, "tickets": TICKET_RULES}.get(str(kind))
+    if not kinds:
+        return []
+    since = now - timedelta(days=RECENT_DAYS)
+    rules = _runnable(conn, kinds)
+    found = batch_response_triggers(conn, rules, batch_id, since, now) if kind == "surveys" else {}
+    opened: list[int] = []
+    for rule in rules:
+        triggers = found[rule.id] if rule.id in found else triggers_for(conn, rule, now, batch_id=batch_id,
+                                                                         since=since)
+        opened += open_cases(conn, rule, triggers, now, batch_id=batch_id)
+    return opened
+
+
+def run_ticket_rules(conn: Connection, now: datetime) -> list[int]:
+    """Run every active ticket rule over the open tickets and those created in the last
+    :data:`~cxdash.followup.triggers.RECENT_DAYS`; return the ids of the cases opened. Idempotent: a ticket
+    triggers a rule once."""
+    opened: list[int] = []
+    for rule in _runnable(conn, TICKET_RULES):
+        opened += open_cases(conn, rule, triggers_for(conn, rule, now), now)
+    return opened
+
+
+def withdraw_batch(conn: Connection, batch_id: int, actor: str | None, now: datetime) -> int:
+    """Withdraw the open cases whose every trigger came from import batch ``batch_id`` (its data is being
+    deleted) or from batches deleted before; keep them, their triggers and their events as history; return how
+    many were withdrawn."""
+    # Driven from the batch's triggers (an index), not from every open case.
+    from_batch = fc.id.in_(select(ct.case_id).where(ct.batch_id == batch_id))
+    # A trigger from a batch deleted earlier no longer holds its case open; one without a batch always does.
+    loaded = exists().where(import_batch.c.id == ct.batch_id, import_batch.c.status != "deleted")
+    from_elsewhere = exists().where(ct.case_id == fc.id, or_(ct.batch_id.is_(None),
+                                                               and_(ct.batch_id != batch_id, loaded)))
+    rows = conn.execute(select(fc.id, fc.status).where(fc.status.in_(OPEN_STATUSES), from_batch, ~from_elsewhere)
+                        .order_by(fc.id)).all()
+    if not rows:
+        return 0
+    ids = [int(r.id) for r in rows]
+    for part in _chunks(ids):
+        conn.execute(update(followup_case).where(and_(fc.id.in_(part), fc.status.in_(OPEN_STATUSES)))
+                     .values(status=WITHDRAWN, closed_at=now, updated_at=now))
+    detail = {"batch_id": batch_id, "reason": "batch_deleted"}
+    bulk_insert(conn, case_event, EVENT_COLUMNS,
+                [(int(r.id), now, actor, "withdraw", r.status, WITHDRAWN, None, detail) for r in rows])
+    record_audit(conn, actor, "followup_case.withdraw_batch", "import_batch", batch_id, {"cases": len(ids)})
+    return len(ids)
+
+
+# --- Dry run ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DryRun:
+    """What a rule would have opened over the last ``days``: cases, triggers, distinct customers, cases by site."""
+
+    cases: int
+    triggers: int
+    customers: int
+    by_site: dict[int | None, int]
+    days: int
+
+
+def simulate(triggers: Sequence[Trigger], window_days: int) -> list[list[Trigger]]:
+    """The cases a series of triggers would open, one after the other: per key, a trigger joins the key's case
+    while it lies within ``window_days`` of that case's first trigger, else starts the next case."""
+    by_key: dict[str, list[Trigger]] = defaultdict(list)
+    for t in triggers:
+        by_key[case_key(t)].append(t)
+    window = timedelta(days=window_days)
+    cases: list[list[Trigger]] = []
+    for group in by_key.values():
+        current: list[Trigger] = []
+        for t in sorted(group, key=lambda t: t.at):
+            if current and t.at - current[0].at > window:
+                cases.append(current)
+                current = []
+            current.append(t)
+        cases.append(current)
+    return cases
+
+
+def dry_run(bind: Engine | Connection, rule: Rule, now: datetime, days: int = DRY_RUN_DAYS,
+            triggers: Sequence[Trigger] | None = None) -> DryRun:
+    """How many cases ``rule`` would have opened over the ``days`` before ``now`` (writes nothing).
+
+    Response rules read the responses visited in those days, ticket rules the tickets open or created in them.
+    KPI rules are evaluated elsewhere (``cxdash.followup.scheduled``): pass their ``triggers`` to count them here.
+
+    Raises:
+        RuleError: the rule does not validate, or is a KPI rule without ``triggers``.
+    """
+    validate_rule(rule)
+    rule = rule if rule.id is not None else replace(rule, id=0)  # an unsaved rule: its triggers need an id
+    if triggers is None:
+        if rule.kind in KPI_RULES:
+            raise RuleError("alerts.error.dry_run_kpi")
+        since = now - timedelta(days=days)
+        if isinstance(bind, Connection):
+            triggers = triggers_for(bind, rule, now, since=since, touchpoints=False)
+        else:
+            with bind.connect() as conn:
+                triggers = triggers_for(conn, rule, now, since=since, touchpoints=False)
+    cases = simulate(triggers, int(rule.window_days))
+    by_site: dict[int | None, int] = defaultdict(int)
+    for group in cases:
+        by_site[max(group, key=lambda t: t.at).site_id] += 1
+    customers = {t.customer_id for t in triggers if t.customer_id is not None}
+    return DryRun(len(cases), len(triggers), len(customers), dict(by_site), days)
+
