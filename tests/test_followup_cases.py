@@ -16,8 +16,8 @@ from cxdash.followup.rules import Rule
 from cxdash.followup.triggers import Trigger
 from cxdash.imports.batches import delete_batch
 from cxdash.schema import audit_log, case_event, case_trigger, followup_case, ticket, user_scope
-from cxdash.sla.calendar import Calendar
-from cxdash.sla.policies import save_calendar
+from cxdash.service.calendar import Calendar
+from cxdash.service.policies import save_calendar
 from tests.support.followup_world import NOW, WORLD, batch, rule, setup, user
 from tests.support.imports import load
 from tests.world import IMPORTS

@@ -1,6 +1,6 @@
 """When a case's first contact is due: ``response_hours`` business hours after it opened, on the rule's calendar.
 
-The calendar is the rule's ``calendar_id`` (an SLA calendar, :mod:`cxdash.sla.policies`); a rule without one, or
+The calendar is the rule's ``calendar_id`` (an SLA calendar, :mod:`cxdash.service.policies`); a rule without one, or
 whose calendar was deleted, uses the calendar with the smallest id; a database without calendars, or a calendar that
 never opens, counts round the clock (24x7).
 """
@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Connection
 
 from cxdash.followup.rules import Rule
-from cxdash.sla.calendar import Calendar, CalendarError, add_business_minutes, business_minutes
-from cxdash.sla.policies import list_calendars
+from cxdash.service.calendar import Calendar, CalendarError, add_business_minutes, business_minutes
+from cxdash.service.policies import list_calendars
 
 
 def calendar_for(conn: Connection, calendar_id: int | None) -> Calendar | None:
