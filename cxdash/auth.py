@@ -11,14 +11,12 @@ one place, so every query of every page, download and report run for a team lead
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.engine import Connection
@@ -27,10 +25,6 @@ from cxdash.audit import now_utc, record_audit
 from cxdash.db import bump_data_version, get_setting, inserted_id, put_setting
 from cxdash.filters import Filters
 from cxdash.schema import app_user, site, team, user_scope
-from cxdash.unit_names import norm_key
-
-if TYPE_CHECKING:
-    from cxdash.imports.refs import Refs
 
 ROLES = ("admin", "executive", "cx_lead", "team_lead")
 # What identity providers send: no spaces, quotes, brackets or angle brackets, a dotted domain (Unicode allowed).
@@ -334,54 +328,6 @@ def list_users(engine: Engine) -> list[dict]:
          "identity": f"{u['issuer']} · {u['subject']}" if u["subject"] is not None else ""}
         for u in users
     ]
-
-
-def import_users_csv(conn: Connection, actor: str, content: bytes) -> int:
-    """Bulk-create or update users from CSV with columns ``email, role[, name][, sites][, teams]``.
-
-    ``sites`` and ``teams`` hold references separated by ``;``: a site by code or any of its names; a team as
-    ``SITE/TEAM`` (site code or name, team code or name) or by a code or name only one team has. A reference
-    that several units share (team ``T1`` at forty sites) is refused with the candidates listed, never resolved
-    to an arbitrary one. The whole file is refused on the first bad row.
-
-    Raises:
-        ValueError: a missing column, an unknown or ambiguous site or team, or an invalid row (with its row number).
-    """
-    # why: the uploads' own reference rules; the imports package is heavy for the sign-in path
-    from cxdash.imports.refs import load_refs
-
-    text = content.decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {f.strip().lower() for f in reader.fieldnames or []}
-    if not {"email", "role"} <= fields:
-        raise ValueError("the CSV needs the columns email and role")
-    refs = load_refs(conn)
-    count = 0
-    for n, raw in enumerate(reader, start=2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        try:
-            sites = _references(row.get("sites", ""), refs, "site")
-            teams = _references(row.get("teams", ""), refs, "team")
-            save_user(conn, actor, row["email"], row["role"], row.get("name") or None, sites, teams)
-        except ValueError as exc:
-            raise ValueError(f"row {n}: {exc}") from exc
-        count += 1
-    return count
-
-
-def _references(value: str, refs: Refs, what: str) -> list[int]:
-    """Ids of the ``;``-separated site or team references of one cell (see :func:`import_users_csv`)."""
-    out = []
-    for ref in filter(None, (c.strip() for c in value.split(";"))):
-        found = refs.sites.get(norm_key(ref)) if what == "site" else refs.team_id(ref)
-        if found is None:
-            listed = refs.site_candidate_text(ref) if what == "site" else refs.team_candidate_text(ref)
-            if listed:
-                hint = "" if what == "site" else "; write SITE/TEAM"
-                raise ValueError(f"ambiguous {what} {ref!r}: it may mean {listed}{hint}")
-            raise ValueError(f"unknown {what} {ref!r}")
-        out.append(int(found))
-    return out
 
 
 def user_record(engine: Engine, email: str) -> dict | None:

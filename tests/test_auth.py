@@ -11,7 +11,6 @@ from cxdash.auth import (
     apply_scope,
     can,
     check_sign_in,
-    import_users_csv,
     list_users,
     local_user,
     require,
@@ -19,6 +18,7 @@ from cxdash.auth import (
     save_user,
 )
 from cxdash.filters import Filters
+from cxdash.imports.users import import_users_csv
 from cxdash.schema import app_user
 from tests.world import AUTH
 

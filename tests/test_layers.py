@@ -48,7 +48,6 @@ LAYERS: dict[str, int] = {
     # Scheduled rules (KPI rules read the metrics) and digests (read the metrics) sit above the write side.
     "cxdash.followup.scheduled": VIEWS,
     "cxdash.notify": WRITE_SIDE,
-    "cxdash.notify.digests": VIEWS,
     "cxdash.targets": WRITE_SIDE,
     "cxdash.org_admin": WRITE_SIDE,
     "cxdash.catalog": WRITE_SIDE,

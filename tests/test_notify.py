@@ -22,11 +22,11 @@ from sqlalchemy import Engine, insert, select, update
 from cxdash.auth import save_user
 from cxdash.notify.channels import save_channel, save_notice_settings
 from cxdash.notify.deliver import MAX_ATTEMPTS, deliver_due, send_test
-from cxdash.notify.digests import queue_daily_digests, queue_weekly_digests
 from cxdash.notify.formats import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from cxdash.notify.mail import SmtpSettings
 from cxdash.notify.outbox import enqueue_case_notices, retry_notices
 from cxdash.schema import app_user, case_trigger, notice
+from cxdash.views.digests import queue_daily_digests, queue_weekly_digests
 from tests.support.notify import NOW, case, free_port, http_server, rule, smtp_server
 from tests.world import CLOSEDLOOP
 

@@ -10,10 +10,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, select, text
 
-from cxdash.auth import import_users_csv, user_record
+from cxdash.auth import user_record
 from cxdash.cli import main
 from cxdash.db import MIGRATIONS, upgrade
 from cxdash.imports.errors import reason_text
+from cxdash.imports.users import import_users_csv
 from cxdash.metrics.org_names import org_names
 from cxdash.org_admin import set_unit_name
 from cxdash.organisation import site_options, team_options

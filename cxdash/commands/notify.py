@@ -18,8 +18,8 @@ from sqlalchemy.exc import DBAPIError
 
 from cxdash.commands.common import engine_from_args, print_json, strip_controls
 from cxdash.notify.deliver import deliver_due, send_test
-from cxdash.notify.digests import queue_daily_digests, queue_weekly_digests
 from cxdash.notify.outbox import outbox_counts
+from cxdash.views.digests import queue_daily_digests, queue_weekly_digests
 
 
 def register(sub: Any, reports: Any) -> None:

@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.audit import record_audit
-from cxdash.auth import ROLES, import_users_csv, save_user, user_record
+from cxdash.auth import ROLES, save_user, user_record
 from cxdash.formatting import display_frame
+from cxdash.imports.users import import_users_csv
 from cxdash.ui.admin import identity_settings, plain, require_action, role_label
 from cxdash.ui.context import get_context, tr
 from cxdash.views.users import users_view

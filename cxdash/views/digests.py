@@ -1,4 +1,4 @@
-"""Digests queued by ``cxdash notify digest daily|weekly`` (layer views: the weekly summary reads the overview).
+"""Digests queued by ``cxdash notify digest daily|weekly``: a view, since the weekly summary reads the overview.
 
 - **Daily**, per active user who wants it: their open cases (owned by them, within their scope), overdue first.
   Nothing to say, nothing sent. Key ``daily:<uid>:<day>``.
