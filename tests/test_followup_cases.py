@@ -61,6 +61,23 @@ def _run(engine: Engine, b: int, now: datetime = NOW) -> list[int]:
 
 
 # --- dedupe -----------------------------------------------------------------------------------------------
+def test_a_customer_found_by_several_rules_gets_one_case_with_the_highest_severity(engine: Engine) -> None:
+    setup(engine)
+    low = rule(engine, "ltr_at_most", {"threshold": 6}, severity="low")
+    high = rule(engine, "tier_disappointed", {}, severity="high")
+    b = batch(engine)
+    both = _bad(engine, b, [{"customer_id": 1, "tier": 0}])  # a detractor, disappointed: both rules find them
+    _bad(engine, b, [{"customer_id": 2}])  # a detractor only
+    _run(engine, b)
+    cases = _cases(engine)
+    assert [(c["customer_id"], c["rule_id"], c["severity"]) for c in cases] == [(1, high.id, "high"), (2, low.id, "low")]
+    with engine.connect() as conn:
+        listed = conn.execute(select(ct.rule_id, ct.response_id).where(ct.case_id == cases[0]["id"])
+                              .order_by(ct.rule_id)).all()
+    assert sorted(tuple(r) for r in listed) == sorted([(low.id, both[0]), (high.id, both[0])])
+    assert _run(engine, b) == [] and len(_cases(engine)) == 2  # idempotent
+
+
 def test_one_customer_with_several_answers_gets_one_case_listing_every_trigger(engine: Engine) -> None:
     setup(engine)
     r = rule(engine, "ltr_at_most", {"threshold": 6}, severity="high")
@@ -74,12 +91,12 @@ def test_one_customer_with_several_answers_gets_one_case_listing_every_trigger(e
     cases = _cases(engine)
     assert opened == [c["id"] for c in cases] and len(cases) == 4
     by_key = {c["dedupe_key"]: c for c in cases}
-    one = by_key[f"rule:{r.id}:customer:1"]
+    one = by_key["response:customer:1"]
     assert _triggers_of(engine, one["id"]) == sorted(c1)
     assert (one["customer_id"], one["site_id"], one["team_id"], one["region_id"], one["severity"], one["status"],
             one["opened_at"], one["batch_id"], one["source"]) == (1, 1, 1, 1, "high", "new", NOW, b, "response")
     assert one["detail"]["triggers"] == 3 and one["detail"]["ltr"] == 2
-    assert _triggers_of(engine, by_key[f"rule:{r.id}:customer:2"]["id"]) == c2
+    assert _triggers_of(engine, by_key["response:customer:2"]["id"]) == c2
     assert [_triggers_of(engine, by_key[f"rule:{r.id}:response:{i}"]["id"]) for i in anon] == [[i] for i in anon]
     assert by_key[f"rule:{r.id}:response:{anon[1]}"]["site_id"] == 3
     assert _events(engine) == [(c["id"], "open", None, "new") for c in cases]
@@ -281,8 +298,12 @@ def test_a_ticket_upload_runs_the_ticket_rules_on_its_tickets(engine: Engine) ->
     result = load(engine, text, kind="tickets")  # judged at 2026-12-01 12:00 UTC (20:00 in Shanghai)
     assert (result.status, result.inserted) == ("loaded", 3)
     with engine.connect() as conn:
-        got = conn.execute(select(fc.rule_id, fc.source, ticket.c.external_id, ct.batch_id)
+        got = conn.execute(select(ct.rule_id, fc.source, ticket.c.external_id, ct.batch_id)
                            .join(case_trigger, ct.case_id == fc.id).join(ticket, ticket.c.id == ct.ticket_id)).all()
+        per_case = conn.execute(select(ticket.c.external_id, ct.case_id)
+                                .join(case_trigger, ticket.c.id == ct.ticket_id)).all()
     assert sorted(tuple(g) for g in got) == sorted([
         (chased.id, "ticket", "T1", result.batch_id), (chased.id, "ticket", "T3", result.batch_id),
         (breached.id, "ticket", "T1", result.batch_id)])
+    # T1, chased and breached, is one case (one customer, one call) listing both triggers; T3 another.
+    assert len({case for ext, case in per_case if ext == "T1"}) == 1 and len({case for _, case in per_case}) == 2

@@ -1,8 +1,11 @@
-"""Follow-up cases opened from triggers: one case per rule and customer, its owner and due time, its history.
+"""Follow-up cases opened from triggers: one case per unhappy customer, its owner and due time, its history.
 
-**Keys.** A trigger's case is keyed by the rule and the customer (``rule:R:customer:C``); a response or ticket
-without a customer gets its own (``rule:R:response:N``, ``rule:R:ticket:N``); a KPI trigger names its key in
-``detail["dedupe_key"]`` (one case per rule, unit and period).
+**Keys.** A trigger's case is keyed by the customer, whichever rule found them (``response:customer:C`` for the
+response rules, ``ticket:customer:C`` for the ticket rules): a customer who answers with a low likelihood to
+recommend, a disappointed tier and a complaint gets one call, and the case lists every trigger with its rule. A
+response or ticket without a customer gets its own (``rule:R:response:N``, ``rule:R:ticket:N``); a KPI trigger
+names its key in ``detail["dedupe_key"]`` (one case per rule, unit and period). Rules run high severity first, so
+a customer's case takes the highest severity of the rules that found them in one run.
 
 **Dedupe.** A trigger already recorded for its rule (the same response or ticket; for KPI triggers, a case of the
 same key) is skipped, so running the rules twice opens nothing new. The triggers of one key in one run make one
@@ -43,6 +46,7 @@ from cxdash.domain.followup import (
     NEW,
     OPEN_STATUSES,
     RESPONSE_RULES,
+    SEVERITIES,
     TICKET_RULES,
     WITHDRAWN,
 )
@@ -65,7 +69,7 @@ def case_key(trigger: Trigger) -> str:
     if given:
         return str(given)[:300]
     if trigger.customer_id is not None:
-        return f"rule:{trigger.rule_id}:customer:{trigger.customer_id}"
+        return f"{trigger.source}:customer:{trigger.customer_id}"  # shared by the rules of one source
     if trigger.response_id is not None:
         return f"rule:{trigger.rule_id}:response:{trigger.response_id}"
     if trigger.ticket_id is not None:
@@ -140,8 +144,10 @@ def _absorbing(conn: Connection, rule: Rule, keys: Sequence[str], now: datetime)
     since = now - timedelta(days=int(rule.window_days))
     out: dict[str, int] = {}
     for part in _chunks(keys):
+        # A customer's key is shared by every rule of its source; a KPI key belongs to its rule.
+        mine = or_(fc.rule_id == rule.id, fc.dedupe_key.like("%:customer:%"))
         stmt = (select(fc.id, fc.dedupe_key)
-                .where(fc.rule_id == rule.id, fc.dedupe_key.in_(part), fc.status != WITHDRAWN,
+                .where(mine, fc.dedupe_key.in_(part), fc.status != WITHDRAWN,
                        (fc.status.in_(OPEN_STATUSES)) | (fc.opened_at >= since))
                 .order_by(fc.id))
         for case_id, key in conn.execute(stmt):
@@ -250,7 +256,8 @@ def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: d
 def _runnable(conn: Connection, kinds: Sequence[str]) -> list[Rule]:
     """The active rules of these kinds that validate (a rule stored by hand that does not is skipped, not run)."""
     out = []
-    for rule in list_rules(conn, active_only=True):
+    rank = {severity: n for n, severity in enumerate(reversed(SEVERITIES))}
+    for rule in sorted(list_rules(conn, active_only=True), key=lambda r: (rank.get(r.severity, len(rank)), r.id or 0)):
         if rule.kind not in kinds:
             continue
         try:
