@@ -21,10 +21,21 @@ def test_customer_rows_come_from_the_sampled_ids_by_primary_key(sqlite_engine: E
     d = ChurnDefinition()
     with sqlite_engine.connect() as conn:
         who, step = sample_condition(conn, and_(customer_selection(Filters()), judged(d, A)), 50)
-        stmt = customer_rows(select(customer.c.id).where(who).scalar_subquery(), A, d)
+        stmt = customer_rows("sqlite", who, select(customer.c.id).where(who).scalar_subquery(), A, d)
         rows = conn.execute(stmt).all()
         sql = str(stmt.compile(conn, compile_kwargs={"literal_binds": True}))
         plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
     assert step > 1 and rows and all(r[0] % step == 0 for r in rows)
     assert "SEARCH customer USING INTEGER PRIMARY KEY" in plan, plan
     assert "ix_customer_last_event_at" not in plan, plan
+
+
+def test_both_ways_read_the_same_customers(engine: Engine) -> None:
+    churn_customers(engine)
+    d = ChurnDefinition()
+    with engine.connect() as conn:
+        who, _ = sample_condition(conn, and_(customer_selection(Filters()), judged(d, A)), 50)
+        ids = select(customer.c.id).where(who).scalar_subquery()
+        by_id, direct = (sorted(conn.execute(customer_rows(dialect, who, ids, A, d)).all())
+                         for dialect in ("sqlite", "postgresql"))
+    assert by_id and by_id == direct
