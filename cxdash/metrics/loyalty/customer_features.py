@@ -92,6 +92,24 @@ def _ticket_facts(ids: Any, until: datetime) -> Any:
     )
 
 
+def customer_rows(dialect: str, who: ColumnElement[bool], ids: Any, as_of: date,
+                  definition: ChurnDefinition) -> Any:
+    """Per customer meeting ``who`` (``ids``: the same customers as a subquery): id, judged and churned (0/1) on
+    ``as_of``, segment, site name, tenure.
+
+    On SQLite the rows are read by id from ``ids``, not under ``who`` itself: segment, site and tenure are in no
+    index, and under ``who`` SQLite (which plans without statistics) walked the index on the last event, i.e.
+    every customer, reading each one's row: 2.2-5 s at 833,000 customers. The subquery reads the covering
+    first-event index, then only the sampled rows (0.5 s). PostgreSQL scans the table either way, and the
+    lookups by id cost it 0.09 s more, so it filters directly.
+    """
+    return select(
+        cu.id, case((judged(definition, as_of), 1), else_=0), case((churned(definition, as_of), 1), else_=0),
+        cu.segment, site.c.name, cu.tenure_months,
+    ).select_from(customer.outerjoin(site, site.c.id == cu.site_id)).where(
+        cu.id.in_(ids) if dialect == "sqlite" else who)
+
+
 def facts_for(conn: Connection, who: ColumnElement[bool], as_of: date, definition: ChurnDefinition,
               until: datetime, parts: Sequence[str] = FACT_PARTS) -> pd.DataFrame:
     """:data:`FEATURE_COLUMNS` for the customers meeting ``who``, from their events before ``until``.
@@ -102,11 +120,8 @@ def facts_for(conn: Connection, who: ColumnElement[bool], as_of: date, definitio
     database evaluates once from the index on the first event.
     """
     ids = select(cu.id).where(who).scalar_subquery()
-    out = rows_frame(conn.execute(select(
-        cu.id, case((judged(definition, as_of), 1), else_=0), case((churned(definition, as_of), 1), else_=0),
-        cu.segment, site.c.name, cu.tenure_months,
-    ).select_from(customer.outerjoin(site, site.c.id == cu.site_id)).where(who)),
-        ["customer_id", "judged", "churned", "segment", "site", "tenure_months"])
+    out = rows_frame(conn.execute(customer_rows(conn.dialect.name, who, ids, as_of, definition)),
+                     ["customer_id", "judged", "churned", "segment", "site", "tenure_months"])
     own = out[["customer_id", "segment", "site", "tenure_months"]]
     if "responses" in parts:
         resp = rows_frame(conn.execute(_response_facts(ids, until)), RESPONSE_COLUMNS)
