@@ -1,4 +1,4 @@
-"""The churn samples' customer rows are read by id (:func:`cxdash.metrics.customer_features.customer_rows`): SQLite
+"""The churn samples' customer rows are read by id (:func:`cxdash.metrics.loyalty.customer_features.customer_rows`): SQLite
 plans without statistics, and under the sample's condition itself it walked the index on the last event and read
 every customer's row (tiers, loyalty effort and failures 2.6-3.1 s cold at 1M, docs/benchmarks/2026-12-07-2.md)."""
 
@@ -8,9 +8,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.engine import Engine
 
 from cxdash.filters import Filters
-from cxdash.metrics.churn import customer_selection
-from cxdash.metrics.churn_definition import ChurnDefinition, judged
-from cxdash.metrics.customer_features import customer_rows, sample_condition
+from cxdash.metrics.loyalty.churn import customer_selection
+from cxdash.metrics.loyalty.churn_definition import ChurnDefinition, judged
+from cxdash.metrics.loyalty.customer_features import customer_rows, sample_condition
 from cxdash.schema import customer
 from tests.world import CHURN_AS_OF as A
 from tests.world import churn_customers
