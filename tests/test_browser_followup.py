@@ -242,6 +242,12 @@ def case_options(page: Any, lang: str) -> list[str]:
     return options
 
 
+def picked(page: Any) -> str:
+    """The label of the case the picker shows (its id and status first)."""
+    box = widget(page, "stSelectbox", t("followup.detail.pick", ZH))
+    return str(box.locator("input").first.input_value())
+
+
 def step(page: Any, action: str, lang: str, note: str, recovered: str | None = None,
          root: str | None = None) -> None:
     """Choose the step ``action`` for the shown case, fill its form and save; wait for the saved message."""
@@ -361,13 +367,13 @@ def test_team_lead_calls_back_and_recovers_a_disappointed_customer(database: str
             offered = case_options(lead, ZH)
             assert len(offered) == 2, offered
             assert sorted(c for o in offered for c in UNHAPPY if c in o) == sorted(UNHAPPY), offered
-            shown = widget(lead, "stSelectbox", t("followup.detail.pick", ZH)).locator("input").first.input_value()
-            assert shown.startswith(f"#{first}"), shown
+            assert picked(lead).startswith(f"#{first} · {t('followup.status.new', ZH)} · ")
             assert value(lead, "within_target", ZH) == "–" and value(lead, "recovery", ZH) == "–"
             screenshot(lead, "followup-4-cases")
 
             # 5. A call: contacted within the target time (due in 24 business hours).
             step(lead, "contact", ZH, "已电话联系客户，客户同意重新安排维修")
+            assert picked(lead).startswith(f"#{first} · {t('followup.status.contacted', ZH)} · ")
             assert value(lead, "within_target", ZH) == share(1, 1)
             assert interval(1, 1, ZH) in card(lead, "within_target", ZH)
             assert value(lead, "recovery", ZH) == "–"
@@ -375,6 +381,7 @@ def test_team_lead_calls_back_and_recovers_a_disappointed_customer(database: str
 
             # 6. The recovery: resolved, the customer won back (root cause: training).
             step(lead, "resolve", ZH, "免费补做保养，客户满意", recovered="yes", root="training")
+            assert picked(lead).startswith(f"#{first} · {t('followup.status.resolved', ZH)} · ")
             assert value(lead, "recovery", ZH) == share(1, 1)
             assert interval(1, 1, ZH) in card(lead, "recovery", ZH)
             assert value(lead, "within_target", ZH) == share(1, 1)
