@@ -39,6 +39,10 @@ def _pick(ids: list[int]) -> int | None:
         st.session_state[PICK_KEY] = int(wanted)
     if st.session_state.get(PICK_KEY) not in ids:
         st.session_state.pop(PICK_KEY, None)
+    elif PICK_KEY in st.session_state:
+        # The label shows the case's status, which a step has just changed: the browser keeps the old label
+        # unless the value is set again.
+        st.session_state[PICK_KEY] = st.session_state[PICK_KEY]
     if not ids:
         return None
     return st.selectbox(tr("followup.detail.pick"), ids, key=PICK_KEY, format_func=lambda i: _case_label(i))
