@@ -234,6 +234,17 @@ def site_gap(detail: CaseDetail) -> None:
         "share_disappointed": st.column_config.NumberColumn(tr("common.tier.disappointed"), format="percent")})
 
 
+def detail_text(detail: object) -> str:
+    """A step's or trigger's stored detail as one line (``ltr 3 · keywords 投诉, complaint``), not a Python dict."""
+    if not isinstance(detail, dict) or not detail:
+        return DASH
+    parts = []
+    for key, value in detail.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        parts.append(f"{str(key).replace('_', ' ')} {shown}")
+    return " · ".join(parts)
+
+
 def steps_log(detail: CaseDetail) -> None:
     """What opened the case and every step since."""
     st.subheader(tr("followup.detail.events"))
@@ -241,12 +252,12 @@ def steps_log(detail: CaseDetail) -> None:
         action=[label("event", a) for a in detail.events["action"]],
         from_status=[label("status", s) for s in detail.events["from_status"]],
         to_status=[label("status", s) for s in detail.events["to_status"]],
-        detail=[DASH if d is None else str(d) for d in detail.events["detail"]])
+        detail=[detail_text(d) for d in detail.events["detail"]])
     st.dataframe(events, hide_index=True, width="stretch", column_config={
         "at": tr("followup.col.at"), "actor": tr("followup.col.actor"), "action": tr("followup.col.action"),
         "from_status": "←", "to_status": "→", "note": tr("followup.col.note"), "detail": " "})
     with st.expander(tr("followup.detail.triggers")):
-        triggers = detail.triggers.assign(detail=[DASH if d is None else str(d) for d in detail.triggers["detail"]])
+        triggers = detail.triggers.assign(detail=[detail_text(d) for d in detail.triggers["detail"]])
         st.dataframe(triggers, hide_index=True, width="stretch", column_config={
             "at": tr("followup.col.at"), "touchpoint_name": tr("followup.col.touchpoint_name"),
             "detail": tr("followup.col.what")})
