@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
-from cxdash.followup.rules import Rule, save_rule
+from cxdash.followup.rules import Rule, save_rule, set_rule_active
 from cxdash.followup.scheduled import (
     kpi_dedupe_key,
     kpi_dry_run,
@@ -23,9 +23,9 @@ from cxdash.followup.scheduled import (
 )
 from cxdash.schema import kpi_target
 from cxdash.schema.followup import case_trigger, followup_case
-from cxdash.sla.policies import list_calendars, save_calendar
 from cxdash.sla.calendar import Calendar
 from cxdash.sla.compute import recompute_tickets
+from cxdash.sla.policies import ensure_default_policies, list_calendars, save_calendar
 from tests.world import OVERVIEW, SERVICE
 
 NOW = datetime(2026, 4, 10, 6, 0)
@@ -134,8 +134,6 @@ def test_inactive_rules_and_response_rules_open_nothing_here(engine: Engine) -> 
     with engine.begin() as conn:
         conn.execute(insert(kpi_target), [{"kpi": "nps", "scope_kind": "all", "value": 25.0}])
     rule = _rule(engine, "kpi_below_target", kpi="nps")
-    from cxdash.followup.rules import set_rule_active
-
     with engine.begin() as conn:
         set_rule_active(conn, int(rule.id or 0), False, "test", NOW)
     _rule(engine, "ltr_at_most", threshold=6)  # a response rule runs on imports, not in ``alerts run``
@@ -148,8 +146,6 @@ def test_sla_compliance_below_target_per_site(engine: Engine) -> None:
     always = Calendar.from_json("UTC", {str(i): [["00:00", "24:00"]] for i in range(7)})
     with engine.begin() as conn:
         SERVICE.org(conn)
-        from cxdash.sla.policies import ensure_default_policies
-
         ensure_default_policies(conn)
         for cal_id, (name, _) in list_calendars(conn).items():
             save_calendar(conn, name, always, cal_id)

@@ -55,4 +55,6 @@ PAGES: list[PageSpec] = [
     PageSpec("users.py", "users", "admin", "auth.page.users", ":material/manage_accounts:", ("admin",)),
     PageSpec("organisation.py", "organisation", "admin", "org.page.names", ":material/translate:", ("admin",)),
     PageSpec("audit.py", "audit", "admin", "auth.page.audit", ":material/policy:", ("admin",)),
+    PageSpec("alert_rules.py", "alert-rules", "improve", "alerts.page.title", ":material/notifications_active:",
+             ("admin", "cx_lead")),
 ]
