@@ -192,11 +192,11 @@ def _places(conn: Connection, level: str, units: Sequence[int]) -> dict[int, tup
         chunk = ids[start : start + 900]
         if level == "site":
             stmt = select(site.c.id, site.c.region_id).where(site.c.id.in_(chunk))
-            out.update({int(i): (r, int(i), None) for i, r in conn.execute(stmt)})
+            out.update({int(row[0]): (row[1], int(row[0]), None) for row in conn.execute(stmt)})
         else:
             stmt = (select(team.c.id, team.c.site_id, site.c.region_id)
                     .select_from(team.join(site, site.c.id == team.c.site_id)).where(team.c.id.in_(chunk)))
-            out.update({int(i): (r, s, int(i)) for i, s, r in conn.execute(stmt)})
+            out.update({int(row[0]): (row[2], row[1], int(row[0])) for row in conn.execute(stmt)})
     return out
 
 
