@@ -16,9 +16,10 @@ from sqlalchemy import Engine, Table, delete, desc, exists, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from cxdash.audit import record_audit
+from cxdash.audit import now_utc, record_audit
 from cxdash.customers import refresh_customer_events
 from cxdash.db import bump_data_version
+from cxdash.followup.cases import withdraw_batch
 from cxdash.imports.errors import UploadError
 from cxdash.imports.loading import write_transaction
 from cxdash.imports.pipeline import refresh_response_summaries
@@ -135,6 +136,9 @@ def delete_batch(engine: Engine, batch_id: int, actor: str | None = None) -> dic
         if batch["status"] == "deleted":
             raise UploadError("imports.error.already_deleted", batch=batch_id)
         counts: dict[str, int] = {}
+        # Its open cases close as "withdrawn" with the data that opened them; their history stays (the count is
+        # in the withdrawal's own audit entry).
+        withdraw_batch(conn, batch_id, actor, now_utc())
         customers, lo, hi = _delete_responses(conn, batch_id, counts)
         ticket_customers, months = _delete_tickets(conn, batch_id, counts)
         customers |= ticket_customers

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from cxdash.audit import record_audit
 from cxdash.customers import refresh_customer_events
 from cxdash.db import bump_data_version, get_setting, refresh_statistics
+from cxdash.followup.cases import run_for_batch
 from cxdash.i18n import t
 from cxdash.imports.catalog_upload import create_new_touchpoints
 from cxdash.imports.errors import UploadError, combine, empty_errors, reason_text, row_errors, top_problem
@@ -339,6 +340,7 @@ def _run(conn: Connection, prepared: Prepared, options: ImportOptions, result: I
         result.status = "nothing_new"  # every valid row was loaded before: no empty batch
     else:
         _after_load(ctx, loader, result)
+        _open_cases(conn, ctx, options, result)
         _close_batch(conn, result, ctx, options)
 
 
@@ -390,6 +392,15 @@ def _after_load(ctx: LoadContext, loader: Any, result: ImportResult) -> None:
         # analysing all of them cost an upload of 10,000 responses 3.1 s at 1M, these 1.8 s.
         refresh_statistics(conn, get_kind(kind).written_tables)
         result.timed("statistics", clock)
+
+
+def _open_cases(conn: Connection, ctx: LoadContext, options: ImportOptions, result: ImportResult) -> None:
+    """Run the alert rules over the rows just loaded, in the load's transaction: the cases exist exactly when the
+    data does (a dry run, a refused or an empty load never gets here)."""
+    assert ctx.batch_id is not None
+    clock = time.perf_counter()
+    run_for_batch(conn, ctx.batch_id, options.now or now())
+    result.timed("alerts", clock)
 
 
 def refresh_response_summaries(conn: Connection, date_from: Any, date_to: Any) -> None:
