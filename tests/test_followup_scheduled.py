@@ -128,6 +128,17 @@ def test_a_lower_is_better_share_rising_is_a_drop_and_scope_limits_the_units(eng
     assert cases[0]["dedupe_key"] == f"kpi:{rule.id}:team:1:2026-03"
 
 
+def test_ces_drop_uses_welchs_test(engine: Engine) -> None:
+    OVERVIEW.org(engine)
+    # CES (1-7, higher is easier): site 1 from a mean of 6.5 to 3.5 (sd 0.51 each, n 20): t far beyond 2.02.
+    OVERVIEW.responses(engine, [{"ces": 6}, {"ces": 7}] * 10, site_id=1, day=FEBRUARY)
+    OVERVIEW.responses(engine, [{"ces": 3}, {"ces": 4}] * 10, site_id=1, day=MARCH)
+    _rule(engine, "kpi_significant_drop", kpi="ces")
+    run = run_alerts(engine, NOW)
+    detail = _cases(engine)[0]["detail"]
+    assert len(run.kpi_cases) == 1 and detail["test"] == "welch_t" and detail["delta"] == pytest.approx(-3.0)
+
+
 def test_inactive_rules_and_response_rules_open_nothing_here(engine: Engine) -> None:
     OVERVIEW.org(engine)
     _ltr(engine, 2, MARCH, 0, 0, 12)
@@ -137,8 +148,10 @@ def test_inactive_rules_and_response_rules_open_nothing_here(engine: Engine) -> 
     with engine.begin() as conn:
         set_rule_active(conn, int(rule.id or 0), False, "test", NOW)
     _rule(engine, "ltr_at_most", threshold=6)  # a response rule runs on imports, not in ``alerts run``
+    churn = _rule(engine, "kpi_below_target", kpi="churn")  # valid, but churn has no month per unit: skipped
     run = run_alerts(engine, NOW)
     assert run.kpi_rules == 0 and run.kpi_cases == () and not _cases(engine)
+    assert run.skipped == (churn.id,)
 
 
 def test_sla_compliance_below_target_per_site(engine: Engine) -> None:
@@ -187,7 +200,7 @@ def test_dry_run_counts_units_over_the_last_months_and_writes_nothing(engine: En
 
 
 def test_a_rule_with_a_bad_kpi_is_refused_before_reading(engine: Engine) -> None:
-    bad = Rule(id=1, name="bad", kind="kpi_below_target", params={"kpi": "ces_easy"})
+    bad = Rule(id=1, name="bad", kind="kpi_below_target", params={"kpi": "churn"})
     with engine.connect() as conn, pytest.raises(ValueError, match="KPI rule watches"):
         kpi_triggers(conn, bad, NOW)
     with pytest.raises(ValueError):

@@ -52,6 +52,7 @@ def run_run(args: argparse.Namespace) -> int:
     result = run_alerts(engine_from_args(args), args.now)
     summary = {"at": result.at.isoformat(sep=" "), "opened": result.opened, "ticket_cases": len(result.ticket_cases),
                "kpi_cases": len(result.kpi_cases), "kpi_rules": result.kpi_rules,
+               "skipped_rules": list(result.skipped),
                "case_ids": [*result.ticket_cases, *result.kpi_cases]}
     if args.format == "json":
         print_json(summary)
@@ -59,6 +60,9 @@ def run_run(args: argparse.Namespace) -> int:
         print(f"alerts run at {summary['at']} UTC: {result.opened} new case(s) "
               f"({len(result.ticket_cases)} from ticket rules, {len(result.kpi_cases)} from "
               f"{result.kpi_rules} KPI rule(s))")
+        if result.skipped:
+            print("skipped KPI rule(s) that watch no monthly KPI per unit: "
+                  + ", ".join(str(i) for i in result.skipped))
     return 0
 
 

@@ -8,12 +8,14 @@ from :mod:`cxdash.metrics.targets`):
 
 * ``kpi_below_target``: the card misses its target (direction as the overview's, ``target_met`` is False);
 * ``kpi_significant_drop``: the change against the month before is significant by the overview's test (NPS
-  standard error rule, two-proportion z-test) and goes the bad way (down, or up for a lower-is-better share).
+  standard error rule, two-proportion z-test for shares, Welch's t-test for CES) and goes the bad way (down, or up for a lower-is-better share).
 
 Each such unit opens one case per rule, unit and month: the case's ``dedupe_key`` is
 ``kpi:<rule>:<level>:<unit>:<YYYY-MM>``, and a key that exists already (whatever the case's state) opens nothing,
-so running every day of a month, or twice in a row, opens nothing new. A rule scoped to one team looks at that
-team whatever its level.
+so running every day of a month, or twice in a row, opens nothing new (the core's
+:func:`cxdash.followup.cases.open_cases` skips a key that has a case). A rule scoped to one team looks at that team
+whatever its level. KPIs without a month per unit (churn, plan counts) cannot be watched: ``alerts run`` skips
+such a rule and says so.
 
 The figures are read with the metric functions (summaries where they cover the month), grouped by site or team
 in one query per month, so a rule costs a few queries at any number of units, plus one target look-up per
@@ -31,36 +33,38 @@ from typing import Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import Connection
 
-from cxdash.db import bump_data_version
 from cxdash.domain.followup import KPI_RULES
-from cxdash.domain.kpis import LOWER_IS_BETTER
+from cxdash.domain.kpis import KPI_CODES, LOWER_IS_BETTER
 from cxdash.domain.periods import month_floor, next_month
 from cxdash.domain.service_sql import utcnow
 from cxdash.domain.tiers import TIER_NAMES
 from cxdash.filters import Filters
 from cxdash.followup.cases import DryRun, dry_run, open_cases, run_ticket_rules
-from cxdash.followup.rules import Rule, list_rules
+from cxdash.followup.rules import Rule, list_rules, validate_rule
 from cxdash.followup.triggers import Trigger
-from cxdash.metrics.kpi_cards import KpiCard, nps_card, share_card
+from cxdash.metrics.kpi_cards import KpiCard, share_card
+from cxdash.metrics.overview import response_cards
 from cxdash.metrics.response_figures import ResponseFigures, figures_from_row, plain_sums
 from cxdash.metrics.significance import Proportion, proportion
 from cxdash.metrics.sla import summary_from_row
 from cxdash.metrics.sla_counts import outcome_counts
 from cxdash.metrics.targets import targets_for
 from cxdash.schema import site, team
-from cxdash.schema.followup import followup_case
 from cxdash.summaries.figures import figure_sums
 
 # The KPIs a KPI rule can watch: the overview's survey and SLA compliance cards with a change test.
-RESPONSE_KPIS = ("nps", "csat", *(f"share_{name}" for name in TIER_NAMES))
-SLA_KPIS = ("sla_first_response", "sla_resolution")
-KPI_CHOICES = (*RESPONSE_KPIS, *SLA_KPIS)
+# The KPIs a KPI rule can watch: the overview's survey and service cards, which have a monthly value per unit and
+# a change test (churn is judged on a day, plans are counts: neither belongs to a unit's month).
+RESPONSE_KPIS = ("nps", "csat", "ces", "ces_easy", *(f"share_{name}" for name in TIER_NAMES),
+                 "effort_multiple_contacts", "effort_transferred", "effort_repeated_story")
+SLA_KPIS = ("sla_first_response", "sla_resolution", "ftf")
+KPI_CHOICES = tuple(k for k in KPI_CODES if k in RESPONSE_KPIS or k in SLA_KPIS)
 LEVELS = ("site", "team")
 DEFAULT_MIN_N = 10  # fewer answers in a month than this: too few to judge a unit (the card's interval is wide)
 KPI_SOURCE = "kpi"
 ALERTS_LOCK = 0x7A6E8  # pg_advisory_xact_lock key of ``alerts run``: two runs at once must not both open a case
 _LEVEL_COLUMN = {"site": "site_id", "team": "team_id"}
-_SLA_ATTR = {"sla_first_response": "first_response", "sla_resolution": "resolution"}
+_SLA_ATTR = {"sla_first_response": "first_response", "sla_resolution": "resolution", "ftf": "ftf"}
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,8 @@ class AlertRun:
     at: datetime
     ticket_cases: tuple[int, ...]
     kpi_cases: tuple[int, ...]
-    kpi_rules: int
+    kpi_rules: int  # KPI rules evaluated
+    skipped: tuple[int, ...] = ()  # KPI rules that could not be evaluated (ids)
 
     @property
     def opened(self) -> int:
@@ -155,14 +160,6 @@ def _response_figures(conn: Connection, filters: Filters, level: str) -> dict[in
     return out
 
 
-def _response_value(figures: ResponseFigures, kpi: str) -> Proportion | Any:
-    if kpi == "nps":
-        return figures.nps
-    if kpi == "csat":
-        return figures.csat
-    return figures.tiers.proportion(kpi.removeprefix("share_"))
-
-
 def _sla_rates(engine: Engine, filters: Filters, level: str, kpi: str, now: datetime) -> dict[int, Proportion]:
     """The SLA compliance of each unit of ``level`` for the filters' tickets as of ``now`` (one grouped query)."""
     out: dict[int, Proportion] = {}
@@ -174,14 +171,12 @@ def _sla_rates(engine: Engine, filters: Filters, level: str, kpi: str, now: date
     return out
 
 
-def _card(kpi: str, cur: Any, prev: Any, targets: dict[str, float]) -> KpiCard:
-    if kpi == "nps":
-        return nps_card(cur, prev, targets)
-    return share_card(kpi, "alerts", cur, prev, targets)
-
-
-def _size(value: Any) -> int:
-    return int(getattr(value, "n", 0) or 0)
+def unit_card(kpi: str, cur: Any, prev: Any, targets: dict[str, float]) -> KpiCard:
+    """The overview's card of ``kpi`` from a unit's figures of two months: :class:`ResponseFigures` for a survey
+    KPI, a :class:`Proportion` for a service KPI (``prev`` None: no comparison)."""
+    if kpi in SLA_KPIS:
+        return share_card(kpi, "service", cur, prev, targets)
+    return next(card for card in response_cards(cur, prev, targets) if card.key == kpi)
 
 
 def _places(conn: Connection, level: str, units: Sequence[int]) -> dict[int, tuple[int | None, int | None, int | None]]:
@@ -218,9 +213,9 @@ def unit_kpis(conn: Connection, rule: Rule, now: datetime, with_targets: bool = 
         cur = _sla_rates(conn.engine, cur_f, level, kpi, now)
         prev = _sla_rates(conn.engine, prev_f, level, kpi, now)
     else:
-        cur = {u: _response_value(f, kpi) for u, f in _response_figures(conn, cur_f, level).items()}
-        prev = {u: _response_value(f, kpi) for u, f in _response_figures(conn, prev_f, level).items()}
-    units = sorted(u for u, value in cur.items() if _size(value) >= min_n)
+        cur = _response_figures(conn, cur_f, level)
+        prev = _response_figures(conn, prev_f, level)
+    units = sorted(u for u in cur if (unit_card(kpi, cur[u], None, {}).n or 0) >= min_n)
     places = _places(conn, level, units)
     out = []
     for unit in units:
@@ -230,7 +225,7 @@ def unit_kpis(conn: Connection, rule: Rule, now: datetime, with_targets: bool = 
         if with_targets:
             unit_filters = Filters(site_ids=(unit,)) if level == "site" else Filters(team_ids=(unit,))
             targets = targets_for(conn.engine, unit_filters, last)
-        card = _card(kpi, cur[unit], prev.get(unit), targets)
+        card = unit_card(kpi, cur[unit], prev.get(unit), targets)
         region_id, site_id, team_id = places[unit]
         out.append(UnitKpi(level, unit, region_id, site_id, team_id, card))
     return out
@@ -284,34 +279,11 @@ def kpi_triggers(conn: Connection, rule: Rule, now: datetime) -> list[Trigger]:
     return out
 
 
-def _existing_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), 900):
-        chunk = list(keys[start : start + 900])
-        found |= set(conn.execute(select(followup_case.c.dedupe_key).where(followup_case.c.dedupe_key.in_(chunk)))
-                     .scalars())
-    return found
-
-
 def open_kpi_cases(conn: Connection, rule: Rule, now: datetime) -> list[int]:
     """Open the cases of one KPI rule for the last full month before ``now`` in the caller's transaction; return
-    the new cases' ids. A unit and month that has a case of this rule already (open or closed) opens nothing."""
-    triggers = kpi_triggers(conn, rule, now)
-    known = _existing_keys(conn, [t.detail["dedupe_key"] for t in triggers])
-    opened: list[int] = []
-    for trig in triggers:
-        key = trig.detail["dedupe_key"]
-        if key in known:
-            continue
-        # One call per unit: the core keys cases by customer, and a KPI case has none; the unit's own key is
-        # written right after, so the next unit never finds this case as "its" open one.
-        ids = open_cases(conn, rule, [trig], now)
-        if ids:
-            conn.execute(followup_case.update().where(followup_case.c.id.in_(ids))
-                         .values(dedupe_key=key, detail=trig.detail))
-        opened += ids
-        known.add(key)
-    return opened
+    the new cases' ids. A unit and month that has a case of this rule already (open or closed) opens nothing: each
+    trigger carries its ``dedupe_key`` and :func:`cxdash.followup.cases.open_cases` skips a key that has a case."""
+    return open_cases(conn, rule, kpi_triggers(conn, rule, now), now)
 
 
 def _lock(conn: Connection) -> None:
@@ -320,36 +292,55 @@ def _lock(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ALERTS_LOCK})
 
 
+def runnable(rule: Rule) -> bool:
+    """True when ``alerts run`` can evaluate this KPI rule: it validates and watches a KPI with a monthly value
+    per unit (:data:`KPI_CHOICES`)."""
+    try:
+        validate_rule(rule)
+        kpi_params(rule)
+    except ValueError:  # RuleError is one too
+        return False
+    return True
+
+
 def run_alerts(engine: Engine, now: datetime | None = None) -> AlertRun:
     """Run every active ticket rule and KPI rule as of ``now`` (default: the current UTC time) in one
-    transaction; return what was opened. Idempotent: a second run at the same moment opens nothing new."""
+    transaction; return what was opened. Idempotent: a second run at the same moment, or later in the same
+    month for KPI rules, opens nothing new. A KPI rule that cannot be evaluated (stored by hand with a KPI no unit
+    has a month of, such as churn) is skipped and named in :attr:`AlertRun.skipped`, never fails the run."""
     now = now or utcnow()
     with engine.begin() as conn:
         _lock(conn)
         ticket_ids = run_ticket_rules(conn, now)
         rules = [r for r in list_rules(conn, active_only=True) if r.kind in KPI_RULES]
         kpi_ids: list[int] = []
+        skipped: list[int] = []
         for rule in rules:
-            kpi_ids += open_kpi_cases(conn, rule, now)
-        if kpi_ids:
-            bump_data_version(conn)  # the case list and its measures are cached on the data version
-    return AlertRun(now, tuple(ticket_ids), tuple(kpi_ids), len(rules))
+            if runnable(rule):
+                kpi_ids += open_kpi_cases(conn, rule, now)
+            else:
+                skipped.append(int(rule.id or 0))
+    return AlertRun(now, tuple(ticket_ids), tuple(kpi_ids), len(rules) - len(skipped), tuple(skipped))
 
 
 def kpi_dry_run(engine: Engine, rule: Rule, now: datetime, days: int = 90) -> DryRun:
     """How many cases a KPI rule would have opened over the ``days`` before ``now``: one per unit for every
-    month whose run (on the first day of the next month) falls in that window. Writes nothing."""
+    month whose run (on the first day of the next month) falls in that window, counted as
+    :func:`cxdash.followup.cases.dry_run` counts. Writes nothing.
+
+    Raises:
+        ValueError: the rule does not validate or its parameters name a KPI or level it cannot watch.
+    """
+    rule = rule if rule.id is not None else replace(rule, id=0)  # an unsaved rule: its triggers need an id
+    kpi_params(rule)
     start = now - timedelta(days=days)
-    by_site: dict[int | None, int] = {}
-    total = 0
-    month_end = month_floor(now.date())  # the latest run day: the first of this month
+    found: list[Trigger] = []
+    run_day = month_floor(now.date())  # the latest run day: the first of this month
     with engine.connect() as conn:
-        while datetime.combine(month_end, time.min) > start:
-            for trig in kpi_triggers(conn, replace(rule, id=rule.id or 0), datetime.combine(month_end, time.min)):
-                by_site[trig.site_id] = by_site.get(trig.site_id, 0) + 1
-                total += 1
-            month_end = month_floor(month_end - timedelta(days=1))
-    return DryRun(cases=total, triggers=total, customers=0, by_site=by_site, days=days)
+        while datetime.combine(run_day, time.min) > start:
+            found += kpi_triggers(conn, rule, datetime.combine(run_day, time.min))
+            run_day = month_floor(run_day - timedelta(days=1))
+    return dry_run(engine, rule, now, days, triggers=found)
 
 
 def preview(engine: Engine, rule: Rule, now: datetime, days: int = 90) -> DryRun:
