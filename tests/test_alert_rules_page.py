@@ -8,6 +8,7 @@ its latest day.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import Engine
 
 from cxdash.auth import save_user
 from cxdash.db import make_engine
-from cxdash.followup.rules import list_rules
+from cxdash.followup.rules import Rule, list_rules, save_rule
 from cxdash.i18n import t
 from tests.support.app import LANGS, empty_url, page_app
 from tests.support.auth import signed_in_app
@@ -81,6 +82,33 @@ def test_create_dry_run_save_and_switch_off(sqlite_engine: Engine, lang: str) ->
     assert not list_rules(sqlite_engine)[0].active
     assert at.success[0].value == t("alerts.switch.off", lang, name="Detractors 回访")
     assert at.toggle(key=f"alerts_active_{rule_id}").value is False
+
+
+def test_edit_a_stored_rule(sqlite_engine: Engine) -> None:
+    _data(sqlite_engine)
+    with sqlite_engine.begin() as conn:
+        rule_id = save_rule(conn, Rule(id=None, name="CSAT <= 2", kind="csat_at_most", params={"threshold": 2},
+                                       severity="high", response_hours=8.0), "test", datetime(2026, 3, 1))
+    at = page_app(sqlite_engine, "alert_rules.py", "en")
+    at.run()
+    assert at.toggle(key=f"alerts_active_{rule_id}").value is True
+    at.selectbox(key="alerts_pick").set_value(rule_id)
+    at.run()
+    _no_errors(at)
+    assert at.number_input(key=f"alerts_p_csat_at_most_threshold_{rule_id}").value == 2
+    assert at.number_input(key=f"alerts_hours_{rule_id}").value == 8.0
+    assert at.selectbox(key=f"alerts_severity_{rule_id}").value == "high"
+    at.number_input(key=f"alerts_p_csat_at_most_threshold_{rule_id}").set_value(3)
+    at.selectbox(key=f"alerts_scope_kind_{rule_id}").set_value("site")
+    at.run()
+    at.button(key="alerts_dry_run").click()
+    at.run()
+    at.button(key="alerts_save").click()
+    at.run()
+    _no_errors(at)
+    [stored] = list_rules(sqlite_engine)
+    assert (stored.id, stored.params["threshold"], stored.scope_kind, stored.scope_id, stored.response_hours) == (
+        rule_id, 3, "site", 1, 8.0)
 
 
 def test_inputs_follow_the_kind_and_a_kpi_rule_dry_runs(sqlite_engine: Engine) -> None:

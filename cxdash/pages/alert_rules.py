@@ -25,6 +25,7 @@ from cxdash.views.alert_rules import DRY_RUN_DAYS, DryRunView, alert_rules_view,
 
 _FLASH, _DRY, _PICK, _NEXT = "alerts_flash", "alerts_dry", "alerts_pick", "alerts_pick_next"
 NEW = 0  # the "new rule" choice of the rule picker
+MAX_HOURS, MAX_DAYS = 24.0 * 365, 365  # the rules' own bounds (cxdash.followup.rules)
 
 ctx = get_context()
 lang = ctx.lang  # format functions get it bound: AppTest calls them outside the page's run
@@ -117,8 +118,8 @@ owner = row2.selectbox(tr("alerts.field.owner"), owners,
                        format_func=lambda u: t("alerts.field.owner_none", lang) if u is None else user_names[u],
                        help=tr("alerts.field.owner_help"), key=f"alerts_owner_{k}")
 row3 = st.container(horizontal=True)
-hours = row3.number_input(tr("alerts.field.response_hours"), 0.25, 2000.0, float(base.response_hours), 1.0,
-                          key=f"alerts_hours_{k}")
+hours = row3.number_input(tr("alerts.field.response_hours"), 0.25, MAX_HOURS,
+                          min(MAX_HOURS, max(0.25, float(base.response_hours))), 1.0, key=f"alerts_hours_{k}")
 cal_names = dict(view.calendars)
 calendars: list[int | None] = [None, *cal_names]
 calendar_id = row3.selectbox(tr("alerts.field.calendar"), calendars,
@@ -127,8 +128,8 @@ calendar_id = row3.selectbox(tr("alerts.field.calendar"), calendars,
                              else cal_names[c], key=f"alerts_calendar_{k}")
 window = base.window_days
 if SOURCE_OF[kind] == "response":  # tickets and KPI units are their own keys: no customer window
-    window = int(row3.number_input(tr("alerts.field.window_days"), 1, 365, int(base.window_days), 1,
-                                   key=f"alerts_window_{k}"))
+    window = int(row3.number_input(tr("alerts.field.window_days"), 1, MAX_DAYS,
+                                   min(MAX_DAYS, max(1, int(base.window_days))), 1, key=f"alerts_window_{k}"))
 active = st.checkbox(tr("alerts.field.active"), bool(base.active), key=f"alerts_on_{k}")
 
 rule = Rule(id=base.id, name=(name or "").strip(), kind=kind, params=params, scope_kind=scope_kind,
