@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, insert, select, update
+from sqlalchemy import Engine, and_, exists, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from cxdash.audit import jsonable, record_audit
@@ -259,9 +259,13 @@ def run_ticket_rules(conn: Connection, now: datetime) -> list[int]:
 
 def withdraw_batch(conn: Connection, batch_id: int, actor: str | None, now: datetime) -> int:
     """Withdraw the open cases whose every trigger came from import batch ``batch_id`` (its data is being
-    deleted); keep them, their triggers and their events as history; return how many were withdrawn."""
+    deleted) or from batches deleted before; keep them, their triggers and their events as history; return how
+    many were withdrawn."""
     from_batch = exists().where(ct.case_id == fc.id, ct.batch_id == batch_id)
-    from_elsewhere = exists().where(ct.case_id == fc.id, (ct.batch_id != batch_id) | ct.batch_id.is_(None))
+    # A trigger from a batch deleted earlier no longer holds its case open; one without a batch always does.
+    loaded = exists().where(import_batch.c.id == ct.batch_id, import_batch.c.status != "deleted")
+    from_elsewhere = exists().where(ct.case_id == fc.id, or_(ct.batch_id.is_(None),
+                                                               and_(ct.batch_id != batch_id, loaded)))
     rows = conn.execute(select(fc.id, fc.status).where(fc.status.in_(OPEN_STATUSES), from_batch, ~from_elsewhere)
                         .order_by(fc.id)).all()
     if not rows:
