@@ -188,3 +188,24 @@ def test_team_leads_and_executives_cannot_reach_it_through_the_frame(tmp_path: P
     refusal = t("auth.refused", "en", page=t("alerts.page.title", "en"), role=t(f"auth.role.{role}", "en"))
     assert [e.value for e in at.error] == [refusal]
     assert not at.title
+
+
+def test_hostile_text_is_saved_as_typed_and_shown_plain(engine: Engine) -> None:
+    _data(engine)
+    at = page_app(engine, "alert_rules.py", "en")
+    at.run()
+    at.text_input(key="alerts_name_new").input("![x](http://h.example/b) **loud**\x00")
+    at.selectbox(key="alerts_kind_new").set_value("comment_keywords")
+    at.run()
+    at.text_area(key="alerts_p_comment_keywords_keywords_new").input("投诉，再也不\ncomplaint, \x00, 投诉")
+    at.run()
+    at.button(key="alerts_dry_run").click()
+    at.run()
+    at.button(key="alerts_save").click()
+    at.run()
+    _no_errors(at)
+    [stored] = list_rules(engine)
+    assert stored.name == "![x](http://h.example/b) **loud**"
+    assert stored.params["keywords"] == ["投诉", "再也不", "complaint"]
+    assert "\\!\\[x\\]" in at.success[0].value  # escaped: shown as typed, no image fetched
+    assert at.toggle(key=f"alerts_active_{stored.id}").label.startswith("\\!\\[x\\]")

@@ -132,7 +132,8 @@ if SOURCE_OF[kind] == "response":  # tickets and KPI units are their own keys: n
                                    min(MAX_DAYS, max(1, int(base.window_days))), 1, key=f"alerts_window_{k}"))
 active = st.checkbox(tr("alerts.field.active"), bool(base.active), key=f"alerts_on_{k}")
 
-rule = Rule(id=base.id, name=(name or "").strip(), kind=kind, params=params, scope_kind=scope_kind,
+# PostgreSQL refuses NUL in text: a pasted one is dropped rather than failing the save.
+rule = Rule(id=base.id, name=(name or "").replace("\x00", "").strip(), kind=kind, params=params, scope_kind=scope_kind,
             scope_id=None if scope_kind == "all" else scope_id, severity=severity, owner_user_id=owner,
             response_hours=float(hours), calendar_id=calendar_id, window_days=window, active=active)
 # What the dry run depends on: a new name or owner needs no new dry run, a new threshold or scope does.

@@ -25,7 +25,7 @@ def split_words(text: str) -> list[str]:
     """Keywords or theme words typed one per line or separated by commas (Chinese commas too), blanks dropped,
     each once in the order typed."""
     seen: dict[str, None] = {}
-    for word in _SPLIT.split(text or ""):
+    for word in _SPLIT.split((text or "").replace("\x00", "")):  # PostgreSQL refuses NUL in text
         word = word.strip()
         if word:
             seen.setdefault(word, None)
