@@ -75,6 +75,8 @@ def test_create_dry_run_save_and_switch_off(sqlite_engine: Engine, lang: str) ->
     rule_id = rules[0].id
     assert at.success[0].value == t("alerts.save.saved", lang, name="Detractors 回访")
     assert at.selectbox(key="alerts_pick").value == rule_id  # the saved rule stays open for editing
+    listed = at.dataframe[0].value
+    assert list(listed["params"]) == ["≤ 4"] and list(listed["kind"]) == [t("alerts.kind.ltr_at_most", lang)]
 
     at.toggle(key=f"alerts_active_{rule_id}").set_value(False)
     at.run()

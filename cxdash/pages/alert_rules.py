@@ -18,7 +18,7 @@ from cxdash.domain.service_sql import utcnow
 from cxdash.followup.rules import Rule, RuleError, save_rule, set_rule_active, validate_rule
 from cxdash.i18n import t
 from cxdash.ui.admin import require_action
-from cxdash.ui.alerts import error_text, param_inputs
+from cxdash.ui.alerts import error_text, param_inputs, params_text
 from cxdash.ui.context import get_context, tr
 from cxdash.ui.text import plain
 from cxdash.views.alert_rules import DRY_RUN_DAYS, DryRunView, alert_rules_view, dry_run_view
@@ -52,13 +52,18 @@ def done(message: str) -> None:
 
 # --- The rules, each with its switch -------------------------------------------------------------------------
 st.subheader(tr("alerts.list.title"))
+tp_names = dict(view.touchpoints)
 if not view.rules:
     st.info(tr("alerts.list.none"), icon=":material/notifications_off:")
 else:
     table = view.table.assign(
         kind=view.table["kind"].map(kind_name),
         source=view.table["source"].map(lambda s: t(f"alerts.source.{s}", lang) if s else ""),
-        params=view.table["params"].map(lambda p: json.dumps(p, ensure_ascii=False)),
+        params=[params_text(kind, p, tp_names) for kind, p in zip(view.table["kind"], view.table["params"],
+                                                                      strict=True)],
+        # Only response rules merge a customer's answers within a window; tickets and KPI units are their own keys.
+        window_days=[w if src == "response" else None for w, src in zip(view.table["window_days"],
+                                                                          view.table["source"], strict=True)],
         scope_kind=view.table["scope_kind"].map(lambda s: t(f"alerts.scope.{s}", lang) if s in SCOPE_KINDS else s),
         severity=view.table["severity"].map(lambda s: t(f"alerts.severity.{s}", lang) if s in SEVERITIES else s),
     ).drop(columns=["scope_id", "owner_user_id", "calendar_id"])

@@ -116,6 +116,36 @@ def _kpi_inputs(params: Mapping[str, Any], key: Any, team_scope: bool) -> dict[s
     return {"kpi": kpi, "level": level, "min_n": int(min_n)}
 
 
+def params_text(kind: str, params: Mapping[str, Any], touchpoints: Mapping[int, str]) -> str:
+    """A rule's parameters as a short line in the page's language (``≤ 6``; ``NPS · Team · n ≥ 10``; the
+    keywords ...), for the list of rules. Unknown or missing values show as stored."""
+    lang = current_lang()
+    p = dict(params)
+    if kind in ("ltr_at_most", "csat_at_most"):
+        return f"≤ {p.get('threshold', '')}"
+    if kind == "touchpoint_gap":
+        tp = p.get("touchpoint_id")
+        where = t("alerts.param.touchpoint_any", lang) if tp is None else touchpoints.get(_int(p, "touchpoint_id", -1),
+                                                                                         str(tp))
+        return f"{where} · ≥ {p.get('min_gap', '')}"
+    if kind == "comment_keywords":
+        return ", ".join(map(str, [*(p.get("keywords") or []), *(p.get("themes") or [])]))
+    if kind == "repeat_contact":
+        return f"≥ {p.get('min_contacts', '')}"
+    if kind in ("ticket_at_risk", "ticket_breached"):
+        which = p.get("which", "either")
+        return t(f"alerts.param.which.{which}", lang) if which in WHICH else str(which)
+    if kind == "ticket_chased":
+        return f"≥ {p.get('times', '')}"
+    if kind in ("kpi_below_target", "kpi_significant_drop"):
+        kpi, level = p.get("kpi", "nps"), p.get("level", "site")
+        parts = [t(f"overview.kpi.{kpi}.title", lang) if kpi in KPI_CHOICES else str(kpi),
+                 t(f"alerts.param.level.{level}", lang) if level in LEVELS else str(level),
+                 f"n ≥ {_int(p, 'min_n', DEFAULT_MIN_N)}"]
+        return " · ".join(parts)
+    return ""
+
+
 def error_text(key: str | None, params: Mapping[str, Any] | None, fallback: object) -> str:
     """A refused rule's message in the page's language: its catalog key filled with its parameters (escaped so
     they show as typed), else the error's own text escaped."""
