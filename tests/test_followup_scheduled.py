@@ -154,8 +154,9 @@ def test_inactive_rules_and_response_rules_open_nothing_here(engine: Engine) -> 
     assert run.skipped == (churn.id,)
 
 
-def test_sla_compliance_below_target_per_site(engine: Engine) -> None:
-    # SERVICE world: 24/7 calendars, normal priority: first response due within 240 minutes.
+def _late_tickets(engine: Engine) -> None:
+    """SERVICE world, 24/7 calendars (normal priority: first response due within 240 minutes). March: site 1
+    answers 10 of 12 tickets late (compliance 2/12), site 2 all in time; target 80 % everywhere."""
     always = Calendar.from_json("UTC", {str(i): [["00:00", "24:00"]] for i in range(7)})
     with engine.begin() as conn:
         SERVICE.org(conn)
@@ -163,7 +164,7 @@ def test_sla_compliance_below_target_per_site(engine: Engine) -> None:
         for cal_id, (name, _) in list_calendars(conn).items():
             save_calendar(conn, name, always, cal_id)
         rows = []
-        for i in range(12):  # March: site 1 answers 10 of 12 late (compliance 2/12), site 2 all in time
+        for i in range(12):
             created = datetime(2026, 3, 2 + i, 9)
             late = i >= 2
             rows.append({"id": 100 + i, "site_id": 1, "created_at": created, "status": "resolved",
@@ -175,6 +176,10 @@ def test_sla_compliance_below_target_per_site(engine: Engine) -> None:
         SERVICE.tickets(conn, rows)
         recompute_tickets(conn)
         conn.execute(insert(kpi_target), [{"kpi": "sla_first_response", "scope_kind": "all", "value": 0.8}])
+
+
+def test_sla_compliance_below_target_per_site(engine: Engine) -> None:
+    _late_tickets(engine)
     rule = _rule(engine, "kpi_below_target", kpi="sla_first_response", level="site")
     run = run_alerts(engine, NOW)
     cases = _cases(engine)
@@ -205,3 +210,18 @@ def test_a_rule_with_a_bad_kpi_is_refused_before_reading(engine: Engine) -> None
         kpi_triggers(conn, bad, NOW)
     with pytest.raises(ValueError):
         kpi_dry_run(engine, Rule(id=1, name="bad", kind="kpi_below_target", params={"level": "region"}), NOW)
+
+
+def test_ticket_and_kpi_rules_run_together_once(engine: Engine) -> None:
+    _late_tickets(engine)
+    _rule(engine, "kpi_below_target", kpi="sla_first_response", level="site")
+    _rule(engine, "ticket_breached", which="first_response")
+    # A run on 20 March: February (the last full month) holds no tickets, so only the ticket rule opens.
+    run = run_alerts(engine, datetime(2026, 3, 20))
+    assert len(run.ticket_cases) == 10 and run.kpi_cases == ()  # ten late first responses; no KPI case yet
+    run = run_alerts(engine, NOW)
+    assert len(run.kpi_cases) == 1
+    again = run_alerts(engine, NOW)
+    assert again.opened == 0
+    sources = sorted({c["source"] for c in _cases(engine)})
+    assert sources == ["kpi", "ticket"]
