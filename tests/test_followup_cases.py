@@ -15,7 +15,7 @@ from cxdash.followup.owners import pick_owner
 from cxdash.followup.rules import Rule
 from cxdash.followup.triggers import Trigger
 from cxdash.imports.batches import delete_batch
-from cxdash.schema import audit_log, case_event, case_trigger, followup_case, user_scope
+from cxdash.schema import audit_log, case_event, case_trigger, followup_case, ticket, user_scope
 from cxdash.sla.calendar import Calendar
 from cxdash.sla.policies import save_calendar
 from tests.support.followup_world import NOW, WORLD, batch, rule, setup, user
@@ -267,3 +267,22 @@ def test_an_upload_opens_its_cases_in_its_transaction_and_a_refused_or_dry_run_o
     assert [c["status"] for c in _cases(engine)] == ["new", "new"]  # both rest on the second upload too
     delete_batch(engine, again.batch_id)  # type: ignore[arg-type]
     assert [c["status"] for c in _cases(engine)] == ["withdrawn", "withdrawn"]
+
+
+def test_a_ticket_upload_runs_the_ticket_rules_on_its_tickets(engine: Engine) -> None:
+    IMPORTS.org(engine)
+    chased = rule(engine, "ticket_chased", {"times": 2})
+    breached = rule(engine, "ticket_breached", {"which": "either"})
+    rule(engine, "ltr_at_most", {"threshold": 6})  # a response rule: not run on tickets
+    text = ("Ticket ID,Created,First response,Resolved,Ticket Priority,Status,Site,Category,Customer,Reminders\n"
+            "T1,2026-11-30 09:00,,,Normal,open,S01,billing,C1,3\n"
+            "T2,2026-11-30 09:00,2026-11-30 09:10,2026-11-30 10:00,Normal,resolved,S01,billing,C2,0\n"
+            "T3,2026-12-01 19:00,,,Normal,open,S02,repair,C3,2\n")
+    result = load(engine, text, kind="tickets")  # judged at 2026-12-01 12:00 UTC (20:00 in Shanghai)
+    assert (result.status, result.inserted) == ("loaded", 3)
+    with engine.connect() as conn:
+        got = conn.execute(select(fc.rule_id, fc.source, ticket.c.external_id, ct.batch_id)
+                           .join(case_trigger, ct.case_id == fc.id).join(ticket, ticket.c.id == ct.ticket_id)).all()
+    assert sorted(tuple(g) for g in got) == sorted([
+        (chased.id, "ticket", "T1", result.batch_id), (chased.id, "ticket", "T3", result.batch_id),
+        (breached.id, "ticket", "T1", result.batch_id)])

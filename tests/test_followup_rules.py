@@ -18,7 +18,7 @@ from cxdash.followup.rules import (
     set_rule_active,
     validate_rule,
 )
-from cxdash.followup.triggers import response_triggers, ticket_triggers
+from cxdash.followup.triggers import batch_response_triggers, response_triggers, ticket_triggers
 from cxdash.i18n import LANGUAGES
 from cxdash.schema import audit_log, touchpoint_score
 from tests.support.followup_world import NOW, WORLD, batch, rule, setup
@@ -195,7 +195,7 @@ def test_triggers_say_what_matched_and_the_weakest_touchpoint(engine: Engine) ->
                                                                           "themes": ["wait"]}), batch_id=b)
         ltr = response_triggers(conn, rule(engine, "ltr_at_most", {"threshold": 3}), batch_id=b)
     a = next(t for t in gap if t.response_id == ids["a"])
-    assert (a.touchpoint_id, a.detail["gap"], a.detail["p"], a.detail["e"]) == (tp["REC01"], -4.0, 2.0, 6.0)
+    assert (a.touchpoint_id, a.detail["touchpoint_id"], a.detail["gap"]) == (tp["REC01"], tp["REC01"], -4.0)
     assert a.detail["gap_norm"] == pytest.approx(-4 / 6)
     assert (a.customer_id, a.batch_id, a.site_id, a.team_id, a.region_id, a.at) == (
         1, b, 1, 1, 1, datetime(2026, 12, 1))
@@ -204,6 +204,26 @@ def test_triggers_say_what_matched_and_the_weakest_touchpoint(engine: Engine) ->
     by_id = {t.response_id: t for t in ltr}
     assert by_id[ids["a"]].touchpoint_id == tp["REC01"] and by_id[ids["a"]].detail["ltr"] == 3
     assert by_id[ids["f"]].touchpoint_id is None and by_id[ids["f"]].customer_id is None
+
+
+def test_a_batch_finds_what_each_rule_finds_alone_with_the_weakest_touchpoint_looked_up_once(engine: Engine) -> None:
+    b, ids = _responses(engine)
+    tp = _scores(engine, ids)
+    with engine.begin() as conn:  # a tie: the lowest touchpoint id is the weakest
+        conn.execute(touchpoint_score.insert(), [{"response_id": ids["f"], "touchpoint_id": t, "p": 1, "e": 4}
+                                                 for t in (tp["CON01"], tp["REC01"])])
+    rules = [rule(engine, "ltr_at_most", {"threshold": 6}), rule(engine, "touchpoint_gap", {"min_gap": 2}),
+             rule(engine, "touchpoint_gap", {"min_gap": 1.5, "touchpoint_id": tp["REC01"]}),
+             rule(engine, "touchpoint_gap", {"min_gap": 3}, scope_kind="site", scope_id=3),
+             rule(engine, "comment_keywords", {"keywords": ["complaint"]}), rule(engine, "tier_disappointed", {}),
+             rule(engine, "ticket_chased", {"times": 1})]
+    with engine.connect() as conn:
+        together = batch_response_triggers(conn, rules, b)
+        alone = {r.id: response_triggers(conn, r, batch_id=b) for r in rules if r.kind != "ticket_chased"}
+    assert together == alone
+    assert {t.response_id: t.touchpoint_id for t in together[rules[0].id]} == {
+        ids["a"]: tp["REC01"], ids["c"]: tp["CON01"], ids["f"]: min(tp["CON01"], tp["REC01"]), ids["g"]: None}
+    assert [(t.response_id, t.detail["gap"]) for t in together[rules[3].id]] == [(ids["f"], -3.0)]
 
 
 @pytest.mark.parametrize(("scope_kind", "scope_id", "expected"), [

@@ -16,8 +16,12 @@ due time (:mod:`cxdash.followup.due`; every case of one run shares it, as they o
 ``open`` event each, one audit entry per rule and run, and their immediate notices in the outbox, all in the
 caller's transaction and written with one statement per table.
 
-**Withdrawal.** Deleting an import batch withdraws the open cases whose every trigger came from that batch (status
-``withdrawn``, a ``withdraw`` event; the case and its triggers stay as history).
+**Withdrawal.** Deleting an import batch withdraws the open cases whose every trigger came from that batch or from
+batches deleted before (status ``withdrawn``, a ``withdraw`` event; the case and its triggers stay as history).
+
+Trigger rows keep the ids of their responses and tickets without foreign keys. SQLite gives the ids of a deleted
+batch's rows to the next upload, so a trigger names its row by id *and* batch: whoever reads a trigger's response
+should match both (``survey_response.batch_id = case_trigger.batch_id``).
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, insert, or_, select, update
+from sqlalchemy import Engine, and_, exists, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from cxdash.audit import jsonable, record_audit
+from cxdash.bulk import SQLITE_DATETIME, bulk_insert, next_id
 from cxdash.db import bump_data_version
 from cxdash.domain.followup import (
     KPI_RULES,
@@ -44,7 +49,7 @@ from cxdash.domain.followup import (
 from cxdash.followup.due import due_at
 from cxdash.followup.owners import Owners
 from cxdash.followup.rules import Rule, RuleError, list_rules, validate_rule
-from cxdash.followup.triggers import RECENT_DAYS, Trigger, triggers_for
+from cxdash.followup.triggers import RECENT_DAYS, Trigger, batch_response_triggers, triggers_for
 from cxdash.notify.outbox import enqueue_case_notices
 from cxdash.schema import case_event, case_trigger, followup_case, import_batch
 
@@ -75,12 +80,25 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start:start + CHUNK]
 
 
-def _recorded(conn: Connection, rule_id: int, column: Any, ids: set[int]) -> set[int]:
-    """Which of ``ids`` (responses or tickets) already triggered this rule."""
-    found: set[int] = set()
-    for part in _chunks(sorted(ids)):
-        found.update(int(v) for v in conn.execute(select(column).where(ct.rule_id == rule_id, column.in_(part)))
-                     .scalars())
+def _recorded(conn: Connection, rule_id: int, triggers: Sequence[Trigger]) -> set[tuple[str, int, int | None]]:
+    """Which responses and tickets of ``triggers`` already triggered this rule, as (kind, id, batch): an id alone
+    is not enough, as SQLite hands the ids of a deleted batch's rows to the next upload's. A batch that triggered
+    this rule nowhere (a new upload) is answered by one look-up of its index instead of one per row."""
+    by_batch: dict[int | None, list[Trigger]] = defaultdict(list)
+    for t in triggers:
+        if t.response_id is not None or t.ticket_id is not None:
+            by_batch[t.batch_id].append(t)
+    found: set[tuple[str, int, int | None]] = set()
+    for batch, group in by_batch.items():
+        same_batch = ct.batch_id.is_(None) if batch is None else ct.batch_id == batch
+        if batch is not None and conn.execute(select(ct.id).where(ct.rule_id == rule_id, same_batch).limit(1)).first() \
+                is None:
+            continue
+        for kind, column in (("r", ct.response_id), ("t", ct.ticket_id)):
+            ids = sorted(i for i in {t.response_id if kind == "r" else t.ticket_id for t in group} if i is not None)
+            for part in _chunks(ids):
+                stmt = select(column).where(ct.rule_id == rule_id, same_batch, column.in_(part))
+                found.update((kind, int(v), batch) for v in conn.execute(stmt).scalars())
     return found
 
 
@@ -92,28 +110,33 @@ def _keys_with_cases(conn: Connection, rule_id: int, keys: Sequence[str]) -> set
     return found
 
 
+def _identity(t: Trigger) -> tuple[str, Any, int | None]:
+    if t.response_id is not None:
+        return "r", t.response_id, t.batch_id
+    if t.ticket_id is not None:
+        return "t", t.ticket_id, t.batch_id
+    return "k", case_key(t), None
+
+
 def _fresh(conn: Connection, rule_id: int, triggers: Sequence[Trigger]) -> list[Trigger]:
     """The triggers not recorded before (nor repeated within ``triggers``)."""
-    responses = {t.response_id for t in triggers if t.response_id is not None}
-    tickets = {t.ticket_id for t in triggers if t.ticket_id is not None}
-    seen_r = _recorded(conn, rule_id, ct.response_id, responses) if responses else set()
-    seen_t = _recorded(conn, rule_id, ct.ticket_id, tickets) if tickets else set()
+    seen: set[tuple[str, Any, int | None]] = set(_recorded(conn, rule_id, triggers))
     others = sorted({case_key(t) for t in triggers if t.response_id is None and t.ticket_id is None})
-    seen_k = _keys_with_cases(conn, rule_id, others) if others else set()
-    out, taken = [], set()
+    seen.update(("k", k, None) for k in (_keys_with_cases(conn, rule_id, others) if others else ()))
+    out = []
     for t in triggers:
-        ident = ("r", t.response_id) if t.response_id is not None else (
-            ("t", t.ticket_id) if t.ticket_id is not None else ("k", case_key(t)))
-        if ident in taken or t.response_id in seen_r or t.ticket_id in seen_t or (ident[0] == "k" and ident[1] in seen_k):
-            continue
-        taken.add(ident)
-        out.append(t)
+        ident = _identity(t)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(t)
     return out
 
 
 def _absorbing(conn: Connection, rule: Rule, keys: Sequence[str], now: datetime) -> dict[str, int]:
     """Existing cases that take new triggers of their key: open, or opened within the window (not withdrawn);
-    the latest per key."""
+    the latest per key. Only keys of customers (and KPI keys) are looked up: a response's or ticket's own key
+    has no case before its first trigger (a case of a reused id is of another row)."""
+    keys = [k for k in keys if ":response:" not in k and ":ticket:" not in k]
     since = now - timedelta(days=int(rule.window_days))
     out: dict[str, int] = {}
     for part in _chunks(keys):
@@ -128,6 +151,8 @@ def _absorbing(conn: Connection, rule: Rule, keys: Sequence[str], now: datetime)
 
 def _weakest(triggers: Sequence[Trigger]) -> int | None:
     """The touchpoint furthest below expected among the triggers (else the first one named)."""
+    if len(triggers) == 1:
+        return triggers[0].touchpoint_id
     scored = [(t.detail["gap_norm"], i, t.touchpoint_id) for i, t in enumerate(triggers)
               if t.touchpoint_id is not None and isinstance(t.detail.get("gap_norm"), int | float)]
     if scored:
@@ -135,29 +160,36 @@ def _weakest(triggers: Sequence[Trigger]) -> int | None:
     return next((t.touchpoint_id for t in triggers if t.touchpoint_id is not None), None)
 
 
-def _trigger_row(case_id: int, t: Trigger) -> dict[str, Any]:
-    return {"case_id": case_id, "rule_id": t.rule_id, "response_id": t.response_id, "ticket_id": t.ticket_id,
-            "batch_id": t.batch_id, "at": t.at, "touchpoint_id": t.touchpoint_id, "detail": jsonable(t.detail)}
+def _json(t: Trigger, detail: dict[str, Any]) -> dict[str, Any]:
+    """A trigger's detail as JSON holds it (responses' details are plain numbers and words already)."""
+    return detail if t.source == "response" else jsonable(detail)
 
 
-def _case_detail(rule: Rule, latest: Trigger, count: int) -> dict[str, Any]:
-    detail = {k: v for k, v in latest.detail.items() if k != "dedupe_key"}
-    return jsonable({"kind": rule.kind, "triggers": count, **detail})
+def _new_case_ids(conn: Connection, n: int) -> list[int]:
+    """``n`` ids for new cases, so cases, triggers and events go in as three bulk statements: from the id
+    sequence on PostgreSQL (safe beside another writer), after the largest id on SQLite (one writer at a time)."""
+    if conn.dialect.name == "postgresql":
+        stmt = text("SELECT nextval(pg_get_serial_sequence('followup_case', 'id')) FROM generate_series(1, :n)")
+        return [int(v) for v in conn.execute(stmt, {"n": n}).scalars()]
+    start = next_id(conn, followup_case)
+    return list(range(start, start + n))
 
 
-def _insert_cases(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert the new cases in one statement; their ids by dedupe key."""
-    result = conn.execute(insert(followup_case).returning(fc.id, fc.dedupe_key, sort_by_parameter_order=True), rows)
-    return {str(key): int(case_id) for case_id, key in result}
+CASE_COLUMNS = ("id", "rule_id", "source", "customer_id", "region_id", "site_id", "team_id", "touchpoint_id",
+                "severity", "status", "owner_user_id", "opened_at", "due_at", "batch_id", "dedupe_key", "detail",
+                "updated_at")
+TRIGGER_COLUMNS = ("case_id", "rule_id", "response_id", "ticket_id", "batch_id", "at", "touchpoint_id", "detail")
+EVENT_COLUMNS = ("case_id", "at", "actor", "action", "from_status", "to_status", "note", "detail")
 
 
 def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: datetime,
                batch_id: int | None = None) -> list[int]:
     """Open the cases of ``triggers`` of ``rule`` (or add them to the key's existing case); return the new case ids.
 
-    See the module's notes on keys and dedupe. Writes the cases, their triggers and events, one audit entry, and
-    queues the new cases' notices (:func:`cxdash.notify.outbox.enqueue_case_notices`), in ``conn``'s transaction.
-    Outside an import (``batch_id`` None) the data version is bumped when anything was written.
+    See the module's notes on keys and dedupe. Writes the cases, their triggers and events (one bulk statement
+    each), one audit entry, and queues the new cases' notices (:func:`cxdash.notify.outbox.enqueue_case_notices`),
+    in ``conn``'s transaction. Outside an import (``batch_id`` None) the data version is bumped when anything was
+    written.
     """
     if rule.id is None or not triggers:
         return []
@@ -167,43 +199,44 @@ def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: d
     by_key: dict[str, list[Trigger]] = defaultdict(list)
     for t in fresh:
         by_key[case_key(t)].append(t)
-    existing = _absorbing(conn, rule, sorted(by_key), now)
+    existing = _absorbing(conn, rule, list(by_key), now)
     new_keys = [k for k in by_key if k not in existing]
-    new_ids: dict[str, int] = {}
+    new_ids = dict(zip(new_keys, _new_case_ids(conn, len(new_keys)), strict=True)) if new_keys else {}
+    cases: list[tuple[Any, ...]] = []
+    trigger_rows: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    # Every row of this run carries the same moment: formatted once for SQLite instead of once per row.
+    at_now = now.strftime(SQLITE_DATETIME) if conn.dialect.name == "sqlite" else now
     if new_keys:
         owners = Owners.load(conn, {rule.owner_user_id} if rule.owner_user_id is not None else None)
-        due = due_at(conn, rule, now)
-        rows = []
-        for key in new_keys:
+        due_time = due_at(conn, rule, now)
+        due = due_time.strftime(SQLITE_DATETIME) if conn.dialect.name == "sqlite" else due_time
+        for key, case_id in new_ids.items():
             group = by_key[key]
-            latest = max(group, key=lambda t: (t.at, t.response_id or t.ticket_id or 0))
-            rows.append({
-                "rule_id": rule.id, "source": latest.source, "customer_id": latest.customer_id,
-                "region_id": latest.region_id, "site_id": latest.site_id, "team_id": latest.team_id,
-                "touchpoint_id": _weakest(group), "severity": rule.severity, "status": NEW,
-                "owner_user_id": owners.pick(rule, latest.site_id, latest.team_id), "opened_at": now, "due_at": due,
-                "batch_id": batch_id, "dedupe_key": key, "detail": _case_detail(rule, latest, len(group)),
-                "updated_at": now,
-            })
-        new_ids = _insert_cases(conn, rows)
-    trigger_rows, events = [], []
+            latest = group[0] if len(group) == 1 else max(group, key=lambda t: (t.at, t.response_id or t.ticket_id or 0))
+            detail = {"kind": rule.kind, "triggers": len(group),
+                      **{k: v for k, v in latest.detail.items() if k != "dedupe_key"}}
+            cases.append((case_id, rule.id, latest.source, latest.customer_id, latest.region_id, latest.site_id,
+                          latest.team_id, _weakest(group), rule.severity, NEW,
+                          owners.pick(rule, latest.site_id, latest.team_id), at_now, due, batch_id, key,
+                          _json(latest, detail), at_now))
+            events.append((case_id, at_now, None, "open", None, NEW, None,
+                           {"rule_id": rule.id, "triggers": len(group), "batch_id": batch_id}))
     for key, group in by_key.items():
-        case_id = new_ids.get(key) or existing[key]
-        trigger_rows += [_trigger_row(case_id, t) for t in group]
-        if key in new_ids:
-            events.append({"case_id": case_id, "at": now, "actor": None, "action": "open", "from_status": None,
-                           "to_status": NEW, "note": None,
-                           "detail": {"rule_id": rule.id, "triggers": len(group), "batch_id": batch_id}})
-        else:
-            events += [{"case_id": case_id, "at": now, "actor": None, "action": "trigger", "from_status": None,
-                        "to_status": None, "note": None,
-                        "detail": jsonable({"rule_id": rule.id, "response_id": t.response_id, "ticket_id": t.ticket_id,
-                                            "batch_id": t.batch_id, **t.detail})} for t in group]
-    conn.execute(insert(case_trigger), trigger_rows)
-    conn.execute(insert(case_event), events)
+        case_id = new_ids[key] if key in new_ids else existing[key]
+        trigger_rows += [(case_id, t.rule_id, t.response_id, t.ticket_id, t.batch_id, t.at, t.touchpoint_id,
+                          _json(t, t.detail)) for t in group]
+        if key not in new_ids:
+            events += [(case_id, at_now, None, "trigger", None, None, None,
+                        _json(t, {"rule_id": rule.id, "response_id": t.response_id, "ticket_id": t.ticket_id,
+                                  "batch_id": t.batch_id, **t.detail})) for t in group]
+    if cases:
+        bulk_insert(conn, followup_case, CASE_COLUMNS, cases)
+    bulk_insert(conn, case_trigger, TRIGGER_COLUMNS, trigger_rows)
+    bulk_insert(conn, case_event, EVENT_COLUMNS, events)
     added = sorted({existing[k] for k in by_key if k in existing})
-    if added:
-        conn.execute(update(followup_case).where(fc.id.in_(added)).values(updated_at=now))
+    for part in _chunks(added):
+        conn.execute(update(followup_case).where(fc.id.in_(part)).values(updated_at=now))
     opened = sorted(new_ids.values())
     record_audit(conn, None, "followup_case.open", "alert_rule", rule.id,
                  {"opened": len(opened), "triggers": len(fresh), "added_to": len(added), "batch_id": batch_id})
@@ -240,10 +273,13 @@ def run_for_batch(conn: Connection, batch_id: int, now: datetime) -> list[int]:
     if not kinds:
         return []
     since = now - timedelta(days=RECENT_DAYS)
+    rules = _runnable(conn, kinds)
+    found = batch_response_triggers(conn, rules, batch_id, since, now) if kind == "surveys" else {}
     opened: list[int] = []
-    for rule in _runnable(conn, kinds):
-        opened += open_cases(conn, rule, triggers_for(conn, rule, now, batch_id=batch_id, since=since), now,
-                             batch_id=batch_id)
+    for rule in rules:
+        triggers = found[rule.id] if rule.id in found else triggers_for(conn, rule, now, batch_id=batch_id,
+                                                                         since=since)
+        opened += open_cases(conn, rule, triggers, now, batch_id=batch_id)
     return opened
 
 
@@ -261,7 +297,8 @@ def withdraw_batch(conn: Connection, batch_id: int, actor: str | None, now: date
     """Withdraw the open cases whose every trigger came from import batch ``batch_id`` (its data is being
     deleted) or from batches deleted before; keep them, their triggers and their events as history; return how
     many were withdrawn."""
-    from_batch = exists().where(ct.case_id == fc.id, ct.batch_id == batch_id)
+    # Driven from the batch's triggers (an index), not from every open case.
+    from_batch = fc.id.in_(select(ct.case_id).where(ct.batch_id == batch_id))
     # A trigger from a batch deleted earlier no longer holds its case open; one without a batch always does.
     loaded = exists().where(import_batch.c.id == ct.batch_id, import_batch.c.status != "deleted")
     from_elsewhere = exists().where(ct.case_id == fc.id, or_(ct.batch_id.is_(None),
@@ -274,11 +311,9 @@ def withdraw_batch(conn: Connection, batch_id: int, actor: str | None, now: date
     for part in _chunks(ids):
         conn.execute(update(followup_case).where(and_(fc.id.in_(part), fc.status.in_(OPEN_STATUSES)))
                      .values(status=WITHDRAWN, closed_at=now, updated_at=now))
-    conn.execute(insert(case_event), [
-        {"case_id": int(r.id), "at": now, "actor": actor, "action": "withdraw", "from_status": r.status,
-         "to_status": WITHDRAWN, "note": None, "detail": {"batch_id": batch_id, "reason": "batch_deleted"}}
-        for r in rows
-    ])
+    detail = {"batch_id": batch_id, "reason": "batch_deleted"}
+    bulk_insert(conn, case_event, EVENT_COLUMNS,
+                [(int(r.id), now, actor, "withdraw", r.status, WITHDRAWN, None, detail) for r in rows])
     record_audit(conn, actor, "followup_case.withdraw_batch", "import_batch", batch_id, {"cases": len(ids)})
     return len(ids)
 
@@ -331,10 +366,10 @@ def dry_run(bind: Engine | Connection, rule: Rule, now: datetime, days: int = DR
             raise RuleError("alerts.error.dry_run_kpi")
         since = now - timedelta(days=days)
         if isinstance(bind, Connection):
-            triggers = triggers_for(bind, rule, now, since=since)
+            triggers = triggers_for(bind, rule, now, since=since, touchpoints=False)
         else:
             with bind.connect() as conn:
-                triggers = triggers_for(conn, rule, now, since=since)
+                triggers = triggers_for(conn, rule, now, since=since, touchpoints=False)
     cases = simulate(triggers, int(rule.window_days))
     by_site: dict[int | None, int] = defaultdict(int)
     for group in cases:

@@ -79,26 +79,66 @@ def _as_day(value: datetime | date) -> date:
 
 def _response_where(rule: Rule, batch_id: int | None, since: datetime | None,
                     until: datetime | None) -> list[ColumnElement[bool]]:
+    """The batch or the visit days, and the scope. Within a batch the days are checked on the few rows found
+    instead (:func:`_in_days`): a range of days in SQL could lure the planner onto the visit-date index, which
+    reads every response of those days, not the batch's."""
     where: list[ColumnElement[bool]] = []
     if batch_id is not None:
         where.append(sr.batch_id == batch_id)
-    if since is not None:
-        where.append(sr.visit_date >= _as_day(since))
-    if until is not None:
-        where.append(sr.visit_date <= _as_day(until))
+    else:
+        if since is not None:
+            where.append(sr.visit_date >= _as_day(since))
+        if until is not None:
+            where.append(sr.visit_date <= _as_day(until))
     scope = scope_condition(survey_response, rule)
     if scope is not None:
         where.append(scope)
     return where
 
 
-def _weakest_columns() -> list[Any]:
-    """Correlated look-ups (by the touchpoint scores' key) of the touchpoint furthest below expected and its gap."""
+def _days(batch_id: int | None, since: datetime | None, until: datetime | None) -> tuple[date | None, date | None]:
+    """The visit days still to check on the rows found (a batch's), as (first, last); (None, None): none."""
+    if batch_id is None:
+        return None, None
+    return (_as_day(since) if since is not None else None), (_as_day(until) if until is not None else None)
+
+
+def _in_days(row: Any, days: tuple[date | None, date | None]) -> bool:
+    lo, hi = days
+    return (lo is None or row.visit_date >= lo) and (hi is None or row.visit_date <= hi)
+
+
+# response id -> (touchpoint furthest below expected, its P - E on the response's own scale, on the 0-1 scale)
+Weakest = dict[int, tuple[int, float, float | None]]
+
+
+def _worst_scores(where: Sequence[ColumnElement[bool]], min_gap: float | None = None) -> Any:
+    """Per selected response with a touchpoint below expected: the largest E - P (``worst``), its touchpoint (the
+    lowest id on a tie) and the scale's range; only those at least ``min_gap`` below when given. Two grouped
+    passes over the touchpoint scores in their key order, cheaper than ranking every score with a window."""
     _, rng = scale_bounds()
-    below = and_(ts.response_id == sr.id, ts.p < ts.e)
-    worst = select(ts.touchpoint_id).where(below).order_by((ts.e - ts.p).desc(), ts.touchpoint_id).limit(1)
-    gap = select(func.max(ts.e - ts.p)).where(below)
-    return [worst.scalar_subquery().label("tp"), (-gap.scalar_subquery() / rng).label("gap_norm")]
+    gap = ts.e - ts.p
+    worst = (select(ts.response_id.label("rid"), func.max(gap).label("worst"), func.max(rng).label("rng"))
+             .select_from(survey_response.join(touchpoint_score, ts.response_id == sr.id))
+             .where(*where, ts.p < ts.e)
+             .group_by(ts.response_id))
+    if min_gap is not None:
+        worst = worst.having(func.max(gap) >= min_gap - _EPS)
+    w = worst.subquery("w")
+    return (select(w.c.rid, func.min(ts.touchpoint_id).label("tp"), w.c.worst, w.c.rng)
+            .select_from(touchpoint_score.join(w, and_(ts.response_id == w.c.rid, ts.e - ts.p == w.c.worst)))
+            .group_by(w.c.rid, w.c.worst, w.c.rng))
+
+
+def _norm(worst: Any, rng: Any) -> float | None:
+    return None if worst is None or not rng else _float(-float(worst) / float(rng))
+
+
+def weakest_touchpoints(conn: Connection, where: Sequence[ColumnElement[bool]]) -> Weakest:
+    """The touchpoint each selected response scored furthest below expected (largest E - P; ties: the lowest
+    touchpoint id) with its gap on the response's own scale and on the common 0-1 scale."""
+    return {int(r): (int(tp), -float(worst), _norm(worst, rng))
+            for r, tp, worst, rng in conn.execute(_worst_scores(where))}
 
 
 def _kind_condition(rule: Rule) -> tuple[ColumnElement[bool], list[Any]]:
@@ -167,25 +207,44 @@ def _int(value: Any) -> int | None:
 _BASE = [sr.id, sr.customer_id, sr.batch_id, sr.visit_date, sr.responded_at, sr.region_id, sr.site_id, sr.team_id]
 
 
-def _gap_triggers(conn: Connection, rule: Rule, where: list[ColumnElement[bool]]) -> list[Trigger]:
-    """Touchpoints perceived below expected by at least ``min_gap``: one trigger per response (its worst one)."""
+def _gap_detail(touchpoint_id: int, gap: float, gap_norm: float | None) -> dict[str, Any]:
+    return {"touchpoint_id": int(touchpoint_id), "gap": round(gap, 6), "gap_norm": gap_norm}
+
+
+def _gap_triggers(conn: Connection, rule: Rule, where: list[ColumnElement[bool]],
+                  days: tuple[date | None, date | None], weakest: Weakest | None = None) -> list[Trigger]:
+    """Touchpoints perceived below expected by at least ``min_gap`` (E - P on the response's own scale): one
+    trigger per response, naming the rule's touchpoint or, for any touchpoint, the response's worst one."""
     min_gap = float(rule.params["min_gap"])
-    _, rng = scale_bounds()
-    cond = [ts.p.is_not(None), ts.e.is_not(None), ts.e - ts.p >= min_gap - _EPS]
-    if rule.params.get("touchpoint_id") is not None:
-        cond.append(ts.touchpoint_id == int(rule.params["touchpoint_id"]))
-    stmt = (select(*_BASE, ts.touchpoint_id, ts.p, ts.e, ((ts.p - ts.e) / rng).label("gap_norm"))
-            .select_from(survey_response.join(touchpoint_score, ts.response_id == sr.id))
-            .where(*where, *cond)
-            .order_by(sr.id, (ts.e - ts.p).desc(), ts.touchpoint_id))
-    out: dict[int, Trigger] = {}
+    tp_id = rule.params.get("touchpoint_id")
+    out = []
+    if tp_id is not None:
+        _, rng = scale_bounds()
+        stmt = (select(*_BASE, ts.touchpoint_id, (ts.p - ts.e).label("gap"), ((ts.p - ts.e) / rng).label("norm"))
+                .select_from(survey_response.join(touchpoint_score, ts.response_id == sr.id))
+                .where(*where, ts.touchpoint_id == int(tp_id), ts.e - ts.p >= min_gap - _EPS)
+                .order_by(sr.id))
+        for row in conn.execute(stmt):
+            if _in_days(row, days):
+                out.append(_response_trigger(rule, row, row.touchpoint_id,
+                                             _gap_detail(row.touchpoint_id, float(row.gap), _float(row.norm))))
+        return out
+    if weakest is not None:
+        # The batch's worst touchpoints are known already: its rows that are far enough below.
+        rows = [row for row in conn.execute(select(*_BASE).where(*where).order_by(sr.id))
+                if int(row.id) in weakest and -weakest[int(row.id)][1] >= min_gap - _EPS and _in_days(row, days)]
+        for row in rows:
+            tp, gap, norm = weakest[int(row.id)]
+            out.append(_response_trigger(rule, row, tp, _gap_detail(tp, gap, norm)))
+        return out
+    w = _worst_scores(where, min_gap).subquery("worst")
+    stmt = select(*_BASE, w.c.tp, w.c.worst, w.c.rng).select_from(survey_response.join(w, w.c.rid == sr.id)) \
+        .order_by(sr.id)
     for row in conn.execute(stmt):
-        if int(row.id) in out:
-            continue  # the worst touchpoint of this response came first
-        detail = {"touchpoint_id": int(row.touchpoint_id), "p": float(row.p), "e": float(row.e),
-                  "gap": round(float(row.p) - float(row.e), 6), "gap_norm": _float(row.gap_norm)}
-        out[int(row.id)] = _response_trigger(rule, row, row.touchpoint_id, detail)
-    return list(out.values())
+        if _in_days(row, days):
+            out.append(_response_trigger(rule, row, row.tp, _gap_detail(row.tp, -float(row.worst),
+                                                                        _norm(row.worst, row.rng))))
+    return out
 
 
 def _float(value: Any) -> float | None:
@@ -193,26 +252,50 @@ def _float(value: Any) -> float | None:
 
 
 def response_triggers(conn: Connection, rule: Rule, *, batch_id: int | None = None, since: datetime | None = None,
-                      until: datetime | None = None) -> list[Trigger]:
+                      until: datetime | None = None, touchpoints: bool = True) -> list[Trigger]:
     """The responses that meet a response rule: of one import batch and/or visited between ``since`` and
-    ``until`` (days, inclusive), within the rule's scope, in id order.
+    ``until`` (days, inclusive), within the rule's scope, in id order. ``touchpoints`` False leaves out the look-up
+    of each response's weakest touchpoint (a dry run over months of responses only counts them).
 
     Raises:
         ValueError: the rule is not a response rule.
     """
+    return _response_triggers(conn, rule, batch_id, since, until, touchpoints, None)
+
+
+def batch_response_triggers(conn: Connection, rules: Sequence[Rule], batch_id: int, since: datetime | None = None,
+                            until: datetime | None = None) -> dict[int, list[Trigger]]:
+    """:func:`response_triggers` of several rules over one import batch, by rule id; the weakest touchpoint of
+    each response is looked up once for all of them."""
+    rules = [r for r in rules if r.kind in RESPONSE_RULES and r.id is not None]
+    if not rules:
+        return {}
+    weakest = weakest_touchpoints(conn, [sr.batch_id == batch_id])
+    return {int(r.id): _response_triggers(conn, r, batch_id, since, until, True, weakest)  # type: ignore[arg-type]
+            for r in rules}
+
+
+def _response_triggers(conn: Connection, rule: Rule, batch_id: int | None, since: datetime | None,
+                       until: datetime | None, touchpoints: bool, weakest: Weakest | None) -> list[Trigger]:
     if rule.kind not in RESPONSE_RULES:
         raise ValueError(f"not a response rule: {rule.kind}")
     where = _response_where(rule, batch_id, since, until)
+    days = _days(batch_id, since, until)
     if rule.kind == "touchpoint_gap":
-        return _gap_triggers(conn, rule, where)
+        return _gap_triggers(conn, rule, where, days, weakest)
     cond, extra = _kind_condition(rule)
-    stmt = select(*_BASE, *extra, *_weakest_columns()).where(*where, cond).order_by(sr.id)
+    rows = [row for row in conn.execute(select(*_BASE, *extra).where(*where, cond).order_by(sr.id))
+            if _in_days(row, days)]
+    if touchpoints and weakest is None and rows:
+        weakest = weakest_touchpoints(conn, [*where, cond])
+    weakest = weakest or {}
     out = []
-    for row in conn.execute(stmt):
+    for row in rows:
         detail = _detail(rule, row)
-        if row.tp is not None:
-            detail["gap_norm"] = _float(row.gap_norm)
-        out.append(_response_trigger(rule, row, row.tp, detail))
+        tp, _, norm = weakest.get(int(row.id), (None, None, None))
+        if tp is not None:
+            detail["gap_norm"] = norm
+        out.append(_response_trigger(rule, row, tp, detail))
     return out
 
 
@@ -249,38 +332,53 @@ def ticket_triggers(conn: Connection, rule: Rule, now: datetime, *, batch_id: in
                     since: datetime | None = None) -> list[Trigger]:
     """The tickets that meet a ticket rule at ``now``: open ones, and those created since ``since`` (default
     :data:`RECENT_DAYS` before ``now``), of one import batch when given, within the rule's scope; merged tickets
-    never count.
+    never count. In id order.
 
     Raises:
         ValueError: the rule is not a ticket rule.
     """
     if rule.kind not in TICKET_RULES:
         raise ValueError(f"not a ticket rule: {rule.kind}")
-    assert rule.id is not None
     since = since if since is not None else now - timedelta(days=RECENT_DAYS)
-    where = [or_(sla.is_open(), tk.created_at >= since), tk.merged_into.is_(None), _ticket_condition(rule, now)]
-    if batch_id is not None:
-        where.append(tk.batch_id == batch_id)
+    where = [tk.merged_into.is_(None), _ticket_condition(rule, now)]
     scope = scope_condition(ticket, rule)
     if scope is not None:
         where.append(scope)
-    stmt = select(tk.id, tk.customer_id, tk.batch_id, tk.created_at, tk.region_id, tk.site_id, tk.team_id,
+    if batch_id is not None:
+        # The batch's index finds its rows; open or recent is checked on the few found (an OR of the status and
+        # creation-time indexes could otherwise be chosen over it).
+        rows = [r for r in _ticket_rows(conn, [*where, tk.batch_id == batch_id])
+                if r.status in sla.OPEN_STATUSES or r.created_at >= since]
+    else:
+        # Open tickets by the status index, recent closed ones by the creation-time index: two index ranges
+        # instead of one scan of every ticket for the OR of both.
+        rows = _ticket_rows(conn, [*where, sla.is_open()])
+        rows += _ticket_rows(conn, [*where, ~sla.is_open(), tk.created_at >= since])
+        rows.sort(key=lambda r: r.id)
+    return [_ticket_trigger(rule, row) for row in rows]
+
+
+def _ticket_rows(conn: Connection, where: list[ColumnElement[bool]]) -> list[Any]:
+    stmt = select(tk.id, tk.customer_id, tk.batch_id, tk.created_at, tk.status, tk.region_id, tk.site_id, tk.team_id,
                   tk.touchpoint_id, tk.reminder_count, tk.frt_due_at, tk.res_due_at, tk.frt_risk_at,
-                  tk.res_risk_at).where(*where).order_by(tk.id)
-    return [
-        Trigger(rule_id=rule.id, source="ticket", customer_id=_int(row.customer_id), response_id=None,
-                ticket_id=int(row.id), batch_id=_int(row.batch_id), at=row.created_at, region_id=_int(row.region_id),
-                site_id=_int(row.site_id), team_id=_int(row.team_id), touchpoint_id=_int(row.touchpoint_id),
-                detail=_ticket_detail(rule, row))
-        for row in conn.execute(stmt)
-    ]
+                  tk.res_risk_at).where(*where)
+    return list(conn.execute(stmt))
+
+
+def _ticket_trigger(rule: Rule, row: Any) -> Trigger:
+    assert rule.id is not None
+    return Trigger(rule_id=rule.id, source="ticket", customer_id=_int(row.customer_id), response_id=None,
+                   ticket_id=int(row.id), batch_id=_int(row.batch_id), at=row.created_at,
+                   region_id=_int(row.region_id), site_id=_int(row.site_id), team_id=_int(row.team_id),
+                   touchpoint_id=_int(row.touchpoint_id), detail=_ticket_detail(rule, row))
 
 
 def triggers_for(conn: Connection, rule: Rule, now: datetime, *, batch_id: int | None = None,
-                 since: datetime | None = None) -> Sequence[Trigger]:
-    """The triggers of a response or ticket rule (KPI rules: none here, see ``cxdash.followup.scheduled``)."""
+                 since: datetime | None = None, touchpoints: bool = True) -> list[Trigger]:
+    """The triggers of a response or ticket rule at ``now`` (of one batch, or since ``since``); KPI rules find
+    none here (``cxdash.followup.scheduled`` evaluates them)."""
     if rule.kind in RESPONSE_RULES:
-        return response_triggers(conn, rule, batch_id=batch_id, since=since, until=None if batch_id else now)
+        return response_triggers(conn, rule, batch_id=batch_id, since=since, until=now, touchpoints=touchpoints)
     if rule.kind in TICKET_RULES:
         return ticket_triggers(conn, rule, now, batch_id=batch_id, since=since)
     return []
