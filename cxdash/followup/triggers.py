@@ -1,15 +1,17 @@
-"""What a rule finds: the responses and tickets that meet it, as :class:`Trigger` values, each one SQL statement.
+"""What a rule finds: the responses and tickets that meet it, as :class:`Trigger` values.
 
-Each rule kind is one set-based ``SELECT`` with bound parameters over ``survey_response`` (joined to
-``touchpoint_score`` for gaps) or ``ticket``, narrowed to one import batch (``batch_id``, indexed) or to a range of
-visit days, and to the rule's scope. Only the rows that meet the rule come back; nothing reads a whole table.
+Each rule is one set-based ``SELECT`` with bound parameters over ``survey_response`` (with ``touchpoint_score`` for
+gaps) or ``ticket``, narrowed to one import batch (``batch_id``, indexed) or to a range of visit days, and to the
+rule's scope; only the rows that meet the rule come back, nothing reads a whole table. One more statement finds
+each response's weakest touchpoint, once per batch for all its rules (:func:`batch_response_triggers`).
 
 - ``ltr_at_most`` / ``csat_at_most``: the answer is given and at or below the threshold.
 - ``tier_disappointed``: the response's overall tier (:mod:`cxdash.domain.tiers`, derived at load) is disappointed.
 - ``touchpoint_gap``: a touchpoint perceived below expected by at least ``min_gap`` points on the response's own
   touchpoint scale (E - P >= min_gap); one touchpoint or any (the trigger names the furthest below).
 - ``comment_keywords``: the comment contains any keyword or theme word, ignoring case (``lower()`` on both
-  sides; any language, Chinese included). Theme words are matched as words in the comment like keywords: the
+  sides; any language, Chinese included; SQLite folds the case of ASCII letters only, so an accented capital
+  matches only as typed there). LIKE wildcards in a keyword match themselves. Theme words are matched as words in the comment like keywords: the
   themes of the voice page are terms the comments use, so a theme is matched by the term itself.
 - ``repeat_contact``: contacts needed at or above ``min_contacts``, or the customer had to tell the story again.
 - tickets (merged tickets never count): ``ticket_at_risk`` (open and past the at-risk point of a pending first
@@ -114,8 +116,9 @@ Weakest = dict[int, tuple[int, float, float | None]]
 
 def _worst_scores(where: Sequence[ColumnElement[bool]], min_gap: float | None = None) -> Any:
     """Per selected response with a touchpoint below expected: the largest E - P (``worst``), its touchpoint (the
-    lowest id on a tie) and the scale's range; only those at least ``min_gap`` below when given. Two grouped
-    passes over the touchpoint scores in their key order, cheaper than ranking every score with a window."""
+    lowest id on a tie) and the scale's range; only those at least ``min_gap`` below when given. A grouped pass
+    over the touchpoint scores in their key order, then one look-up per response: cheaper than ranking every
+    score with a window."""
     _, rng = scale_bounds()
     gap = ts.e - ts.p
     worst = (select(ts.response_id.label("rid"), func.max(gap).label("worst"), func.max(rng).label("rng"))
@@ -125,9 +128,11 @@ def _worst_scores(where: Sequence[ColumnElement[bool]], min_gap: float | None = 
     if min_gap is not None:
         worst = worst.having(func.max(gap) >= min_gap - _EPS)
     w = worst.subquery("w")
-    return (select(w.c.rid, func.min(ts.touchpoint_id).label("tp"), w.c.worst, w.c.rng)
-            .select_from(touchpoint_score.join(w, and_(ts.response_id == w.c.rid, ts.e - ts.p == w.c.worst)))
-            .group_by(w.c.rid, w.c.worst, w.c.rng))
+    # The touchpoint of that gap by a look-up of each response's scores (their key), not a join: PostgreSQL joined
+    # every score of the table to the few responses by hash.
+    tp = (select(func.min(ts.touchpoint_id)).where(ts.response_id == w.c.rid, ts.e - ts.p == w.c.worst)
+          .scalar_subquery())
+    return select(w.c.rid, tp.label("tp"), w.c.worst, w.c.rng)
 
 
 def _norm(worst: Any, rng: Any) -> float | None:
