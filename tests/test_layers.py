@@ -45,8 +45,6 @@ LAYERS: dict[str, int] = {
     "cxdash.improve": WRITE_SIDE,
     "cxdash.service": WRITE_SIDE,
     "cxdash.followup": WRITE_SIDE,
-    # Scheduled rules (KPI rules read the metrics) and digests (read the metrics) sit above the write side.
-    "cxdash.followup.scheduled": VIEWS,
     "cxdash.notify": WRITE_SIDE,
     "cxdash.targets": WRITE_SIDE,
     "cxdash.org_admin": WRITE_SIDE,
@@ -58,6 +56,7 @@ LAYERS: dict[str, int] = {
     "cxdash.organisation": METRICS,  # the filters' choices: read side, reads the deployment's zone (imports)
     "cxdash.charts": CHARTS,
     "cxdash.views": VIEWS,
+    "cxdash.alerts": VIEWS,  # the scheduled rules: KPI rules read the metrics, then open cases (followup)
     "cxdash.ui": TOP,
     "cxdash.commands": TOP,
     "cxdash.cli": TOP,

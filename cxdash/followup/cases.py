@@ -361,7 +361,7 @@ def dry_run(bind: Engine | Connection, rule: Rule, now: datetime, days: int = DR
     """How many cases ``rule`` would have opened over the ``days`` before ``now`` (writes nothing).
 
     Response rules read the responses visited in those days, ticket rules the tickets open or created in them.
-    KPI rules are evaluated elsewhere (``cxdash.followup.scheduled``): pass their ``triggers`` to count them here.
+    KPI rules are evaluated elsewhere (``cxdash.alerts``): pass their ``triggers`` to count them here.
 
     Raises:
         RuleError: the rule does not validate, or is a KPI rule without ``triggers``.

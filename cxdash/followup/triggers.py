@@ -381,7 +381,7 @@ def _ticket_trigger(rule: Rule, row: Any) -> Trigger:
 def triggers_for(conn: Connection, rule: Rule, now: datetime, *, batch_id: int | None = None,
                  since: datetime | None = None, touchpoints: bool = True) -> list[Trigger]:
     """The triggers of a response or ticket rule at ``now`` (of one batch, or since ``since``); KPI rules find
-    none here (``cxdash.followup.scheduled`` evaluates them)."""
+    none here (``cxdash.alerts`` evaluates them)."""
     if rule.kind in RESPONSE_RULES:
         return response_triggers(conn, rule, batch_id=batch_id, since=since, until=now, touchpoints=touchpoints)
     if rule.kind in TICKET_RULES:

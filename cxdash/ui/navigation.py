@@ -59,4 +59,6 @@ PAGES: list[PageSpec] = [
     PageSpec("audit.py", "audit", "admin", "auth.page.audit", ":material/policy:", ("admin",)),
     # Every role sets their own notice language and choices here; only admins see channels and the outbox.
     PageSpec("notices.py", "notices", "admin", "notify.page.title", ":material/notifications:"),
+    PageSpec("alert_rules.py", "alert-rules", "improve", "alerts.page.title", ":material/notifications_active:",
+             ("admin", "cx_lead")),
 ]
