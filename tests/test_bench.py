@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 KEYS = {"responses", "tickets", "seed", "sites", "backend", "database_url", "reused", "build_seconds", "data", "filters", "now",
         "pages", "overview_cold_seconds", "overview_warm_seconds", "agree", "upload", "cases", "targets", "peak_memory_mb"}
-PAGE_KEYS = {"import_seconds", "cold_seconds", "warm_seconds", "warm_uncached_seconds", "drilldown_seconds",
+PAGE_KEYS = {"import_seconds", "cold_seconds", "cold_cpu_seconds", "warm_seconds", "warm_uncached_seconds", "drilldown_seconds",
              "drilldown_warm_seconds", "peak_memory_mb", "targets"}
 NOW = datetime(2030, 1, 1)
 
