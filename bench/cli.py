@@ -2,7 +2,7 @@
 an upload.
 
 ``python -m bench --responses N --tickets M [--database-url URL] [--seed S] [--rebuild | --temporary [--keep]]
-[--page NAME ...] [--no-reference] [--import-rows K] [--days D]`` prints one JSON document
+[--page NAME ...] [--no-reference] [--import-rows K] [--days D] [--cases C]`` prints one JSON document
 (:func:`bench.runner.run_bench`). Without ``--database-url`` the data lives in
 ``bench-data/bench_r<N>_t<M>_s<S>.db`` and later runs with the same parameters reuse it. Pages are added to the
 benchmark in :data:`bench.pages.PAGES`. ``python -m bench [--database-url URL] import --responses N`` times a
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the view timed: the last N days up to the latest visit (default 365; the app opens on 90)")
     p.add_argument("--import-rows", type=int, default=10_000,
                    help="responses uploaded through the import pipeline to time it (default 10000; 0 = skip)")
+    p.add_argument("--cases", type=int, default=0,
+                   help="follow-up cases written in bulk before the pages are timed, so the case page and "
+                        "report cases are timed at that size (default 0; removed again afterwards)")
     p.set_defaults(handler=run_pages)
     kinds = p.add_subparsers(dest="bench_kind", required=False, title="other benchmarks")
     upload = kinds.add_parser("import", help="import a generated wide survey CSV and compare with pandas")
@@ -58,7 +61,7 @@ def run_pages(args: argparse.Namespace) -> int:
 
     out = run_bench(args.responses, args.tickets, args.seed, args.database_url, args.keep,
                     args.page, rebuild=args.rebuild, temporary=args.temporary, reference=args.reference,
-                    import_rows=args.import_rows, days=args.days, sites=args.sites)
+                    import_rows=args.import_rows, days=args.days, sites=args.sites, cases=args.cases)
     json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
     print()
     return 0

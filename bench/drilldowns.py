@@ -24,9 +24,26 @@ def service_drilldown(engine: Engine, filters: Filters) -> Any:
     return ticket_list(engine, filters, Drill(group="priority", key="normal", outcome="res_breached"), now, 50, 0)
 
 
+def cases_drilldown(engine: Engine, filters: Filters) -> Any:
+    """A case near the top of the list (the new case due first, as a click on the list opens it) in full: its
+    response, the customer's history, the touchpoint gap of its site, and the step forms' choices."""
+    from sqlalchemy import func, select
+
+    from cxdash.schema.followup import followup_case
+    from cxdash.views.cases import case_detail_view
+
+    fc = followup_case.c
+    with engine.connect() as conn:  # the list is on screen already: only its first id is looked up
+        case_id = conn.execute(select(fc.id).where(fc.status == "new").order_by(fc.due_at).limit(1)).scalar()
+        if case_id is None:  # no new case: any case
+            case_id = conn.execute(select(func.min(fc.id))).scalar()
+    return None if case_id is None else case_detail_view(engine, filters, case_id=int(case_id))
+
+
 DRILLDOWNS: dict[str, registry.PageData] = {
     "service": service_drilldown,
     "touchpoints": registry.touchpoints_drilldown,
+    "cases": cases_drilldown,
     **getattr(registry, "DRILLDOWNS", {}),
 }
 

@@ -148,6 +148,29 @@ def voice_page(engine: Engine, filters: Filters) -> Any:
     return voice_view(engine, filters)
 
 
+def cases_page(engine: Engine, filters: Filters) -> Any:
+    """The follow-up case page: its measures (cards and table), the first page of the case list (overdue first),
+    the filters' choices (:func:`cxdash.views.cases.cases_view`)."""
+    from cxdash.views.cases import cases_view
+
+    return cases_view(engine, filters)
+
+
+def report_cases(engine: Engine, filters: Filters) -> Any:
+    """``python -m cxdash report cases`` as its command runs it (:func:`cxdash.commands.followup.run`): the case
+    view with a one-row list, its measures printed as CSV (into a buffer instead of the terminal)."""
+    import io
+
+    from cxdash.commands.common import frame_rows, print_rows
+    from cxdash.commands.followup import CASE_LIMIT  # noqa: F401 - the command's module loads as it does for the CLI
+    from cxdash.views.cases import cases_view
+
+    view = cases_view(engine, filters, limit=1)
+    out = io.StringIO()
+    print_rows(frame_rows(view.table), "csv", out)
+    return out.getvalue()
+
+
 PAGES: dict[str, PageData] = {
     "overview": overview_page,
     "service": service_page,
@@ -162,6 +185,8 @@ PAGES: dict[str, PageData] = {
     "loyalty_failures": loyalty_failures,
     "drivers": drivers_page,
     "voice": voice_page,
+    "cases": cases_page,
+    "report_cases": report_cases,
 }
 
 

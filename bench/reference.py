@@ -11,7 +11,7 @@ for the same view (:data:`CXDASH`) within :data:`TOLERANCE` (``agree``, ``max_ab
 
 This module holds the overview, tiers, touchpoints and service; the other pages' references live in
 :mod:`~bench.reference_loyalty`, :mod:`~bench.reference_drivers`, :mod:`~bench.reference_voice`,
-:mod:`~bench.reference_closedloop` and :mod:`~bench.reference_drilldown` (each module's docstring
+:mod:`~bench.reference_closedloop`, :mod:`~bench.reference_drilldown` and :mod:`~bench.reference_cases` (each module's docstring
 names the figures it compares and what it leaves out), registered here; the shared pieces (the reader, the
 filters in pandas, cxdash's samples reproduced) are in :mod:`~bench.reference_base`.
 
@@ -35,6 +35,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from bench import (
+    reference_cases,
     reference_closedloop,
     reference_drilldown,
     reference_drivers,
@@ -153,7 +154,8 @@ def service_reference(read: Reader, filters: Filters, now: datetime) -> Figures:
 
 
 # The other pages' references live in their own modules, each with REFERENCES and CXDASH dicts of its pages.
-_MODULES = (reference_loyalty, reference_drivers, reference_voice, reference_closedloop, reference_drilldown)
+_MODULES = (reference_loyalty, reference_drivers, reference_voice, reference_closedloop, reference_drilldown,
+            reference_cases)
 
 REFERENCES: dict[str, ReferenceFn] = {
     "overview": overview_reference,

@@ -5,8 +5,10 @@ parameters is reused), build the seeded demo data there if needed (:func:`cxdash
 time every registered page (:data:`bench.pages.PAGES`) in its own fresh process, cold, warm and its
 drill-down (:mod:`bench.measure`); run the usual way for each page that has one, also in a fresh process,
 and check its figures against the page's (:mod:`bench.reference`); time an upload of 10,000 responses
-through the real import pipeline and check that it shows at once (:mod:`bench.upload`); return one
-JSON-able document.
+through the real import pipeline, with a realistic alert rule set running in its transaction, and check that it
+shows at once (:mod:`bench.upload`); with ``cases``, write that many follow-up cases first
+(:func:`bench.cases.generate_cases`), so the case page and ``report cases`` are timed at that size, and take them
+out again afterwards; return one JSON-able document.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bench import ROOT
+from bench.cases import generate_cases, remove_bench_cases
 from bench.fresh_db import BenchDatabase, BuildSpec, bench_database, fresh_database, write_marker
 from bench.measure import peak_memory_mb
 from bench.pages import PAGES, bench_filters
@@ -118,13 +121,13 @@ def _page_entry(timing: dict[str, Any], ref: dict[str, Any] | None) -> dict[str,
 
 
 # The issue's targets for every page on the 2-core machine (SQLite and PostgreSQL alike).
-TARGETS = {"cold_s": 1.0, "warm_s": 0.2, "drilldown_s": 0.5, "ratio": 10, "upload_s": 10.0}
+TARGETS = {"cold_s": 1.0, "warm_s": 0.2, "drilldown_s": 0.5, "ratio": 10, "upload_s": 10.0, "alerts_s": 1.0}
 
 
 def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | None = None, keep: bool = False,
               pages: Sequence[str] | None = None, rebuild: bool = False, temporary: bool = False,
               reference: bool = True, import_rows: int = 10_000, days: int = 365,
-              sites: int = DEFAULT_SITES) -> dict[str, Any]:
+              sites: int = DEFAULT_SITES, cases: int = 0) -> dict[str, Any]:
     """Build (or reuse) data of the given size, time the pages, the usual way and an upload; return the document.
 
     The database: see :func:`bench.fresh_db.bench_database` (``temporary``: a throw-away one; ``keep``
@@ -136,14 +139,15 @@ def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | N
     ``import_seconds``, and where a reference exists ``reference``, ``ratio`` = reference time / cold time,
     ``agree``; ``targets``), ``overview_cold_seconds``, ``overview_warm_seconds``, ``agree`` (every compared
     page); a page or reference whose process failed holds ``error`` instead of figures, ``upload``
-    (:func:`bench.upload.bench_upload`, None with ``import_rows`` 0), ``targets`` (all pages and the
-    upload) and ``peak_memory_mb``.
+    (:func:`bench.upload.bench_upload`, None with ``import_rows`` 0; its ``alerts_seconds`` is what the rules
+    add), ``cases`` (:func:`bench.cases.generate_cases`: the cases written for the case page and ``report
+    cases``, None with ``cases`` 0), ``targets`` (all pages, the upload and its rules) and ``peak_memory_mb``.
 
     Raises:
         ValueError: negative sizes, an unknown page, or an unusable database URL.
     """
-    if responses < 0 or tickets < 0 or import_rows < 0:
-        raise ValueError("--responses, --tickets and --import-rows must not be negative")
+    if responses < 0 or tickets < 0 or import_rows < 0 or cases < 0:
+        raise ValueError("--responses, --tickets, --import-rows and --cases must not be negative")
     names = list(pages or PAGES)
     unknown = [p for p in names if p not in PAGES]
     if unknown:
@@ -166,9 +170,12 @@ def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | N
         engine = make_engine(url)
         filters = bench_filters(engine, days)
         now = reference_now()
+        written = generate_cases(engine, filters, cases, now) if cases else None
         timings = {name: _guarded(measure_in_subprocess, url, name, filters) for name in names}
         refs = {name: _guarded(reference_in_subprocess, url, name, filters, now)
                 for name in names if reference and name in REFERENCES}
+        if written is not None and not keep:
+            written["removed"] = remove_bench_cases(engine)["cases"]
         upload = bench_upload(engine, filters, import_rows) if import_rows else None
         engine.dispose()
     out: dict[str, Any] = {
@@ -187,11 +194,14 @@ def run_bench(responses: int, tickets: int, seed: int = 7, database_url: str | N
         out["overview_warm_seconds"] = timings["overview"].get("warm_seconds")
     out["agree"] = all(r.get("agree") is True for r in refs.values()) if refs else None
     out["upload"] = upload
+    out["cases"] = written
     page_ok = [v for e in out["pages"].values() for v in e["targets"].values() if v is not None]
     out["targets"] = {
         "pages": all(page_ok),
         f"upload<={TARGETS['upload_s']}s": None if upload is None else upload["seconds"] <= TARGETS["upload_s"],
         "upload_reflected": None if upload is None else upload["reflected"],
+        f"alerts<={TARGETS['alerts_s']}s": (None if upload is None or upload.get("alerts_seconds") is None
+                                            else upload["alerts_seconds"] <= TARGETS["alerts_s"]),
         "agree": out["agree"],
     }
     out["peak_memory_mb"] = {

@@ -9,19 +9,25 @@ grew, and the data version (the cache key) changed. The batch is then deleted th
 :func:`cxdash.imports.batches.delete_batch`, so a reused benchmark database stays what its marker says; the time
 of that delete is reported too. Leftovers of an interrupted run (batches named ``bench-upload-*``) are removed
 first.
+
+With ``rules`` (the default) a realistic alert rule set (:func:`bench.cases.save_bench_rules`: likelihood to
+recommend at most 6, tier disappointed, a touchpoint gap, complaint keywords) is saved before the upload, so the
+import runs them in its transaction and its ``alerts`` phase (``alerts_seconds``: what the rules add) and the cases
+they opened (``cases_opened``) are reported; deleting the batch withdraws those cases (``cases_withdrawn``), and the
+rules and their cases are removed again afterwards.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from bench.imports import add_score_columns, touchpoint_codes
 from cxdash.db import refresh_statistics
@@ -74,18 +80,33 @@ def remove_leftovers(engine: Engine) -> int:
     return len(ids)
 
 
-def bench_upload(engine: Engine, filters: Filters, n: int = 10_000, keep: bool = False) -> dict[str, Any]:
+def _batch_cases(engine: Engine, batch_id: int | None) -> dict[str, int]:
+    """The cases a batch opened, by status."""
+    from cxdash.schema.followup import followup_case
+
+    fc = followup_case.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(fc.status, func.count()).where(fc.batch_id == batch_id).group_by(fc.status)).all()
+    return {str(s): int(c) for s, c in rows}
+
+
+def bench_upload(engine: Engine, filters: Filters, n: int = 10_000, keep: bool = False,
+                 rules: bool = True) -> dict[str, Any]:
     """Import ``n`` responses through the real pipeline, check every page's figures see them, delete them again.
 
     Returns ``rows``, ``inserted``, ``seconds`` (the import, summaries included), ``rows_per_second``,
     ``phases_seconds``, ``before`` and ``after`` (response count of the view and of everything, touchpoint pairs
-    of the view, data version), ``reflected`` (all grew as they must), ``delete_seconds`` and ``restored``.
+    of the view, data version), ``reflected`` (all grew as they must), ``rules`` (saved first), ``alerts_seconds``
+    (the import's ``alerts`` phase: the rules run in its transaction), ``cases_opened``, ``delete_seconds``,
+    ``restored`` and ``cases_withdrawn``.
     """
+    from bench.cases import remove_bench_cases, save_bench_rules
     from cxdash.imports.batches import delete_batch
     from cxdash.imports.pipeline import ImportOptions, prepare, run_import
     from cxdash.imports.reading import FileInput
 
     leftovers = remove_leftovers(engine)
+    rule_ids = save_bench_rules(engine, datetime.now(UTC).replace(tzinfo=None)) if rules else []
     with engine.connect() as conn:
         codes = [str(c) for c in conn.execute(select(site.c.code).order_by(site.c.id)).scalars()]
     if not codes:
@@ -103,6 +124,8 @@ def bench_upload(engine: Engine, filters: Filters, n: int = 10_000, keep: bool =
         "rows": n, "inserted": result.inserted, "rejected": result.rows_rejected, "status": result.status,
         "seconds": round(seconds, 2), "rows_per_second": int(result.inserted / seconds) if seconds else None,
         "phases_seconds": result.timings, "before": before, "after": after, "leftovers_removed": leftovers,
+        "rules": len(rule_ids), "alerts_seconds": result.timings.get("alerts"),
+        "cases_opened": sum(_batch_cases(engine, result.batch_id).values()),
         "reflected": (after["overview_n"] - before["overview_n"] == result.inserted == n
                       and after["overview_n_all"] - before["overview_n_all"] == n
                       and after["touchpoint_pairs"] > before["touchpoint_pairs"]
@@ -114,7 +137,10 @@ def bench_upload(engine: Engine, filters: Filters, n: int = 10_000, keep: bool =
         out["delete_seconds"] = round(time.perf_counter() - t0, 2)
         restored = _counts(engine, filters)
         out["restored"] = all(restored[k] == before[k] for k in ("overview_n", "overview_n_all", "touchpoint_pairs"))
+        out["cases_withdrawn"] = _batch_cases(engine, result.batch_id).get("withdrawn", 0)
         # What autovacuum does on a default PostgreSQL: without it the rows the upload and its deletion left
         # dead (a million summary rows at 1M) slowed the next run's pages by up to 0.4 s.
         refresh_statistics(engine, vacuum=True)
+    if rules and not keep:
+        remove_bench_cases(engine)
     return out

@@ -23,8 +23,8 @@ from cxdash.db import make_engine
 pytestmark = pytest.mark.slow
 
 KEYS = {"responses", "tickets", "seed", "sites", "backend", "database_url", "reused", "build_seconds", "data", "filters", "now",
-        "pages", "overview_cold_seconds", "overview_warm_seconds", "agree", "upload", "targets", "peak_memory_mb"}
-PAGE_KEYS = {"import_seconds", "cold_seconds", "warm_seconds", "warm_uncached_seconds", "drilldown_seconds",
+        "pages", "overview_cold_seconds", "overview_warm_seconds", "agree", "upload", "cases", "targets", "peak_memory_mb"}
+PAGE_KEYS = {"import_seconds", "cold_seconds", "cold_cpu_seconds", "warm_seconds", "warm_uncached_seconds", "drilldown_seconds",
              "drilldown_warm_seconds", "peak_memory_mb", "targets"}
 NOW = datetime(2030, 1, 1)
 
@@ -54,6 +54,34 @@ def test_bench_prints_one_json_document(tmp_path: Path, capsys: pytest.CaptureFi
     assert out["targets"]["upload_reflected"] is True and out["targets"]["agree"] is True
     assert out["peak_memory_mb"]["measure"] > 0 and out["peak_memory_mb"]["reference"] > 0
     assert out["filters"]["from"] < out["filters"]["to"]
+
+
+def test_bench_times_the_cases_and_the_rules_of_an_upload(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """#23: cases written in bulk, the case page and ``report cases`` timed and checked against pandas, the upload
+    timed with a rule set in its transaction (its alerts phase), and all of it taken out again afterwards."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    out = _bench(capsys, "--database-url", url, "--page", "cases", "--page", "report_cases", "--cases", "90",
+                 "--import-rows", "60")
+    written = out["cases"]
+    assert 0 < written["cases"] <= 90 and written["removed"] == written["cases"]
+    assert written["triggers"] >= written["cases"] and written["events"] > written["cases"]
+    assert sum(written["status"].values()) == written["cases"] and written["status"].get("resolved", 0) > 0
+    for name in ("cases", "report_cases"):
+        entry = out["pages"][name]
+        assert entry["cold_seconds"] > 0 and entry["agree"] is True, (name, entry)
+        assert entry["reference"]["compared"] > 8 and entry["reference"]["rows_read"] > 150
+    assert out["pages"]["cases"]["drilldown_seconds"] > 0
+    up = out["upload"]
+    assert up["rules"] == 4 and up["alerts_seconds"] == up["phases_seconds"]["alerts"] >= 0
+    assert up["cases_opened"] > 0 and up["cases_withdrawn"] == up["cases_opened"] and up["restored"] is True
+    assert out["targets"]["alerts<=1.0s"] in (True, False) and out["agree"] is True
+    eng = make_engine(url)
+    with eng.connect() as conn:  # rules, cases, triggers and events all gone again
+        for table in ("alert_rule", "followup_case", "case_trigger", "case_event"):
+            assert conn.execute(text(f"select count(*) from {table}")).scalar_one() == 0, table
+    eng.dispose()
+    assert main(["--responses", "10", "--tickets", "10", "--cases", "-1"]) == 2
 
 
 def test_reuse_a_database_built_with_the_same_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,10 +141,12 @@ def test_temporary_databases_are_removed(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_registry_pages_and_drilldowns_run_in_process(engine) -> None:  # noqa: ANN001
+    from bench.cases import generate_cases
     from cxdash.demo import build_demo
 
     build_demo(engine, responses=400, tickets=400, seed=5)
     filters = bench_filters(engine)
+    generate_cases(engine, filters, 80, NOW)  # the case page and its drill-down need cases
     for name, page in PAGES.items():
         assert page(engine, filters) is not None, name
     for name, drill in DRILLDOWNS.items():
@@ -124,10 +154,12 @@ def test_registry_pages_and_drilldowns_run_in_process(engine) -> None:  # noqa: 
 
 
 def test_reference_agrees_with_the_pages(engine) -> None:  # noqa: ANN001
+    from bench.cases import generate_cases
     from cxdash.demo import build_demo
 
     build_demo(engine, responses=500, tickets=500, seed=9)
     filters = bench_filters(engine)
+    generate_cases(engine, filters, 120, NOW)
     assert set(REFERENCES) == set(CXDASH) == set(PAGES)  # every page has the usual way beside it
     for name, reference in REFERENCES.items():
         reader = Reader(engine)
@@ -146,9 +178,11 @@ def test_reference_agrees_with_the_pages(engine) -> None:  # noqa: ANN001
 def test_bench_on_postgresql(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     admin = make_url(pg_url).set(database="test").render_as_string(hide_password=False)
     out = _bench(capsys, "--database-url", admin, "--temporary", "--page", "overview", "--page", "service",
-                 "--import-rows", "30")
+                 "--page", "cases", "--page", "report_cases", "--cases", "60", "--import-rows", "30")
     assert out["backend"] == "postgresql" and out["data"]["responses"] == 150
     assert out["agree"] is True and out["upload"]["reflected"] is True
+    assert out["cases"]["cases"] > 0 and out["pages"]["cases"]["agree"] is True
+    assert out["upload"]["cases_opened"] > 0 and "alerts" in out["upload"]["phases_seconds"]
     eng = make_engine(admin, migrate=False)
     with eng.connect() as conn:
         left = conn.execute(text("select count(*) from pg_database where datname like :p"),

@@ -129,14 +129,16 @@ def queue_notice(conn: Connection, key: str, kind: str, message: Message, langua
     return insert_notices(conn, [row]) == 1
 
 
-def _case_place(conn: Connection, case_ids: Sequence[int]) -> list[dict[str, Any]]:
+def _case_place(conn: Connection, case_ids: Sequence[int], owned_high_only: bool = False) -> list[dict[str, Any]]:
+    """The cases' severity, owner and place; ``owned_high_only``: only the high-severity cases with an owner."""
     c = followup_case.c
-    rows = conn.execute(
-        select(c.id, c.severity, c.status, c.owner_user_id, c.region_id, c.site_id, c.team_id,
-               site.c.region_id.label("site_region_id"))
-        .select_from(followup_case.outerjoin(site, site.c.id == c.site_id))
-        .where(c.id.in_(list(case_ids))).order_by(c.id)
-    ).mappings().all()
+    stmt = (select(c.id, c.severity, c.status, c.owner_user_id, c.region_id, c.site_id, c.team_id,
+                   site.c.region_id.label("site_region_id"))
+            .select_from(followup_case.outerjoin(site, site.c.id == c.site_id))
+            .where(c.id.in_(list(case_ids))).order_by(c.id))
+    if owned_high_only:
+        stmt = stmt.where(c.severity == "high", c.owner_user_id.is_not(None))
+    rows = conn.execute(stmt).mappings().all()
     # A case without a region of its own lies in its site's region.
     return [{**r, "region_id": r["region_id"] if r["region_id"] is not None else r["site_region_id"]} for r in rows]
 
@@ -146,9 +148,11 @@ def enqueue_case_notices(conn: Connection, case_ids: Sequence[int], now: datetim
     channels whose scope and minimum severity admit them); return how many notices were queued."""
     if not case_ids:
         return 0
-    cases = _case_place(conn, case_ids)
     channels = [dict(ch) for ch in conn.execute(
         select(notice_channel).where(notice_channel.c.active.is_(True)).order_by(notice_channel.c.id)).mappings()]
+    # Without channels only owned high-severity cases can be notified: an upload opening thousands of cases reads
+    # only those (the import's alerts phase, docs/performance.md).
+    cases = _case_place(conn, case_ids, owned_high_only=not channels)
     owners = {r.id: r for r in readers(conn, sorted({c["owner_user_id"] for c in cases if c["owner_user_id"]}))}
     # (case, reader, language, for chat) of every notice due, then the facts once per language for all cases.
     wanted: list[tuple[dict[str, Any], Reader | dict[str, Any], str, bool]] = []

@@ -117,7 +117,10 @@ def upgrade() -> None:
         batch_op.create_index('ix_followup_case_dedupe', ['dedupe_key', 'opened_at'], unique=False)
         batch_op.create_index('ix_followup_case_owner_status', ['owner_user_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_followup_case_rule_id'), ['rule_id'], unique=False)
-        batch_op.create_index('ix_followup_case_site_team_opened', ['site_id', 'team_id', 'opened_at'], unique=False)
+        # Covering the case measures (see cxdash/schema/followup.py).
+        batch_op.create_index('ix_followup_case_site_team_opened', [
+            'site_id', 'team_id', 'opened_at', 'status', 'due_at', 'first_contact_at', 'recovered',
+            'first_contact_business_min', 'root_cause', 'touchpoint_id'], unique=False)
         batch_op.create_index('ix_followup_case_status_due', ['status', 'due_at'], unique=False)
 
     op.create_table('case_event',
