@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from cxdash.db import make_engine
 from cxdash.schema import metadata
 from tests.support.pg import BACKENDS, scratch_database
+from tests.support.snapshots import Snapshots
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -93,6 +94,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "cxdash.db"
     make_engine(f"sqlite:///{path}").dispose()  # the last connection's close folds the WAL into the file
     return path
+
+
+@pytest.fixture(scope="session")
+def snapshots(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Snapshots:
+    """Seeded databases built once per session and copied into each test's file (see tests/support/snapshots.py)."""
+    return Snapshots(tmp_path_factory.mktemp("snapshots"), sqlite_template)
 
 
 def _fresh_sqlite(template: Path, folder: Path) -> Engine:

@@ -23,6 +23,7 @@ from cxdash.sla.policies import ensure_default_policies
 from cxdash.summaries.tickets import STATE_KEY, minutes_bucket, month_ranges, ticket_summary_fresh
 from cxdash.summaries.tickets_read import plan_parts
 from tests.support.imports import load
+from tests.support.snapshots import Snapshots
 from tests.world import IMPORTS, SERVICE
 
 NOW = datetime(2026, 5, 3, 12, 0)
@@ -51,13 +52,18 @@ def _random_tickets(n: int, seed_: int = 3) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.fixture
-def tickets_db(engine: Engine) -> Engine:
+def _service_tickets(engine: Engine) -> None:
+    """SERVICE with 400 random tickets and their SLA facts (seeded once a session: see tests/support/snapshots.py)."""
     with engine.begin() as conn:
         SERVICE.org(conn)
         ensure_default_policies(conn)
         SERVICE.tickets(conn, _random_tickets(400))
         recompute_tickets(conn)
+
+
+@pytest.fixture
+def tickets_db(engine: Engine, snapshots: Snapshots) -> Engine:
+    snapshots.seed(engine, _service_tickets)
     return engine
 
 
