@@ -39,11 +39,6 @@ def _fingerprint(engine: Engine) -> tuple[int, ...]:
     return tuple(found[i] for i in range(len(tables)))
 
 
-def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
-    """Copy the whole database of ``source`` over ``target`` (schema and rows; the target's old content goes)."""
-    source.backup(target)
-
-
 class Snapshots:
     """The seeded databases of this session (of this xdist worker), one file per builder and arguments."""
 
@@ -60,27 +55,43 @@ class Snapshots:
         name = f"{build.__module__}.{build.__qualname__}"
         if "<" in name:
             raise ValueError(f"snapshots need a module-level builder, not {name}: lambdas and closures share a name")
+        self._check_fresh(engine, name)
+        key = repr((name, args, sorted(kwargs.items())))
+        if key in self._saved:
+            path, value = self._saved[key]
+            _restore(path, engine)
+        else:
+            value = build(engine, *args, **kwargs)
+            path = self._folder / f"seed-{len(self._saved)}.db"
+            _save(engine, path)
+            self._saved[key] = (path, value)
+        return copy.deepcopy(value)  # a test may change what it is handed; the next one gets the original
+
+    def _check_fresh(self, engine: Engine, name: str) -> None:
+        """Refuse to seed a database that is no longer the empty template: restoring would drop its rows."""
         if self._empty is None:
             template = _engine_of(self._template)
             self._empty = _fingerprint(template)
             template.dispose()
         if _fingerprint(engine) != self._empty:
             raise RuntimeError(f"seed {name} on a database that already holds rows: a seed replaces the whole file")
-        key = repr((name, args, sorted(kwargs.items())))
-        if key not in self._saved:
-            value = build(engine, *args, **kwargs)
-            path = self._folder / f"seed-{len(self._saved)}.db"
-            with engine.connect() as conn, sqlite3.connect(path) as saved:
-                _copy(conn.connection.driver_connection, saved)  # type: ignore[arg-type]
-            saved.close()
-            self._saved[key] = (path, value)
-            return copy.deepcopy(value)
-        path, value = self._saved[key]
-        engine.dispose()  # pooled connections would keep the old pages cached
-        with sqlite3.connect(path) as saved, engine.connect() as conn:
-            _copy(saved, conn.connection.driver_connection)  # type: ignore[arg-type]
-        saved.close()
-        return copy.deepcopy(value)
+
+
+def _save(engine: Engine, path: Path) -> None:
+    """Copy the database of ``engine`` to a new file ``path`` (the SQLite backup API)."""
+    saved = sqlite3.connect(path)
+    with engine.connect() as conn:
+        conn.connection.driver_connection.backup(saved)  # type: ignore[union-attr]
+    saved.close()
+
+
+def _restore(path: Path, engine: Engine) -> None:
+    """Copy the file ``path`` over the database of ``engine`` (schema and rows; its old content goes)."""
+    engine.dispose()  # pooled connections would keep the old pages cached
+    saved = sqlite3.connect(path)
+    with engine.connect() as conn:
+        saved.backup(conn.connection.driver_connection)  # type: ignore[arg-type]
+    saved.close()
 
 
 def _engine_of(path: Path) -> Engine:
