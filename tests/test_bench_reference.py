@@ -15,6 +15,7 @@ from bench.pages import PAGES, bench_filters
 from bench.reference import CXDASH, REFERENCES, Reader, compare
 from bench.reference_base import response_sample
 from cxdash.schema import survey_response
+from tests.support.snapshots import Snapshots
 
 NOW = datetime(2030, 1, 1)
 
@@ -54,18 +55,19 @@ def test_the_references_import_the_pages_sample_sizes() -> None:
     assert reference_drilldown.PAGE_SIZE is response_list.PAGE_SIZE
 
 
-def _demo(engine: Engine, n: int = 500, seed: int = 9) -> None:
+def _demo(engine: Engine, snapshots: Snapshots, n: int = 500, seed: int = 9) -> None:
     from cxdash.demo import build_demo
 
-    build_demo(engine, responses=n, tickets=n, seed=seed)
+    snapshots.seed(engine, build_demo, responses=n, tickets=n, seed=seed)
 
 
 @pytest.mark.parametrize("candidates", [20_000, 10])  # ids by key lookup from the lowest id, or ids divisible by k
-def test_response_sample_takes_the_same_ids(engine: Engine, monkeypatch: pytest.MonkeyPatch, candidates: int) -> None:
+def test_response_sample_takes_the_same_ids(engine: Engine, snapshots: Snapshots, monkeypatch: pytest.MonkeyPatch,
+                                            candidates: int) -> None:
     from cxdash.metrics import response_sample as rs
     from cxdash.metrics import sampling
 
-    _demo(engine, 300, 4)
+    _demo(engine, snapshots, 300, 4)
     monkeypatch.setattr(sampling, "MAX_CANDIDATES", candidates)  # the rule response_sample shares
     filters = bench_filters(engine)
     whole = Reader(engine).table(survey_response)
@@ -82,9 +84,9 @@ def test_response_sample_takes_the_same_ids(engine: Engine, monkeypatch: pytest.
         assert (sample.step > 1) == (size < len(sel))
 
 
-def test_sampled_customers_and_comments_agree(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sampled_customers_and_comments_agree(engine: Engine, snapshots: Snapshots, monkeypatch: pytest.MonkeyPatch) -> None:
     """Churn groups over every k-th judged customer and themes over every k-th comment, with k > 1."""
-    _demo(engine)
+    _demo(engine, snapshots)
     filters = bench_filters(engine)
     monkeypatch.setattr(reference_drivers, "SAMPLE_CUSTOMERS", 40)
     monkeypatch.setattr(reference_voice, "SAMPLE_COMMENTS", 30)
@@ -98,8 +100,8 @@ def test_sampled_customers_and_comments_agree(engine: Engine, monkeypatch: pytes
     assert 0 < sampled <= 60 and drivers["churn.n"] > 80  # about 40 of the judged customers: k >= 2
 
 
-def test_a_wrong_figure_disagrees(engine: Engine) -> None:
-    _demo(engine, 300, 4)
+def test_a_wrong_figure_disagrees(engine: Engine, snapshots: Snapshots) -> None:
+    _demo(engine, snapshots, 300, 4)
     filters = bench_filters(engine)
     theirs = REFERENCES["loyalty_effort"](Reader(engine), filters, NOW)
     ours = CXDASH["loyalty_effort"](engine, filters, NOW)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from cxdash.filters import Filters
 from cxdash.metrics.overview.trends import response_trend
@@ -56,12 +56,17 @@ def _sorted(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.sort_values(keys).reset_index(drop=True) if keys else out.reset_index(drop=True)
 
 
-@pytest.mark.parametrize("filters", SELECTIONS)
-def test_figure_sums_equal_raw(engine, filters):
+def _summarised(engine: Engine) -> None:
+    """EXPERIENCE with 300 random responses and its summaries (seeded once a session: see tests/support/snapshots.py)."""
     EXPERIENCE.org(engine)
     EXPERIENCE.responses(engine, _rows(300))
     with engine.begin() as conn:
         refresh_summaries(conn)
+
+
+@pytest.mark.parametrize("filters", SELECTIONS)
+def test_figure_sums_equal_raw(engine, snapshots, filters):
+    snapshots.seed(engine, _summarised)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(figure_summary)).scalar() > 0
         for keys in ([], ["month"], ["site_id"]):

@@ -121,8 +121,8 @@ LAST_QUARTER = Filters(date_from=date(2026, 4, 1), date_to=END)
 
 
 @pytest.fixture
-def demo(engine):  # noqa: ANN001, ANN201
-    build_demo(engine, responses=800, tickets=800, seed=11, end_date=END)
+def demo(engine, snapshots):  # noqa: ANN001, ANN201
+    snapshots.seed(engine, build_demo, responses=800, tickets=800, seed=11, end_date=END)
     return engine
 
 

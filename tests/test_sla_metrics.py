@@ -27,12 +27,13 @@ from cxdash.filters import Filters
 from cxdash.metrics.service.breakdown import category_pareto, sla_breakdown
 from cxdash.metrics.service.compliance import backlog_by_age, sla_summary, sla_trend
 from cxdash.metrics.service.lists import Drill, early_warning, ticket_list
+from tests.support.snapshots import Snapshots
 from tests.world import NOW, d, service_metrics
 
 
 @pytest.fixture
-def sla_db(engine: Engine) -> Engine:
-    service_metrics(engine)
+def sla_db(engine: Engine, snapshots: Snapshots) -> Engine:
+    snapshots.seed(engine, service_metrics)
     return engine
 
 

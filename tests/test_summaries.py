@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import Engine
 
 from cxdash.filters import Filters
 from cxdash.metrics.experience.gap_sums import one_touchpoint_sums, raw_touchpoint_sums, touchpoint_sums
@@ -59,12 +60,17 @@ SELECTIONS = [
 ]
 
 
-@pytest.mark.parametrize("filters", SELECTIONS)
-def test_summaries_equal_raw(engine, filters):
+def _summarised(engine: Engine) -> None:
+    """EXPERIENCE with 240 random responses and its summaries (seeded once a session: see tests/support/snapshots.py)."""
     EXPERIENCE.org(engine)
     EXPERIENCE.responses(engine, _random_rows(240))
     with engine.begin() as conn:
         refresh_summaries(conn, tolerance=TOL)
+
+
+@pytest.mark.parametrize("filters", SELECTIONS)
+def test_summaries_equal_raw(engine, snapshots, filters):
+    snapshots.seed(engine, _summarised)
     with engine.connect() as conn:
         assert any(p.grain is not None for p in plan_parts(conn, filters, tolerance=TOL))
         for keys in (["touchpoint_id"], ["site_id", "touchpoint_id"], ["month", "touchpoint_id"]):

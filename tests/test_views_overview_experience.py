@@ -44,11 +44,12 @@ from cxdash.views.touchpoints import (
     matrix_view,
     touchpoints_view,
 )
+from tests.support.snapshots import Snapshots
 
 
-def _demo(engine: Engine) -> Filters:
+def _demo(engine: Engine, snapshots: Snapshots) -> Filters:
     """A small demo and the last 180 days up to its latest visit (so a previous period exists)."""
-    build_demo(engine, responses=500, tickets=200, seed=5)
+    snapshots.seed(engine, build_demo, responses=500, tickets=200, seed=5)
     with engine.connect() as conn:
         end = conn.execute(select(func.max(survey_response.c.visit_date))).scalar()
     end = end if isinstance(end, date) else date.fromisoformat(str(end)[:10])
@@ -67,8 +68,8 @@ def _picklable(view: object) -> None:
         setattr(view, fields(view)[0].name, None)  # type: ignore[arg-type]
 
 
-def test_overview_view_is_the_overview(engine: Engine) -> None:
-    f = _demo(engine)
+def test_overview_view_is_the_overview(engine: Engine, snapshots: Snapshots) -> None:
+    f = _demo(engine, snapshots)
     view = overview_view(engine, f, "zh-Hans")
     assert view.overview.records() == overview(engine, f).records()
     _same_frame(view.trend, overview_trends(engine, f.with_dates(*trailing_year(f.date_to))))  # type: ignore[arg-type]
@@ -87,8 +88,8 @@ def test_overview_view_is_the_overview(engine: Engine) -> None:
     _picklable(view)
 
 
-def test_tiers_view_is_the_tiers_figures(engine: Engine) -> None:
-    f = _demo(engine)
+def test_tiers_view_is_the_tiers_figures(engine: Engine, snapshots: Snapshots) -> None:
+    f = _demo(engine, snapshots)
     view = tiers_view(engine, f, "zh-Hant")
     assert view.tolerance == tolerance_setting(engine)
     _same_frame(view.trend, tier_trend(engine, f, "month"))
@@ -116,8 +117,8 @@ def test_tiers_view_is_the_tiers_figures(engine: Engine) -> None:
     _picklable(view)
 
 
-def test_touchpoint_views_are_the_gap_figures(engine: Engine) -> None:
-    f = _demo(engine)
+def test_touchpoint_views_are_the_gap_figures(engine: Engine, snapshots: Snapshots) -> None:
+    f = _demo(engine, snapshots)
     table = gap_table(engine, f, "en")
     view = touchpoints_view(engine, f)
     _same_frame(view.table, table)
@@ -170,9 +171,9 @@ def _path(engine: Engine) -> DrillState:
     return DrillState(str(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
 
 
-def test_drilldown_view_is_the_drill_figures(engine: Engine) -> None:
+def test_drilldown_view_is_the_drill_figures(engine: Engine, snapshots: Snapshots) -> None:
     f = Filters()
-    _demo(engine)
+    _demo(engine, snapshots)
     full = _path(engine)
     for level in ("stage", "touchpoint", "region", "site", "team", "person"):
         state = full.up_to(level)
