@@ -62,6 +62,10 @@ def test_overview_in_english_then_chinese(base: str) -> None:
 
         box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
             has_text=t("shell.language", "en")).first
+        # The sidebar lists every page above the language picker: scroll it into view first, as a person would
+        # (a click that scrolls the sidebar focuses the box without opening its list).
+        box.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
         box.click()
         page.get_by_role("option", name=LANGUAGES["zh-Hans"]).click()
         page.get_by_role("heading", name=t("overview.page.title", "zh-Hans")).wait_for(timeout=60_000)

@@ -145,7 +145,7 @@ def _compliance(sv: ServiceView) -> None:
 def _warning_list(kind: str, page: TicketPage) -> None:
     st.subheader(tr(f"service.warning.{kind}"), help=tr(f"service.help.warning.{kind}"))
     if page.rows.empty:
-        st.success(tr(f"sla.warning.none_{kind}"))
+        st.success(tr(f"service.warning.none_{kind}"))
         return
     rows = page.rows.assign(link=[ui.ticket_link(i) for i in page.rows["id"]])
     cols = list(ui.WARNING_COLUMNS)
