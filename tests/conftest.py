@@ -7,7 +7,6 @@ With ``CI=true`` a missing PostgreSQL fails the run instead of skipping.
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import uuid
@@ -59,15 +58,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError("CI=true but PostgreSQL does not answer at " + _pg_admin_url())
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Collect cyclic garbage less often: the suite allocates heavily (frames, statements, rows) and CPython's
-    default (a young-generation pass every 700 allocations) cost about a tenth of the run. What is alive after
-    collection (modules, test items) is frozen out of every later pass, as ``cxdash.warmup`` does for the app."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, *gc.get_threshold()[1:])
-
-
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
     """Print the backends the tests actually ran on."""
     used = sorted(_state["backends"])  # type: ignore[arg-type]
@@ -88,6 +78,10 @@ def pg_url() -> Iterator[str]:
 def _truncate(engine: Engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # A test that left a connection inside a transaction (an engine never disposed) would make the
+            # TRUNCATE wait for ever: end such sessions of this scratch database first.
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                              " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))
             names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
