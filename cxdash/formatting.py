@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxdash.domain.kpis import COUNT, POINTS, SCALE, SHARE
 from cxdash.i18n import t
 
 MISSING = "–"
@@ -51,6 +52,22 @@ def is_missing(value: Any) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+def kpi_value(value: float | None, unit: str) -> str:
+    """A KPI value as the overview shows it: shares as percentages, NPS with one decimal, CES with two, counts
+    whole; a dash when there is none."""
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == SHARE:
+        return f"{value:.1%}"
+    if unit == POINTS:
+        return f"{value:.1f}"
+    if unit == SCALE:
+        return f"{value:.2f}"
+    if unit == COUNT:
+        return f"{int(round(value)):,}"
+    return f"{value:g}"
 
 
 def _number(value: Any) -> float | None:

@@ -38,11 +38,10 @@ from cxdash.domain.followup import (
     UNREACHABLE,
     WITHDRAWN,
 )
+from cxdash.followup.due import business_minutes_between
 from cxdash.i18n import t
 from cxdash.schema import action_plan, app_user
 from cxdash.schema.followup import alert_rule, case_event, followup_case
-from cxdash.service.calendar import business_minutes
-from cxdash.service.policies import list_calendars
 
 ACTING_ROLES = frozenset({"admin", "cx_lead", "team_lead"})
 REASSIGN_ROLES = frozenset({"admin", "cx_lead"})
@@ -135,14 +134,9 @@ def _move_to(case: Mapping[str, Any], to_status: str) -> None:
 
 def case_business_minutes(conn: Connection, rule_id: Any, start: datetime, end: datetime) -> float:
     """Business minutes from ``start`` to ``end`` on the calendar of rule ``rule_id`` (its own, else the calendar
-    with the smallest id, else around the clock)."""
-    calendars = list_calendars(conn)
-    cal_id = conn.execute(select(alert_rule.c.calendar_id).where(alert_rule.c.id == rule_id)).scalar()
-    if cal_id not in calendars:
-        cal_id = min(calendars) if calendars else None
-    if cal_id is None:
-        return max(0.0, (end - start).total_seconds() / 60)
-    minutes = float(business_minutes(calendars[cal_id][1], [start], [end])[0])
+    with the smallest id, else around the clock); never negative."""
+    calendar_id = conn.execute(select(alert_rule.c.calendar_id).where(alert_rule.c.id == rule_id)).scalar()
+    minutes = business_minutes_between(conn, calendar_id, start, end)
     return 0.0 if math.isnan(minutes) else max(0.0, minutes)
 
 

@@ -27,6 +27,7 @@ from cxdash.domain.followup import (
     UNREACHABLE,
     WITHDRAWN,
 )
+from cxdash.domain.tiers import NO_TIER, tier_name
 from cxdash.followup import steps
 from cxdash.followup.steps import StepDenied, StepError
 from cxdash.metrics.followup.cases import CaseDetail
@@ -173,9 +174,9 @@ def response(detail: CaseDetail) -> None:
         source = detail.case.get("source")
         st.info(tr("followup.detail.no_response" if source == "response" else "followup.detail.not_a_response"))
         return
-    tier = {0: "disappointed", 1: "basic", 2: "delighted"}.get(r["tier"]) if r["tier"] is not None else None
+    tier = tier_name(r["tier"])
     st.caption(tr("followup.detail.response_facts", visit=_value(r["visit_date"]), ltr=_value(r["ltr"]),
-                  csat=_value(r["csat"]), ces=_value(r["ces"]), tier=tr(f"common.tier.{tier}") if tier else DASH))
+                  csat=_value(r["csat"]), ces=_value(r["ces"]), tier=tr(f"common.tier.{tier}") if tier != NO_TIER else DASH))
     st.markdown(f"**{tr('followup.detail.comment')}**")
     if r["comment"]:
         st.markdown(plain(r["comment"], limit=2000))

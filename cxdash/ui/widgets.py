@@ -14,8 +14,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from cxdash.domain.kpis import COUNT, POINTS, SCALE, SHARE
+from cxdash.domain.kpis import SCALE, SHARE
 from cxdash.export import HEADER_PREFIXES, to_csv_bytes, to_xlsx_bytes, translated_headers
+from cxdash.formatting import kpi_value as fmt_value
 from cxdash.metrics.overview.kpi_cards import SIGNIFICANT, WITHIN_NOISE, KpiCard
 from cxdash.ui.context import current_lang, tr
 
@@ -24,21 +25,6 @@ LOW_SAMPLE = 30
 # Neither direction is good or bad in itself (basic rises when delight falls and when disappointment falls).
 NEUTRAL = frozenset({"share_basic"})
 DASH = "–"
-
-
-def fmt_value(value: float | None, unit: str) -> str:
-    """A KPI value for display: shares as percentages, NPS with one decimal, CES with two, counts whole."""
-    if value is None or pd.isna(value):
-        return DASH
-    if unit == SHARE:
-        return f"{value:.1%}"
-    if unit == POINTS:
-        return f"{value:.1f}"
-    if unit == SCALE:
-        return f"{value:.2f}"
-    if unit == COUNT:
-        return f"{int(round(value)):,}"
-    return f"{value:g}"
 
 
 def fmt_delta(delta: float | None, unit: str) -> str | None:

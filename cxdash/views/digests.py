@@ -21,8 +21,9 @@ from sqlalchemy.engine import Connection, Engine
 from cxdash.audit import now_utc
 from cxdash.auth import User, apply_scope
 from cxdash.domain.followup import OPEN_STATUSES
-from cxdash.domain.kpis import COUNT, POINTS, SCALE, SHARE
+from cxdash.domain.kpis import SHARE
 from cxdash.filters import Filters
+from cxdash.formatting import kpi_value as fmt_kpi
 from cxdash.i18n import t
 from cxdash.metrics.improve.plans import plan_board
 from cxdash.notify.outbox import Reader, queue_notice, readers
@@ -32,21 +33,6 @@ from cxdash.unit_names import display_expr
 from cxdash.views.overview import overview_view
 
 MAX_ROWS = 20  # a digest lists this many cases or plans; the page has the rest
-
-
-def fmt_kpi(value: float | None, unit: str) -> str:
-    """A KPI value as the overview shows it (shares in percent, NPS one decimal, CES two, counts whole)."""
-    if value is None or value != value:
-        return "–"
-    if unit == SHARE:
-        return f"{value:.1%}"
-    if unit == POINTS:
-        return f"{value:.1f}"
-    if unit == SCALE:
-        return f"{value:.2f}"
-    if unit == COUNT:
-        return f"{int(round(value)):,}"
-    return f"{value:g}"
 
 
 def _scope_condition(reader: Reader) -> ColumnElement[bool]:
