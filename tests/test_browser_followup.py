@@ -55,7 +55,8 @@ from tests.support.browser import (
 )
 from tests.support.notify import smtp_server
 from tests.support.pg import BACKENDS, scratch_database
-from tests.support.uploads import check_file, load_file, settle, upload, widget
+from tests.support.uploads import IDLE, check_file, load_file, settle, upload, widget
+from tests.support.uploads import NPS_CARD as CARD
 
 pytestmark = pytest.mark.browser
 
@@ -75,17 +76,6 @@ ROWS = [
     ("S02", "T1", "C-9007", 9, 5, 6, 6, 7, 7, "好"),
 ]
 UNHAPPY = ("C-9001", "C-9002")
-IDLE = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-stale="true"]')
-        && !document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]');
-}"""
-CARD = """(label) => {
-    const l = [...document.querySelectorAll('[data-testid="stMetricLabel"]')].find(e => e.innerText.trim() === label);
-    const card = l && l.closest('[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"]');
-    return card ? card.innerText : null;
-}"""
 
 
 def survey_csv() -> bytes:
