@@ -81,21 +81,16 @@ class Filters:
         )
 
 
-def _org_conditions(f: Filters, table: Table, person_col: str) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
+def org_conditions(f: Filters, table: Table, person_col: str = "person_id") -> list[ColumnElement[bool]]:
+    """The organisation, channel and segment filters and the row-level scope on ``table``; a filter whose column
+    the table lacks does not apply (follow-up cases have no person, channel or segment)."""
     c = table.c
-    if f.region_ids:
-        conds.append(c.region_id.in_(f.region_ids))
-    if f.site_ids:
-        conds.append(c.site_id.in_(f.site_ids))
-    if f.team_ids:
-        conds.append(c.team_id.in_(f.team_ids))
-    if f.person_ids:
-        conds.append(c[person_col].in_(f.person_ids))
-    if f.channels:
-        conds.append(c.channel.in_(f.channels))
-    if f.segments:
-        conds.append(c.segment.in_(f.segments))
+    conds: list[ColumnElement[bool]] = [
+        c[col].in_(values)
+        for col, values in (("region_id", f.region_ids), ("site_id", f.site_ids), ("team_id", f.team_ids),
+                            (person_col, f.person_ids), ("channel", f.channels), ("segment", f.segments))
+        if values and col in c
+    ]
     conds.extend(scope_conditions(f, table))
     return conds
 
@@ -116,7 +111,7 @@ def scope_conditions(f: Filters, table: Table) -> list[ColumnElement[bool]]:
 
 def response_where(f: Filters, table: Table = survey_response) -> ColumnElement[bool]:
     """WHERE clause selecting the survey responses of ``f`` (dates on the visit date)."""
-    conds = _org_conditions(f, table, "person_id")
+    conds = org_conditions(f, table, "person_id")
     if f.date_from is not None or f.date_to is not None:
         conds += day_conditions(table.c.visit_date, f.date_from, f.date_to)
     return and_(true(), *conds)
@@ -124,7 +119,7 @@ def response_where(f: Filters, table: Table = survey_response) -> ColumnElement[
 
 def ticket_where(f: Filters, table: Table = ticket) -> ColumnElement[bool]:
     """WHERE clause selecting the tickets of ``f`` (dates on the creation time; merged tickets included)."""
-    conds = _org_conditions(f, table, "agent_id")
+    conds = org_conditions(f, table, "agent_id")
     if f.date_from is not None or f.date_to is not None:  # summary tables have no creation time, nor need one then
         conds += time_conditions(table.c.created_at, f.date_from, f.date_to)
     return and_(true(), *conds)

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, or_, true
 
 from cxdash.domain.followup import NEW, OPEN_STATUSES, SEVERITIES
 from cxdash.domain.periods import time_conditions
-from cxdash.filters import Filters, scope_conditions
+from cxdash.filters import Filters, org_conditions
 from cxdash.schema.followup import followup_case
 
 fc = followup_case.c
@@ -38,14 +38,7 @@ class CaseSelection:
 
 def unit_conditions(filters: Filters) -> list[ColumnElement[bool]]:
     """The organisation filters and the row-level scope of ``filters`` on cases (dates left out)."""
-    conds: list[ColumnElement[bool]] = []
-    if filters.region_ids:
-        conds.append(fc.region_id.in_(filters.region_ids))
-    if filters.site_ids:
-        conds.append(fc.site_id.in_(filters.site_ids))
-    if filters.team_ids:
-        conds.append(fc.team_id.in_(filters.team_ids))
-    return conds + scope_conditions(filters, followup_case)
+    return org_conditions(filters, followup_case)
 
 
 def opened_in(filters: Filters) -> ColumnElement[bool]:
