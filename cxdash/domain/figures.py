@@ -28,9 +28,9 @@ def _count_if(cond: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.sum(case((cond, 1), else_=0))
 
 
-def nps_columns() -> list[ColumnElement[Any]]:
-    """Labelled aggregates ``nps_n``, ``nps_promoters``, ``nps_detractors`` over ``survey_response``."""
-    ltr = survey_response.c.ltr
+def nps_columns(ltr: ColumnElement[Any] = sr.ltr) -> list[ColumnElement[Any]]:
+    """Labelled aggregates ``nps_n``, ``nps_promoters``, ``nps_detractors`` over ``survey_response`` (or over the
+    likelihood-to-recommend column ``ltr`` of another selection)."""
     valid = and_(ltr >= 0, ltr <= 10)
     return [
         func.sum(case((valid, 1), else_=0)).label("nps_n"),
@@ -39,10 +39,11 @@ def nps_columns() -> list[ColumnElement[Any]]:
     ]
 
 
-def csat_columns() -> list[ColumnElement[Any]]:
-    """Labelled aggregates ``csat_n`` (answers 1-5) and ``csat_k`` (answers 4-5)."""
-    valid = and_(sr.csat >= 1, sr.csat <= 5)
-    return [_count_if(valid).label("csat_n"), _count_if(and_(valid, sr.csat >= CSAT_TOP2_MIN)).label("csat_k")]
+def csat_columns(csat: ColumnElement[Any] = sr.csat) -> list[ColumnElement[Any]]:
+    """Labelled aggregates ``csat_n`` (answers 1-5) and ``csat_k`` (answers 4-5) over ``survey_response`` (or over
+    the CSAT column ``csat`` of another selection)."""
+    valid = and_(csat >= 1, csat <= 5)
+    return [_count_if(valid).label("csat_n"), _count_if(and_(valid, csat >= CSAT_TOP2_MIN)).label("csat_k")]
 
 
 def ces_columns() -> list[ColumnElement[Any]]:

@@ -127,10 +127,20 @@ def _after(conn: Connection, filters: Filters) -> pd.DataFrame:
     cases = (select(fc.recovered.label("recovered"), next_id.label("rid"))
              .where(*unit_conditions(filters), opened_in(filters), fc.status == RESOLVED,
                     fc.recovered.in_(("yes", "no")), fc.customer_id.is_not(None), fc.closed_at.is_not(None))
-             .subquery("resolved_cases"))
-    stmt = (select(cases.c.recovered, func.count().label("n"), *nps_columns(), *csat_columns())
-            .select_from(cases.join(survey_response, survey_response.c.id == cases.c.rid))
-            .group_by(cases.c.recovered))
+             .cte("resolved_cases").prefix_with("MATERIALIZED"))
+    # The next answer's scores are read by its id, one primary-key look-up per case that found one. Joined instead,
+    # PostgreSQL expects tens of thousands of ids and hashes all responses to match them (a full scan per call).
+    # MATERIALIZED keeps both databases from copying the search for the next answer into each use of its id.
+    by_id = survey_response.alias("answer")
+
+    def score(col: str) -> Any:
+        return (select(by_id.c[col]).where(by_id.c.id == cases.c.rid).correlate(cases).scalar_subquery())
+
+    answers = (select(cases.c.recovered, score("ltr").label("ltr"), score("csat").label("csat"))
+               .where(cases.c.rid.is_not(None)).subquery("next_answers"))
+    stmt = (select(answers.c.recovered, func.count().label("n"), *nps_columns(answers.c.ltr),
+                   *csat_columns(answers.c.csat))
+            .group_by(answers.c.recovered))
     rows = []
     for r in conn.execute(stmt).mappings():
         n, pro, det = (int(r[k] or 0) for k in ("nps_n", "nps_promoters", "nps_detractors"))
