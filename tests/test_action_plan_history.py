@@ -48,7 +48,7 @@ def _render_detail(engine: Engine, pid: int, lang: str = "en") -> Any:
     at.run()
     at.session_state["plan_view"] = "detail"
     at.session_state["detail_plan"] = pid
-    at.switch_page("pages/action_plans.py")
+    at.switch_page("ui/pages/action_plans.py")
     at.run()
     no_errors(at)
     history = at.dataframe[-1].value  # the history table is the last one on the details view

@@ -184,7 +184,7 @@ def test_team_leads_and_executives_cannot_reach_it_through_the_frame(tmp_path: P
     engine.dispose()
     at = signed_in_app(url, email)
     at.run()
-    at.switch_page("pages/alert_rules.py")
+    at.switch_page("ui/pages/alert_rules.py")
     at.run()
     assert not at.exception
     refusal = t("auth.refused", "en", page=t("alerts.page.title", "en"), role=t(f"auth.role.{role}", "en"))

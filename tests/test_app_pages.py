@@ -17,7 +17,7 @@ pytestmark = pytest.mark.apptest
 
 
 def _script(spec: PageSpec) -> str:
-    return f"pages/{spec.script}"
+    return f"ui/pages/{spec.script}"
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -286,7 +286,7 @@ def test_overview_page_shows_the_flag_churn_rate_with_its_rule(tmp_path) -> None
     assert rules and t("loyalty.churn.rule.source.chosen", "en") in rules[0]
     assert {m.label: m.value for m in at.metric}[t("overview.kpi.churn.title", "en")] == fmt_value(k / n, "share")
     # The drivers page on the same file: churn by segment and retention curves, no error, the at-risk list says why.
-    at.switch_page("pages/drivers.py")
+    at.switch_page("ui/pages/drivers.py")
     at.run()
     no_errors(at)
     infos = [i.value for i in at.info]

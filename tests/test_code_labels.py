@@ -126,7 +126,7 @@ def test_pages_show_no_english_codes_in_chinese(page: str, state: dict[str, str]
                                                 lang: str) -> None:
     at = make_app(lang)
     at.run()
-    at.switch_page(f"pages/{page}")
+    at.switch_page(f"ui/pages/{page}")
     for key, value in state.items():
         at.session_state[key] = value
     at.run()

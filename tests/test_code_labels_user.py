@@ -85,7 +85,7 @@ def test_the_tiers_page_shows_a_deployments_own_name(tmp_path) -> None:  # noqa:
     use_labels({})  # the page must load the names itself
     at = make_app("zh-Hans", database_url=url)
     at.run()
-    at.switch_page("pages/tiers.py")
+    at.switch_page("ui/pages/tiers.py")
     at.session_state["tier_by"] = "segment"
     at.run()
     no_errors(at)

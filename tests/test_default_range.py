@@ -47,7 +47,7 @@ def test_an_inspection_recorded_today_shows_in_the_default_range(engine: Engine)
     at = make_app("en", engine.url.render_as_string(hide_password=False))
     at.run()
     at.session_state["insp_view"] = "results"
-    at.switch_page("pages/inspections.py")
+    at.switch_page("ui/pages/inspections.py")
     at.run()
     no_errors(at)
     assert at.date_input(key="flt_to").value == today

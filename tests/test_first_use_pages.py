@@ -27,7 +27,7 @@ def _url(engine: Engine) -> str:
 def _page(engine: Engine, script: str, lang: str = "en", params: dict[str, str] | None = None) -> Any:
     at = make_app(lang, _url(engine), params=params)
     at.run()
-    at.switch_page(f"pages/{script}")
+    at.switch_page(f"ui/pages/{script}")
     at.run()
     return at
 

@@ -135,7 +135,7 @@ def _scoped_frame() -> None:
 def test_team_lead_sees_only_their_team(sqlite_engine: Engine) -> None:
     build_cases(sqlite_engine)
     os.environ.update({"CXDASH_TEST_PAGE_DB": sqlite_engine.url.render_as_string(hide_password=False),
-                       "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "pages" / "cases.py")})
+                       "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "ui" / "pages" / "cases.py")})
     at = AppTest.from_function(_scoped_frame, default_timeout=120)
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -78,7 +78,7 @@ def test_query_parameters_and_filters(db: str, payload: str) -> None:
     before = _state(db)
     at = make_app("en", db, params=dict.fromkeys(PARAMS, payload))
     at.run()
-    for script in ("pages/overview.py", "pages/touchpoints.py", "pages/action_plans.py", "pages/inspections.py"):
+    for script in ("ui/pages/overview.py", "ui/pages/touchpoints.py", "ui/pages/action_plans.py", "ui/pages/inspections.py"):
         at.switch_page(script)
         at.run()
         assert not at.exception, (script, [e.value for e in at.exception])
@@ -108,7 +108,7 @@ def admin_page(db: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     no_pages_directory_mode(monkeypatch)
     at = signed_in_app(db, ROLE_USERS["admin"], "Ada Admin", clear=False)
     at.run()
-    at.switch_page("pages/users.py")
+    at.switch_page("ui/pages/users.py")
     at.run()
     return at
 
@@ -138,7 +138,7 @@ def test_formula_names_are_stored_as_text_and_escaped_in_downloads(db: str, admi
     with engine.begin() as conn:
         record_audit(conn, FORMULA[1], "test.formula", "user", FORMULA[0], {"note": FORMULA[2]})
     engine.dispose()
-    at.switch_page("pages/audit.py")
+    at.switch_page("ui/pages/audit.py")
     at.run()
     with Downloads() as downloads:
         at.text_input(key="audit_actor").set_value(FORMULA[1][:8]).run()

@@ -121,7 +121,7 @@ def test_users_page_trusts_an_issuer_and_resets_a_binding(db: str, interactive: 
     _refused(at, "unverified")
     admin = _app(db, ADMIN, subject="sub-admin@x.org", issued_at=time.time() + 2)
     admin.run()
-    admin.switch_page("pages/users.py")
+    admin.switch_page("ui/pages/users.py")
     admin.run()
     no_errors(admin)
     admin.text_area(key="identity_issuers_text").set_value(ISSUER + "\nnot a url")

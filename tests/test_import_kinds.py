@@ -83,7 +83,7 @@ def _frame() -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_upload_page_offers_exactly_the_declared_kinds(sqlite_engine: Engine, lang: str) -> None:
     os.environ.update({"CXDASH_TEST_PAGE_DB": sqlite_engine.url.render_as_string(hide_password=False),
-                       "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "pages" / "upload.py")})
+                       "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "ui" / "pages" / "upload.py")})
     st.cache_data.clear()
     at = AppTest.from_function(_frame, default_timeout=120)
     at.run()

@@ -62,7 +62,6 @@ LAYERS: dict[str, int] = {
     "cxdash.cli": TOP,
     "cxdash.warmup": TOP,
     "cxdash.__main__": TOP,
-    "cxdash.pages": TOP,  # one script per page, run by Streamlit, imported by nobody
     "cxdash.app": TOP,  # the entry script Streamlit runs
 }
 
@@ -277,7 +276,7 @@ def test_streamlit_only_in_ui() -> None:
     """Everything below the pages (and the entry script and ui/ they use) works without Streamlit: the CLI, the benchmark and the tests call it directly."""
     found = [f"{path.relative_to(PACKAGE.parent)}:{line}: {source} -> {name}"
              for source, path, name, line, _ in all_imports()
-             if name.split(".")[0] == "streamlit" and not source.startswith(("cxdash.ui", "cxdash.pages", "cxdash.app"))]
+             if name.split(".")[0] == "streamlit" and not source.startswith(("cxdash.ui", "cxdash.app"))]
     assert not found, "Streamlit imported outside cxdash.ui:\n" + "\n".join(found)
 
 

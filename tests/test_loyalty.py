@@ -140,13 +140,13 @@ def test_loyalty_pages_render_every_view(lang: str) -> None:
     at.run()
     for view in ("trends", "breakdowns", "effort", "failures"):
         at.session_state["loy_view"] = view
-        at.switch_page("pages/loyalty.py")
+        at.switch_page("ui/pages/loyalty.py")
         at.run()
         no_errors(at)
         assert at.title[0].value and at.metric  # the cards
         if view in ("effort", "failures"):  # the headline sentence of the view, with its difference and interval
             assert any("95" in i.value for i in at.info)
-    for page in ("pages/drivers.py", "pages/voice.py"):
+    for page in ("ui/pages/drivers.py", "ui/pages/voice.py"):
         at.switch_page(page)
         at.run()
         no_errors(at)

@@ -48,7 +48,7 @@ def test_the_overview_answers_at_its_own_path(monkeypatch: pytest.MonkeyPatch) -
     overview = [p for p in pages if str(p._page).endswith("overview.py")]
     # The menu's entry is served at "/", and "/overview" is registered too (hidden), so it is no "page not found".
     assert sorted((p.url_path, p.visibility) for p in overview) == [("", "visible"), ("overview", "hidden")]
-    at.switch_page("pages/overview.py")  # AppTest picks the page registered under the file's name: /overview
+    at.switch_page("ui/pages/overview.py")  # AppTest picks the page registered under the file's name: /overview
     at.run()
     no_errors(at)
     assert at.title[0].value == t("overview.page.title", "en")
@@ -83,7 +83,7 @@ def test_a_docs_url_makes_the_line_a_link(monkeypatch: pytest.MonkeyPatch) -> No
 def test_loyalty_view_is_in_the_url() -> None:
     at = make_app("en", params={"loy_view": "effort"})
     at.run()
-    at.switch_page("pages/loyalty.py")
+    at.switch_page("ui/pages/loyalty.py")
     at.run()
     no_errors(at)
     view = at.segmented_control(key="loy_view")
@@ -98,7 +98,7 @@ def test_loyalty_view_is_in_the_url() -> None:
 def test_drivers_outcome_is_in_the_url() -> None:
     at = make_app("en", params={"drv_outcome": "csat"})
     at.run()
-    at.switch_page("pages/drivers.py")
+    at.switch_page("ui/pages/drivers.py")
     at.run()
     no_errors(at)
     assert at.segmented_control(key="drv_outcome").value == "csat"
@@ -109,7 +109,7 @@ def test_drivers_outcome_is_in_the_url() -> None:
 def test_the_chosen_theme_is_in_the_url() -> None:
     at = make_app("en", params={"voc_term": "waiting"})
     at.run()
-    at.switch_page("pages/voice.py")
+    at.switch_page("ui/pages/voice.py")
     at.run()
     no_errors(at)
     assert at.text_input(key="voc_term").value == "waiting"
@@ -144,7 +144,7 @@ def test_an_out_of_scope_drill_link_says_so_without_ids(scoped: Scoped) -> None:
     at = signed_in_app(scoped.url, "lead.a@x.org", params={"tp_view": "drill", "d_stage": "S1", "d_touchpoint": "1",
                                                            "d_region": "1", "d_site": str(other)}, clear=False)
     at.run()
-    at.switch_page("pages/touchpoints.py")
+    at.switch_page("ui/pages/touchpoints.py")
     at.run()
     no_errors(at)
     labels = [b.label for b in at.button if b.key and b.key.startswith("crumb_")]

@@ -70,7 +70,7 @@ def test_near_duplicates_are_found_across_character_forms_and_spacing(engine: En
 def _page(engine: Engine, lang: str = "en") -> Any:
     at = make_app(lang, _url(engine))
     at.run()
-    at.switch_page("pages/organisation.py")
+    at.switch_page("ui/pages/organisation.py")
     at.run()
     return at
 

@@ -52,7 +52,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def _run(url: str, page: str, params: dict[str, str], monkeypatch: pytest.MonkeyPatch, role: str = "admin") -> AppTest:
     monkeypatch.setenv("CXDASH_H5_TEST_DB", url)
-    monkeypatch.setenv("CXDASH_H5_TEST_PAGE", str(ROOT / "cxdash" / "pages" / page))
+    monkeypatch.setenv("CXDASH_H5_TEST_PAGE", str(ROOT / "cxdash" / "ui" / "pages" / page))
     monkeypatch.setenv("CXDASH_H5_TEST_ROLE", role)
     at = AppTest.from_string(FRAME, default_timeout=120)
     for key, value in params.items():
@@ -127,7 +127,7 @@ def test_pages_in_app(demo_url, monkeypatch):
     if not (ROOT / "cxdash" / "app.py").exists():
         pytest.skip("app.py not written yet")
     monkeypatch.setenv("CXDASH_DATABASE_URL", demo_url)
-    for page in ("pages/tiers.py", "pages/touchpoints.py"):
+    for page in ("ui/pages/tiers.py", "ui/pages/touchpoints.py"):
         for lang in LANGS:
             at = AppTest.from_file(str(ROOT / "cxdash" / "app.py"), default_timeout=120)
             at.query_params["lang"] = lang

@@ -61,7 +61,7 @@ def test_every_page_shows_user_text_only_as_text(db: tuple[str, dict], spec) -> 
     url, _ids = db
     at = _admin(url, clear=spec is PAGES[0])
     at.run()
-    at.switch_page(f"pages/{spec.script}")
+    at.switch_page(f"ui/pages/{spec.script}")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     check_plain(at, PORT)
@@ -78,7 +78,7 @@ def test_pages_that_show_planted_text_show_it_escaped(db: tuple[str, dict], url_
     spec = next(p for p in PAGES if p.url_path == url_path)
     at = _admin(url, params)
     at.run()
-    at.switch_page(f"pages/{spec.script}")
+    at.switch_page(f"ui/pages/{spec.script}")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     shown = check_plain(at, PORT)
@@ -91,7 +91,7 @@ def test_import_history_delete_confirmation_shows_the_file_name_as_text(db: tupl
     url, ids = db
     at = _admin(url)
     at.run()
-    at.switch_page("pages/import_history.py")
+    at.switch_page("ui/pages/import_history.py")
     at.run()
     at.selectbox(key="hist_batch").set_value(ids["batch"]).run()
     at.button(key="hist_delete").click().run()

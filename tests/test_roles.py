@@ -52,7 +52,7 @@ def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _script(spec: PageSpec) -> str:
-    return f"pages/{spec.script}"
+    return f"ui/pages/{spec.script}"
 
 
 def _refusal(spec: PageSpec, role: str) -> str:
@@ -135,7 +135,7 @@ def test_signed_out_visitor_gets_the_sign_in_page(db: str) -> None:
     assert at.title[0].value == t("auth.signin.title", "en")
     assert at.button(key="auth_sign_in").label == t("auth.signin.button", "en")
     assert not at.dataframe and not at.metric
-    at.switch_page("pages/users.py")  # a page URL before signing in shows the sign-in page too
+    at.switch_page("ui/pages/users.py")  # a page URL before signing in shows the sign-in page too
     at.run()
     assert at.title[0].value == t("auth.signin.title", "en") and not at.dataframe
 
@@ -175,7 +175,7 @@ def test_first_admin_comes_from_configuration(db: str, monkeypatch: pytest.Monke
     monkeypatch.setenv("CXDASH_ADMIN_EMAILS", "boss@x.org")
     at = signed_in_app(db, "boss@x.org", "The Boss", clear=False)
     at.run()
-    at.switch_page("pages/users.py")
+    at.switch_page("ui/pages/users.py")
     at.run()
     no_errors(at)
     assert at.title[0].value == t("auth.page.users", "en")
@@ -190,7 +190,7 @@ def test_local_mode_is_one_admin_with_a_banner(db: str) -> None:
     at.run()
     no_errors(at)
     assert t("auth.local.badge", "en") in at.markdown[0].value
-    at.switch_page("pages/users.py")
+    at.switch_page("ui/pages/users.py")
     at.run()
     no_errors(at)
     assert at.title[0].value == t("auth.page.users", "en")
@@ -234,7 +234,7 @@ def test_local_mode_refuses_to_serve_on_a_network_address(db: str, monkeypatch: 
 def test_admin_page_saves_users_and_audits_every_change(db: str, interactive: None) -> None:
     at = signed_in_app(db, ROLE_USERS["admin"], "Ada Admin", clear=False)
     at.run()
-    at.switch_page("pages/users.py")
+    at.switch_page("ui/pages/users.py")
     at.run()
     at.text_input(key="users_email").set_value("New.Exec@x.org")
     at.selectbox(key="users_role").set_value("executive")
@@ -255,7 +255,7 @@ def test_admin_page_saves_users_and_audits_every_change(db: str, interactive: No
 def test_admin_page_imports_users_from_csv(db: str, interactive: None) -> None:
     at = signed_in_app(db, ROLE_USERS["admin"], "Ada Admin", clear=False)
     at.run()
-    at.switch_page("pages/users.py")
+    at.switch_page("ui/pages/users.py")
     at.run()
     at.file_uploader(key="users_csv").upload("people.csv", b"email,role,name\nbulk1@x.org,executive,Bulk One\n"
                                                           b"bulk2@x.org,cx_lead,Bulk Two\n", "text/csv").run()
@@ -271,7 +271,7 @@ def test_admin_page_imports_users_from_csv(db: str, interactive: None) -> None:
 def test_audit_page_filters_and_downloads(db: str, interactive: None) -> None:
     at = signed_in_app(db, ROLE_USERS["admin"], "Ada Admin", clear=False)
     at.run()
-    at.switch_page("pages/audit.py")
+    at.switch_page("ui/pages/audit.py")
     at.run()
     no_errors(at)
     at.date_input(key="audit_from").set_value(__import__("datetime").date(2000, 1, 1))

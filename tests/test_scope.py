@@ -95,7 +95,7 @@ def test_team_lead_sees_only_their_scope_on_every_page_and_download(db: Scoped, 
             at.session_state[key] = value
         at.run()
         with Downloads() as downloads:
-            at.switch_page(f"pages/{script}")
+            at.switch_page(f"ui/pages/{script}")
             at.run()
         assert not at.exception, (script, params, [e.value for e in at.exception])
         text = all_text(at) + "\n".join(file_text(d) for d in downloads.files.values())
@@ -121,7 +121,7 @@ def test_urls_into_another_scope_show_nothing_of_it(db: Scoped, email: str) -> N
         at = signed_in_app(db.url, email, params=params, clear=False)
         at.run()
         with Downloads() as downloads:
-            at.switch_page(f"pages/{script}")
+            at.switch_page(f"ui/pages/{script}")
             at.run()
         assert not at.exception, (script, [e.value for e in at.exception])
         text = all_text(at) + "\n".join(file_text(d) for d in downloads.files.values())

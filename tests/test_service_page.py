@@ -46,7 +46,7 @@ def app(engine: Engine, page: str, lang: str = "en", role: str = "admin") -> App
     os.environ.update({
         "CXDASH_TEST_PAGE_DB": engine.url.render_as_string(hide_password=False),
         "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE_ROLE": role,
-        "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "pages" / page),
+        "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "ui" / "pages" / page),
     })
     st.cache_data.clear()
     return AppTest.from_function(_frame, default_timeout=60)

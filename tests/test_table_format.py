@@ -20,7 +20,7 @@ _PERCENT = re.compile(r"^\d{1,3}\.\d%")
 def _tables(page: str, lang: str = "en") -> list[pd.DataFrame]:
     at = make_app(lang)
     at.run()
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"ui/pages/{page}.py")
     at.run(timeout=120)
     no_errors(at)
     return [d.value for d in at.dataframe]

@@ -243,7 +243,7 @@ def test_cli_errors_are_one_line_and_exit_2(engine: Engine, capsys: pytest.Captu
 def _page(engine: Engine, lang: str) -> Any:
     at = make_app(lang, _url(engine))
     at.run()
-    at.switch_page("pages/targets.py")
+    at.switch_page("ui/pages/targets.py")
     at.run()
     return at
 
@@ -326,7 +326,7 @@ def test_only_admins_and_cx_leads_open_the_page(engine: Engine, role: str, allow
         save_user(conn, "setup", f"{role}@x.org", role, site_ids=[1] if role == "team_lead" else [])
     at = signed_in_app(_url(engine), f"{role}@x.org")
     at.run()
-    at.switch_page("pages/targets.py")
+    at.switch_page("ui/pages/targets.py")
     at.run()
     assert not at.exception
     titles = [x.value for x in at.title]

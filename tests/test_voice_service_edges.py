@@ -188,7 +188,7 @@ def _frame() -> None:
 
 def _app(engine: Engine, page: str, lang: str) -> AppTest:
     os.environ.update({"CXDASH_TEST_PAGE_DB": engine.url.render_as_string(hide_password=False),
-                       "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "pages" / page)})
+                       "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "ui" / "pages" / page)})
     st.cache_data.clear()
     at = AppTest.from_function(_frame, default_timeout=60)
     at.run()

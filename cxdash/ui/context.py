@@ -37,10 +37,10 @@ def set_context(ctx: PageContext) -> None:
 def get_context() -> PageContext:
     """Return the context the frame set for this rerun.
 
-    A page can run without the frame once: when a server's very first request asks for a page's URL,
-    Streamlit sees the ``pages/`` folder and runs that script directly (its multipage "v1" mode) until
-    ``app.py`` has called ``st.navigation``. Then the page switches that mode off and reruns, so the frame
-    (language, filters, roles) always runs first.
+    A page can run without the frame once: Streamlit's multipage "v1" mode runs a script of a ``pages/`` folder
+    beside the entry script directly, before ``app.py`` has called ``st.navigation``. The pages live in
+    ``ui/pages/`` so that never happens; should a page still run first, it switches that mode off and reruns, so
+    the frame (language, filters, roles) always runs first.
     """
     if _KEY not in st.session_state:
         from streamlit.runtime.pages_manager import PagesManager

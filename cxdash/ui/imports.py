@@ -1,6 +1,6 @@
 """Widgets of the upload page: file options, the mapping editor, the preview and progress bars.
 
-The upload page (``pages/upload.py``) walks through the steps and calls these; everything they compute comes from
+The upload page (``ui/pages/upload.py``) walks through the steps and calls these; everything they compute comes from
 :mod:`cxdash.imports`. Widget keys carry a token of the file and its reading options, so a new file starts
 from a fresh proposed mapping.
 """

@@ -2,7 +2,7 @@
 
 The app frame (:mod:`cxdash.ui.frame`) turns this list into ``st.navigation`` sections. Add a page by appending a
 :class:`PageSpec`. Section and title keys are translation keys. The scripts are package data in
-``cxdash/pages/`` (:data:`PAGES_DIR`), found through the package, so an installed cxdash serves them too.
+``cxdash/ui/pages/`` (:data:`PAGES_DIR`), found through the package, so an installed cxdash serves them too.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 ALL_ROLES = ("admin", "executive", "cx_lead", "team_lead")
 SECTIONS = ("overview", "experience", "loyalty", "service", "improve", "data", "admin")
-PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
 
 def page_script(script: str) -> str:
@@ -27,7 +27,7 @@ def page_script(script: str) -> str:
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: its script under ``cxdash/pages/``, URL path, section, title key, icon and allowed roles."""
+    """One page: its script under ``cxdash/ui/pages/``, URL path, section, title key, icon and allowed roles."""
 
     script: str
     url_path: str

@@ -1,6 +1,6 @@
 """The action-plan page's views: the board, the plan form's choices, one plan's detail and the effects.
 
-Each function computes everything one view of ``pages/action_plans.py`` shows; the page renders it,
+Each function computes everything one view of ``ui/pages/action_plans.py`` shows; the page renders it,
 ``report plans`` prints its fields and the benchmark times :func:`action_plans_view`.
 """
 

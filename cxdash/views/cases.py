@@ -1,6 +1,6 @@
 """The follow-up case page's views: the list with its measures, and one case in full with its step forms' choices.
 
-Each function computes everything one view of ``pages/cases.py`` shows; the page renders it, ``report cases``
+Each function computes everything one view of ``ui/pages/cases.py`` shows; the page renders it, ``report cases``
 prints its fields and the overview shows :func:`case_cards` of the same measures.
 """
 

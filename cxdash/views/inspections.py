@@ -1,7 +1,7 @@
 """The inspections page's views: weak items with the site correlation, the heat map, the inspection form's
 choices, the results with their trend, and the checklist.
 
-Each function computes everything one view of ``pages/inspections.py`` shows; the page renders it,
+Each function computes everything one view of ``ui/pages/inspections.py`` shows; the page renders it,
 ``report inspections`` prints its fields and the benchmark times :func:`inspections_view`.
 """
 

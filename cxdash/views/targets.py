@@ -1,6 +1,6 @@
 """The targets page's views: the targets with their scopes and history, and the target a new one would replace.
 
-Each function computes everything one part of ``pages/targets.py`` shows; the page renders it.
+Each function computes everything one part of ``ui/pages/targets.py`` shows; the page renders it.
 """
 
 from __future__ import annotations

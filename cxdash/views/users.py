@@ -1,6 +1,6 @@
 """The users page's view: every user with their role and scope, and the sites and teams a scope may name.
 
-:func:`users_view` computes what ``pages/users.py`` shows; the page renders it.
+:func:`users_view` computes what ``ui/pages/users.py`` shows; the page renders it.
 """
 
 from __future__ import annotations

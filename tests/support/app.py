@@ -11,7 +11,7 @@ Usage::
 
     at = make_app("zh-Hans")
     at.run()  # st.navigation must have run once before switch_page knows the pages
-    at.switch_page("pages/overview.py")
+    at.switch_page("ui/pages/overview.py")
     at.run()
     no_errors(at)
 """
@@ -33,7 +33,7 @@ from streamlit.testing.v1 import AppTest
 from cxdash.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "cxdash" / "app.py"  # the entry script: pages/... links resolve from its folder
+APP = ROOT / "cxdash" / "app.py"  # the entry script: ui/pages/... links resolve from its folder
 LANGS = ("en", "zh-Hans", "zh-Hant")
 DEMO_RESPONSES = 3000
 DEMO_TICKETS = 3000
@@ -106,11 +106,11 @@ def _page_frame() -> None:
 
 
 def page_app(engine: Engine, page: str, lang: str = "en", role: str = "cx_lead") -> AppTest:
-    """An AppTest of ``pages/<page>`` alone on ``engine``'s database, in ``lang``, for a user of ``role``."""
+    """An AppTest of ``ui/pages/<page>`` alone on ``engine``'s database, in ``lang``, for a user of ``role``."""
     os.environ.update({
         "CXDASH_TEST_PAGE_DB": engine.url.render_as_string(hide_password=False),
         "CXDASH_TEST_PAGE_LANG": lang, "CXDASH_TEST_PAGE_ROLE": role,
-        "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "pages" / page),
+        "CXDASH_TEST_PAGE": str(ROOT / "cxdash" / "ui" / "pages" / page),
     })
     st.cache_data.clear()
     return AppTest.from_function(_page_frame, default_timeout=120)

@@ -242,8 +242,8 @@ def private_database(kind: str, folder: Any, pg_url: str | None, name: str) -> A
 def no_pages_directory_mode(monkeypatch: Any) -> None:
     """Make every AppTest run behave like a server after its first ``st.navigation``: no multipage "v1" mode.
 
-    AppTest resets Streamlit's "uses the pages/ directory" flag before each run, and with ``pages/`` beside
-    ``app.py`` each run then starts in v1 mode, which resets widget state on the way and loses button clicks.
+    AppTest resets Streamlit's "uses the pages/ directory" flag before each run. Were a ``pages/`` folder beside
+    ``app.py`` (the scripts are in ``ui/pages/``), each run would start in v1 mode, which resets widget state on the way and loses button clicks.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
