@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from cxdash.domain.periods import time_conditions
 from cxdash.schema import audit_log
+from cxdash.sqlfuncs import lower_text
 
 
 def now_utc() -> datetime:
@@ -65,7 +66,7 @@ def audit_entries(
     if action:
         stmt = stmt.where(audit_log.c.action == action)
     if actor:  # part of an address is enough; LIKE wildcards in the input match themselves
-        stmt = stmt.where(func.lower(audit_log.c.actor).contains(actor.strip().lower(), autoescape=True))
+        stmt = stmt.where(lower_text(audit_log.c.actor).contains(actor.strip().lower(), autoescape=True))
     stmt = stmt.order_by(audit_log.c.id.desc()).limit(limit)
     with engine.connect() as conn:
         rows = conn.execute(stmt).mappings().all()

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from cxdash.schema import customer, setting, survey_response, ticket
+from cxdash.sqlfuncs import SQLITE_LOWER, unicode_lower
 
 ROOT = Path(__file__).resolve().parent.parent
 # From a checkout the embedded database lives in its data/ folder (what `make run` uses); an installed package
@@ -46,6 +47,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA cache_size=-65536")  # 64 MiB per connection
     cur.execute("PRAGMA mmap_size=0")
     cur.close()
+    dbapi_connection.create_function(SQLITE_LOWER, 1, unicode_lower, deterministic=True)
 
 
 def make_engine(url: str | None = None, *, migrate: bool = True) -> Engine:

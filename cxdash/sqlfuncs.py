@@ -22,7 +22,37 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import GenericFunction
+
+SQLITE_LOWER = "cx_lower"  # registered on every SQLite connection by cxdash.db
+
+
+def unicode_lower(value: str | None) -> str | None:
+    """The lower case of ``value`` for every script (Python's, as PostgreSQL's ``lower()`` folds under a UTF-8
+    locale); what SQLite calls as ``cx_lower``."""
+    return value.lower() if isinstance(value, str) else value
+
+
+class lower_text(GenericFunction[str]):
+    """``lower()`` that folds every letter on both databases: SQLite's own folds only A-Z, so a keyword typed
+    "Ärger" or "ÉCHEC" would miss "ärger" or "échec" there."""
+
+    type = String()
+    name = "lower_text"
+    inherit_cache = True
+
+
+@compiles(lower_text)
+def _lower_text(element: lower_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(lower_text, "sqlite")
+def _lower_text_sqlite(element: lower_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_LOWER}({compiler.process(element.clauses, **kw)})"
 
 
 def month_bucket(col: Any, dialect: str) -> ColumnElement[str]:

@@ -138,6 +138,7 @@ def _responses(engine: Engine) -> tuple[int, dict[str, int]]:
         "e": {},
         "f": {"ltr": 2, "site_id": 3},
         "g": {"customer_id": 4, "ltr": 1, "visit_date": date(2026, 6, 1)},
+        "h": {"comment": "ÄRGER über die Wartezeit, ÉCHEC total"},
     }
     ids = dict(zip(rows, WORLD.responses(engine, [{**common, **r} for r in rows.values()]), strict=True))
     return b, ids
@@ -180,6 +181,9 @@ def test_every_response_rule_finds_exactly_its_responses(engine: Engine) -> None
     assert found("comment_keywords", {"keywords": ["complaint", "投诉"]}) == {"a", "c", "d"}
     assert found("comment_keywords", {"themes": ["WAIT"]}) == {"a"}
     assert found("comment_keywords", {"keywords": ["100%_"]}) == set()  # LIKE wildcards match themselves
+    # Case is ignored beyond A-Z on both databases (SQLite's own lower() folds only ASCII letters).
+    assert found("comment_keywords", {"keywords": ["ärger"]}) == {"h"}
+    assert found("comment_keywords", {"keywords": ["Échec"]}) == {"h"}
     assert found("repeat_contact", {"min_contacts": 2}) == {"a", "b"}
     r = rule(engine, "ltr_at_most", {"threshold": 6}, name="all time")
     assert sorted(_found(engine, r)) == sorted([ids["a"], ids["c"], ids["f"], ids["g"]])

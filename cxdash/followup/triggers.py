@@ -9,9 +9,9 @@ each response's weakest touchpoint, once per batch for all its rules (:func:`bat
 - ``tier_disappointed``: the response's overall tier (:mod:`cxdash.domain.tiers`, derived at load) is disappointed.
 - ``touchpoint_gap``: a touchpoint perceived below expected by at least ``min_gap`` points on the response's own
   touchpoint scale (E - P >= min_gap); one touchpoint or any (the trigger names the furthest below).
-- ``comment_keywords``: the comment contains any keyword or theme word, ignoring case (``lower()`` on both
-  sides; any language, Chinese included; SQLite folds the case of ASCII letters only, so an accented capital
-  matches only as typed there). LIKE wildcards in a keyword match themselves. Theme words are matched as words in the comment like keywords: the
+- ``comment_keywords``: the comment contains any keyword or theme word, ignoring case in every script
+  (:class:`cxdash.sqlfuncs.lower_text` on both sides; any language, Chinese included). LIKE wildcards in a
+  keyword match themselves. Theme words are matched as words in the comment like keywords: the
   themes of the voice page are terms the comments use, so a theme is matched by the term itself.
 - ``repeat_contact``: contacts needed at or above ``min_contacts``, or the customer had to tell the story again.
 - tickets (merged tickets never count): ``ticket_at_risk`` (open and past the at-risk point of a pending first
@@ -41,6 +41,7 @@ from cxdash.domain.pairs import scale_bounds
 from cxdash.domain.tiers import Tier
 from cxdash.followup.rules import Rule
 from cxdash.schema import survey_response, ticket, touchpoint_score
+from cxdash.sqlfuncs import lower_text
 
 # Responses visited and tickets created longer ago than this open no case on import or from ``alerts run``: nobody
 # calls a customer back about a visit months ago, and a backfill of history must not open thousands of cases.
@@ -157,7 +158,7 @@ def _kind_condition(rule: Rule) -> tuple[ColumnElement[bool], list[Any]]:
         return sr.tier == int(Tier.DISAPPOINTED), [sr.gap_norm.label("overall_gap_norm")]
     if rule.kind == "comment_keywords":
         words = keywords_of(rule)
-        text = func.lower(sr.comment)
+        text = lower_text(sr.comment)
         matches = [text.contains(w.lower(), autoescape=True) for w in words]
         return and_(sr.comment.is_not(None), or_(*matches) if matches else false()), [sr.comment]
     if rule.kind == "repeat_contact":
