@@ -130,14 +130,15 @@ def _after(conn: Connection, filters: Filters) -> pd.DataFrame:
              .cte("resolved_cases").prefix_with("MATERIALIZED"))
     # The next answer's scores are read by its id, one primary-key look-up per case that found one. Joined instead,
     # PostgreSQL expects tens of thousands of ids and hashes all responses to match them (a full scan per call).
-    # MATERIALIZED keeps both databases from copying the search for the next answer into each use of its id.
+    # MATERIALIZED keeps both databases from copying the search for the next answer into each use of its id, and
+    # each look-up into each aggregate that reads its score.
     by_id = survey_response.alias("answer")
 
     def score(col: str) -> Any:
         return (select(by_id.c[col]).where(by_id.c.id == cases.c.rid).correlate(cases).scalar_subquery())
 
     answers = (select(cases.c.recovered, score("ltr").label("ltr"), score("csat").label("csat"))
-               .where(cases.c.rid.is_not(None)).subquery("next_answers"))
+               .where(cases.c.rid.is_not(None)).cte("next_answers").prefix_with("MATERIALIZED"))
     stmt = (select(answers.c.recovered, func.count().label("n"), *nps_columns(answers.c.ltr),
                    *csat_columns(answers.c.csat))
             .group_by(answers.c.recovered))
@@ -168,11 +169,14 @@ def _top(conn: Connection, filters: Filters, lang: str) -> tuple[pd.DataFrame, p
         select(fc.root_cause, n).where(*conds, fc.root_cause.is_not(None)).group_by(fc.root_cause)
         .order_by(n.desc(), fc.root_cause).limit(TOP)), ["root_cause", "n"])
     tp_name = func.coalesce(touchpoint.c[name_column(lang)], touchpoint.c.name_en)
+    # Counted per id first, then named: joined before grouping, every case looked its touchpoint up.
+    counts = (select(fc.touchpoint_id, func.count().label("n")).where(*conds, fc.touchpoint_id.is_not(None))
+              .group_by(fc.touchpoint_id).subquery("touchpoint_counts"))
     tps = rows_frame(conn.execute(
-        select(touchpoint.c.id, touchpoint.c.code, tp_name, n)
-        .select_from(followup_case.join(touchpoint, touchpoint.c.id == fc.touchpoint_id))
-        .where(*conds).group_by(touchpoint.c.id, touchpoint.c.code, tp_name)
-        .order_by(n.desc(), touchpoint.c.code).limit(TOP)), ["touchpoint_id", "touchpoint_code", "touchpoint_name", "n"])
+        select(touchpoint.c.id, touchpoint.c.code, tp_name, counts.c.n)
+        .select_from(counts.join(touchpoint, touchpoint.c.id == counts.c.touchpoint_id))
+        .order_by(counts.c.n.desc(), touchpoint.c.code).limit(TOP)),
+        ["touchpoint_id", "touchpoint_code", "touchpoint_name", "n"])
     return causes, tps
 
 
