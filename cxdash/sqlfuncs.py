@@ -96,6 +96,15 @@ def in_ids(col: Any, ids: Sequence[int], dialect: str) -> ColumnElement[bool]:
     return col == any_(bindparam(None, values, type_=ARRAY(BigInteger)))
 
 
+def in_texts(col: Any, values: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """``col`` is one of the strings ``values``, bound as a single parameter (see :func:`in_ids`)."""
+    listed = [str(v) for v in values]
+    if dialect == "sqlite":
+        each = func.json_each(bindparam(None, json.dumps(listed), type_=String)).table_valued("value")
+        return col.in_(select(each.c.value))
+    return col == any_(bindparam(None, listed, type_=ARRAY(String)))
+
+
 def epoch_days(col: Any, dialect: str) -> ColumnElement[int]:
     """Whole days from 1970-01-01 to the day of a DATE or TIMESTAMP column (NULL stays NULL), as an integer.
 

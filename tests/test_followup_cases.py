@@ -78,6 +78,25 @@ def test_a_customer_found_by_several_rules_gets_one_case_with_the_highest_severi
     assert _run(engine, b) == [] and len(_cases(engine)) == 2  # idempotent
 
 
+def test_an_answer_without_a_customer_found_by_several_rules_gets_one_case(engine: Engine) -> None:
+    """Whoever gave the answer is one unhappy customer: one call, however many rules the answer met."""
+    setup(engine)
+    low = rule(engine, "ltr_at_most", {"threshold": 6}, severity="low")
+    high = rule(engine, "tier_disappointed", {}, severity="high")
+    b = batch(engine)
+    both, alone = _bad(engine, b, [{"tier": 0}, {}])  # no customer: both rules find the first, one the second
+    opened = _run(engine, b)
+    cases = _cases(engine)
+    assert opened == [c["id"] for c in cases]
+    assert [(c["dedupe_key"], c["rule_id"], c["severity"]) for c in cases] == [
+        (f"response:id:{both}:batch:{b}", high.id, "high"), (f"response:id:{alone}:batch:{b}", low.id, "low")]
+    with engine.connect() as conn:
+        listed = conn.execute(select(ct.rule_id, ct.response_id).where(ct.case_id == cases[0]["id"])).all()
+    assert sorted(tuple(r) for r in listed) == sorted([(low.id, both), (high.id, both)])
+    assert [e[1] for e in _events(engine) if e[0] == cases[0]["id"]] == ["open", "trigger"]
+    assert _run(engine, b) == [] and len(_cases(engine)) == 2  # idempotent
+
+
 def test_one_customer_with_several_answers_gets_one_case_listing_every_trigger(engine: Engine) -> None:
     setup(engine)
     r = rule(engine, "ltr_at_most", {"threshold": 6}, severity="high")
@@ -97,8 +116,8 @@ def test_one_customer_with_several_answers_gets_one_case_listing_every_trigger(e
             one["opened_at"], one["batch_id"], one["source"]) == (1, 1, 1, 1, "high", "new", NOW, b, "response")
     assert one["detail"]["triggers"] == 3 and one["detail"]["ltr"] == 2
     assert _triggers_of(engine, by_key["response:customer:2"]["id"]) == c2
-    assert [_triggers_of(engine, by_key[f"rule:{r.id}:response:{i}"]["id"]) for i in anon] == [[i] for i in anon]
-    assert by_key[f"rule:{r.id}:response:{anon[1]}"]["site_id"] == 3
+    assert [_triggers_of(engine, by_key[f"response:id:{i}:batch:{b}"]["id"]) for i in anon] == [[i] for i in anon]
+    assert by_key[f"response:id:{anon[1]}:batch:{b}"]["site_id"] == 3
     assert _events(engine) == [(c["id"], "open", None, "new") for c in cases]
     with engine.connect() as conn:
         audit = conn.execute(select(audit_log.c.action, audit_log.c.entity_id, audit_log.c.detail)

@@ -3,9 +3,11 @@
 **Keys.** A trigger's case is keyed by the customer, whichever rule found them (``response:customer:C`` for the
 response rules, ``ticket:customer:C`` for the ticket rules): a customer who answers with a low likelihood to
 recommend, a disappointed tier and a complaint gets one call, and the case lists every trigger with its rule. A
-response or ticket without a customer gets its own (``rule:R:response:N``, ``rule:R:ticket:N``); a KPI trigger
-names its key in ``detail["dedupe_key"]`` (one case per rule, unit and period). Rules run high severity first, so
-a customer's case takes the highest severity of the rules that found them in one run.
+response or ticket without a customer stands for its own customer, whichever rules found it
+(``response:id:N:batch:B``, ``ticket:id:N:batch:B``: the batch as well, since SQLite gives a deleted batch's ids
+to the next upload); a KPI trigger names its key in ``detail["dedupe_key"]`` (one case per rule, unit and period).
+Rules run high severity first, so a customer's case takes the highest severity of the rules that found them in
+one run.
 
 **Dedupe.** A trigger already recorded for its rule (the same response or ticket; for KPI triggers, a case of the
 same key) is skipped, so running the rules twice opens nothing new. The triggers of one key in one run make one
@@ -56,6 +58,7 @@ from cxdash.followup.rules import Rule, RuleError, list_rules, validate_rule
 from cxdash.followup.triggers import RECENT_DAYS, Trigger, batch_response_triggers, triggers_for
 from cxdash.notify.outbox import enqueue_case_notices
 from cxdash.schema import case_event, case_trigger, followup_case, import_batch
+from cxdash.sqlfuncs import in_texts
 
 CHUNK = 5000  # ids per IN list
 DRY_RUN_DAYS = 90
@@ -63,17 +66,18 @@ fc, ct = followup_case.c, case_trigger.c
 
 
 def case_key(trigger: Trigger) -> str:
-    """The dedupe key of a trigger's case: rule and customer, else rule and response or ticket, else (KPI) the
-    trigger's own ``detail["dedupe_key"]``."""
+    """The dedupe key of a trigger's case: the customer, else the response or ticket (with its batch), else (KPI)
+    the trigger's own ``detail["dedupe_key"]``."""
     given = trigger.detail.get("dedupe_key")
     if given:
         return str(given)[:300]
+    # Shared by the rules of one source: one case per customer, or per answer or ticket of an unknown customer.
     if trigger.customer_id is not None:
-        return f"{trigger.source}:customer:{trigger.customer_id}"  # shared by the rules of one source
+        return f"{trigger.source}:customer:{trigger.customer_id}"
     if trigger.response_id is not None:
-        return f"rule:{trigger.rule_id}:response:{trigger.response_id}"
+        return f"response:id:{trigger.response_id}:batch:{trigger.batch_id}"
     if trigger.ticket_id is not None:
-        return f"rule:{trigger.rule_id}:ticket:{trigger.ticket_id}"
+        return f"ticket:id:{trigger.ticket_id}:batch:{trigger.batch_id}"
     detail = trigger.detail
     return (f"rule:{trigger.rule_id}:kpi:{trigger.region_id}:{trigger.site_id}:{trigger.team_id}:"
             f"{detail.get('kpi')}:{detail.get('period')}")
@@ -138,20 +142,21 @@ def _fresh(conn: Connection, rule_id: int, triggers: Sequence[Trigger]) -> list[
 
 def _absorbing(conn: Connection, rule: Rule, keys: Sequence[str], now: datetime) -> dict[str, int]:
     """Existing cases that take new triggers of their key: open, or opened within the window (not withdrawn);
-    the latest per key. Only keys of customers (and KPI keys) are looked up: a response's or ticket's own key
-    has no case before its first trigger (a case of a reused id is of another row)."""
-    keys = [k for k in keys if ":response:" not in k and ":ticket:" not in k]
+    the latest per key. A response's own key is not looked up: only the run that imports its batch finds it
+    (``run_cases`` of :func:`open_cases` holds the cases opened by that run's earlier rules)."""
+    keys = [k for k in keys if not k.startswith("response:id:")]
     since = now - timedelta(days=int(rule.window_days))
     out: dict[str, int] = {}
-    for part in _chunks(keys):
-        # A customer's key is shared by every rule of its source; a KPI key belongs to its rule.
-        mine = or_(fc.rule_id == rule.id, fc.dedupe_key.like("%:customer:%"))
-        stmt = (select(fc.id, fc.dedupe_key)
-                .where(mine, fc.dedupe_key.in_(part), fc.status != WITHDRAWN,
-                       (fc.status.in_(OPEN_STATUSES)) | (fc.opened_at >= since))
-                .order_by(fc.id))
-        for case_id, key in conn.execute(stmt):
-            out[str(key)] = int(case_id)  # ordered by id: the latest wins
+    if not keys:
+        return out
+    # Customer, response and ticket keys are shared by every rule of their source; a KPI key is its rule's.
+    mine = or_(fc.rule_id == rule.id, fc.dedupe_key.like("response:%"), fc.dedupe_key.like("ticket:%"))
+    stmt = (select(fc.id, fc.dedupe_key)
+            .where(mine, in_texts(fc.dedupe_key, keys, conn.dialect.name), fc.status != WITHDRAWN,
+                   (fc.status.in_(OPEN_STATUSES)) | (fc.opened_at >= since))
+            .order_by(fc.id))
+    for case_id, key in conn.execute(stmt):
+        out[str(key)] = int(case_id)  # ordered by id: the latest wins
     return out
 
 
@@ -189,13 +194,14 @@ EVENT_COLUMNS = ("case_id", "at", "actor", "action", "from_status", "to_status",
 
 
 def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: datetime,
-               batch_id: int | None = None) -> list[int]:
+               batch_id: int | None = None, run_cases: dict[str, int] | None = None) -> list[int]:
     """Open the cases of ``triggers`` of ``rule`` (or add them to the key's existing case); return the new case ids.
 
     See the module's notes on keys and dedupe. Writes the cases, their triggers and events (one bulk statement
     each), one audit entry, and queues the new cases' notices (:func:`cxdash.notify.outbox.enqueue_case_notices`),
     in ``conn``'s transaction. Outside an import (``batch_id`` None) the data version is bumped when anything was
-    written.
+    written. ``run_cases`` (key -> case id) carries the cases opened by the same run's earlier rules to its later
+    ones, and gets this call's new cases.
     """
     if rule.id is None or not triggers:
         return []
@@ -206,6 +212,8 @@ def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: d
     for t in fresh:
         by_key[case_key(t)].append(t)
     existing = _absorbing(conn, rule, list(by_key), now)
+    if run_cases:
+        existing.update({k: run_cases[k] for k in by_key if k in run_cases and k not in existing})
     new_keys = [k for k in by_key if k not in existing]
     new_ids = dict(zip(new_keys, _new_case_ids(conn, len(new_keys)), strict=True)) if new_keys else {}
     cases: list[tuple[Any, ...]] = []
@@ -244,6 +252,8 @@ def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: d
     for part in _chunks(added):
         conn.execute(update(followup_case).where(fc.id.in_(part)).values(updated_at=now))
     opened = sorted(new_ids.values())
+    if run_cases is not None:
+        run_cases.update(new_ids)
     record_audit(conn, None, "followup_case.open", "alert_rule", rule.id,
                  {"opened": len(opened), "triggers": len(fresh), "added_to": len(added), "batch_id": batch_id})
     if opened:
@@ -283,10 +293,11 @@ def run_for_batch(conn: Connection, batch_id: int, now: datetime) -> list[int]:
     rules = _runnable(conn, kinds)
     found = batch_response_triggers(conn, rules, batch_id, since, now) if kind == "surveys" else {}
     opened: list[int] = []
+    run_cases: dict[str, int] = {}
     for rule in rules:
         triggers = found[rule.id] if rule.id in found else triggers_for(conn, rule, now, batch_id=batch_id,
                                                                          since=since)
-        opened += open_cases(conn, rule, triggers, now, batch_id=batch_id)
+        opened += open_cases(conn, rule, triggers, now, batch_id=batch_id, run_cases=run_cases)
     return opened
 
 
@@ -295,8 +306,9 @@ def run_ticket_rules(conn: Connection, now: datetime) -> list[int]:
     :data:`~cxdash.followup.triggers.RECENT_DAYS`; return the ids of the cases opened. Idempotent: a ticket
     triggers a rule once."""
     opened: list[int] = []
+    run_cases: dict[str, int] = {}
     for rule in _runnable(conn, TICKET_RULES):
-        opened += open_cases(conn, rule, triggers_for(conn, rule, now), now)
+        opened += open_cases(conn, rule, triggers_for(conn, rule, now), now, run_cases=run_cases)
     return opened
 
 

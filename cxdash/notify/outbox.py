@@ -24,6 +24,7 @@ from cxdash.i18n import normalise_language
 from cxdash.notify.formats import payload_for
 from cxdash.notify.render import Message, cases_facts, render_case
 from cxdash.schema import app_user, followup_case, notice, notice_channel, site, user_scope
+from cxdash.sqlfuncs import in_ids
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 NOTICE_STATUSES = (PENDING, SENDING, SENT, FAILED)
@@ -135,7 +136,7 @@ def _case_place(conn: Connection, case_ids: Sequence[int], owned_high_only: bool
     stmt = (select(c.id, c.severity, c.status, c.owner_user_id, c.region_id, c.site_id, c.team_id,
                    site.c.region_id.label("site_region_id"))
             .select_from(followup_case.outerjoin(site, site.c.id == c.site_id))
-            .where(c.id.in_(list(case_ids))).order_by(c.id))
+            .where(in_ids(c.id, case_ids, conn.dialect.name)).order_by(c.id))
     if owned_high_only:
         stmt = stmt.where(c.severity == "high", c.owner_user_id.is_not(None))
     rows = conn.execute(stmt).mappings().all()
