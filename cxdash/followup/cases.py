@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,7 +58,7 @@ from cxdash.followup.rules import Rule, RuleError, list_rules, validate_rule
 from cxdash.followup.triggers import RECENT_DAYS, Trigger, batch_response_triggers, triggers_for
 from cxdash.notify.outbox import enqueue_case_notices
 from cxdash.schema import case_event, case_trigger, followup_case, import_batch
-from cxdash.sqlfuncs import in_texts
+from cxdash.sqlfuncs import in_ids, in_texts
 
 CHUNK = 5000  # ids per IN list
 DRY_RUN_DAYS = 90
@@ -143,7 +143,7 @@ def _fresh(conn: Connection, rule_id: int, triggers: Sequence[Trigger]) -> list[
 def _absorbing(conn: Connection, rule: Rule, keys: Sequence[str], now: datetime) -> dict[str, int]:
     """Existing cases that take new triggers of their key: open, or opened within the window (not withdrawn);
     the latest per key. A response's own key is not looked up: only the run that imports its batch finds it
-    (``run_cases`` of :func:`open_cases` holds the cases opened by that run's earlier rules)."""
+    (``_Writes.run_cases`` holds the cases opened by that run's earlier rules)."""
     keys = [k for k in keys if not k.startswith("response:id:")]
     since = now - timedelta(days=int(rule.window_days))
     out: dict[str, int] = {}
@@ -176,13 +176,14 @@ def _json(t: Trigger, detail: dict[str, Any]) -> dict[str, Any]:
     return detail if t.source == "response" else jsonable(detail)
 
 
-def _new_case_ids(conn: Connection, n: int) -> list[int]:
+def _new_case_ids(conn: Connection, n: int, planned: Iterable[int] = ()) -> list[int]:
     """``n`` ids for new cases, so cases, triggers and events go in as three bulk statements: from the id
-    sequence on PostgreSQL (safe beside another writer), after the largest id on SQLite (one writer at a time)."""
+    sequence on PostgreSQL (safe beside another writer), on SQLite (one writer at a time) after the largest id
+    stored or ``planned`` (given to cases of this run not written yet)."""
     if conn.dialect.name == "postgresql":
         stmt = text("SELECT nextval(pg_get_serial_sequence('followup_case', 'id')) FROM generate_series(1, :n)")
         return [int(v) for v in conn.execute(stmt, {"n": n}).scalars()]
-    start = next_id(conn, followup_case)
+    start = max(next_id(conn, followup_case), max(planned, default=0) + 1)
     return list(range(start, start + n))
 
 
@@ -193,16 +194,39 @@ TRIGGER_COLUMNS = ("case_id", "rule_id", "response_id", "ticket_id", "batch_id",
 EVENT_COLUMNS = ("case_id", "at", "actor", "action", "from_status", "to_status", "note", "detail")
 
 
+@dataclass
+class _Writes:
+    """What one run of rules writes, gathered rule by rule and written at its end with one statement per table
+    (a run of four rules over an upload wrote twelve bulk statements and four notice look-ups before)."""
+
+    cases: list[tuple[Any, ...]] = field(default_factory=list)
+    triggers: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    touched: set[int] = field(default_factory=set)  # cases that existed before the run and took new triggers
+    opened: list[int] = field(default_factory=list)
+    audits: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (rule id, detail)
+    run_cases: dict[str, int] = field(default_factory=dict)  # key -> case opened by this run
+
+
 def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: datetime,
-               batch_id: int | None = None, run_cases: dict[str, int] | None = None) -> list[int]:
+               batch_id: int | None = None) -> list[int]:
     """Open the cases of ``triggers`` of ``rule`` (or add them to the key's existing case); return the new case ids.
 
     See the module's notes on keys and dedupe. Writes the cases, their triggers and events (one bulk statement
     each), one audit entry, and queues the new cases' notices (:func:`cxdash.notify.outbox.enqueue_case_notices`),
     in ``conn``'s transaction. Outside an import (``batch_id`` None) the data version is bumped when anything was
-    written. ``run_cases`` (key -> case id) carries the cases opened by the same run's earlier rules to its later
-    ones, and gets this call's new cases.
+    written.
     """
+    writes = _Writes()
+    opened = _plan(conn, rule, triggers, now, batch_id, writes)
+    _write(conn, writes, now, batch_id)
+    return opened
+
+
+def _plan(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: datetime, batch_id: int | None,
+          writes: _Writes) -> list[int]:
+    """Add what ``rule``'s triggers write to ``writes`` (see :func:`open_cases`); return the new case ids. A key
+    whose case an earlier rule of the same run opened joins that case (``writes.run_cases``)."""
     if rule.id is None or not triggers:
         return []
     fresh = _fresh(conn, rule.id, triggers)
@@ -211,14 +235,12 @@ def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: d
     by_key: dict[str, list[Trigger]] = defaultdict(list)
     for t in fresh:
         by_key[case_key(t)].append(t)
-    existing = _absorbing(conn, rule, list(by_key), now)
-    if run_cases:
-        existing.update({k: run_cases[k] for k in by_key if k in run_cases and k not in existing})
+    existing = _absorbing(conn, rule, [k for k in by_key if k not in writes.run_cases], now)
+    writes.touched.update(existing.values())
+    existing.update({k: writes.run_cases[k] for k in by_key if k in writes.run_cases})
     new_keys = [k for k in by_key if k not in existing]
-    new_ids = dict(zip(new_keys, _new_case_ids(conn, len(new_keys)), strict=True)) if new_keys else {}
-    cases: list[tuple[Any, ...]] = []
-    trigger_rows: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
+    new_ids = (dict(zip(new_keys, _new_case_ids(conn, len(new_keys), writes.opened), strict=True))
+               if new_keys else {})
     # Every row of this run carries the same moment: formatted once for SQLite instead of once per row.
     at_now = now.strftime(SQLITE_DATETIME) if conn.dialect.name == "sqlite" else now
     if new_keys:
@@ -230,37 +252,47 @@ def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: d
             latest = group[0] if len(group) == 1 else max(group, key=lambda t: (t.at, t.response_id or t.ticket_id or 0))
             detail = {"kind": rule.kind, "triggers": len(group),
                       **{k: v for k, v in latest.detail.items() if k != "dedupe_key"}}
-            cases.append((case_id, rule.id, latest.source, latest.customer_id, latest.region_id, latest.site_id,
-                          latest.team_id, _weakest(group), rule.severity, NEW,
-                          owners.pick(rule, latest.site_id, latest.team_id), at_now, due, batch_id, key,
-                          _json(latest, detail), at_now))
-            events.append((case_id, at_now, None, "open", None, NEW, None,
-                           {"rule_id": rule.id, "triggers": len(group), "batch_id": batch_id}))
+            writes.cases.append((case_id, rule.id, latest.source, latest.customer_id, latest.region_id,
+                                 latest.site_id, latest.team_id, _weakest(group), rule.severity, NEW,
+                                 owners.pick(rule, latest.site_id, latest.team_id), at_now, due, batch_id, key,
+                                 _json(latest, detail), at_now))
+            writes.events.append((case_id, at_now, None, "open", None, NEW, None,
+                                  {"rule_id": rule.id, "triggers": len(group), "batch_id": batch_id}))
     for key, group in by_key.items():
         case_id = new_ids[key] if key in new_ids else existing[key]
-        trigger_rows += [(case_id, t.rule_id, t.response_id, t.ticket_id, t.batch_id, t.at, t.touchpoint_id,
-                          _json(t, t.detail)) for t in group]
+        writes.triggers += [(case_id, t.rule_id, t.response_id, t.ticket_id, t.batch_id, t.at, t.touchpoint_id,
+                             _json(t, t.detail)) for t in group]
         if key not in new_ids:
-            events += [(case_id, at_now, None, "trigger", None, None, None,
-                        _json(t, {"rule_id": rule.id, "response_id": t.response_id, "ticket_id": t.ticket_id,
-                                  "batch_id": t.batch_id, **t.detail})) for t in group]
-    if cases:
-        bulk_insert(conn, followup_case, CASE_COLUMNS, cases)
-    bulk_insert(conn, case_trigger, TRIGGER_COLUMNS, trigger_rows)
-    bulk_insert(conn, case_event, EVENT_COLUMNS, events)
-    added = sorted({existing[k] for k in by_key if k in existing})
-    for part in _chunks(added):
-        conn.execute(update(followup_case).where(fc.id.in_(part)).values(updated_at=now))
+            writes.events += [(case_id, at_now, None, "trigger", None, None, None,
+                               _json(t, {"rule_id": rule.id, "response_id": t.response_id, "ticket_id": t.ticket_id,
+                                         "batch_id": t.batch_id, **t.detail})) for t in group]
     opened = sorted(new_ids.values())
-    if run_cases is not None:
-        run_cases.update(new_ids)
-    record_audit(conn, None, "followup_case.open", "alert_rule", rule.id,
-                 {"opened": len(opened), "triggers": len(fresh), "added_to": len(added), "batch_id": batch_id})
-    if opened:
-        enqueue_case_notices(conn, opened, now)
+    writes.run_cases.update(new_ids)
+    writes.opened += opened
+    added = len({existing[k] for k in by_key if k in existing})
+    writes.audits.append((rule.id, {"opened": len(opened), "triggers": len(fresh), "added_to": added,
+                                    "batch_id": batch_id}))
+    return opened
+
+
+def _write(conn: Connection, writes: _Writes, now: datetime, batch_id: int | None) -> None:
+    """Write what :func:`_plan` gathered: cases, triggers and events, the touched cases' time, one audit entry per
+    rule that found something new, the new cases' notices; bump the data version outside an import."""
+    if not writes.audits:
+        return
+    if writes.cases:
+        bulk_insert(conn, followup_case, CASE_COLUMNS, writes.cases)
+    bulk_insert(conn, case_trigger, TRIGGER_COLUMNS, writes.triggers)
+    bulk_insert(conn, case_event, EVENT_COLUMNS, writes.events)
+    if writes.touched:
+        conn.execute(update(followup_case).where(in_ids(fc.id, sorted(writes.touched), conn.dialect.name))
+                     .values(updated_at=now))
+    for rule_id, detail in writes.audits:
+        record_audit(conn, None, "followup_case.open", "alert_rule", rule_id, detail)
+    if writes.opened:
+        enqueue_case_notices(conn, sorted(writes.opened), now)
     if batch_id is None:
         bump_data_version(conn)  # an import bumps it itself, once
-    return opened
 
 
 def _runnable(conn: Connection, kinds: Sequence[str]) -> list[Rule]:
@@ -292,24 +324,24 @@ def run_for_batch(conn: Connection, batch_id: int, now: datetime) -> list[int]:
     since = now - timedelta(days=RECENT_DAYS)
     rules = _runnable(conn, kinds)
     found = batch_response_triggers(conn, rules, batch_id, since, now) if kind == "surveys" else {}
-    opened: list[int] = []
-    run_cases: dict[str, int] = {}
+    writes = _Writes()
     for rule in rules:
         triggers = found[rule.id] if rule.id in found else triggers_for(conn, rule, now, batch_id=batch_id,
                                                                          since=since)
-        opened += open_cases(conn, rule, triggers, now, batch_id=batch_id, run_cases=run_cases)
-    return opened
+        _plan(conn, rule, triggers, now, batch_id, writes)
+    _write(conn, writes, now, batch_id)
+    return writes.opened
 
 
 def run_ticket_rules(conn: Connection, now: datetime) -> list[int]:
     """Run every active ticket rule over the open tickets and those created in the last
     :data:`~cxdash.followup.triggers.RECENT_DAYS`; return the ids of the cases opened. Idempotent: a ticket
     triggers a rule once."""
-    opened: list[int] = []
-    run_cases: dict[str, int] = {}
+    writes = _Writes()
     for rule in _runnable(conn, TICKET_RULES):
-        opened += open_cases(conn, rule, triggers_for(conn, rule, now), now, run_cases=run_cases)
-    return opened
+        _plan(conn, rule, triggers_for(conn, rule, now), now, None, writes)
+    _write(conn, writes, now, None)
+    return writes.opened
 
 
 def withdraw_batch(conn: Connection, batch_id: int, actor: str | None, now: datetime) -> int:
