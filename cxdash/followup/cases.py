@@ -206,6 +206,7 @@ class _Writes:
     opened: list[int] = field(default_factory=list)
     audits: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (rule id, detail)
     run_cases: dict[str, int] = field(default_factory=dict)  # key -> case opened by this run
+    openings: dict[int, dict[str, Any]] = field(default_factory=dict)  # case opened by this run -> its event's detail
 
 
 def open_cases(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: datetime,
@@ -256,13 +257,20 @@ def _plan(conn: Connection, rule: Rule, triggers: Sequence[Trigger], now: dateti
                                  latest.site_id, latest.team_id, _weakest(group), rule.severity, NEW,
                                  owners.pick(rule, latest.site_id, latest.team_id), at_now, due, batch_id, key,
                                  _json(latest, detail), at_now))
-            writes.events.append((case_id, at_now, None, "open", None, NEW, None,
-                                  {"rule_id": rule.id, "triggers": len(group), "batch_id": batch_id}))
+            opening: dict[str, Any] = {"rule_id": rule.id, "triggers": len(group), "batch_id": batch_id}
+            writes.openings[case_id] = opening
+            writes.events.append((case_id, at_now, None, "open", None, NEW, None, opening))
     for key, group in by_key.items():
         case_id = new_ids[key] if key in new_ids else existing[key]
         writes.triggers += [(case_id, t.rule_id, t.response_id, t.ticket_id, t.batch_id, t.at, t.touchpoint_id,
                              _json(t, t.detail)) for t in group]
-        if key not in new_ids:
+        if case_id in writes.openings and key not in new_ids:
+            # Opened by an earlier rule of this run: the case opened with these triggers too, so its one "open"
+            # event counts them and names every rule (case_trigger lists each).
+            opening = writes.openings[case_id]
+            opening["triggers"] += len(group)
+            opening["rules"] = [*opening.get("rules", [opening["rule_id"]]), rule.id]
+        elif key not in new_ids:
             writes.events += [(case_id, at_now, None, "trigger", None, None, None,
                                _json(t, {"rule_id": rule.id, "response_id": t.response_id, "ticket_id": t.ticket_id,
                                          "batch_id": t.batch_id, **t.detail})) for t in group]
