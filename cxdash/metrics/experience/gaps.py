@@ -242,7 +242,7 @@ def _importance(conn: Connection, filters: Filters, sums: pd.DataFrame) -> pd.Da
 
 
 def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importance: bool = True,
-              with_points: bool = True) -> pd.DataFrame:
+              with_points: bool = True, with_wilcoxon: bool = True) -> pd.DataFrame:
     """The gap table of the selection: one row per touchpoint of the catalog, in journey order.
 
     Columns (``GAP_COLUMNS``): stage and touchpoint codes and names, n (pairs with both P and E; for a touchpoint
@@ -255,7 +255,8 @@ def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importanc
     :mod:`cxdash.metrics.experience.importance`), ``low_sample`` (n < 30), ``significant`` (q < 0.05) and ``n_pairs``
     (the pairs alone). Touchpoints without data keep their row with n = 0 and empty figures. ``with_points=False``
     skips the scale query (one pass over the selected responses) and leaves the points empty, for callers that
-    show only the 0-1 gap.
+    show only the 0-1 gap; ``with_wilcoxon=False`` skips reading every pair for the Wilcoxon test (its p-value
+    stays empty), for callers that show the interval only.
     """
     with engine.connect() as conn:
         tolerance = get_tolerance(conn)
@@ -264,7 +265,7 @@ def gap_table(engine: Engine, filters: Filters, lang: str = "en", with_importanc
         figures = gap_statistics(sums)
         figures["touchpoint_id"] = figures["touchpoint_id"].astype(int)
         small = figures.loc[(figures["n"] > 0) & (figures["n"] <= stats.WILCOXON_MAX_PAIRS), "touchpoint_id"]
-        diffs = touchpoint_differences(conn, filters, [int(v) for v in small])
+        diffs = touchpoint_differences(conn, filters, [int(v) for v in small]) if with_wilcoxon else {}
         imp = _importance(conn, filters, sums) if with_importance else None
         scales = touchpoint_scales(conn, filters) if with_points else _scales_frame([])
     table = cat.merge(figures, on="touchpoint_id", how="left")

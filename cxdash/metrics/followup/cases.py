@@ -215,7 +215,8 @@ def _site_gap(engine: Engine, filters: Filters, case: dict[str, Any], lang: str)
     if case["site_id"] is None:
         return pd.DataFrame(columns=columns)
     gaps = gap_table(engine, Filters(date_from=filters.date_from, date_to=filters.date_to,
-                                     site_ids=(int(case["site_id"]),)), lang, with_importance=False)
+                                     site_ids=(int(case["site_id"]),)), lang, with_importance=False,
+                     with_wilcoxon=False)  # the detail shows the gap and its interval, not the test
     gaps = gaps[gaps["n"] > 0]
     if case["touchpoint_id"] is not None:
         gaps = gaps[gaps["touchpoint_id"] == case["touchpoint_id"]]
