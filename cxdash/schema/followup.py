@@ -91,7 +91,9 @@ case_trigger = Table(
     "case_trigger",
     metadata,
     Column("id", BigId, primary_key=True),
-    Column("case_id", BigInteger, ForeignKey("followup_case.id", ondelete="CASCADE"), nullable=False, index=True),
+    # No foreign keys on the history (here and in case_event): written only with its case, never deleted, and on
+    # PostgreSQL each row's check locked its case row, a logged write per row (migration 0017).
+    Column("case_id", BigInteger, nullable=False, index=True),
     Column("rule_id", Integer, nullable=False),
     Column("response_id", BigInteger, index=True),  # no foreign keys: deleting a batch keeps the case's history
     Column("ticket_id", BigInteger, index=True),
@@ -105,7 +107,7 @@ case_event = Table(
     "case_event",
     metadata,
     Column("id", BigId, primary_key=True),
-    Column("case_id", BigInteger, ForeignKey("followup_case.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("case_id", BigInteger, nullable=False, index=True),  # no foreign key: see case_trigger
     Column("at", DateTime, nullable=False),
     Column("actor", String(320)),
     Column("action", String(32), nullable=False),  # open | trigger | contact | note | resolve | unreachable | ...
