@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from cxdash.domain.periods import time_conditions
 from cxdash.schema import audit_log
-from cxdash.sqlfuncs import lower_text
+from cxdash.sqlfuncs import lower_for
 
 
 def now_utc() -> datetime:
@@ -66,7 +66,7 @@ def audit_entries(
     if action:
         stmt = stmt.where(audit_log.c.action == action)
     if actor:  # part of an address is enough; LIKE wildcards in the input match themselves
-        stmt = stmt.where(lower_text(audit_log.c.actor).contains(actor.strip().lower(), autoescape=True))
+        stmt = stmt.where(lower_for(audit_log.c.actor, [actor]).contains(actor.strip().lower(), autoescape=True))
     stmt = stmt.order_by(audit_log.c.id.desc()).limit(limit)
     with engine.connect() as conn:
         rows = conn.execute(stmt).mappings().all()

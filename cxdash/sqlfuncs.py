@@ -45,6 +45,12 @@ class lower_text(GenericFunction[str]):
     inherit_cache = True
 
 
+def lower_for(col: Any, words: Sequence[str]) -> ColumnElement[str]:
+    """``col`` in lower case for matching ``words``: the database's own ``lower()`` when every word is ASCII (no
+    other letter can then match, and SQLite calls no Python per row), else :class:`lower_text`."""
+    return func.lower(col) if all(w.isascii() for w in words) else lower_text(col)
+
+
 @compiles(lower_text)
 def _lower_text(element: lower_text, compiler: SQLCompiler, **kw: Any) -> str:
     return f"lower({compiler.process(element.clauses, **kw)})"

@@ -10,7 +10,7 @@ each response's weakest touchpoint, once per batch for all its rules (:func:`bat
 - ``touchpoint_gap``: a touchpoint perceived below expected by at least ``min_gap`` points on the response's own
   touchpoint scale (E - P >= min_gap); one touchpoint or any (the trigger names the furthest below).
 - ``comment_keywords``: the comment contains any keyword or theme word, ignoring case in every script
-  (:class:`cxdash.sqlfuncs.lower_text` on both sides; any language, Chinese included). LIKE wildcards in a
+  (:func:`cxdash.sqlfuncs.lower_for` on both sides; any language, Chinese included). LIKE wildcards in a
   keyword match themselves. Theme words are matched as words in the comment like keywords: the
   themes of the voice page are terms the comments use, so a theme is matched by the term itself.
 - ``repeat_contact``: contacts needed at or above ``min_contacts``, or the customer had to tell the story again.
@@ -32,6 +32,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, false, func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.engine import Connection
 
 from cxdash.audit import jsonable
@@ -41,7 +42,7 @@ from cxdash.domain.pairs import scale_bounds
 from cxdash.domain.tiers import Tier
 from cxdash.followup.rules import Rule
 from cxdash.schema import survey_response, ticket, touchpoint_score
-from cxdash.sqlfuncs import lower_text
+from cxdash.sqlfuncs import lower_for
 
 # Responses visited and tickets created longer ago than this open no case on import or from ``alerts run``: nobody
 # calls a customer back about a visit months ago, and a backfill of history must not open thousands of cases.
@@ -152,7 +153,7 @@ def weakest_touchpoints(conn: Connection, where: Sequence[ColumnElement[bool]]) 
         stmt = (select(ts.response_id, ts.touchpoint_id, gap, rng)
                 .select_from(survey_response.join(touchpoint_score, ts.response_id == sr.id))
                 .where(*where, ts.p < ts.e)
-                .order_by(ts.response_id, gap.desc(), ts.touchpoint_id).distinct(ts.response_id))
+                .order_by(ts.response_id, gap.desc(), ts.touchpoint_id).ext(distinct_on(ts.response_id)))
     return {int(r): (int(tp), -float(worst), _norm(worst, rng))
             for r, tp, worst, rng in conn.execute(stmt).all()}
 
@@ -168,7 +169,7 @@ def _kind_condition(rule: Rule) -> tuple[ColumnElement[bool], list[Any]]:
         return sr.tier == int(Tier.DISAPPOINTED), [sr.gap_norm.label("overall_gap_norm")]
     if rule.kind == "comment_keywords":
         words = keywords_of(rule)
-        text = lower_text(sr.comment)
+        text = lower_for(sr.comment, words)
         matches = [text.contains(w.lower(), autoescape=True) for w in words]
         return and_(sr.comment.is_not(None), or_(*matches) if matches else false()), [sr.comment]
     if rule.kind == "repeat_contact":

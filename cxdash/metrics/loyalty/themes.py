@@ -39,7 +39,7 @@ from cxdash.filters import Filters, response_where
 from cxdash.i18n import name_column
 from cxdash.metrics.loyalty.tokens import name_exclusions, terms
 from cxdash.schema import person, region, site, stage, survey_response, team, touchpoint, touchpoint_score
-from cxdash.sqlfuncs import lower_text
+from cxdash.sqlfuncs import lower_for
 from cxdash.unit_names import NAME_COLUMNS, display_expr
 
 SAMPLE_COMMENTS = 4000
@@ -299,7 +299,7 @@ def theme_comments(engine: Engine, filters: Filters, term: str, limit: int = 50,
     """
     cols = ["response_id", "visit_date", "site", "ltr", "tier", "comment"]
     words = [w for w in term.lower().split() if w] or [term.lower()]
-    conds = [lower_text(sr.comment).like(f"%{_escape(w)}%", escape="\\") for w in words]
+    conds = [lower_for(sr.comment, words).like(f"%{_escape(w)}%", escape="\\") for w in words]
     stmt = (select(sr.id, sr.visit_date, display_expr(site, lang), sr.ltr, sr.tier, sr.comment)
             .select_from(survey_response.outerjoin(site, site.c.id == sr.site_id))
             .where(_commented(filters), *conds).order_by(sr.visit_date.desc(), sr.id.desc()).limit(limit))
