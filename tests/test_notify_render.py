@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from cxdash.i18n import catalog, t
-from cxdash.notify.render import DETAIL_KEYS, CaseFacts, TriggerFact, render_case
+from cxdash.notify.render import DETAIL_KEYS, CaseFacts, TriggerFact, render_case, render_unassigned
 
 AT = datetime(2026, 3, 16, 9, 0)
 
@@ -58,3 +58,15 @@ def test_a_kpi_case_shows_its_figure() -> None:
 
 def test_every_detail_a_trigger_may_carry_has_a_label() -> None:
     assert not [k for k in DETAIL_KEYS if f"notify.detail.{k}" not in catalog()]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
+def test_unassigned_cases_notice_in_each_language(lang: str) -> None:
+    rows = [{"id": 7, "severity": "high", "site": "Site 1", "team": None, "rule": "Rule & <x>", "due_at": AT}]
+    msg = render_unassigned(rows, 25, lang, AT - timedelta(hours=1))
+    assert msg.subject == t("notify.unassigned.subject", lang, n=25)
+    line = f"#7 · {t('notify.severity.high', lang)} · Site 1 · Rule & <x> · 2026-03-16 09:00 UTC"
+    assert line in msg.text.splitlines() and t("notify.digest.overdue", lang) not in msg.text
+    assert t("notify.unassigned.intro", lang) in msg.text and t("notify.digest.more", lang, n=24) in msg.text
+    assert "Rule &amp; &lt;x&gt;" in msg.html and "<x>" not in msg.html
+    assert msg.chat.data == {"type": "unassigned", "cases": 25}

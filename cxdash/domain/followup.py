@@ -44,9 +44,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     UNREACHABLE: (CONTACTED,),  # the customer called back after all
     WITHDRAWN: (),
 }
+# Who gives a case an owner (the case page's reassign step), and so hears of the cases that have none.
+REASSIGN_ROLES = frozenset({"admin", "cx_lead"})
 ROOT_CAUSES = ("standard", "training", "incentive", "monitoring", "other")
 OUTCOMES = ("yes", "no", "unknown")  # recovered?
 
 # --- Notices --------------------------------------------------------------------------------------------------
-NOTICE_KINDS = ("case", "daily", "weekly", "test")
+NOTICE_KINDS = ("case", "unassigned", "daily", "weekly", "test")
 CHANNEL_KINDS = ("webhook", "feishu", "dingtalk", "wecom", "slack")

@@ -32,6 +32,7 @@ from cxdash.domain.followup import (
     CLOSED_STATUSES,
     CONTACTED,
     OUTCOMES,
+    REASSIGN_ROLES,
     RESOLVED,
     ROOT_CAUSES,
     TRANSITIONS,
@@ -44,7 +45,6 @@ from cxdash.schema import action_plan, app_user
 from cxdash.schema.followup import alert_rule, case_event, followup_case
 
 ACTING_ROLES = frozenset({"admin", "cx_lead", "team_lead"})
-REASSIGN_ROLES = frozenset({"admin", "cx_lead"})
 NOTE_MAX = 4000  # a call's note; longer text is a pasted document, not a note
 ROOT_NOTE_MAX = 200  # followup_case.root_cause_note
 

@@ -1,10 +1,11 @@
 """The notice outbox: notices are written in the transaction that opens a case and sent later by
 ``cxdash notify run``, so a down SMTP server or webhook never blocks an import or a page.
 
-Every notice has an idempotency key (``case:<id>:user:<uid>``, ``case:<id>:channel:<cid>``, ``daily:<uid>:<day>``
-...): queueing the same one twice writes one row. Who may be told what is decided here, in one place: a user only
-of cases within their scope (team leads: their teams' or sites' cases), a channel only of cases within its scope
-and at or above its minimum severity.
+Every notice has an idempotency key (``case:<id>:user:<uid>``, ``case:<id>:channel:<cid>``,
+``unassigned:<first case>:user:<uid>``, ``daily:<uid>:<day>`` ...): queueing the same one twice writes one row.
+Who may be told what is decided here, in one place: a user only of cases within their scope (team leads: their
+teams' or sites' cases), a channel only of cases within its scope and at or above its minimum severity. New
+high-severity cases without an owner are told, in one notice per call, to the admins and CX leads, who assign them.
 """
 
 from __future__ import annotations
@@ -14,19 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from cxdash.audit import record_audit
 from cxdash.db import upsert
-from cxdash.domain.followup import CHANNEL_KINDS, SEVERITIES
+from cxdash.domain.followup import CHANNEL_KINDS, REASSIGN_ROLES, SEVERITIES
 from cxdash.i18n import normalise_language
 from cxdash.notify.formats import payload_for
-from cxdash.notify.render import Message, cases_facts, render_case
+from cxdash.notify.render import Message, case_list_query, cases_facts, render_case, render_unassigned
 from cxdash.schema import app_user, followup_case, notice, notice_channel, site, user_scope
 from cxdash.sqlfuncs import in_ids
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+MAX_LISTED = 20  # an unassigned-cases notice lists this many cases; the case page has the rest
 NOTICE_STATUSES = (PENDING, SENDING, SENT, FAILED)
 
 
@@ -131,14 +133,27 @@ def queue_notice(conn: Connection, key: str, kind: str, message: Message, langua
 
 
 def _case_place(conn: Connection, case_ids: Sequence[int], owned_high_only: bool = False) -> list[dict[str, Any]]:
-    """The cases' severity, owner and place; ``owned_high_only``: only the high-severity cases with an owner."""
+    """The cases' severity, owner, place and due time; of the high-severity ones without an owner also how many
+    share each place (``place_n``, on the first of the place: ``place_rank`` 1) and their order by due time
+    (``unowned_rank``). ``owned_high_only``: only the high-severity cases with an owner, and of those without one
+    the first :data:`MAX_LISTED` and one per place, so thousands of new cases are never all read."""
     c = followup_case.c
-    stmt = (select(c.id, c.severity, c.status, c.owner_user_id, c.region_id, c.site_id, c.team_id,
-                   site.c.region_id.label("site_region_id"))
-            .select_from(followup_case.outerjoin(site, site.c.id == c.site_id))
-            .where(in_ids(c.id, case_ids, conn.dialect.name)).order_by(c.id))
+    unowned = and_(c.severity == "high", c.owner_user_id.is_(None))
+    place = (unowned, c.site_id, c.team_id)
+    inner = (select(c.id, c.severity, c.status, c.owner_user_id, c.region_id, c.site_id, c.team_id, c.due_at,
+                    site.c.region_id.label("site_region_id"),
+                    func.row_number().over(partition_by=unowned, order_by=(c.due_at, c.id)).label("unowned_rank"),
+                    func.row_number().over(partition_by=place, order_by=c.id).label("place_rank"),
+                    func.count().over(partition_by=place).label("place_n"))
+             .select_from(followup_case.outerjoin(site, site.c.id == c.site_id))
+             .where(in_ids(c.id, case_ids, conn.dialect.name)))
     if owned_high_only:
-        stmt = stmt.where(c.severity == "high", c.owner_user_id.is_not(None))
+        inner = inner.where(c.severity == "high")
+    sub = inner.subquery()
+    stmt = select(sub).order_by(sub.c.id)
+    if owned_high_only:
+        stmt = stmt.where(or_(sub.c.owner_user_id.is_not(None), sub.c.unowned_rank <= MAX_LISTED,
+                              sub.c.place_rank == 1))
     rows = conn.execute(stmt).mappings().all()
     # A case without a region of its own lies in its site's region.
     return [{**r, "region_id": r["region_id"] if r["region_id"] is not None else r["site_region_id"]} for r in rows]
@@ -146,13 +161,15 @@ def _case_place(conn: Connection, case_ids: Sequence[int], owned_high_only: bool
 
 def enqueue_case_notices(conn: Connection, case_ids: Sequence[int], now: datetime) -> int:
     """Queue the immediate notices of newly opened cases (high severity: their owners who want them, and the
-    channels whose scope and minimum severity admit them); return how many notices were queued."""
+    channels whose scope and minimum severity admit them; high severity without an owner: one notice per call to
+    each admin and CX lead who wants them, :func:`_unassigned_notices`); return how many notices were queued."""
     if not case_ids:
         return 0
     channels = [dict(ch) for ch in conn.execute(
         select(notice_channel).where(notice_channel.c.active.is_(True)).order_by(notice_channel.c.id)).mappings()]
-    # Without channels only owned high-severity cases can be notified: an upload opening thousands of cases reads
-    # only those (the import's alerts phase, docs/performance.md).
+    # Without channels only high-severity cases can be notified, each to its owner or, without one, in a summary:
+    # an upload opening thousands of cases reads only the owned ones and a few without an owner (the import's alerts
+    # phase, docs/performance.md).
     cases = _case_place(conn, case_ids, owned_high_only=not channels)
     owners = {r.id: r for r in readers(conn, sorted({c["owner_user_id"] for c in cases if c["owner_user_id"]}))}
     # (case, reader, language, for chat) of every notice due, then the facts once per language for all cases.
@@ -182,7 +199,39 @@ def enqueue_case_notices(conn: Connection, case_ids: Sequence[int], now: datetim
         else:
             rows.append(notice_row(f"case:{cid}:channel:{reader['id']}", "case", msg, lang, now,
                                    channel_id=int(reader["id"]), channel_kind=reader["kind"], case_id=cid))
-    return insert_notices(conn, rows)
+    return insert_notices(conn, rows + _unassigned_notices(conn, cases, min(int(i) for i in case_ids), now))
+
+
+def _unassigned_notices(conn: Connection, cases: Sequence[Mapping[str, Any]], first: int,
+                        now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows that tell every active admin and CX lead who wants immediate notices of the new
+    high-severity cases without an owner among ``cases`` (:func:`_case_place`): one notice per reader and call (an
+    upload may open thousands), listing the first :data:`MAX_LISTED` by due time; ``first``, the call's smallest
+    case id, keys it, so a rerun of the call queues nothing new."""
+    unowned = [r for r in cases if r["severity"] == "high" and r["owner_user_id"] is None]
+    places = [r for r in unowned if r["place_rank"] == 1]  # one case per place, with the place's count
+    if not places:
+        return []
+    u = app_user.c
+    ids = conn.execute(select(u.id).where(u.role.in_(sorted(REASSIGN_ROLES)), u.active.is_(True),
+                                          u.notify_immediate.is_(True))).scalars().all()
+    listed = [int(r["id"]) for r in unowned if r["unowned_rank"] <= MAX_LISTED]
+    rows: dict[str, list[dict[str, Any]]] = {}  # the listed cases with names in each reader's language
+    out = []
+    for reader in readers(conn, [int(i) for i in ids]):
+        # A place's count is told to whoever may see its cases (may_see reads only the place).
+        total = sum(int(r["place_n"]) for r in places if reader.may_see(r))
+        if not (reader.email and total):
+            continue
+        lang = reader.language
+        if lang not in rows:
+            stmt = (case_list_query(lang).where(followup_case.c.id.in_(listed))
+                    .order_by(followup_case.c.due_at, followup_case.c.id))
+            rows[lang] = [dict(r) for r in conn.execute(stmt).mappings()]
+        shown = [r for r in rows[lang] if reader.may_see(r)]
+        out.append(notice_row(f"unassigned:{first}:user:{reader.id}", "unassigned",
+                              render_unassigned(shown, total, lang, now), lang, now, user_id=reader.id))
+    return out
 
 
 # --- The outbox as admins see it --------------------------------------------------------------------------------

@@ -299,6 +299,41 @@ def render_case(facts: CaseFacts, lang: str, *, for_chat: bool) -> Message:
     return compose(subject, sections, lang, app_link(f"cases?case={facts.id}"), data)
 
 
+# --- Lists of cases ----------------------------------------------------------------------------------------------
+def case_list_query(lang: str) -> Select[Any]:
+    """Cases as a notice lists them: id, severity, status, place (ids, and site and team names in ``lang``), rule
+    name and due time; the caller adds its conditions, order and limit."""
+    c = followup_case.c
+    return (
+        select(c.id, c.severity, c.status, c.due_at, c.site_id, c.team_id, alert_rule.c.name.label("rule"),
+               display_expr(site, lang).label("site"), display_expr(team, lang).label("team"))
+        .select_from(followup_case.join(alert_rule, alert_rule.c.id == c.rule_id)
+                     .outerjoin(site, site.c.id == c.site_id).outerjoin(team, team.c.id == c.team_id))
+    )
+
+
+def case_table(rows: Sequence[dict[str, Any]], lang: str, now: datetime, title: str,
+               total: int | None = None) -> Section:
+    """A section listing ``rows`` of :func:`case_list_query` (case, severity, site · team, rule, due, marked when
+    overdue at ``now``); with ``total`` above the rows shown, a last line says how many more the case page has."""
+    headers = tuple(t(f"notify.digest.col.{k}", lang) for k in ("case", "severity", "unit", "rule", "due"))
+    table = tuple(
+        (f"#{r['id']}", severity_label(r["severity"], lang), " · ".join(x for x in (r["site"], r["team"]) if x),
+         r["rule"] or "", when(r["due_at"]) + (f" ({t('notify.digest.overdue', lang)})" if r["due_at"] < now else ""))
+        for r in rows)
+    more = (t("notify.digest.more", lang, n=total - len(rows)),) if total is not None and total > len(rows) else ()
+    return Section(title=title, headers=headers, rows=table, lines=more)
+
+
+def render_unassigned(rows: Sequence[dict[str, Any]], total: int, lang: str, now: datetime) -> Message:
+    """The notice to an admin or CX lead of ``total`` new high-severity cases without an owner, listing ``rows``
+    (the first of them, :func:`case_list_query`)."""
+    subject = t("notify.unassigned.subject", lang, n=total)
+    section = case_table(rows, lang, now, t("notify.unassigned.cases", lang), total)
+    intro = Section(lines=(t("notify.unassigned.intro", lang),))
+    return compose(subject, [intro, section], lang, app_link("cases"), {"type": "unassigned", "cases": total})
+
+
 def render_test(lang: str, target: str, now: datetime) -> Message:
     """A test notice: says which channel or address it was sent to and when."""
     subject = t("notify.test.subject", lang)

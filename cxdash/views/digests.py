@@ -1,7 +1,8 @@
 """Digests queued by ``cxdash notify digest daily|weekly``: a view, since the weekly summary reads the overview.
 
-- **Daily**, per active user who wants it: their open cases (owned by them, within their scope), overdue first.
-  Nothing to say, nothing sent. Key ``daily:<uid>:<day>``.
+- **Daily**, per active user who wants it: their open cases (owned by them, within their scope), overdue first;
+  for admins and CX leads, who assign them, also the open cases without an owner. Nothing to say, nothing sent.
+  Key ``daily:<uid>:<day>``.
 - **Weekly executive summary**, per active user who wants it, over the last full week (Monday to Sunday) within
   their scope: the KPIs against their targets and the biggest significant changes against the week before (the
   overview's cards and tests, :func:`cxdash.views.overview.overview_view`), the touchpoints furthest below
@@ -15,21 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.engine import Connection, Engine
 
 from cxdash.audit import now_utc
 from cxdash.auth import User, apply_scope
-from cxdash.domain.followup import OPEN_STATUSES
+from cxdash.domain.followup import OPEN_STATUSES, REASSIGN_ROLES
 from cxdash.domain.kpis import SHARE
 from cxdash.filters import Filters
 from cxdash.formatting import kpi_value as fmt_kpi
 from cxdash.i18n import t
 from cxdash.metrics.improve.plans import plan_board
 from cxdash.notify.outbox import Reader, queue_notice, readers
-from cxdash.notify.render import Message, Section, app_link, compose, severity_label, when
-from cxdash.schema import alert_rule, followup_case, site, team
-from cxdash.unit_names import display_expr
+from cxdash.notify.render import Message, Section, app_link, case_list_query, case_table, compose
+from cxdash.schema import followup_case
 from cxdash.views.overview import overview_view
 
 MAX_ROWS = 20  # a digest lists this many cases or plans; the page has the rest
@@ -48,44 +48,56 @@ def _scope_condition(reader: Reader) -> ColumnElement[bool]:
 
 
 def case_rows(conn: Connection, reader: Reader, lang: str, now: datetime, *, own: bool,
-              overdue_only: bool = False) -> list[dict]:
-    """Open cases within ``reader``'s scope (only theirs when ``own``; only overdue ones when ``overdue_only``),
-    overdue first, then by due time; at most :data:`MAX_ROWS`."""
+              overdue_only: bool = False, unowned: bool = False) -> list[dict]:
+    """Open cases within ``reader``'s scope (only theirs when ``own``; only overdue ones when ``overdue_only``;
+    only those without an owner when ``unowned``), overdue first, then by due time; at most :data:`MAX_ROWS`."""
     c = followup_case.c
-    stmt = (
-        select(c.id, c.severity, c.status, c.due_at, alert_rule.c.name.label("rule"),
-               display_expr(site, lang).label("site"), display_expr(team, lang).label("team"))
-        .select_from(followup_case.join(alert_rule, alert_rule.c.id == c.rule_id)
-                     .outerjoin(site, site.c.id == c.site_id).outerjoin(team, team.c.id == c.team_id))
-        .where(c.status.in_(OPEN_STATUSES), _scope_condition(reader))
-        .order_by(c.due_at, c.id).limit(MAX_ROWS)
-    )
-    if own:
-        stmt = stmt.where(c.owner_user_id == reader.id)
-    if overdue_only:
-        stmt = stmt.where(c.due_at < now)
+    stmt = (case_list_query(lang).where(*_open_conditions(reader, now, own=own, overdue_only=overdue_only,
+                                                          unowned=unowned))
+            .order_by(c.due_at, c.id).limit(MAX_ROWS))
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def _case_section(rows: list[dict], lang: str, now: datetime, title: str) -> Section:
-    headers = tuple(t(f"notify.digest.col.{k}", lang) for k in ("case", "severity", "unit", "rule", "due"))
-    table = tuple(
-        (f"#{r['id']}", severity_label(r["severity"], lang), " · ".join(x for x in (r["site"], r["team"]) if x),
-         r["rule"] or "", when(r["due_at"]) + (f" ({t('notify.digest.overdue', lang)})" if r["due_at"] < now else ""))
-        for r in rows)
-    return Section(title=title, headers=headers, rows=table)
+def count_unowned(conn: Connection, reader: Reader, now: datetime) -> int:
+    """How many open cases without an owner lie within ``reader``'s scope (all of them, not :data:`MAX_ROWS`)."""
+    stmt = select(func.count()).select_from(followup_case).where(
+        *_open_conditions(reader, now, own=False, overdue_only=False, unowned=True))
+    return int(conn.execute(stmt).scalar_one())
 
 
-def render_daily(rows: list[dict], lang: str, now: datetime) -> Message:
-    """The daily digest of a user's open cases."""
+def _open_conditions(reader: Reader, now: datetime, *, own: bool, overdue_only: bool,
+                     unowned: bool) -> list[ColumnElement[bool]]:
+    c = followup_case.c
+    conds = [c.status.in_(OPEN_STATUSES), _scope_condition(reader)]
+    if own:
+        conds.append(c.owner_user_id == reader.id)
+    if overdue_only:
+        conds.append(c.due_at < now)
+    if unowned:
+        conds.append(c.owner_user_id.is_(None))
+    return conds
+
+
+def render_daily(rows: list[dict], lang: str, now: datetime, unowned: list[dict] | None = None,
+                 n_unowned: int = 0) -> Message:
+    """The daily digest of a user's open cases; for admins and CX leads also the open cases without an owner
+    (``unowned``, the first of ``n_unowned``)."""
     n_over = sum(r["due_at"] < now for r in rows)
-    subject = t("notify.daily.subject", lang, day=now.date().isoformat(), n=len(rows), overdue=n_over)
-    section = _case_section(rows, lang, now, t("notify.daily.cases", lang))
-    return compose(subject, [section], lang, app_link("cases"), {"type": "daily"})
+    if unowned:
+        subject = t("notify.daily.subject_unowned", lang, day=now.date().isoformat(), n=len(rows), overdue=n_over,
+                    unowned=n_unowned)
+    else:
+        subject = t("notify.daily.subject", lang, day=now.date().isoformat(), n=len(rows), overdue=n_over)
+    mine = t("notify.daily.cases", lang)
+    sections = [case_table(rows, lang, now, mine) if rows else Section(title=mine, lines=(t("notify.weekly.none", lang),))]
+    if unowned:
+        sections.append(case_table(unowned, lang, now, t("notify.daily.unowned", lang), n_unowned))
+    return compose(subject, sections, lang, app_link("cases"), {"type": "daily"})
 
 
 def queue_daily_digests(engine: Engine, now: datetime | None = None) -> int:
-    """Queue today's daily digest of every active user who wants one and has open cases; return how many."""
+    """Queue today's daily digest of every active user who wants one and has open cases (admins and CX leads: or
+    open cases without an owner); return how many."""
     now = now or now_utc()
     queued = 0
     with engine.begin() as conn:
@@ -93,10 +105,15 @@ def queue_daily_digests(engine: Engine, now: datetime | None = None) -> int:
             if not (reader.active and reader.daily and reader.email):
                 continue
             rows = case_rows(conn, reader, reader.language, now, own=True)
-            if not rows:
+            # Admins and CX leads assign the cases nobody owns: their digest lists those too.
+            unowned = (case_rows(conn, reader, reader.language, now, own=False, unowned=True)
+                       if reader.role in REASSIGN_ROLES else [])
+            if not rows and not unowned:
                 continue
-            queued += queue_notice(conn, f"daily:{reader.id}:{now.date().isoformat()}", "daily",
-                                   render_daily(rows, reader.language, now), reader.language, now, user_id=reader.id)
+            n_unowned = count_unowned(conn, reader, now) if len(unowned) >= MAX_ROWS else len(unowned)
+            msg = render_daily(rows, reader.language, now, unowned, n_unowned)
+            queued += queue_notice(conn, f"daily:{reader.id}:{now.date().isoformat()}", "daily", msg,
+                                   reader.language, now, user_id=reader.id)
     return queued
 
 
@@ -156,7 +173,7 @@ def render_weekly(summary: WeeklySummary, cases: list[dict], lang: str, now: dat
         Section(title=t("notify.weekly.worst", lang),
                 headers=tuple(t(f"notify.weekly.col.{k}", lang) for k in ("touchpoint", "gap")),
                 rows=summary.worst, lines=() if summary.worst else none),
-        _case_section(cases, lang, now, t("notify.weekly.overdue_cases", lang)) if cases
+        case_table(cases, lang, now, t("notify.weekly.overdue_cases", lang)) if cases
         else Section(title=t("notify.weekly.overdue_cases", lang), lines=none),
         Section(title=t("notify.weekly.overdue_plans", lang),
                 headers=tuple(t(f"notify.weekly.col.{k}", lang) for k in ("plan", "unit", "due")),
