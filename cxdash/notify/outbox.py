@@ -132,26 +132,30 @@ def queue_notice(conn: Connection, key: str, kind: str, message: Message, langua
     return insert_notices(conn, [row]) == 1
 
 
-def _case_place(conn: Connection, case_ids: Sequence[int], owned_high_only: bool = False) -> list[dict[str, Any]]:
-    """The cases' severity, owner, place and due time; of the high-severity ones without an owner also how many
-    share each place (``place_n``, on the first of the place: ``place_rank`` 1) and their order by due time
-    (``unowned_rank``). ``owned_high_only``: only the high-severity cases with an owner, and of those without one
-    the first :data:`MAX_LISTED` and one per place, so thousands of new cases are never all read."""
+def _case_place(conn: Connection, case_ids: Sequence[int], owned_high_only: bool = False,
+                with_unowned: bool = True) -> list[dict[str, Any]]:
+    """The cases' severity, owner, place and due time; ``with_unowned``: of the high-severity ones without an owner
+    also how many share each place (``place_n``, on the first of the place: ``place_rank`` 1) and their order by
+    due time (``unowned_rank``). ``owned_high_only``: only the high-severity cases with an owner (and with
+    ``with_unowned`` of those without one the first :data:`MAX_LISTED` and one per place), so thousands of new
+    cases are never all read."""
     c = followup_case.c
     unowned = and_(c.severity == "high", c.owner_user_id.is_(None))
     place = (unowned, c.site_id, c.team_id)
+    ranks = (func.row_number().over(partition_by=unowned, order_by=(c.due_at, c.id)).label("unowned_rank"),
+             func.row_number().over(partition_by=place, order_by=c.id).label("place_rank"),
+             func.count().over(partition_by=place).label("place_n"))
     inner = (select(c.id, c.severity, c.status, c.owner_user_id, c.region_id, c.site_id, c.team_id, c.due_at,
-                    site.c.region_id.label("site_region_id"),
-                    func.row_number().over(partition_by=unowned, order_by=(c.due_at, c.id)).label("unowned_rank"),
-                    func.row_number().over(partition_by=place, order_by=c.id).label("place_rank"),
-                    func.count().over(partition_by=place).label("place_n"))
+                    site.c.region_id.label("site_region_id"), *(ranks if with_unowned else ()))
              .select_from(followup_case.outerjoin(site, site.c.id == c.site_id))
              .where(in_ids(c.id, case_ids, conn.dialect.name)))
     if owned_high_only:
         inner = inner.where(c.severity == "high")
+        if not with_unowned:
+            inner = inner.where(c.owner_user_id.is_not(None))
     sub = inner.subquery()
     stmt = select(sub).order_by(sub.c.id)
-    if owned_high_only:
+    if owned_high_only and with_unowned:
         stmt = stmt.where(or_(sub.c.owner_user_id.is_not(None), sub.c.unowned_rank <= MAX_LISTED,
                               sub.c.place_rank == 1))
     rows = conn.execute(stmt).mappings().all()
@@ -169,8 +173,9 @@ def enqueue_case_notices(conn: Connection, case_ids: Sequence[int], now: datetim
         select(notice_channel).where(notice_channel.c.active.is_(True)).order_by(notice_channel.c.id)).mappings()]
     # Without channels only high-severity cases can be notified, each to its owner or, without one, in a summary:
     # an upload opening thousands of cases reads only the owned ones and a few without an owner (the import's alerts
-    # phase, docs/performance.md).
-    cases = _case_place(conn, case_ids, owned_high_only=not channels)
+    # phase, docs/performance.md). Ranking those without an owner sorts the new cases: only when someone is told.
+    assigners = _assigners(conn)
+    cases = _case_place(conn, case_ids, owned_high_only=not channels, with_unowned=bool(assigners))
     owners = {r.id: r for r in readers(conn, sorted({c["owner_user_id"] for c in cases if c["owner_user_id"]}))}
     # (case, reader, language, for chat) of every notice due, then the facts once per language for all cases.
     wanted: list[tuple[dict[str, Any], Reader | dict[str, Any], str, bool]] = []
@@ -199,29 +204,36 @@ def enqueue_case_notices(conn: Connection, case_ids: Sequence[int], now: datetim
         else:
             rows.append(notice_row(f"case:{cid}:channel:{reader['id']}", "case", msg, lang, now,
                                    channel_id=int(reader["id"]), channel_kind=reader["kind"], case_id=cid))
-    return insert_notices(conn, rows + _unassigned_notices(conn, cases, min(int(i) for i in case_ids), now))
+    if assigners:
+        rows += _unassigned_notices(conn, cases, assigners, min(int(i) for i in case_ids), now)
+    return insert_notices(conn, rows)
 
 
-def _unassigned_notices(conn: Connection, cases: Sequence[Mapping[str, Any]], first: int,
-                        now: datetime) -> list[dict[str, Any]]:
-    """The outbox rows that tell every active admin and CX lead who wants immediate notices of the new
-    high-severity cases without an owner among ``cases`` (:func:`_case_place`): one notice per reader and call (an
-    upload may open thousands), listing the first :data:`MAX_LISTED` by due time; ``first``, the call's smallest
-    case id, keys it, so a rerun of the call queues nothing new."""
+def _assigners(conn: Connection) -> list[Reader]:
+    """The active admins and CX leads (who give cases an owner) who want immediate notices, with an address."""
+    u = app_user.c
+    ids = conn.execute(select(u.id).where(u.role.in_(sorted(REASSIGN_ROLES)), u.active.is_(True),
+                                          u.notify_immediate.is_(True))).scalars().all()
+    return [r for r in readers(conn, [int(i) for i in ids]) if r.email] if ids else []
+
+
+def _unassigned_notices(conn: Connection, cases: Sequence[Mapping[str, Any]], assigners: Sequence[Reader],
+                        first: int, now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows that tell ``assigners`` (:func:`_assigners`) of the new high-severity cases without an owner
+    among ``cases`` (:func:`_case_place` with their ranks): one notice per reader and call (an upload may open
+    thousands), listing the first :data:`MAX_LISTED` by due time; ``first``, the call's smallest case id, keys it,
+    so a rerun of the call queues nothing new."""
     unowned = [r for r in cases if r["severity"] == "high" and r["owner_user_id"] is None]
     places = [r for r in unowned if r["place_rank"] == 1]  # one case per place, with the place's count
     if not places:
         return []
-    u = app_user.c
-    ids = conn.execute(select(u.id).where(u.role.in_(sorted(REASSIGN_ROLES)), u.active.is_(True),
-                                          u.notify_immediate.is_(True))).scalars().all()
     listed = [int(r["id"]) for r in unowned if r["unowned_rank"] <= MAX_LISTED]
     rows: dict[str, list[dict[str, Any]]] = {}  # the listed cases with names in each reader's language
     out = []
-    for reader in readers(conn, [int(i) for i in ids]):
+    for reader in assigners:
         # A place's count is told to whoever may see its cases (may_see reads only the place).
         total = sum(int(r["place_n"]) for r in places if reader.may_see(r))
-        if not (reader.email and total):
+        if not total:
             continue
         lang = reader.language
         if lang not in rows:
