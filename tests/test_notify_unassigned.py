@@ -1,6 +1,7 @@
 """Cases nobody owns (#23) on SQLite and PostgreSQL: a rule without a fallback owner opens high-severity cases at a
-team without a lead, and the admins and CX leads who want immediate notices get one notice per run listing them
-(in their language, at most 20 rows, sent once); their daily digest lists the open cases without an owner."""
+team without a lead, and the admins and CX leads who want immediate notices get one notice per run of the rules
+listing them (in their language, at most 20 rows, sent once); their daily digest lists the open cases without an
+owner."""
 
 from __future__ import annotations
 
