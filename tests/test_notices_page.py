@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from cxdash.auth import save_user
+from cxdash.domain.followup import NOTICE_KINDS
 from cxdash.i18n import t
 from cxdash.notify.channels import list_channels, save_channel
 from cxdash.notify.outbox import enqueue_case_notices
@@ -51,6 +52,7 @@ def test_admin_sees_settings_channels_and_the_outbox(sqlite_engine: Engine, lang
     assert "Site 1" in channels.to_string()  # the scope's unit by name
     outbox = at.dataframe[-1].value
     assert "URLError: refused" in outbox.to_string()
+    assert set(outbox[t("notify.outbox.col.kind", lang)]) <= {t(f"notify.notice.{k}", lang) for k in NOTICE_KINDS}
 
 
 @pytest.mark.parametrize("lang", LANGS)

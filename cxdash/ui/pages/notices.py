@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from cxdash.audit import now_utc
-from cxdash.domain.followup import CHANNEL_KINDS, SCOPE_KINDS, SEVERITIES
+from cxdash.domain.followup import CHANNEL_KINDS, NOTICE_KINDS, SCOPE_KINDS, SEVERITIES
 from cxdash.formatting import display_frame
 from cxdash.i18n import LANGUAGES
 from cxdash.notify.channels import (
@@ -202,6 +202,7 @@ if not rows:
     st.stop()
 box = pd.DataFrame(rows, columns=OUTBOX_COLUMNS)
 box["status"] = box["status"].map(lambda s: tr(f"notify.status.{s}"))
+box["kind"] = box["kind"].map(lambda k: tr(f"notify.notice.{k}") if k in NOTICE_KINDS else k)
 st.dataframe(display_frame(box, ctx.lang), hide_index=True, width="stretch",
              column_config={c: tr(f"notify.outbox.col.{c}") for c in box.columns})
 ids = st.multiselect(tr("notify.outbox.pick"), [int(r["id"]) for r in rows if r["status"] in ("pending", "failed")],
