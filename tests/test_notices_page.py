@@ -52,7 +52,7 @@ def test_admin_sees_settings_channels_and_the_outbox(sqlite_engine: Engine, lang
     assert "Site 1" in channels.to_string()  # the scope's unit by name
     outbox = at.dataframe[-1].value
     assert "URLError: refused" in outbox.to_string()
-    assert set(outbox[t("notify.outbox.col.kind", lang)]) <= {t(f"notify.notice.{k}", lang) for k in NOTICE_KINDS}
+    assert set(outbox["kind"]) <= {t(f"notify.notice.{k}", lang) for k in NOTICE_KINDS}
 
 
 @pytest.mark.parametrize("lang", LANGS)
