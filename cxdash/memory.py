@@ -1,4 +1,5 @@
-"""Handing freed heap memory back to the operating system between the steps of a long job.
+"""Handing freed heap memory back to the operating system between the steps of a long job, and pausing the
+garbage collector while a step builds many small objects.
 
 pandas and numpy free their arrays, but glibc's allocator keeps the pages for reuse, and with several threads it
 keeps them per thread arena: at a million responses an import's resident memory crept up by about 400 MB of pages
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -30,3 +34,20 @@ def release_free_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run a block without the cyclic garbage collector, then resume it as it was.
+
+    A step that builds tens of thousands of small tuples and dicts (the cases of an import's rules) set off
+    collection after collection over every object of the process, none of which finds a cycle: 20-60 ms of an
+    upload's rules at 8,000 cases. Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -56,6 +56,7 @@ from cxdash.followup.due import due_at
 from cxdash.followup.owners import Owners
 from cxdash.followup.rules import Rule, RuleError, list_rules, validate_rule
 from cxdash.followup.triggers import RECENT_DAYS, Trigger, batch_response_triggers, triggers_for
+from cxdash.memory import collector_paused
 from cxdash.notify.outbox import enqueue_case_notices
 from cxdash.schema import case_event, case_trigger, followup_case, import_batch
 from cxdash.sqlfuncs import in_ids, in_texts
@@ -331,13 +332,14 @@ def run_for_batch(conn: Connection, batch_id: int, now: datetime) -> list[int]:
         return []
     since = now - timedelta(days=RECENT_DAYS)
     rules = _runnable(conn, kinds)
-    found = batch_response_triggers(conn, rules, batch_id, since, now) if kind == "surveys" else {}
     writes = _Writes()
-    for rule in rules:
-        triggers = found[rule.id] if rule.id in found else triggers_for(conn, rule, now, batch_id=batch_id,
-                                                                         since=since)
-        _plan(conn, rule, triggers, now, batch_id, writes)
-    _write(conn, writes, now, batch_id)
+    with collector_paused():
+        found = batch_response_triggers(conn, rules, batch_id, since, now) if kind == "surveys" else {}
+        for rule in rules:
+            triggers = found[rule.id] if rule.id in found else triggers_for(conn, rule, now, batch_id=batch_id,
+                                                                             since=since)
+            _plan(conn, rule, triggers, now, batch_id, writes)
+        _write(conn, writes, now, batch_id)
     return writes.opened
 
 
