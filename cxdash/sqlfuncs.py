@@ -88,6 +88,13 @@ def as_float(expr: Any) -> ColumnElement[float]:
     return cast(expr, Float)
 
 
+def _in_array(col: Any, values: list[Any], element: Any, dialect: str) -> ColumnElement[bool]:
+    if dialect == "sqlite":
+        listed = func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued("value")
+        return col.in_(select(listed.c.value))
+    return col == any_(bindparam(None, values, type_=ARRAY(element)))
+
+
 def in_ids(col: Any, ids: Sequence[int], dialect: str) -> ColumnElement[bool]:
     """``col`` is one of ``ids``, bound as a single parameter however many there are.
 
@@ -95,20 +102,12 @@ def in_ids(col: Any, ids: Sequence[int], dialect: str) -> ColumnElement[bool]:
     again by every statement that uses it. SQLite reads the ids from one JSON array (``json_each``), PostgreSQL
     from one array (``= ANY``).
     """
-    values = [int(i) for i in ids]
-    if dialect == "sqlite":
-        listed = func.json_each(bindparam(None, json.dumps(values), type_=String)).table_valued("value")
-        return col.in_(select(listed.c.value))
-    return col == any_(bindparam(None, values, type_=ARRAY(BigInteger)))
+    return _in_array(col, [int(i) for i in ids], BigInteger, dialect)
 
 
 def in_texts(col: Any, values: Sequence[str], dialect: str) -> ColumnElement[bool]:
     """``col`` is one of the strings ``values``, bound as a single parameter (see :func:`in_ids`)."""
-    listed = [str(v) for v in values]
-    if dialect == "sqlite":
-        each = func.json_each(bindparam(None, json.dumps(listed), type_=String)).table_valued("value")
-        return col.in_(select(each.c.value))
-    return col == any_(bindparam(None, listed, type_=ARRAY(String)))
+    return _in_array(col, [str(v) for v in values], String, dialect)
 
 
 def epoch_days(col: Any, dialect: str) -> ColumnElement[int]:
