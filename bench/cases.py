@@ -111,6 +111,7 @@ def generate_cases(engine: Engine, filters: Filters, n: int, now: datetime, seed
         ValueError: the view holds no response with a customer.
     """
     from cxdash.db import bump_data_version, refresh_statistics
+    from cxdash.followup.next_answers import refresh_next_answers
     from cxdash.followup.rules import Rule, save_rule
 
     t0 = time.perf_counter()
@@ -180,6 +181,7 @@ def generate_cases(engine: Engine, filters: Filters, n: int, now: datetime, seed
         for table, rows in ((followup_case, cases), (case_trigger, triggers), (case_event, events)):
             for lo in range(0, len(rows), CHUNK):
                 conn.execute(insert(table), rows[lo:lo + CHUNK])
+        refresh_next_answers(conn, case_ids=ids.tolist())  # as resolving each case in the app would
         if conn.dialect.name == "postgresql":  # the ids were given: the sequence must move past them
             conn.execute(text("SELECT setval(pg_get_serial_sequence('followup_case', 'id'), "
                               "(SELECT max(id) FROM followup_case))"))

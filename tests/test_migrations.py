@@ -20,10 +20,12 @@ from sqlalchemy import func, insert, select
 from cxdash.db import MIGRATIONS, get_setting, make_engine, upgrade
 from cxdash.filters import Filters
 from cxdash.schema import metadata, setting, touchpoint_summary
+from cxdash.schema.followup import followup_case
 from cxdash.summaries import Part, plan_parts, refresh_summaries, summaries_fresh
 from cxdash.summaries.common import REBUILD_RECORD, REGION_MONTH, STATE_KEY
 from cxdash.summaries.figures import figure_sums, raw_figure_sums
 from cxdash.summaries.rebuild import rebuild_requested_summaries
+from tests.support.cases import build_cases
 from tests.support.pg import BACKENDS, scratch_database
 from tests.world import EXPERIENCE
 
@@ -111,5 +113,23 @@ def test_a_rebuild_request_is_served_before_the_first_reader(new_url: str) -> No
             assert rebuild_requested_summaries(conn) == [STATE_KEY]
         with engine.connect() as conn:
             assert summaries_fresh(conn)
+    finally:
+        engine.dispose()
+
+
+def test_resolved_cases_get_their_next_answer_when_upgraded(new_url: str) -> None:
+    engine = make_engine(new_url)
+    try:
+        build_cases(engine)  # at head: each resolved case keeps its next answer
+        fc = followup_case.c
+        columns = (fc.id, fc.next_response_id, fc.next_ltr, fc.next_csat)
+        with engine.connect() as conn:
+            kept = conn.execute(select(*columns).order_by(fc.id)).all()
+        assert sum(r.next_response_id is not None for r in kept) == 2  # cases 1 and 2
+        with engine.begin() as conn:
+            command.downgrade(_config(conn), "0017")  # as an older version left them: nothing kept
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.execute(select(*columns).order_by(fc.id)).all() == kept
     finally:
         engine.dispose()

@@ -40,6 +40,7 @@ from cxdash.domain.followup import (
     WITHDRAWN,
 )
 from cxdash.followup.due import business_minutes_between
+from cxdash.followup.next_answers import refresh_next_answers
 from cxdash.i18n import t
 from cxdash.schema import action_plan, app_user
 from cxdash.schema.followup import alert_rule, case_event, followup_case
@@ -180,6 +181,7 @@ def resolve(conn: Connection, case_id: int, actor: User, now: datetime, recovere
     values = {**_root_values(root_cause, root_cause_note), "recovered": recovered, "closed_at": now}
     _record(conn, case, actor, now, "resolve", RESOLVED, _note(note), values,
             {"recovered": recovered, "root_cause": values["root_cause"], "root_cause_note": values["root_cause_note"]})
+    refresh_next_answers(conn, case_ids=[case_id])  # an answer given after today's closing is found at its import
 
 
 def mark_unreachable(conn: Connection, case_id: int, actor: User, now: datetime, note: str | None = None) -> None:

@@ -20,6 +20,7 @@ from cxdash.audit import now_utc, record_audit
 from cxdash.customers import refresh_customer_events
 from cxdash.db import bump_data_version
 from cxdash.followup.cases import withdraw_batch
+from cxdash.followup.next_answers import refresh_next_answers
 from cxdash.imports.errors import UploadError
 from cxdash.imports.loading import write_transaction
 from cxdash.imports.pipeline import refresh_response_summaries
@@ -157,6 +158,7 @@ def _refresh(conn: Connection, customers: set[int], lo: Any, hi: Any, recompute:
     ids = sorted(customers)
     if ids:
         refresh_customer_events(conn, ids)  # customers deleted meanwhile are simply not found
+        refresh_next_answers(conn, ids)  # a resolved case whose next answer went finds the one after it
     if lo is not None:
         refresh_response_summaries(conn, lo, hi)
     if recompute and ids:

@@ -21,6 +21,7 @@ from cxdash.audit import record_audit
 from cxdash.customers import refresh_customer_events
 from cxdash.db import bump_data_version, get_setting, refresh_statistics
 from cxdash.followup.cases import run_for_batch
+from cxdash.followup.next_answers import refresh_next_answers
 from cxdash.i18n import t
 from cxdash.imports.catalog_upload import create_new_touchpoints
 from cxdash.imports.errors import UploadError, combine, empty_errors, reason_text, row_errors, top_problem
@@ -379,6 +380,10 @@ def _after_load(ctx: LoadContext, loader: Any, result: ImportResult) -> None:
     if ctx.customer_ids:
         refresh_customer_events(conn, sorted(ctx.customer_ids))
         clock = result.timed("customers", clock)
+    if kind == "surveys":
+        # A resolved case's next answer may be among these rows; an updated row may have stopped being one.
+        refresh_next_answers(conn, ctx.customer_ids, check_kept=ctx.counts.updated > 0)
+        clock = result.timed("next_answers", clock)
     if kind == "surveys" and ctx.date_min is not None:
         # New rows only: add their sums; updated rows change old sums, so their months are rebuilt instead.
         sums = getattr(loader, "sums", None)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -76,12 +77,20 @@ followup_case = Table(
     Column("dedupe_key", String(300), nullable=False),
     Column("detail", JSON),  # KPI cases: {"kpi":, "value":, "target":, "period":}; free for others
     Column("updated_at", DateTime, nullable=False),
+    # A resolved case's next answer (cxdash.followup.next_answers): the customer's first response on a day after
+    # the closing day, with its scores, kept up to date by whatever changes it.
+    Column("next_response_id", BigInteger),  # no foreign key: a deleted batch's response is replaced, not blocked
+    Column("next_ltr", SmallInteger),
+    Column("next_csat", SmallInteger),
     Index("ix_followup_case_status_due", "status", "due_at"),
     # Covers every column the case measures read (cxdash.metrics.followup.measures): their per-unit counts are one
     # walk of this index in group order instead of 100,000 row look-ups (0.46 s -> 0.11 s CPU at 100,000 cases on
     # SQLite), and the median and top lists read it instead of the wide rows.
     Index("ix_followup_case_site_team_opened", "site_id", "team_id", "opened_at", "status", "due_at", "first_contact_at",
           "recovered", "first_contact_business_min", "root_cause", "touchpoint_id"),
+    # Covers the NPS and CSAT at the next answer: the resolved cases with an outcome, in opening order.
+    Index("ix_followup_case_next_answers", "status", "recovered", "opened_at", "site_id", "team_id", "next_ltr",
+          "next_csat", "next_response_id"),
     Index("ix_followup_case_owner_status", "owner_user_id", "status"),
     Index("ix_followup_case_dedupe", "dedupe_key", "opened_at"),
     Index("ix_followup_case_customer", "customer_id", "opened_at"),

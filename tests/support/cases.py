@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from cxdash.followup.next_answers import refresh_next_answers
 from cxdash.schema import app_user, user_scope
 from cxdash.schema.followup import alert_rule, case_event, case_trigger, followup_case
 from tests.world import EXPERIENCE
@@ -99,4 +100,5 @@ def build_cases(engine: Engine) -> dict[str, Any]:
                 touchpoint_id=ids[case["tp"]] if case.get("tp") else None))
             conn.execute(insert(case_event).values(case_id=case["id"], at=case["opened_at"], action="open",
                                                    to_status="new"))
+        refresh_next_answers(conn)  # as resolving each case in the app would
     return {"tp": ids, "responses": responses, "users": users}

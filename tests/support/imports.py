@@ -37,7 +37,7 @@ def load(
         setattr(prepared.mapping, key, value)
     if usual_scales:
         answer_usual_scales(prepared)
-    opts = ImportOptions(now=NOW, **options)  # type: ignore[arg-type]
+    opts = ImportOptions(**{"now": NOW, **options})  # type: ignore[arg-type]
     return run_import(engine, prepared, opts)
 
 

@@ -36,7 +36,7 @@ from cxdash.metrics.followup.select import opened_in, overdue_expr, unit_conditi
 from cxdash.metrics.nps import nps_from_counts
 from cxdash.metrics.org_names import org_names
 from cxdash.metrics.significance import Proportion, proportion
-from cxdash.schema import survey_response, touchpoint
+from cxdash.schema import touchpoint
 from cxdash.schema.followup import followup_case
 
 fc = followup_case.c
@@ -118,30 +118,12 @@ def _median(conn: Connection, filters: Filters, n: int) -> float | None:
 
 
 def _after(conn: Connection, filters: Filters) -> pd.DataFrame:
-    """NPS and CSAT of the customers' next response after each resolved case, by outcome."""
-    nxt = survey_response.alias("nxt")
-    # A visit day after the closing day: a date compares with a timestamp as its midnight on PostgreSQL, and as an
-    # ISO string that sorts before any time of that day on SQLite, so both read "a later day".
-    next_id = (select(nxt.c.id).where(nxt.c.customer_id == fc.customer_id, nxt.c.visit_date > fc.closed_at)
-               .order_by(nxt.c.visit_date, nxt.c.id).limit(1).correlate(followup_case).scalar_subquery())
-    cases = (select(fc.recovered.label("recovered"), next_id.label("rid"))
-             .where(*unit_conditions(filters), opened_in(filters), fc.status == RESOLVED,
-                    fc.recovered.in_(("yes", "no")), fc.customer_id.is_not(None), fc.closed_at.is_not(None))
-             .cte("resolved_cases").prefix_with("MATERIALIZED"))
-    # The next answer's scores are read by its id, one primary-key look-up per case that found one. Joined instead,
-    # PostgreSQL expects tens of thousands of ids and hashes all responses to match them (a full scan per call).
-    # MATERIALIZED keeps both databases from copying the search for the next answer into each use of its id, and
-    # each look-up into each aggregate that reads its score.
-    by_id = survey_response.alias("answer")
-
-    def score(col: str) -> Any:
-        return (select(by_id.c[col]).where(by_id.c.id == cases.c.rid).correlate(cases).scalar_subquery())
-
-    answers = (select(cases.c.recovered, score("ltr").label("ltr"), score("csat").label("csat"))
-               .where(cases.c.rid.is_not(None)).cte("next_answers").prefix_with("MATERIALIZED"))
-    stmt = (select(answers.c.recovered, func.count().label("n"), *nps_columns(answers.c.ltr),
-                   *csat_columns(answers.c.csat))
-            .group_by(answers.c.recovered))
+    """NPS and CSAT of the customers' next response after each resolved case, by outcome (the next answer and its
+    scores are kept on the case: :mod:`cxdash.followup.next_answers`)."""
+    stmt = (select(fc.recovered, func.count().label("n"), *nps_columns(fc.next_ltr), *csat_columns(fc.next_csat))
+            .where(fc.status == RESOLVED, fc.recovered.in_(("yes", "no")), *unit_conditions(filters),
+                   opened_in(filters), fc.next_response_id.is_not(None))
+            .group_by(fc.recovered))
     rows = []
     for r in conn.execute(stmt).mappings():
         n, pro, det = (int(r[k] or 0) for k in ("nps_n", "nps_promoters", "nps_detractors"))
