@@ -44,3 +44,29 @@ def test_a_forgotten_bump_does_not_serve_old_bounds(engine) -> None:
                                                     tp_scale_min=0.0, tp_scale_max=10.0))
     with engine.connect() as conn:
         assert stored_scale_bounds(conn) == (0.0, 1.0, 7.0, 10.0)
+
+
+def test_a_write_that_leaves_the_responses_alone_keeps_them(engine) -> None:
+    from cxdash.db import bump_data_version, data_version
+
+    EXPERIENCE.org(engine)
+    EXPERIENCE.responses(engine, [{"scores": [("REC01", 5, 6)]}])
+
+    def saved_version() -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(setting.c.value).where(setting.c.key == SCALES_KEY)).scalar()["data_version"]
+
+    with engine.connect() as conn:
+        assert stored_scale_bounds(conn) == (1.0, 1.0, 7.0, 7.0)
+    with engine.begin() as conn:  # a case step, a plan's edit: the stored bounds move to the new version
+        bump_data_version(conn, responses_unchanged=True)
+    assert saved_version() == data_version(engine)
+    with engine.begin() as conn:  # any other write leaves them behind, so the next reader reads them again
+        bump_data_version(conn)
+    assert saved_version() == data_version(engine) - 1
+    with engine.begin() as conn:  # and one that leaves the responses alone does not bring them back
+        bump_data_version(conn, responses_unchanged=True)
+    assert saved_version() == data_version(engine) - 2
+    with engine.connect() as conn:
+        assert stored_scale_bounds(conn) == (1.0, 1.0, 7.0, 7.0)
+    assert saved_version() == data_version(engine)

@@ -224,7 +224,7 @@ def save_rule(conn: Connection, rule: Rule, actor: str | None, now: datetime) ->
             raise LookupError(f"no alert rule {rule.id}")
         rule_id = rule.id
     record_audit(conn, actor, "alert_rule.save", "alert_rule", rule_id, {**values, "new": rule.id is None})
-    bump_data_version(conn)
+    bump_data_version(conn, responses_unchanged=True)
     return rule_id
 
 
@@ -238,7 +238,7 @@ def set_rule_active(conn: Connection, rule_id: int, active: bool, actor: str | N
     if not done.rowcount:
         raise LookupError(f"no alert rule {rule_id}")
     record_audit(conn, actor, "alert_rule.active", "alert_rule", rule_id, {"active": active})
-    bump_data_version(conn)
+    bump_data_version(conn, responses_unchanged=True)
 
 
 _FIELDS = tuple(Rule.__dataclass_fields__)

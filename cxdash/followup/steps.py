@@ -125,7 +125,7 @@ def _record(conn: Connection, case: Mapping[str, Any], actor: User, now: datetim
     record_audit(conn, actor.email, f"case.{action}", "followup_case", case["id"],
                  {"from": case["status"], "to": to_status or case["status"], **(detail or {}),
                   **({"note": note} if note else {})})
-    bump_data_version(conn)
+    bump_data_version(conn, responses_unchanged=True)
 
 
 def _move_to(case: Mapping[str, Any], to_status: str) -> None:

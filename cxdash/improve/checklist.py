@@ -156,7 +156,7 @@ def create_item(
     result = conn.execute(checklist_item.insert().values(code=code, **values))
     item_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     record_audit(conn, user.email, "create", "checklist_item", item_id, {"code": code, **values})
-    bump_data_version(conn)
+    bump_data_version(conn, responses_unchanged=True)
     return item_id
 
 
@@ -179,7 +179,7 @@ def update_item(
     if diff:
         conn.execute(checklist_item.update().where(checklist_item.c.id == item_id).values(**new))
         record_audit(conn, user.email, "update", "checklist_item", item_id, diff)
-        bump_data_version(conn)
+        bump_data_version(conn, responses_unchanged=True)
     return diff
 
 

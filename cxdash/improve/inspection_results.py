@@ -113,7 +113,7 @@ def record_inspection(
     ids = [int(conn.execute(inspection.insert().values(**r)).inserted_primary_key[0]) for r in rows]  # type: ignore[index]
     record_audit(conn, user.email, "create", "inspection", site_id,
                  {"site_id": site_id, "inspected_on": inspected_on, "inspector": inspector, "ids": ids})
-    bump_data_version(conn)
+    bump_data_version(conn, responses_unchanged=True)
     return ids
 
 

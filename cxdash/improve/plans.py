@@ -116,7 +116,7 @@ def _record(conn: Connection, plan_id: int, actor: str | None, diff: dict[str, l
                                             changes=jsonable(diff))
     )
     record_audit(conn, actor, action, "action_plan", plan_id, diff)
-    bump_data_version(conn)
+    bump_data_version(conn, responses_unchanged=True)
 
 
 def create_plan(conn: Connection, values: Mapping[str, Any], *, user: User) -> int:

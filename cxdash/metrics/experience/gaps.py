@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from cxdash.db import data_version
+from cxdash.db import SCALES_KEY, data_version
 from cxdash.domain.frames import rows_frame
 from cxdash.domain.pairs import pair_expressions, scale_bounds
 from cxdash.domain.tiers import get_tolerance
@@ -119,7 +119,6 @@ def touchpoint_scales(conn: Connection, filters: Filters) -> pd.DataFrame:
     return _scales_frame(rows)
 
 
-SCALES_KEY = "survey_scale_bounds"
 
 
 def stored_scale_bounds(conn: Connection) -> tuple[Any, Any, Any, Any]:
@@ -129,8 +128,9 @@ def stored_scale_bounds(conn: Connection) -> tuple[Any, Any, Any, Any]:
     The plain aggregate is a pass over every response (0.3 s at 200,000 responses on SQLite, half of the
     touchpoints page's cold time), yet its answer changes only when the data does. So the first reader after a
     write reads it once and stores it under the data version; every later reader, in any process, reads one row.
-    A write bumps the version, so a stale answer is never used. Storing is best effort: a database the app may
-    not write to just reads the bounds each time.
+    A write bumps the version, so a stale answer is never used; a write that left the responses alone (a case
+    step, an action plan) carries the row to its version (:func:`cxdash.db.bump_data_version`). Storing is best
+    effort: a database the app may not write to just reads the bounds each time.
     """
     version = data_version(conn)
     # the highest id (one index end) as well: a loader that forgot to bump the version must not serve old bounds
