@@ -288,6 +288,23 @@ def test_daily_digest_lists_my_open_cases_once_per_day(engine: Engine) -> None:
     assert queue_daily_digests(engine, NOW + timedelta(days=1)) == 1
 
 
+def test_daily_digest_counts_every_case_and_calls_overdue_what_the_case_page_does(engine: Engine) -> None:
+    ids = setup(engine)
+    late = NOW - timedelta(days=3)
+    with engine.begin() as conn:
+        for _ in range(22):  # nobody called in time: overdue
+            case(conn, ids["rule"], site_id=1, team_id=1, owner=ids[LEAD1], opened_at=late)
+        # Called, past the first-contact due time: open, not overdue (as on the case page).
+        called = [case(conn, ids["rule"], site_id=1, team_id=1, owner=ids[LEAD1], opened_at=late - timedelta(days=1),
+                       status="contacted") for _ in range(3)]
+    assert queue_daily_digests(engine, NOW) == 1
+    [digest] = [n for n in notices(engine) if n["kind"] == "daily"]
+    assert "25 个未结，22 个逾期" in digest["subject"]  # all of them, not the 20 listed
+    body = digest["body_text"]
+    assert body.count("已逾期") == 20 and "案例页面上还有 5 个" in body  # overdue first; the rest on the page
+    assert all(f"#{c} " not in body for c in called)
+
+
 def test_weekly_summary_within_scope_once_per_week(engine: Engine) -> None:
     ids = setup(engine)
     CLOSEDLOOP.responses(engine, [{"ltr": 9, "csat": 5, "tier": 2}] * 4 + [{"ltr": 3, "csat": 2, "tier": 0}] * 2,

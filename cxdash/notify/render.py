@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
+from cxdash.domain.followup import NEW
 from cxdash.i18n import catalog, name_column, t
 from cxdash.notify.formats import ChatMessage, redact_contacts
 from cxdash.schema import (
@@ -312,6 +313,12 @@ def case_list_query(lang: str) -> Select[Any]:
     )
 
 
+def is_overdue(row: Mapping[str, Any], now: datetime) -> bool:
+    """A listed case still new after its first-contact due time (the case page's "overdue"; a contacted case is
+    not, whatever its due time)."""
+    return row["status"] == NEW and row["due_at"] < now
+
+
 def case_table(rows: Sequence[dict[str, Any]], lang: str, now: datetime, title: str,
                total: int | None = None) -> Section:
     """A section listing ``rows`` of :func:`case_list_query` (case, severity, site · team, rule, due, marked when
@@ -319,7 +326,7 @@ def case_table(rows: Sequence[dict[str, Any]], lang: str, now: datetime, title: 
     headers = tuple(t(f"notify.digest.col.{k}", lang) for k in ("case", "severity", "unit", "rule", "due"))
     table = tuple(
         (f"#{r['id']}", severity_label(r["severity"], lang), " · ".join(x for x in (r["site"], r["team"]) if x),
-         r["rule"] or "", when(r["due_at"]) + (f" ({t('notify.digest.overdue', lang)})" if r["due_at"] < now else ""))
+         r["rule"] or "", when(r["due_at"]) + (f" ({t('notify.digest.overdue', lang)})" if is_overdue(r, now) else ""))
         for r in rows)
     more = (t("notify.digest.more", lang, n=total - len(rows)),) if total is not None and total > len(rows) else ()
     return Section(title=title, headers=headers, rows=table, lines=more)

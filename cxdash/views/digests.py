@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, case, false, func, or_, select, true
 from sqlalchemy.engine import Connection, Engine
 
 from cxdash.audit import now_utc
@@ -26,9 +26,10 @@ from cxdash.domain.kpis import SHARE
 from cxdash.filters import Filters
 from cxdash.formatting import kpi_value as fmt_kpi
 from cxdash.i18n import t
+from cxdash.metrics.followup.select import overdue_expr
 from cxdash.metrics.improve.plans import plan_board
 from cxdash.notify.outbox import Reader, queue_notice, readers
-from cxdash.notify.render import Message, Section, app_link, case_list_query, case_table, compose
+from cxdash.notify.render import Message, Section, app_link, case_list_query, case_table, compose, is_overdue
 from cxdash.schema import followup_case
 from cxdash.views.overview import overview_view
 
@@ -54,15 +55,17 @@ def case_rows(conn: Connection, reader: Reader, lang: str, now: datetime, *, own
     c = followup_case.c
     stmt = (case_list_query(lang).where(*_open_conditions(reader, now, own=own, overdue_only=overdue_only,
                                                           unowned=unowned))
-            .order_by(c.due_at, c.id).limit(MAX_ROWS))
+            .order_by(case((overdue_expr(now), 0), else_=1), c.due_at, c.id).limit(MAX_ROWS))
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
-def count_unowned(conn: Connection, reader: Reader, now: datetime) -> int:
-    """How many open cases without an owner lie within ``reader``'s scope (all of them, not :data:`MAX_ROWS`)."""
-    stmt = select(func.count()).select_from(followup_case).where(
-        *_open_conditions(reader, now, own=False, overdue_only=False, unowned=True))
-    return int(conn.execute(stmt).scalar_one())
+def count_cases(conn: Connection, reader: Reader, now: datetime, *, own: bool, overdue_only: bool = False,
+                unowned: bool = False) -> tuple[int, int]:
+    """How many open cases :func:`case_rows` would list without its limit, and how many of them are overdue."""
+    stmt = select(func.count(), func.coalesce(func.sum(case((overdue_expr(now), 1), else_=0)), 0)).where(
+        *_open_conditions(reader, now, own=own, overdue_only=overdue_only, unowned=unowned))
+    total, overdue = conn.execute(stmt).one()
+    return int(total), int(overdue)
 
 
 def _open_conditions(reader: Reader, now: datetime, *, own: bool, overdue_only: bool,
@@ -72,24 +75,25 @@ def _open_conditions(reader: Reader, now: datetime, *, own: bool, overdue_only: 
     if own:
         conds.append(c.owner_user_id == reader.id)
     if overdue_only:
-        conds.append(c.due_at < now)
+        conds.append(overdue_expr(now))  # as the case page: still new after the first-contact due time
     if unowned:
         conds.append(c.owner_user_id.is_(None))
     return conds
 
 
 def render_daily(rows: list[dict], lang: str, now: datetime, unowned: list[dict] | None = None,
-                 n_unowned: int = 0) -> Message:
-    """The daily digest of a user's open cases; for admins and CX leads also the open cases without an owner
-    (``unowned``, the first of ``n_unowned``)."""
-    n_over = sum(r["due_at"] < now for r in rows)
+                 n_unowned: int = 0, counts: tuple[int, int] | None = None) -> Message:
+    """The daily digest of a user's open cases (``rows``, the first of ``counts``: open, overdue); for admins and
+    CX leads also the open cases without an owner (``unowned``, the first of ``n_unowned``)."""
+    n_open, n_over = counts if counts is not None else (len(rows), sum(is_overdue(r, now) for r in rows))
     if unowned:
-        subject = t("notify.daily.subject_unowned", lang, day=now.date().isoformat(), n=len(rows), overdue=n_over,
+        subject = t("notify.daily.subject_unowned", lang, day=now.date().isoformat(), n=n_open, overdue=n_over,
                     unowned=n_unowned)
     else:
-        subject = t("notify.daily.subject", lang, day=now.date().isoformat(), n=len(rows), overdue=n_over)
+        subject = t("notify.daily.subject", lang, day=now.date().isoformat(), n=n_open, overdue=n_over)
     mine = t("notify.daily.cases", lang)
-    sections = [case_table(rows, lang, now, mine) if rows else Section(title=mine, lines=(t("notify.weekly.none", lang),))]
+    sections = [case_table(rows, lang, now, mine, n_open) if rows
+                else Section(title=mine, lines=(t("notify.weekly.none", lang),))]
     if unowned:
         sections.append(case_table(unowned, lang, now, t("notify.daily.unowned", lang), n_unowned))
     return compose(subject, sections, lang, app_link("cases"), {"type": "daily"})
@@ -110,8 +114,9 @@ def queue_daily_digests(engine: Engine, now: datetime | None = None) -> int:
                        if reader.role in REASSIGN_ROLES else [])
             if not rows and not unowned:
                 continue
-            n_unowned = count_unowned(conn, reader, now) if len(unowned) >= MAX_ROWS else len(unowned)
-            msg = render_daily(rows, reader.language, now, unowned, n_unowned)
+            n_unowned = count_cases(conn, reader, now, own=False, unowned=True)[0] if unowned else 0
+            msg = render_daily(rows, reader.language, now, unowned, n_unowned,
+                               count_cases(conn, reader, now, own=True))
             queued += queue_notice(conn, f"daily:{reader.id}:{now.date().isoformat()}", "daily", msg,
                                    reader.language, now, user_id=reader.id)
     return queued
@@ -159,8 +164,9 @@ def weekly_summary(engine: Engine, reader: Reader, lang: str, now: datetime) -> 
     return WeeklySummary(start, end, kpis, changes, worst, plans)
 
 
-def render_weekly(summary: WeeklySummary, cases: list[dict], lang: str, now: datetime) -> Message:
-    """The weekly executive summary as a notice."""
+def render_weekly(summary: WeeklySummary, cases: list[dict], lang: str, now: datetime,
+                  n_cases: int | None = None) -> Message:
+    """The weekly executive summary as a notice (``cases``: the first of ``n_cases`` overdue cases)."""
     subject = t("notify.weekly.subject", lang, start=summary.week_from.isoformat(), end=summary.week_to.isoformat())
     none = (t("notify.weekly.none", lang),)
     sections = [
@@ -173,7 +179,7 @@ def render_weekly(summary: WeeklySummary, cases: list[dict], lang: str, now: dat
         Section(title=t("notify.weekly.worst", lang),
                 headers=tuple(t(f"notify.weekly.col.{k}", lang) for k in ("touchpoint", "gap")),
                 rows=summary.worst, lines=() if summary.worst else none),
-        case_table(cases, lang, now, t("notify.weekly.overdue_cases", lang)) if cases
+        case_table(cases, lang, now, t("notify.weekly.overdue_cases", lang), n_cases) if cases
         else Section(title=t("notify.weekly.overdue_cases", lang), lines=none),
         Section(title=t("notify.weekly.overdue_plans", lang),
                 headers=tuple(t(f"notify.weekly.col.{k}", lang) for k in ("plan", "unit", "due")),
@@ -196,7 +202,8 @@ def queue_weekly_digests(engine: Engine, now: datetime | None = None) -> int:
             summaries[scope] = weekly_summary(engine, reader, reader.language, now)
         with engine.begin() as conn:
             cases = case_rows(conn, reader, reader.language, now, own=False, overdue_only=True)
-            msg = render_weekly(summaries[scope], cases, reader.language, now)
+            n_cases = count_cases(conn, reader, now, own=False, overdue_only=True)[0] if cases else 0
+            msg = render_weekly(summaries[scope], cases, reader.language, now, n_cases)
             queued += queue_notice(conn, f"weekly:{reader.id}:{year}-W{week:02d}", "weekly", msg, reader.language,
                                    now, user_id=reader.id)
     return queued
