@@ -62,7 +62,8 @@ def test_every_detail_a_trigger_may_carry_has_a_label() -> None:
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hans", "zh-Hant"])
 def test_unassigned_cases_notice_in_each_language(lang: str) -> None:
-    rows = [{"id": 7, "severity": "high", "site": "Site 1", "team": None, "rule": "Rule & <x>", "due_at": AT}]
+    rows = [{"id": 7, "severity": "high", "status": "new", "site": "Site 1", "team": None, "rule": "Rule & <x>",
+             "due_at": AT}]
     msg = render_unassigned(rows, 25, lang, AT - timedelta(hours=1))
     assert msg.subject == t("notify.unassigned.subject", lang, n=25)
     line = f"#7 · {t('notify.severity.high', lang)} · Site 1 · Rule & <x> · 2026-03-16 09:00 UTC"

@@ -26,7 +26,6 @@ from cxdash.schema.followup import followup_case
 from cxdash.sqlfuncs import in_ids
 
 fc = followup_case.c
-NEXT_COLUMNS = ("next_response_id", "next_ltr", "next_csat")
 
 
 def _later_answer(table: Any) -> ColumnElement[bool]:
