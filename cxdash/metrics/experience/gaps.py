@@ -119,8 +119,6 @@ def touchpoint_scales(conn: Connection, filters: Filters) -> pd.DataFrame:
     return _scales_frame(rows)
 
 
-
-
 def stored_scale_bounds(conn: Connection) -> tuple[Any, Any, Any, Any]:
     """(min lo, max lo, min hi, max hi) of the touchpoint scales of every response, kept in ``setting`` for the
     current data version.
